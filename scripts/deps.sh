@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what verbatim needs to build, test and run on Debian 12.
+# Idempotent: only calls apt-get when a package is missing.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libssl-dev libsqlite3-dev sqlite3 libsodium-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  sip-tester curl ca-certificates
+)
+# Fuzzing and sanitizers need clang with its runtime; benches need wrk.
+if [[ "${VERBATIM_DEPS_EXTRA:-}" == "1" ]]; then
+  PKGS+=(clang libclang-rt-14-dev wrk)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 18)); then
+  echo "deps: Node.js >= 18 is required (found $(node --version))" >&2
+  exit 1
+fi

@@ -1,0 +1,102 @@
+// ES256 keys and RFC 9068 JWT access tokens: signing and strict verification.
+//
+// Verification accepts exactly what this server issues: alg ES256 (P-256,
+// raw r||s signature of 64 bytes), typ "at+jwt", a kid we know; it never trusts
+// jku/x5u/jwk/x5c/crit headers, rejects duplicate JSON keys and non-canonical
+// base64url, checks exp/nbf with a bounded leeway, iss and aud.
+// Thread-safety: SigningKeyPair and KeySet are immutable after construction.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "authz/token_check.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "core/status.h"
+
+namespace verbatim::oauth {
+
+class SigningKeyPair {
+ public:
+  static Result<SigningKeyPair> Generate();  // fresh P-256 key
+  static Result<SigningKeyPair> FromPrivatePem(std::string_view pem);
+
+  const std::string& kid() const { return kid_; }    // RFC 7638 JWK thumbprint, base64url
+  std::string PrivatePem() const;                     // PKCS#8 PEM
+  json::object PublicJwk() const;                     // kty, crv, x, y, kid, use:"sig", alg:"ES256"
+  // Signs `input` (the JWS signing input); returns the 64-byte r||s signature.
+  Result<std::string> Sign(std::string_view input) const;
+
+ private:
+  std::shared_ptr<void> pkey_;  // EVP_PKEY, opaque here to keep OpenSSL out of headers
+  std::string kid_;
+  json::object public_jwk_;
+  friend class VerificationKey;
+};
+
+class VerificationKey {
+ public:
+  // Accepts only {"kty":"EC","crv":"P-256",x,y} with coordinates on the curve.
+  static Result<VerificationKey> FromJwk(const json::object& jwk);
+  static VerificationKey FromKeyPair(const SigningKeyPair& k);
+
+  const std::string& kid() const { return kid_; }
+  // `signature` must be exactly 64 bytes r||s; r and s in [1, n-1].
+  bool Verify(std::string_view input, std::string_view signature) const;
+
+ private:
+  std::shared_ptr<void> pkey_;
+  std::string kid_;
+};
+
+// The keys a verifier trusts, by kid.
+class KeySet {
+ public:
+  void Add(VerificationKey k);
+  const VerificationKey* Find(std::string_view kid) const;
+  size_t size() const { return keys_.size(); }
+
+ private:
+  std::vector<VerificationKey> keys_;
+};
+
+struct AccessTokenClaims {
+  std::string issuer;
+  std::string subject;
+  std::string audience;
+  std::string client_id;
+  std::string org;
+  std::string jti;
+  std::vector<std::string> scopes;  // serialized space-separated in "scope"
+  TimePoint issued_at;              // iat and nbf
+  TimePoint expires_at;             // exp
+};
+
+// Compact JWS with header {"alg":"ES256","typ":"at+jwt","kid":…}.
+Result<std::string> SignAccessToken(const SigningKeyPair& key, const AccessTokenClaims& claims);
+
+struct VerifyOptions {
+  std::string issuer;
+  std::string audience;
+  std::chrono::seconds leeway{60};
+  size_t max_token_bytes = 8192;
+};
+
+struct VerifiedToken {
+  AccessTokenClaims claims;
+  json::object payload;  // all claims as received
+};
+
+// Returns the token or why it was rejected (problem + claim + detail). Does not
+// check revocation: the caller owns the revocation set.
+struct VerifyResult {
+  authz::TokenCheck check;       // problem == kNone on success, with scopes etc. filled
+  VerifiedToken token;           // valid only on success
+};
+VerifyResult VerifyAccessToken(std::string_view token, const KeySet& keys, const VerifyOptions& opts, TimePoint now);
+
+}  // namespace verbatim::oauth

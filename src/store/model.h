@@ -1,0 +1,183 @@
+// Plain records persisted by the Store. No behaviour beyond small helpers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/recording_state.h"
+
+namespace verbatim::store {
+
+struct Organization {
+  std::string id;
+  std::string name;
+  TimePoint created_at;
+};
+
+struct OrgSettings {
+  bool auto_start = true;                 // SIPREC/AudioHook sessions start recording at once
+  std::string pause_behavior = "silence";  // "silence" | "skip"
+  int retention_days = 90;                // default retention for new recordings
+};
+
+struct OAuthClient {
+  std::string id;  // UUID; also the OAuth client_id
+  std::string name;
+  std::string description;
+  std::vector<std::string> allowed_scopes;
+  std::vector<std::string> allowed_grant_types;  // "client_credentials", ...
+  std::vector<std::string> role_ids;              // built-in or custom role ids
+  int access_token_validity_seconds = 3600;
+  std::string secret_hash;  // hex SHA-256 of the secret; never leaves the server
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+// Custom roles only; built-in roles are constants of authz and never stored.
+struct Role {
+  std::string id;
+  std::string name;  // unique, case-insensitive
+  std::string description;
+  std::vector<std::string> permissions;  // "domain:entity:action" with '*'
+  TimePoint created_at;
+  TimePoint updated_at;
+};
+
+struct SigningKey {
+  std::string kid;  // RFC 7638 thumbprint
+  std::string alg;  // "ES256"
+  std::string private_key_pem;
+  std::string public_jwk_json;  // {"kty":"EC",...} without private parts
+  TimePoint created_at;
+  std::optional<TimePoint> retired_at;  // set when a newer key takes over signing
+  // A retired key stays in JWKS until every token it signed has expired.
+  std::optional<TimePoint> publish_until;
+};
+
+struct RevokedToken {
+  std::string jti;
+  TimePoint expires_at;  // row may be purged after this
+};
+
+struct Participant {
+  std::string id;
+  std::string name;
+  std::string purpose;  // agent | customer | ivr | external
+};
+
+struct Conversation {
+  std::string id;
+  std::string state = "connected";  // connected | disconnected
+  TimePoint started_at;
+  std::optional<TimePoint> ended_at;
+  std::vector<Participant> participants;
+  std::string external_id;  // e.g. SIP Call-ID or AudioHook conversationId; may be empty
+  std::string created_by;   // principal id
+};
+
+// Who did something, for timelines and audit.
+struct Actor {
+  std::string principal_type;  // "client" | "user" | "system"
+  std::string principal_id;
+  std::string principal_name;
+  std::string client_id;
+};
+
+struct Segment {
+  int index = 0;  // 1-based
+  TimePoint started_at;
+  std::optional<TimePoint> ended_at;
+};
+
+struct Transition {
+  int64_t seq = 0;  // 1-based, per recording
+  std::string action;  // start | stop | pause | resume | disconnect
+  RecordingState from = RecordingState::kNone;
+  RecordingState to = RecordingState::kNone;
+  int segment = 0;  // segment index the transition belongs to (0 if none)
+  TimePoint at;
+  Actor actor;
+  std::string reason;
+  std::string context_id;
+};
+
+struct RecordingMetadata {
+  std::vector<std::string> labels;
+  std::optional<int> retention_days;
+  std::string notes;
+};
+
+struct MediaFile {
+  int segment = 0;
+  std::string path;  // relative to the media root
+  std::string format = "audio/wav";
+  int channels = 0;
+  int sample_rate = 8000;
+  int64_t bytes = 0;
+  int64_t duration_ms = 0;
+  std::string status = "recording";  // recording | complete
+  std::vector<std::string> channel_labels;  // participant per channel
+  TimePoint updated_at;
+};
+
+struct Recording {
+  std::string conversation_id;
+  RecordingState state = RecordingState::kNone;
+  std::vector<Segment> segments;
+  std::vector<Transition> timeline;
+  RecordingMetadata metadata;
+  std::vector<MediaFile> media;
+  int64_t version = 0;  // bumps on every change
+  TimePoint updated_at;
+};
+
+struct AuditEvent {
+  std::string context_id;  // primary key
+  TimePoint at;
+  Actor actor;
+  std::string method;
+  std::string path;
+  std::string action;    // permission, e.g. recording:recording:start
+  std::string resource;  // e.g. conversation/<id>
+  std::string conversation_id;
+  std::string decision;  // allow | deny
+  std::string layer;     // failing layer, empty when allowed
+  std::string code;      // error code, empty when allowed
+  int status = 0;
+  std::string explanation_json;
+};
+
+struct AuditFilter {
+  std::optional<std::string> conversation_id;
+  std::optional<std::string> principal_id;
+  std::optional<std::string> decision;
+  std::optional<TimePoint> since;
+  std::optional<TimePoint> until;
+  // Keyset paging: events strictly older than this cursor (opaque to callers).
+  std::optional<std::string> cursor;
+  int limit = 50;
+};
+
+struct AuditPage {
+  std::vector<AuditEvent> events;
+  std::optional<std::string> next_cursor;
+};
+
+struct MediaIntegration {
+  std::string id;
+  std::string name;
+  std::string api_key;           // sent by AudioHook clients as X-API-KEY
+  std::string secret_encrypted;  // secretbox(server key, client secret)
+  std::vector<std::string> role_ids;
+  TimePoint created_at;
+};
+
+struct Page {
+  int limit = 50;
+  int offset = 0;
+};
+
+}  // namespace verbatim::store

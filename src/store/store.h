@@ -1,0 +1,116 @@
+// Store: everything verbatim persists. One implementation today (SQLite, WAL);
+// PostgreSQL later. Thread-safe: every method may be called from any thread.
+// Every method that returns OK has committed its write before returning.
+//
+// Error codes are the API's: "conversation.not.found", "conversation.ended",
+// "recording.invalid.transition", "client.not.found", "role.not.found",
+// "role.name.taken", "integration.not.found"; storage failures are Internal.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/model.h"
+
+namespace verbatim::store {
+
+struct ActionOutcome {
+  Recording recording;    // after the action
+  Transition transition;  // the one appended, or the would-be one when !changed
+  bool changed = false;   // false on an idempotent repeat (nothing written except audit)
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- organization (single org; created by the first Open) ---
+  virtual Result<Organization> GetOrganization() = 0;
+  virtual Result<OrgSettings> GetSettings() = 0;
+  virtual Status PutSettings(const OrgSettings& s) = 0;
+
+  // --- OAuth clients ---
+  virtual Status CreateClient(const OAuthClient& c) = 0;
+  virtual Result<OAuthClient> GetClient(const std::string& id) = 0;  // NotFound "client.not.found"
+  virtual Result<std::vector<OAuthClient>> ListClients() = 0;
+  virtual Status UpdateClient(const OAuthClient& c) = 0;  // replaces every mutable field incl. secret_hash
+  virtual Status DeleteClient(const std::string& id) = 0;
+
+  // --- custom roles ---
+  virtual Status CreateRole(const Role& r) = 0;  // AlreadyExists "role.name.taken"
+  virtual Result<Role> GetRole(const std::string& id) = 0;
+  virtual Result<std::vector<Role>> ListRoles() = 0;
+  virtual Status UpdateRole(const Role& r) = 0;
+  // Also removes the role id from every client that had it.
+  virtual Status DeleteRole(const std::string& id) = 0;
+
+  // --- signing keys ---
+  virtual Status InsertKey(const SigningKey& k) = 0;
+  virtual Result<std::vector<SigningKey>> ListKeys() = 0;  // oldest first
+  // In one transaction: retire every active key (retired_at=now, publish_until
+  // as given) and insert `next` as the active one.
+  virtual Status RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) = 0;
+
+  // --- revocation ---
+  virtual Status RevokeToken(const RevokedToken& t) = 0;  // idempotent
+  virtual Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) = 0;  // unexpired only
+  virtual Status PurgeRevoked(TimePoint now) = 0;
+
+  // --- conversations ---
+  virtual Status CreateConversation(const Conversation& c) = 0;
+  virtual Result<Conversation> GetConversation(const std::string& id) = 0;
+  virtual Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) = 0;
+  virtual Result<std::vector<Conversation>> ListConversations(const Page& page) = 0;  // newest first
+  // Marks it disconnected (ended_at = at). An active or paused recording is
+  // stopped in the same transaction (transition action "disconnect").
+  // FailedPrecondition "conversation.ended" if already disconnected.
+  virtual Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
+                                                      const std::string& context_id) = 0;
+  virtual Status AddParticipant(const std::string& conversation_id, const Participant& p) = 0;
+
+  // --- recordings ---
+  // A conversation without any action has a Recording in state none.
+  virtual Result<Recording> GetRecording(const std::string& conversation_id) = 0;
+  // Runs NextState() on the committed state inside one write transaction, so
+  // concurrent actions on one conversation serialize. Errors: NotFound
+  // "conversation.not.found", FailedPrecondition "conversation.ended" or
+  // "recording.invalid.transition". `audit` (optional) commits in the same transaction.
+  virtual Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
+                                                     TimePoint at, const Actor& actor, const std::string& reason,
+                                                     const std::string& context_id,
+                                                     const AuditEvent* audit = nullptr) = 0;
+  virtual Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id,
+                                                    const RecordingMetadata& m) = 0;
+  virtual Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) = 0;
+
+  // --- audit ---
+  virtual Status AppendAudit(const std::vector<AuditEvent>& events) = 0;
+  virtual Result<AuditEvent> GetAudit(const std::string& context_id) = 0;  // NotFound "audit.not.found"
+  virtual Result<AuditPage> ListAudit(const AuditFilter& f) = 0;          // newest first
+
+  // --- AudioHook integrations ---
+  virtual Status CreateIntegration(const MediaIntegration& m) = 0;
+  virtual Result<std::vector<MediaIntegration>> ListIntegrations() = 0;
+  virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
+  virtual Status DeleteIntegration(const std::string& id) = 0;
+
+  // --- server secrets (e.g. the key that encrypts integration secrets) ---
+  virtual Result<std::optional<std::string>> GetSecret(const std::string& name) = 0;
+  virtual Status PutSecretIfAbsent(const std::string& name, const std::string& value) = 0;
+};
+
+enum class SyncMode { kNormal, kFull };  // kFull also survives power loss
+
+struct SqliteOptions {
+  std::string path;  // the database file; its directory must exist
+  SyncMode sync = SyncMode::kNormal;
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating if needed) and migrates the database.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& opts, const Clock& clock);
+
+}  // namespace verbatim::store
