@@ -1,0 +1,40 @@
+#include "authz/decision.h"
+
+namespace verbatim::authz {
+
+json::object ExplanationJson(const Decision& d) {
+  json::object e;
+  e["decision"] = d.allowed ? "allow" : "deny";
+  e["action"] = d.action;
+  e["resource"] = d.resource;
+  if (d.principal) {
+    json::object p;
+    p["type"] = d.principal->type;
+    p["id"] = d.principal->id;
+    p["name"] = d.principal->name;
+    p["roles"] = ToJsonArray(d.principal->roles);
+    e["principal"] = std::move(p);
+  } else {
+    e["principal"] = nullptr;
+  }
+  json::array layers;
+  for (const auto& l : d.layers) {
+    json::object o;
+    o["layer"] = ToString(l.layer);
+    o["result"] = ToString(l.outcome);
+    if (!l.code.empty()) o["code"] = l.code;
+    if (l.outcome != Outcome::kNotEvaluated && (l.layer == Layer::kScope || l.layer == Layer::kPermission)) {
+      if (!l.required.empty()) o["required"] = ToJsonArray(l.required);
+      if (l.outcome == Outcome::kFail || l.layer == Layer::kScope) o["granted"] = ToJsonArray(l.granted);
+    }
+    if (!l.granted_by.empty()) o["grantedBy"] = l.granted_by;
+    if (!l.detail.empty()) o["detail"] = l.detail;
+    for (const auto& kv : l.extra) o[kv.key()] = kv.value();
+    layers.emplace_back(std::move(o));
+  }
+  e["layers"] = std::move(layers);
+  e["fix"] = ToJsonArray(d.fix);
+  return e;
+}
+
+}  // namespace verbatim::authz

@@ -1,0 +1,62 @@
+// A Decision is the whole story of one authorization: every layer's result,
+// the status and code the caller gets, the message, and the fix. It is a value:
+// the engine builds it, the API renders it, the audit log stores it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "authz/catalog.h"
+#include "core/json.h"
+
+namespace verbatim::authz {
+
+// Order is the order of evaluation (SPEC §3): token → scope → permission → resource.
+enum class Layer { kToken, kScope, kPermission, kResource };
+enum class Outcome { kPass, kFail, kNotEvaluated };
+
+const char* ToString(Layer l);    // "token" | "scope" | "permission" | "resource"
+const char* ToString(Outcome o);  // "pass" | "fail" | "not-evaluated"
+
+struct LayerResult {
+  Layer layer = Layer::kToken;
+  Outcome outcome = Outcome::kNotEvaluated;
+  std::string code;                   // failing code, e.g. "missing.scope"; empty on pass
+  std::vector<std::string> required;  // what this layer needed
+  std::vector<std::string> granted;   // what the request had
+  std::string granted_by;             // the scope or role that satisfied it
+  std::string detail;                 // one sentence
+  json::object extra;                 // layer-specific facts (claim, endedAt, state, allowedActions, ...)
+};
+
+struct PrincipalSummary {
+  std::string type;  // "client" | "user"
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;  // role names
+};
+
+struct Decision {
+  bool allowed = false;  // every evaluated layer passed
+  int status = 200;      // HTTP status when denied
+  std::string code;      // SPEC §4 code when denied
+  std::string message;
+  std::string message_template;                              // messageWithParams
+  std::vector<std::pair<std::string, std::string>> params;  // messageParams, in order
+  std::string action;     // permission required
+  std::string resource;   // "conversation/<id>"
+  std::optional<PrincipalSummary> principal;
+  std::vector<LayerResult> layers;  // always all four, in order
+  std::vector<std::string> fix;
+  std::vector<std::string> insufficient_scopes;  // for WWW-Authenticate on 403
+
+  LayerResult& layer(Layer l) { return layers[static_cast<size_t>(l)]; }
+  const LayerResult& layer(Layer l) const { return layers[static_cast<size_t>(l)]; }
+};
+
+// The `explanation` object of SPEC §4.
+json::object ExplanationJson(const Decision& d);
+
+}  // namespace verbatim::authz
