@@ -32,7 +32,7 @@ class SigningKeyPair {
   Result<std::string> Sign(std::string_view input) const;
 
  private:
-  std::shared_ptr<void> pkey_;  // EVP_PKEY, opaque here to keep OpenSSL out of headers
+  std::shared_ptr<void> pkey_;  // EVP_PKEY (+ context pools, es256.cc), opaque here to keep OpenSSL out of headers
   std::string kid_;
   json::object public_jwk_;
   friend class VerificationKey;
@@ -82,7 +82,7 @@ Result<std::string> SignAccessToken(const SigningKeyPair& key, const AccessToken
 struct VerifyOptions {
   std::string issuer;
   std::string audience;
-  std::chrono::seconds leeway{60};
+  std::chrono::seconds leeway{60};  // clamped to [0, 60] s (SPEC §2)
   size_t max_token_bytes = 8192;
 };
 

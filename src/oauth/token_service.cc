@@ -1,0 +1,195 @@
+#include "oauth/token_service.h"
+
+#include <algorithm>
+
+#include "authz/catalog.h"
+#include "core/ids.h"
+
+namespace verbatim::oauth {
+
+TokenService::TokenService(store::Store& store, const Clock& clock, TokenServiceOptions opts)
+    : store_(store), clock_(clock), opts_(std::move(opts)), cache_(opts_.cache_capacity) {
+  verify_opts_.issuer = opts_.issuer;
+  verify_opts_.audience = opts_.audience;
+  verify_opts_.leeway = opts_.leeway;
+}
+
+Status TokenService::Init() {
+  auto keys = store_.ListKeys();
+  if (!keys.ok()) return keys.status();
+  if (keys->empty()) {
+    auto pair = SigningKeyPair::Generate();
+    if (!pair.ok()) return pair.status();
+    store::SigningKey k;
+    k.kid = pair->kid();
+    k.alg = "ES256";
+    k.private_key_pem = pair->PrivatePem();
+    k.public_jwk_json = ToJson(pair->PublicJwk());
+    k.created_at = clock_.Now();
+    VERBATIM_RETURN_IF_ERROR(store_.InsertKey(k));
+  }
+  VERBATIM_RETURN_IF_ERROR(LoadKeys());
+  auto revoked = store_.ListRevoked(clock_.Now());
+  if (!revoked.ok()) return revoked.status();
+  std::unique_lock lock(revoked_mu_);
+  for (const auto& r : *revoked) revoked_[r.jti] = r.expires_at;
+  return Status::Ok();
+}
+
+std::shared_ptr<const TokenService::KeyState> TokenService::Keys() const { return keys_.load(); }
+
+Status TokenService::LoadKeys() {
+  auto keys = store_.ListKeys();
+  if (!keys.ok()) return keys.status();
+  auto state = std::make_shared<KeyState>();
+  const TimePoint now = clock_.Now();
+  json::array jwks;
+  for (const auto& k : *keys) {
+    bool published = !k.publish_until || *k.publish_until > now;
+    if (!k.retired_at) {
+      auto pair = SigningKeyPair::FromPrivatePem(k.private_key_pem);
+      if (!pair.ok()) return Status::Internal("signing key " + k.kid + " is unreadable: " + pair.status().message());
+      state->active = std::make_shared<SigningKeyPair>(std::move(*pair));  // newest non-retired wins
+    }
+    if (!published) continue;
+    auto jwk = ParseJsonObject(k.public_jwk_json);
+    if (!jwk.ok()) return Status::Internal("signing key " + k.kid + " has a corrupt JWK");
+    auto vk = VerificationKey::FromJwk(*jwk);
+    if (!vk.ok()) return Status::Internal("signing key " + k.kid + ": " + vk.status().message());
+    state->verify.Add(std::move(*vk));
+    jwks.emplace_back(std::move(*jwk));
+  }
+  if (!state->active) return Status::Internal("no active signing key");
+  state->jwks["keys"] = std::move(jwks);
+  keys_.store(std::move(state));
+  cache_.Clear();
+  return Status::Ok();
+}
+
+Status TokenService::ReloadKeys() {
+  std::lock_guard lock(rotate_mu_);
+  return LoadKeys();
+}
+
+Result<std::string> TokenService::RotateKey() {
+  std::lock_guard lock(rotate_mu_);
+  auto pair = SigningKeyPair::Generate();
+  if (!pair.ok()) return pair.status();
+  store::SigningKey k;
+  k.kid = pair->kid();
+  k.alg = "ES256";
+  k.private_key_pem = pair->PrivatePem();
+  k.public_jwk_json = ToJson(pair->PublicJwk());
+  const TimePoint now = clock_.Now();
+  k.created_at = now;
+  VERBATIM_RETURN_IF_ERROR(store_.RotateKeys(k, now, now + opts_.max_token_lifetime + opts_.leeway));
+  VERBATIM_RETURN_IF_ERROR(LoadKeys());
+  return k.kid;
+}
+
+json::object TokenService::Jwks() const { return Keys()->jwks; }
+std::string TokenService::ActiveKid() const { return Keys()->active->kid(); }
+
+Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, const std::vector<std::string>& scopes) {
+  auto keys = Keys();
+  AccessTokenClaims c;
+  c.issuer = opts_.issuer;
+  c.subject = client.id;
+  c.audience = opts_.audience;
+  c.client_id = client.id;
+  c.org = opts_.org_id;
+  c.jti = NewUuid();
+  c.scopes = scopes;
+  // Whole seconds: JWT dates are integers, and exp must not round up past the lifetime.
+  c.issued_at = FromUnixSeconds(ToUnixSeconds(clock_.Now()));
+  c.expires_at = c.issued_at + std::chrono::seconds(client.access_token_validity_seconds);
+  auto jwt = SignAccessToken(*keys->active, c);
+  if (!jwt.ok()) return jwt.status();
+  return IssuedToken{std::move(*jwt), c.jti, scopes, client.access_token_validity_seconds, c.expires_at};
+}
+
+authz::TokenCheck TokenService::CheckAuthorization(std::string_view header) {
+  authz::TokenCheck missing;
+  missing.problem = authz::TokenProblem::kMissing;
+  missing.claim = "Authorization";
+  if (header.empty()) {
+    missing.detail = "the request has no Authorization header.";
+    return missing;
+  }
+  size_t sp = header.find(' ');
+  std::string scheme(header.substr(0, sp));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (scheme != "bearer" || sp == std::string_view::npos) {
+    missing.detail = "the Authorization header uses scheme '" + std::string(header.substr(0, std::min<size_t>(sp, 16))) +
+                     "', not Bearer.";
+    return missing;
+  }
+  std::string_view token = header.substr(sp + 1);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) {
+    missing.detail = "the Authorization header has the Bearer scheme but no token.";
+    return missing;
+  }
+  return CheckToken(token);
+}
+
+authz::TokenCheck TokenService::CheckToken(std::string_view token) { return Inspect(token).check; }
+
+TokenInspection TokenService::Inspect(std::string_view token) {
+  const TimePoint now = clock_.Now();
+  TokenInspection out;
+  if (auto hit = cache_.Lookup(token, now)) {
+    out.check = hit->check;
+    out.token = hit->token;
+  } else {
+    auto keys = Keys();
+    VerifyResult r = VerifyAccessToken(token, keys->verify, verify_opts_, now);
+    if (r.check.problem == authz::TokenProblem::kSignature && r.check.claim == "kid") {
+      // Maybe another process rotated keys: reload (rate-limited) and retry once.
+      MaybeReloadForUnknownKid();
+      auto fresh = Keys();
+      if (fresh != keys) r = VerifyAccessToken(token, fresh->verify, verify_opts_, now);
+    }
+    if (r.check.ok()) cache_.Insert(token, r);
+    out.check = std::move(r.check);
+    out.token = std::move(r.token);
+  }
+  if (out.check.ok() && IsRevoked(out.check.jti)) {
+    out.check.problem = authz::TokenProblem::kRevoked;
+    out.check.claim = "jti";
+    out.check.detail = "token " + out.check.jti + " was revoked.";
+  }
+  return out;
+}
+
+void TokenService::MaybeReloadForUnknownKid() {
+  const int64_t now_ms = ToUnixMillis(clock_.Now());
+  int64_t last = last_kid_reload_ms_.load();
+  if (now_ms - last < 1000) return;  // unknown kids are cheap for attackers to send
+  if (!last_kid_reload_ms_.compare_exchange_strong(last, now_ms)) return;
+  (void)ReloadKeys();
+}
+
+Status TokenService::Revoke(const std::string& jti, TimePoint expires_at) {
+  VERBATIM_RETURN_IF_ERROR(store_.RevokeToken({jti, expires_at}));
+  std::unique_lock lock(revoked_mu_);
+  revoked_[jti] = expires_at;
+  return Status::Ok();
+}
+
+bool TokenService::IsRevoked(const std::string& jti) const {
+  std::shared_lock lock(revoked_mu_);
+  return revoked_.count(jti) != 0;
+}
+
+Status TokenService::PurgeExpiredRevocations() {
+  const TimePoint cutoff = clock_.Now() - opts_.leeway;
+  {
+    std::unique_lock lock(revoked_mu_);
+    std::erase_if(revoked_, [&](const auto& kv) { return kv.second < cutoff; });
+  }
+  return store_.PurgeRevoked(cutoff);
+}
+
+}  // namespace verbatim::oauth

@@ -1,0 +1,104 @@
+// TokenService: the authorization server's token side. Owns the signing keys
+// (persisted in the Store), issues RFC 9068 access tokens, verifies bearer
+// tokens (with a bounded cache of verified tokens, as Envoy's jwt_authn has),
+// and keeps the revocation set (in memory, backed by the Store).
+//
+// Thread-safe. Keys are an immutable snapshot swapped atomically on rotation,
+// so verification never blocks on a writer.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "authz/token_check.h"
+#include "core/clock.h"
+#include "oauth/jwt.h"
+#include "oauth/token_cache.h"
+#include "store/store.h"
+
+namespace verbatim::oauth {
+
+struct TokenServiceOptions {
+  std::string issuer;    // "http://127.0.0.1:8080"
+  std::string audience;  // "{issuer}/api"
+  std::string org_id;
+  std::chrono::seconds leeway{60};
+  size_t cache_capacity = 1 << 16;
+  // Longest lifetime any client may give its tokens; a retired key stays
+  // published this long after rotation.
+  std::chrono::seconds max_token_lifetime{86400};
+};
+
+struct IssuedToken {
+  std::string access_token;
+  std::string jti;
+  std::vector<std::string> scopes;
+  int64_t expires_in = 0;
+  TimePoint expires_at;
+};
+
+struct TokenInspection {
+  authz::TokenCheck check;  // includes revocation
+  VerifiedToken token;      // claims, when the signature verified
+};
+
+class TokenService {
+ public:
+  TokenService(store::Store& store, const Clock& clock, TokenServiceOptions opts);
+
+  // Loads keys (creating the first one if there is none) and revocations.
+  Status Init();
+  const TokenServiceOptions& options() const { return opts_; }
+
+  // --- keys ---
+  Result<std::string> RotateKey();  // returns the new kid
+  Status ReloadKeys();              // picks up rotations made by another process
+  json::object Jwks() const;
+  std::string ActiveKid() const;
+
+  // --- issuance ---
+  Result<IssuedToken> Issue(const store::OAuthClient& client, const std::vector<std::string>& scopes);
+
+  // --- verification ---
+  // Parses "Bearer <token>"; missing or another scheme → token.missing.
+  authz::TokenCheck CheckAuthorization(std::string_view authorization_header);
+  authz::TokenCheck CheckToken(std::string_view token);
+  TokenInspection Inspect(std::string_view token);
+
+  // --- revocation ---
+  Status Revoke(const std::string& jti, TimePoint expires_at);
+  bool IsRevoked(const std::string& jti) const;
+  Status PurgeExpiredRevocations();
+
+ private:
+  struct KeyState {
+    std::shared_ptr<const SigningKeyPair> active;
+    KeySet verify;
+    json::object jwks;
+  };
+  std::shared_ptr<const KeyState> Keys() const;
+  Status LoadKeys();
+  void MaybeReloadForUnknownKid();
+
+  // Constant after construction.
+  store::Store& store_;
+  const Clock& clock_;
+  const TokenServiceOptions opts_;
+  VerifyOptions verify_opts_;
+
+  std::atomic<std::shared_ptr<const KeyState>> keys_;
+  std::mutex rotate_mu_;  // serializes RotateKey/ReloadKeys
+  std::atomic<int64_t> last_kid_reload_ms_{0};
+  VerifiedTokenCache cache_;
+
+  mutable std::shared_mutex revoked_mu_;  // guards revoked_
+  std::unordered_map<std::string, TimePoint> revoked_;  // jti → token expiry
+};
+
+}  // namespace verbatim::oauth
