@@ -1,0 +1,219 @@
+#include "store/sqlite/migrations.h"
+
+#include <iterator>
+#include <string>
+
+namespace verbatim::store::sqlite {
+namespace {
+
+// Step i moves the schema from version i to i+1. Never edit a released step:
+// append a new one. Times are unix milliseconds; string lists that are only
+// ever read whole are JSON arrays in TEXT columns; role ids are child rows so
+// that deleting a role is one indexed DELETE.
+constexpr const char* kSteps[] = {
+    // 1: initial schema.
+    R"sql(
+CREATE TABLE organizations (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE org_settings (
+  org_id          TEXT PRIMARY KEY REFERENCES organizations(id) ON DELETE CASCADE,
+  auto_start      INTEGER NOT NULL,
+  pause_behavior  TEXT NOT NULL CHECK (pause_behavior IN ('silence', 'skip')),
+  retention_days  INTEGER NOT NULL
+);
+
+CREATE TABLE oauth_clients (
+  id                             TEXT PRIMARY KEY,
+  name                           TEXT NOT NULL,
+  description                    TEXT NOT NULL,
+  allowed_scopes                 TEXT NOT NULL,  -- JSON array
+  allowed_grant_types            TEXT NOT NULL,  -- JSON array
+  access_token_validity_seconds  INTEGER NOT NULL,
+  secret_hash                    TEXT NOT NULL,
+  created_at                     INTEGER NOT NULL,
+  updated_at                     INTEGER NOT NULL
+);
+-- Built-in role ids are not rows of `roles`, hence no foreign key on role_id.
+CREATE TABLE client_roles (
+  client_id  TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+  position   INTEGER NOT NULL,
+  role_id    TEXT NOT NULL,
+  PRIMARY KEY (client_id, position)
+) WITHOUT ROWID;
+CREATE INDEX client_roles_by_role ON client_roles(role_id);
+
+CREATE TABLE roles (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL,
+  description  TEXT NOT NULL,
+  permissions  TEXT NOT NULL,  -- JSON array
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX roles_by_name ON roles(name COLLATE NOCASE);
+
+CREATE TABLE signing_keys (
+  kid              TEXT PRIMARY KEY,
+  alg              TEXT NOT NULL,
+  private_key_pem  TEXT NOT NULL,
+  public_jwk_json  TEXT NOT NULL,
+  created_at       INTEGER NOT NULL,
+  retired_at       INTEGER,
+  publish_until    INTEGER
+);
+
+CREATE TABLE revoked_tokens (
+  jti         TEXT PRIMARY KEY,
+  expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens(expires_at);
+
+CREATE TABLE conversations (
+  id            TEXT PRIMARY KEY,
+  state         TEXT NOT NULL CHECK (state IN ('connected', 'disconnected')),
+  started_at    INTEGER NOT NULL,
+  ended_at      INTEGER,
+  participants  TEXT NOT NULL,  -- JSON array of {id, name, purpose}
+  external_id   TEXT NOT NULL,
+  created_by    TEXT NOT NULL
+);
+CREATE INDEX conversations_by_external_id ON conversations(external_id, started_at);
+CREATE INDEX conversations_by_start ON conversations(started_at, id);
+
+-- No row until the first action: a conversation without one is state 'none'.
+CREATE TABLE recordings (
+  conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  state            TEXT NOT NULL CHECK (state IN ('none', 'active', 'paused', 'stopped')),
+  version          INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  labels           TEXT NOT NULL,  -- JSON array
+  retention_days   INTEGER,
+  notes            TEXT NOT NULL
+);
+CREATE TABLE recording_segments (
+  conversation_id  TEXT NOT NULL REFERENCES recordings(conversation_id) ON DELETE CASCADE,
+  idx              INTEGER NOT NULL,  -- 1-based
+  started_at       INTEGER NOT NULL,
+  ended_at         INTEGER,
+  PRIMARY KEY (conversation_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE recording_transitions (
+  conversation_id  TEXT NOT NULL REFERENCES recordings(conversation_id) ON DELETE CASCADE,
+  seq              INTEGER NOT NULL,  -- 1-based, no gaps
+  action           TEXT NOT NULL,
+  from_state       TEXT NOT NULL,
+  to_state         TEXT NOT NULL,
+  segment          INTEGER NOT NULL,
+  at               INTEGER NOT NULL,
+  principal_type   TEXT NOT NULL,
+  principal_id     TEXT NOT NULL,
+  principal_name   TEXT NOT NULL,
+  client_id        TEXT NOT NULL,
+  reason           TEXT NOT NULL,
+  context_id       TEXT NOT NULL,
+  PRIMARY KEY (conversation_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE media_files (
+  conversation_id  TEXT NOT NULL REFERENCES recordings(conversation_id) ON DELETE CASCADE,
+  segment          INTEGER NOT NULL,  -- one file per segment
+  path             TEXT NOT NULL,
+  format           TEXT NOT NULL,
+  channels         INTEGER NOT NULL,
+  sample_rate      INTEGER NOT NULL,
+  bytes            INTEGER NOT NULL,
+  duration_ms      INTEGER NOT NULL,
+  status           TEXT NOT NULL,
+  channel_labels   TEXT NOT NULL,  -- JSON array
+  updated_at       INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, segment)
+) WITHOUT ROWID;
+
+-- Append-only. Every index ends in (at, context_id) so that each filter is an
+-- index range scan in keyset order (newest first = backwards).
+CREATE TABLE audit_events (
+  context_id        TEXT PRIMARY KEY,
+  at                INTEGER NOT NULL,
+  principal_type    TEXT NOT NULL,
+  principal_id      TEXT NOT NULL,
+  principal_name    TEXT NOT NULL,
+  client_id         TEXT NOT NULL,
+  method            TEXT NOT NULL,
+  path              TEXT NOT NULL,
+  action            TEXT NOT NULL,
+  resource          TEXT NOT NULL,
+  conversation_id   TEXT NOT NULL,
+  decision          TEXT NOT NULL,
+  layer             TEXT NOT NULL,
+  code              TEXT NOT NULL,
+  status            INTEGER NOT NULL,
+  explanation_json  TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_events(at, context_id);
+CREATE INDEX audit_by_conversation ON audit_events(conversation_id, at, context_id);
+CREATE INDEX audit_by_principal ON audit_events(principal_id, at, context_id);
+CREATE INDEX audit_by_decision ON audit_events(decision, at, context_id);
+
+CREATE TABLE media_integrations (
+  id                TEXT PRIMARY KEY,
+  name              TEXT NOT NULL,
+  api_key           TEXT NOT NULL UNIQUE,
+  secret_encrypted  BLOB NOT NULL,
+  created_at        INTEGER NOT NULL
+);
+CREATE TABLE integration_roles (
+  integration_id  TEXT NOT NULL REFERENCES media_integrations(id) ON DELETE CASCADE,
+  position        INTEGER NOT NULL,
+  role_id         TEXT NOT NULL,
+  PRIMARY KEY (integration_id, position)
+) WITHOUT ROWID;
+CREATE INDEX integration_roles_by_role ON integration_roles(role_id);
+
+CREATE TABLE server_secrets (
+  name   TEXT PRIMARY KEY,
+  value  BLOB NOT NULL
+);
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(std::size(kSteps));
+
+Result<int> UserVersion(Db& db) {
+  Stmt st = db.Prepare("PRAGMA user_version");
+  STORE_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Internal("sqlite: PRAGMA user_version returned no row");
+  return static_cast<int>(st.Int(0));
+}
+
+Status TooNew(int version) {
+  return Status::FailedPrecondition("store.version.unsupported",
+                                    "The database has schema version " + std::to_string(version) +
+                                        ", newer than this verbatim understands (" + std::to_string(kLatest) +
+                                        "). Use a newer verbatim binary.");
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kLatest; }
+
+Status Migrate(Db& db) {
+  STORE_ASSIGN_OR_RETURN(int version, UserVersion(db));
+  if (version == kLatest) return Status::Ok();  // the common case: no write, no lock
+  if (version > kLatest) return TooNew(version);
+
+  return db.Transaction(TxnKind::kWrite, [](Db& db) -> Status {
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    STORE_ASSIGN_OR_RETURN(int current, UserVersion(db));
+    if (current > kLatest) return TooNew(current);
+    for (int v = current; v < kLatest; ++v) {
+      Status s = db.ExecScript(kSteps[v]);
+      if (!s.ok()) return Status::Internal("schema step " + std::to_string(v + 1) + ": " + s.message());
+    }
+    // PRAGMA takes no parameters; the value is our own constant, not input.
+    return db.ExecScript(("PRAGMA user_version = " + std::to_string(kLatest)).c_str());
+  });
+}
+
+}  // namespace verbatim::store::sqlite

@@ -1,0 +1,29 @@
+// Row <-> record mapping shared by the SQLite store's .cc files.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "store/model.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace verbatim::store::sqlite {
+
+// String lists are JSON arrays in TEXT columns.
+std::string EncodeStrings(const std::vector<std::string>& v);
+Result<std::vector<std::string>> DecodeStrings(std::string_view json);
+std::string EncodeParticipants(const std::vector<Participant>& v);
+Result<std::vector<Participant>> DecodeParticipants(std::string_view json);
+
+// Ids listed in a child table (client_roles, integration_roles), in order.
+Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql, const std::string& owner_id);
+
+// Audit rows: the column list for SELECTs, the reader, and the insert (a
+// duplicate context_id is ignored, so a retried batch is harmless).
+extern const char kAuditColumns[];
+AuditEvent ReadAudit(const Stmt& st);
+Status InsertAudit(Db& db, const AuditEvent& e);
+
+}  // namespace verbatim::store::sqlite

@@ -1,0 +1,125 @@
+// The SQLite implementation of Store (see store.h for the contract).
+//
+// One writer connection behind write_mu_: every write is one BEGIN IMMEDIATE …
+// COMMIT, so writes are serialized and each is durable when the method returns
+// (WAL; synchronous=NORMAL survives a process crash, FULL also power loss).
+// Reads use a small pool of read-only connections; WAL lets them run while a
+// write is in progress, so GETs never queue behind writes. Multi-statement
+// reads run in one read transaction, i.e. on one consistent snapshot. WAL
+// checkpoints run on a background thread (see checkpointer.h), not in requests.
+//
+// Implementation is split by topic: sqlite_store.cc (open, org, clients,
+// roles, keys, revocation, integrations, secrets), sqlite_recordings.cc
+// (conversations, recordings), sqlite_audit.cc (audit).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sqlite/checkpointer.h"
+#include "store/sqlite/sqlite_db.h"
+#include "store/store.h"
+
+namespace verbatim::store {
+
+class SqliteStore final : public Store {
+ public:
+  static constexpr int kReaderConnections = 4;
+
+  // `clock` must outlive the store; it is used only where the interface gives
+  // no time (organization created_at, metadata and role-removal updated_at).
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& opts, const Clock& clock);
+  ~SqliteStore() override;
+
+  Result<Organization> GetOrganization() override;
+  Result<OrgSettings> GetSettings() override;
+  Status PutSettings(const OrgSettings& s) override;
+
+  Status CreateClient(const OAuthClient& c) override;
+  Result<OAuthClient> GetClient(const std::string& id) override;
+  Result<std::vector<OAuthClient>> ListClients() override;
+  Status UpdateClient(const OAuthClient& c) override;
+  Status DeleteClient(const std::string& id) override;
+
+  Status CreateRole(const Role& r) override;
+  Result<Role> GetRole(const std::string& id) override;
+  Result<std::vector<Role>> ListRoles() override;
+  Status UpdateRole(const Role& r) override;
+  // Also removes the role id from every client and every media integration.
+  Status DeleteRole(const std::string& id) override;
+
+  Status InsertKey(const SigningKey& k) override;
+  Result<std::vector<SigningKey>> ListKeys() override;
+  Status RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) override;
+
+  Status RevokeToken(const RevokedToken& t) override;
+  Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override;
+  Status PurgeRevoked(TimePoint now) override;
+
+  Status CreateConversation(const Conversation& c) override;
+  Result<Conversation> GetConversation(const std::string& id) override;
+  // The newest conversation with that external id (ids may repeat over time).
+  Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override;
+  Result<std::vector<Conversation>> ListConversations(const Page& page) override;  // limit clamped to 1..200
+  Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
+                                              const std::string& context_id) override;
+  // Replaces the participant with the same id, else appends.
+  Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
+
+  Result<Recording> GetRecording(const std::string& conversation_id) override;
+  // On an idempotent repeat the returned transition has seq 0 (nothing appended).
+  Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
+                                             const Actor& actor, const std::string& reason,
+                                             const std::string& context_id, const AuditEvent* audit = nullptr) override;
+  Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
+  // One file per segment: upserts by (conversation, segment).
+  Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
+
+  // Duplicate context ids are ignored (a retried batch is harmless).
+  Status AppendAudit(const std::vector<AuditEvent>& events) override;
+  Result<AuditEvent> GetAudit(const std::string& context_id) override;
+  // since and until are inclusive; limit clamped to 1..200.
+  Result<AuditPage> ListAudit(const AuditFilter& f) override;
+
+  Status CreateIntegration(const MediaIntegration& m) override;
+  Result<std::vector<MediaIntegration>> ListIntegrations() override;
+  Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
+  Status DeleteIntegration(const std::string& id) override;
+
+  Result<std::optional<std::string>> GetSecret(const std::string& name) override;
+  Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;
+
+  // Diagnostics (and tests): a PRAGMA as the writer connection sees it. Only
+  // journal_mode, synchronous, foreign_keys, busy_timeout and user_version.
+  Result<std::string> WriterPragma(std::string_view name);
+
+ private:
+  SqliteStore(const Clock& clock, std::string org_id, std::unique_ptr<sqlite::Db> writer,
+              std::unique_ptr<sqlite::Checkpointer> checkpointer, std::vector<std::unique_ptr<sqlite::Db>> readers);
+
+  using Body = std::function<Status(sqlite::Db&)>;
+  Status Write(const Body& body);  // one write transaction on the writer
+  Status Read(const Body& body);   // one read transaction on a pooled reader
+
+  // Constant after construction.
+  const Clock& clock_;
+  const std::string org_id_;
+
+  // Serializes all use of writer_ (the only connection that writes).
+  std::mutex write_mu_;
+  std::unique_ptr<sqlite::Db> writer_;
+  // Hooked into writer_'s commits; declared after it so that it goes first.
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
+
+  // Guards idle_readers_ only; a leased reader belongs to the leasing thread.
+  std::mutex reader_mu_;
+  std::condition_variable reader_free_;
+  std::vector<std::unique_ptr<sqlite::Db>> idle_readers_;
+};
+
+}  // namespace verbatim::store
