@@ -104,6 +104,7 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"oauth:client:add", "create OAuth clients"},
       {"oauth:client:edit", "change OAuth clients"},
       {"oauth:client:delete", "delete OAuth clients"},
+      {"oauth:key:rotate", "rotate the token signing key"},
       {"oauth:integration:view", "view media integrations"},
       {"oauth:integration:add", "create media integrations"},
       {"oauth:integration:delete", "delete media integrations"},

@@ -1,2 +1,135 @@
-#include <cstdio>
-int main() { std::puts("verbatim"); return 0; }
+// verbatim: one binary, subcommands in the style of Vault's CLI.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <toml++/toml.h>
+
+#include "cli/commands.h"
+#include "core/ids.h"
+
+using namespace verbatim::cli;  // NOLINT: main file only
+
+namespace {
+
+// Optional TOML config (--config FILE or VERBATIM_CONFIG): values become the
+// defaults, so flags and VERBATIM_* environment variables still win.
+std::string FindConfigPath(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) return a.substr(9);
+  }
+  const char* env = std::getenv("VERBATIM_CONFIG");
+  return env ? env : "";
+}
+
+bool ApplyToml(const std::string& path, ServeOptions& s) {
+  try {
+    toml::table t = toml::parse_file(path);
+    if (auto v = t["data_dir"].value<std::string>()) s.data_dir = *v;
+    if (auto v = t["http_listen"].value<std::string>()) s.http_listen = *v;
+    if (auto v = t["sip_listen"].value<std::string>()) s.sip_listen = *v;
+    if (auto v = t["issuer"].value<std::string>()) s.issuer = *v;
+    if (auto v = t["media_dir"].value<std::string>()) s.media_dir = *v;
+    if (auto v = t["sync"].value<std::string>()) s.sync = *v;
+    if (auto v = t["log_level"].value<std::string>()) s.log_level = *v;
+    if (auto v = t["threads"].value<int64_t>()) s.threads = static_cast<int>(*v);
+    if (auto v = t["max_body_bytes"].value<int64_t>()) s.max_body_bytes = static_cast<size_t>(*v);
+    return true;
+  } catch (const toml::parse_error& e) {
+    std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
+              << e.source().begin.line << ")\n";
+    return false;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  verbatim::InitRandom();
+  CLI::App app{"verbatim: conversation recording whose every denial explains itself"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "verbatim 0.1.0");
+
+  ServeOptions serve;
+  std::string config_path = FindConfigPath(argc, argv);
+  if (!config_path.empty() && !ApplyToml(config_path, serve)) return kExitUsage;
+
+  auto* s = app.add_subcommand("serve", "Run the API, OAuth server and media capture");
+  s->add_option("--config", config_path, "TOML config file (flags and VERBATIM_* env override it)");
+  s->add_option("--data-dir", serve.data_dir, "Data directory (SQLite store, media)")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  s->add_option("--http-listen", serve.http_listen, "HTTP HOST:PORT (port 0 = pick a free one)")->envname("VERBATIM_HTTP_LISTEN");
+  s->add_option("--sip-listen", serve.sip_listen, "SIP HOST:PORT, UDP and TCP (port 0 = pick a free one)")->envname("VERBATIM_SIP_LISTEN");
+  s->add_option("--issuer", serve.issuer, "OAuth issuer URL (default http://<bound HTTP address>)")->envname("VERBATIM_ISSUER");
+  s->add_option("--media-dir", serve.media_dir, "Where WAV files go (default <data-dir>/media)")->envname("VERBATIM_MEDIA_DIR");
+  s->add_option("--sync", serve.sync, "Durability: normal (survives kill -9) or full (survives power loss)")
+      ->envname("VERBATIM_SYNC")->check(CLI::IsMember({"normal", "full"}))->capture_default_str();
+  s->add_option("--log-level", serve.log_level, "debug | info | warn | error")
+      ->envname("VERBATIM_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))->capture_default_str();
+  s->add_option("--threads", serve.threads, "HTTP worker threads (0 = one per core)")->envname("VERBATIM_THREADS");
+  s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest accepted request body")->envname("VERBATIM_MAX_BODY_BYTES")->capture_default_str();
+  s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
+
+  std::string init_dir = "./data", init_name = "admin";
+  bool init_json = false, init_force = false;
+  auto* i = app.add_subcommand("init", "Create the first System Administrator client and print its secret once");
+  i->add_option("--data-dir", init_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  i->add_option("--name", init_name, "Client name")->capture_default_str();
+  i->add_flag("--json", init_json, "Print {\"clientId\",\"clientSecret\"} only");
+  i->add_flag("--force", init_force, "Create another administrator even if clients exist");
+
+  ClientOptions client;
+  std::string client_id, client_secret, scope;
+  auto* t = app.add_subcommand("token", "Get an access token (client_credentials)");
+  t->add_option("--client-id", client_id, "OAuth client id")->envname("VERBATIM_CLIENT_ID")->required();
+  t->add_option("--client-secret", client_secret, "OAuth client secret")->envname("VERBATIM_CLIENT_SECRET")->required();
+  t->add_option("--scope", scope, "Space-separated scopes (default: all the client may request)");
+  t->add_option("--server", client.server, "Server URL (default from <data-dir>/listen.json)")->envname("VERBATIM_SERVER");
+  t->add_option("--data-dir", client.data_dir, "Where to find listen.json")->envname("VERBATIM_DATA_DIR");
+  t->add_option("--format", client.format, "table (token only) | json")->check(CLI::IsMember({"table", "json"}));
+  t->footer("Examples:\n  verbatim token --client-id ID --client-secret SECRET --scope recording:control\n"
+            "  VERBATIM_CLIENT_SECRET=... verbatim token --client-id ID --format json");
+
+  std::string token, context_id;
+  std::vector<std::string> request;
+  auto* e = app.add_subcommand("explain", "Explain the authorization decision for a request, layer by layer");
+  e->add_option("--token", token, "Access token to evaluate")->envname("VERBATIM_TOKEN")->required();
+  e->add_option("--context-id", context_id, "Replay a past decision from the audit log");
+  e->add_option("request", request, "METHOD PATH, e.g. POST /api/v2/recordings/conversations/ID/actions/start");
+  e->add_option("--server", client.server, "Server URL (default from <data-dir>/listen.json)")->envname("VERBATIM_SERVER");
+  e->add_option("--data-dir", client.data_dir, "Where to find listen.json")->envname("VERBATIM_DATA_DIR");
+  e->add_option("--format", client.format, "table | json")->check(CLI::IsMember({"table", "json"}));
+  e->footer("Exit codes: 0 allowed, 3 denied, 1 usage error, 2 server error.\nExamples:\n"
+            "  verbatim explain --token $T POST /api/v2/recordings/conversations/$ID/actions/start\n"
+            "  verbatim explain --token $ADMIN_TOKEN --context-id 9f1c...");
+
+  std::string keys_dir = "./data";
+  auto* k = app.add_subcommand("keys", "Signing key management");
+  k->require_subcommand(1);
+  auto* rotate = k->add_subcommand("rotate", "Start signing with a new key; old keys stay in JWKS until their tokens expire");
+  rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+
+  app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    int code = app.exit(err);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (s->parsed()) return RunServe(serve);
+  if (i->parsed()) return RunInit(init_dir, init_name, init_json, init_force);
+  if (t->parsed()) return RunToken(client, client_id, client_secret, scope);
+  if (e->parsed()) {
+    if (context_id.empty() && request.size() != 2) {
+      std::cerr << "verbatim explain: give METHOD PATH, or --context-id ID\n" << e->help();
+      return kExitUsage;
+    }
+    return RunExplain(client, token, request.size() == 2 ? request[0] : "", request.size() == 2 ? request[1] : "",
+                      context_id);
+  }
+  if (rotate->parsed()) return RunKeysRotate(keys_dir);
+  std::cout << "verbatim 0.1.0\n";
+  return kExitOk;
+}

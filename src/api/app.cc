@@ -1,0 +1,281 @@
+#include "api/app.h"
+
+#include <cctype>
+
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "oauth/form.h"
+
+namespace verbatim::api {
+
+std::optional<std::string> RequestContext::Query(std::string_view name) const {
+  std::string_view q = http.query;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    size_t eq = pair.find('=');
+    auto key = oauth::PercentDecode(pair.substr(0, eq), true);
+    if (key && *key == name) {
+      if (eq == std::string_view::npos) return std::string();
+      return oauth::PercentDecode(pair.substr(eq + 1), true);
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+namespace {
+bool QueryIsDecodable(std::string_view q) {
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i] != '%') continue;
+    if (i + 2 >= q.size() || !std::isxdigit(static_cast<unsigned char>(q[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(q[i + 2])))
+      return false;
+  }
+  return true;
+}
+}  // namespace
+
+App::App(AppConfig cfg, store::Store& store, const Clock& clock)
+    : cfg_(std::move(cfg)), store_(store), clock_(clock), directory_(store) {}
+
+App::~App() {
+  if (audit_) audit_->Stop();
+}
+
+Status App::Init() {
+  auto org = store_.GetOrganization();
+  if (!org.ok()) return org.status();
+  oauth::TokenServiceOptions topts;
+  topts.issuer = cfg_.issuer;
+  topts.audience = cfg_.audience;
+  topts.org_id = org->id;
+  tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
+  VERBATIM_RETURN_IF_ERROR(tokens_->Init());
+  VERBATIM_RETURN_IF_ERROR(directory_.Load());
+  audit_ = std::make_unique<AuditLog>(store_);
+  RegisterRoutes();
+  return Status::Ok();
+}
+
+void App::RegisterRoutes() {
+  RegisterSystemRoutes(*this, router_);
+  RegisterOAuthRoutes(*this, router_);
+  RegisterAdminRoutes(*this, router_);
+  RegisterConversationRoutes(*this, router_);
+  RegisterRecordingRoutes(*this, router_);
+  RegisterInsightRoutes(*this, router_);
+  RegisterMediaRoutes(*this, router_);
+}
+
+void App::AddRecordingListener(RecordingListener l) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(l));
+}
+
+void App::NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after) {
+  std::vector<RecordingListener> copy;
+  {
+    std::lock_guard lock(listeners_mu_);
+    copy = listeners_;
+  }
+  for (auto& l : copy)
+    if (l.on_change) l.on_change(conversation_id, after);
+}
+
+HttpResponse App::RenderReadError(int status, std::string code, std::string message) {
+  std::string context_id = NewContextId();
+  HttpResponse res = ErrorResponse(status, code, message, context_id,
+                                   InputProblem("", "", status == 413 ? "Send a smaller body." : "Send valid HTTP/1.1."));
+  res.set("X-Context-Id", context_id);
+  metrics_.Inc("verbatim_http_requests_total", {{"route", "unmatched"}, {"method", "?"}, {"status", std::to_string(status)}});
+  Log(LogLevel::kInfo, "request rejected", {{"contextId", context_id}, {"status", status}, {"code", code}});
+  return res;
+}
+
+HttpResponse App::Handle(const HttpRequest& req) {
+  RequestContext ctx{req, NewContextId()};
+  HttpResponse res;
+  auto match = router_.Match(req.method(), req.path);
+  std::string route_name = "unmatched";
+  if (!QueryIsDecodable(req.query)) {
+    // A filter we cannot read must not silently become "no filter".
+    res = ErrorResponse(400, "bad.request", "The query string has an invalid percent-escape.", ctx.context_id,
+                        InputProblem("query", "RFC 3986 percent-encoding", "Encode '%' as %25 in query values."));
+  } else if (!match.route) {
+    if (match.path_matched) {
+      std::string allow;
+      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      res = ErrorResponse(405, "method.not.allowed",
+                          std::string(req.method()) + " is not supported on " + req.path + "; use " + allow + ".",
+                          ctx.context_id, InputProblem("method", allow, "Use one of: " + allow + "."));
+      res.set(http::field::allow, allow);
+    } else {
+      res = ErrorResponse(404, "not.found", "There is no endpoint " + std::string(req.method()) + " " + req.path + ".",
+                          ctx.context_id,
+                          InputProblem("path", "", "See GET /api/v2/openapi.json for every endpoint."));
+    }
+  } else {
+    route_name = match.route->pattern;
+    ctx.route = match.route;
+    ctx.params = std::move(match.params);
+    try {
+      res = match.route->handler(ctx);
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "handler threw", {{"contextId", ctx.context_id}, {"error", e.what()}});
+      res = ErrorResponse(500, "internal",
+                          "Internal error. Quote contextId " + ctx.context_id + " to find it in the server log.",
+                          ctx.context_id);
+    }
+    if (ctx.decision && !ctx.audit_committed) RecordAudit(ctx, res.result_int());
+  }
+  res.set("X-Context-Id", ctx.context_id);
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received_at).count();
+  const std::string status = std::to_string(res.result_int());
+  metrics_.Inc("verbatim_http_requests_total",
+               {{"route", route_name}, {"method", std::string(req.method())}, {"status", status}});
+  metrics_.Observe("verbatim_http_request_duration_seconds", {{"route", route_name}}, secs);
+  if (LogEnabled(LogLevel::kInfo)) {
+    json::object line;
+    line["contextId"] = ctx.context_id;
+    line["method"] = std::string(req.method());
+    line["path"] = req.path;  // never the query or headers: they may carry credentials
+    line["status"] = res.result_int();
+    line["durationMs"] = secs * 1000.0;
+    line["remote"] = req.remote_ip;
+    if (ctx.principal) line["principal"] = ctx.principal->id;
+    if (ctx.decision && !ctx.decision->allowed) line["code"] = ctx.decision->code;
+    Log(LogLevel::kInfo, "request", std::move(line));
+  }
+  return res;
+}
+
+authz::Request App::MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
+  authz::Request r;
+  r.action = std::move(action);
+  r.resource = std::move(resource);
+  r.token = token;
+  if (token.ok()) {
+    if (auto client = directory_.FindClient(token.client_id)) r.principal = directory_.PrincipalOf(*client);
+  }
+  return r;
+}
+
+bool App::Authorize(RequestContext& ctx, std::string resource) {
+  ctx.token = tokens_->CheckAuthorization(ctx.http.header("Authorization"));
+  authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
+  auto catalog = directory_.Roles();
+  req.role_catalog = *catalog;
+  ctx.principal = req.principal;
+  ctx.decision = ctx.route->access == Access::kToken ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
+  const auto& d = *ctx.decision;
+  std::string layer;
+  for (const auto& l : d.layers)
+    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
+  metrics_.Inc("verbatim_authz_decisions_total",
+               {{"decision", d.allowed ? "allow" : "deny"}, {"layer", layer}, {"code", d.code}});
+  return d.allowed;
+}
+
+HttpResponse App::Deny(RequestContext& ctx) { return DecisionResponse(*ctx.decision, ctx.context_id); }
+
+HttpResponse App::Fail(RequestContext& ctx, const Status& s) {
+  int status = HttpStatusOf(s);
+  if (status == 500) {
+    Log(LogLevel::kError, "internal error", {{"contextId", ctx.context_id}, {"error", s.message()}});
+    return ErrorResponse(500, "internal",
+                         "Internal error. Quote contextId " + ctx.context_id + " to find it in the server log.",
+                         ctx.context_id);
+  }
+  std::optional<json::object> explanation;
+  if (ctx.decision) explanation = authz::ExplanationJson(*ctx.decision);
+  return ErrorResponse(status, s.code(), s.message(), ctx.context_id, std::move(explanation));
+}
+
+HttpResponse App::BadRequest(RequestContext& ctx, std::string message, std::string_view field,
+                             std::string_view expected, std::string_view fix) {
+  std::string default_fix;
+  if (fix.empty()) {
+    default_fix = field.empty() ? "Correct the request as the message says"
+                                : "Correct '" + std::string(field) + "'" +
+                                      (expected.empty() ? std::string() : " (expected: " + std::string(expected) + ")");
+    default_fix += "; GET /api/v2/openapi.json describes every field.";
+    fix = default_fix;
+  }
+  return ErrorResponse(400, "bad.request", message, ctx.context_id, InputProblem(field, expected, fix));
+}
+
+std::optional<HttpResponse> App::RequireUuid(RequestContext& ctx, const std::string& value, std::string_view what) {
+  if (IsUuid(value)) return std::nullopt;
+  std::string shown = value.substr(0, 64);
+  for (auto& c : shown)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+  return BadRequest(ctx, "'" + shown + "' is not a valid " + std::string(what) + " id: expected a UUID.",
+                    std::string(what) + "Id", "UUID, e.g. 6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90");
+}
+
+std::optional<json::object> App::JsonBody(RequestContext& ctx, HttpResponse& error_out) {
+  const std::string& body = ctx.http.body();
+  bool blank = body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) return json::object();
+  std::string_view ct = ctx.http.header("Content-Type");
+  std::string media(ct.substr(0, ct.find(';')));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (media != "application/json") {
+    error_out = ErrorResponse(
+        415, "unsupported.media.type",
+        "The body must be JSON with Content-Type: application/json (got '" +
+            (ct.empty() ? std::string("none") : std::string(ct.substr(0, 100))) + "').",
+        ctx.context_id,
+        InputProblem("Content-Type", "application/json", "Send the header 'Content-Type: application/json'."));
+    return std::nullopt;
+  }
+  auto parsed = ParseJsonObject(body);
+  if (!parsed.ok()) {
+    error_out = ErrorResponse(400, "bad.request", parsed.status().message(), ctx.context_id,
+                              InputProblem("body", "a JSON object", "Send a single valid JSON object."));
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) const {
+  store::AuditEvent e;
+  e.context_id = ctx.context_id;
+  e.at = clock_.Now();
+  if (ctx.principal) {
+    e.actor = {ctx.principal->type, ctx.principal->id, ctx.principal->name, ctx.principal->id};
+  } else if (!ctx.token.client_id.empty()) {
+    e.actor = {"client", ctx.token.client_id, "", ctx.token.client_id};
+  }
+  e.method = std::string(ctx.http.method());
+  e.path = ctx.http.path;
+  e.conversation_id = ctx.conversation_id;
+  e.status = status;
+  if (ctx.decision) {
+    const auto& d = *ctx.decision;
+    e.action = d.action;
+    e.resource = d.resource;
+    e.decision = d.allowed ? "allow" : "deny";
+    e.code = d.code;
+    for (const auto& l : d.layers) {
+      if (l.outcome == authz::Outcome::kFail) {
+        e.layer = authz::ToString(l.layer);
+        break;
+      }
+    }
+    json::object expl = authz::ExplanationJson(d);
+    expl["status"] = status;
+    if (!d.allowed) expl["message"] = d.message;
+    e.explanation_json = json::serialize(expl);
+  }
+  return e;
+}
+
+void App::RecordAudit(RequestContext& ctx, int status) { audit_->Record(AuditEventFor(ctx, status)); }
+
+}  // namespace verbatim::api

@@ -1,0 +1,109 @@
+// App: the HTTP API. Owns routing, the request flow (context id → route →
+// authorize → handler → audit → access log) and the services handlers use.
+// Handlers live in routes_*.cc, one file per area, and stay thin:
+// parse → authorize (pure) → act on the store → render.
+//
+// Thread-safe: Handle() runs concurrently on the server's threads.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/audit_log.h"
+#include "api/context.h"
+#include "api/directory.h"
+#include "api/metrics.h"
+#include "api/respond.h"
+#include "api/router.h"
+#include "core/clock.h"
+#include "oauth/token_service.h"
+#include "store/store.h"
+
+namespace verbatim::api {
+
+struct AppConfig {
+  std::string issuer;    // "http://127.0.0.1:8080"
+  std::string audience;  // "{issuer}/api"
+  std::string data_dir;
+  std::string media_dir;
+  std::string version = "0.1.0";
+  std::string sync_mode = "normal";
+};
+
+// Hooks the media layer registers so recording state changes reach live
+// sessions; empty until media capture is wired in.
+struct RecordingListener {
+  std::function<void(const std::string& conversation_id, const store::Recording& after)> on_change;
+};
+
+class App {
+ public:
+  App(AppConfig cfg, store::Store& store, const Clock& clock);
+  ~App();
+
+  Status Init();
+  HttpResponse Handle(const HttpRequest& req);
+  // Errors found before a request could be read (size limits, bad HTTP).
+  HttpResponse RenderReadError(int status, std::string code, std::string message);
+  void SetReady(bool ready) { ready_ = ready; }
+  void AddRecordingListener(RecordingListener l);
+  void NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after);
+
+  // --- services for handlers ---
+  const AppConfig& config() const { return cfg_; }
+  store::Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
+  oauth::TokenService& tokens() { return *tokens_; }
+  Directory& directory() { return directory_; }
+  AuditLog& audit() { return *audit_; }
+  Metrics& metrics() { return metrics_; }
+  const Router& router() const { return router_; }
+  bool ready() const { return ready_.load(); }
+
+  // --- request flow helpers ---
+  // Runs token → scope → permission for ctx.route (kPermission) or token only
+  // (kToken). Fills ctx.decision/principal/token. True if allowed so far.
+  bool Authorize(RequestContext& ctx, std::string resource);
+  // Builds an authz::Request for a token check (also used by the simulator).
+  authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource);
+  HttpResponse Deny(RequestContext& ctx);                       // renders ctx.decision
+  HttpResponse Fail(RequestContext& ctx, const Status& status);  // store/parse errors
+  HttpResponse BadRequest(RequestContext& ctx, std::string message, std::string_view field = {},
+                          std::string_view expected = {}, std::string_view fix = {});
+  // Path ids are UUIDs; anything else is a 400 (never a lookup, never a file path).
+  std::optional<HttpResponse> RequireUuid(RequestContext& ctx, const std::string& value, std::string_view what);
+  // Checks Content-Type is JSON when there is a body; parses it (empty body → {}).
+  std::optional<json::object> JsonBody(RequestContext& ctx, HttpResponse& error_out);
+  // Builds the audit event for ctx with the given outcome.
+  store::AuditEvent AuditEventFor(const RequestContext& ctx, int status) const;
+
+ private:
+  void RegisterRoutes();
+  void RecordAudit(RequestContext& ctx, int status);
+
+  const AppConfig cfg_;
+  store::Store& store_;
+  const Clock& clock_;
+  Router router_;
+  Directory directory_;
+  std::unique_ptr<oauth::TokenService> tokens_;
+  std::unique_ptr<AuditLog> audit_;
+  Metrics metrics_;
+  std::atomic<bool> ready_{false};
+  std::mutex listeners_mu_;  // guards listeners_
+  std::vector<RecordingListener> listeners_;
+};
+
+// One per area (routes_*.cc).
+void RegisterSystemRoutes(App& app, Router& r);
+void RegisterOAuthRoutes(App& app, Router& r);
+void RegisterAdminRoutes(App& app, Router& r);
+void RegisterConversationRoutes(App& app, Router& r);
+void RegisterRecordingRoutes(App& app, Router& r);
+void RegisterInsightRoutes(App& app, Router& r);
+void RegisterMediaRoutes(App& app, Router& r);
+
+}  // namespace verbatim::api

@@ -1,0 +1,38 @@
+// Per-request state shared by the dispatcher and a handler.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/http_server.h"
+#include "api/router.h"
+#include "authz/engine.h"
+
+namespace verbatim::api {
+
+struct RequestContext {
+  const HttpRequest& http;
+  std::string context_id;
+  const Route* route = nullptr;
+  std::vector<std::pair<std::string, std::string>> params;
+
+  // Filled by App::Authorize.
+  std::optional<authz::Decision> decision;
+  std::optional<authz::Principal> principal;
+  authz::TokenCheck token;
+
+  std::string conversation_id;   // for the audit event's filter column
+  bool audit_committed = false;  // the handler committed the audit event in its own transaction
+
+  std::string Param(std::string_view name) const {
+    for (const auto& [k, v] : params)
+      if (k == name) return v;
+    return {};
+  }
+  // Query parameter, percent-decoded; nullopt if absent.
+  std::optional<std::string> Query(std::string_view name) const;
+};
+
+}  // namespace verbatim::api

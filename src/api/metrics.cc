@@ -1,0 +1,102 @@
+#include "api/metrics.h"
+
+#include <cstdio>
+
+namespace verbatim::api {
+
+Metrics::Metrics() {
+  help_ = {
+      {"verbatim_http_requests_total", "HTTP requests by route, method and status."},
+      {"verbatim_http_request_duration_seconds", "HTTP request latency by route."},
+      {"verbatim_authz_decisions_total", "Authorization decisions by result, failing layer and code."},
+      {"verbatim_tokens_issued_total", "Access tokens issued by grant type."},
+      {"verbatim_token_errors_total", "Token endpoint errors by OAuth error code."},
+      {"verbatim_rate_limited_total", "Requests refused by the rate limiter, by bucket."},
+      {"verbatim_recording_transitions_total", "Recording state transitions by action."},
+  };
+}
+
+std::string Metrics::Key(const Labels& labels) {
+  std::string out;
+  for (const auto& [k, v] : labels) {
+    if (!out.empty()) out += ',';
+    out += k + "=\"";
+    for (char c : v) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (c == '\n') {
+        out += "\\n";
+        continue;
+      }
+      out += c;
+    }
+    out += '"';
+  }
+  return out;
+}
+
+void Metrics::Inc(const std::string& name, const Labels& labels, uint64_t n) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mu_);
+  counters_[name][key] += n;
+}
+
+void Metrics::Observe(const std::string& name, const Labels& labels, double seconds) {
+  std::string key = Key(labels);
+  std::lock_guard lock(mu_);
+  auto& h = histograms_[name][key];
+  for (size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::AddGauge(const std::string& name, const std::string& help, std::function<double()> read) {
+  std::lock_guard lock(mu_);
+  gauges_.emplace_back(name, help, std::move(read));
+}
+
+uint64_t Metrics::CounterValue(const std::string& name, const Labels& labels) const {
+  std::lock_guard lock(mu_);
+  auto it = counters_.find(name);
+  if (it == counters_.end()) return 0;
+  auto jt = it->second.find(Key(labels));
+  return jt == it->second.end() ? 0 : jt->second;
+}
+
+std::string Metrics::Render() const {
+  std::string out;
+  auto help = [&](const std::string& name, const char* type) {
+    auto it = help_.find(name);
+    out += "# HELP " + name + " " + (it == help_.end() ? name : it->second) + "\n";
+    out += "# TYPE " + name + " " + type + "\n";
+  };
+  std::lock_guard lock(mu_);
+  for (const auto& [name, series] : counters_) {
+    help(name, "counter");
+    for (const auto& [labels, v] : series)
+      out += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+  }
+  char num[64];
+  for (const auto& [name, series] : histograms_) {
+    help(name, "histogram");
+    for (const auto& [labels, h] : series) {
+      std::string sep = labels.empty() ? "" : labels + ",";
+      for (size_t i = 0; i < kBuckets.size(); ++i) {
+        std::snprintf(num, sizeof num, "%g", kBuckets[i]);
+        out += name + "_bucket{" + sep + "le=\"" + num + "\"} " + std::to_string(h.buckets[i]) + "\n";
+      }
+      out += name + "_bucket{" + sep + "le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+      std::snprintf(num, sizeof num, "%.6f", h.sum);
+      out += name + "_sum" + (labels.empty() ? "" : "{" + labels + "}") + " " + num + "\n";
+      out += name + "_count" + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(h.count) + "\n";
+    }
+  }
+  for (const auto& [name, h, read] : gauges_) {
+    out += "# HELP " + name + " " + h + "\n# TYPE " + name + " gauge\n";
+    std::snprintf(num, sizeof num, "%g", read());
+    out += name + " " + num + "\n";
+  }
+  return out;
+}
+
+}  // namespace verbatim::api

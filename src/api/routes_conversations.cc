@@ -1,0 +1,199 @@
+// Conversations: create (with participants), list, get, disconnect, add a participant.
+#include <algorithm>
+
+#include "api/app.h"
+#include "api/views.h"
+#include "core/ids.h"
+
+namespace verbatim::api {
+namespace {
+
+constexpr size_t kMaxParticipants = 32;
+
+bool ValidPurpose(std::string_view p) {
+  return p == "agent" || p == "customer" || p == "ivr" || p == "external";
+}
+
+// Parses one participant object; returns an error message or nullopt.
+std::optional<std::string> ParseParticipant(const json::value& v, store::Participant& p) {
+  if (!v.is_object()) return "Each participant must be an object {id?, name, purpose}.";
+  const auto& o = v.as_object();
+  for (const auto& kv : o) {
+    std::string_view k(kv.key().data(), kv.key().size());
+    if (k != "id" && k != "name" && k != "purpose")
+      return "Unknown participant field '" + std::string(k.substr(0, 64)) + "'. Known fields: id, name, purpose.";
+  }
+  auto id = GetString(o, "id");
+  auto name = GetString(o, "name");
+  auto purpose = GetString(o, "purpose");
+  if (!id.ok()) return id.status().message();
+  if (!name.ok()) return name.status().message();
+  if (!purpose.ok()) return purpose.status().message();
+  if (!*name || (*name)->empty() || (*name)->size() > 256) return "Participant 'name' is required (1 to 256 characters).";
+  if (!*purpose || !ValidPurpose(**purpose)) return "Participant 'purpose' must be one of: agent, customer, ivr, external.";
+  if (*id && !IsUuid(**id)) return "Participant 'id' must be a UUID (or omitted to have one generated).";
+  p.id = *id ? **id : NewUuid();
+  p.name = **name;
+  p.purpose = **purpose;
+  return std::nullopt;
+}
+
+// Authorizes, validates {conversationId}, loads the conversation.
+std::optional<store::Conversation> ConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
+  std::string id = ctx.Param("conversationId");
+  if (IsUuid(id)) ctx.conversation_id = id;  // so denials are found by conversation too
+  if (!app.Authorize(ctx, "conversation/" + id.substr(0, 64))) {
+    out = app.Deny(ctx);
+    return std::nullopt;
+  }
+  if (auto bad = app.RequireUuid(ctx, id, "conversation")) {
+    out = std::move(*bad);
+    return std::nullopt;
+  }
+  ctx.conversation_id = id;
+  auto conv = app.store().GetConversation(id);
+  if (!conv.ok()) {
+    if (conv.status().kind() != Status::Kind::kNotFound) {
+      out = app.Fail(ctx, conv.status());
+      return std::nullopt;
+    }
+    authz::ResourceNotFound(*ctx.decision, "conversation", id);
+    out = app.Deny(ctx);
+    return std::nullopt;
+  }
+  authz::ResourceFound(*ctx.decision);
+  return std::move(*conv);
+}
+
+HttpResponse Create(App& app, RequestContext& ctx) {
+  if (!app.Authorize(ctx, "conversations")) return app.Deny(ctx);
+  HttpResponse err;
+  auto body = app.JsonBody(ctx, err);
+  if (!body) return err;
+  for (const auto& kv : *body) {
+    std::string_view k(kv.key().data(), kv.key().size());
+    if (k != "participants" && k != "externalId")
+      return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) + "'. Known fields: participants, externalId.",
+                            k);
+  }
+  store::Conversation c;
+  c.id = NewUuid();
+  c.started_at = app.clock().Now();
+  c.created_by = ctx.principal->id;
+  auto ext = GetString(*body, "externalId");
+  if (!ext.ok()) return app.BadRequest(ctx, ext.status().message(), "externalId");
+  if (*ext) {
+    if ((*ext)->size() > 256) return app.BadRequest(ctx, "Field 'externalId' must be at most 256 characters.", "externalId");
+    c.external_id = **ext;
+  }
+  if (auto it = body->find("participants"); it != body->end()) {
+    if (!it->value().is_array())
+      return app.BadRequest(ctx, "Field 'participants' must be an array.", "participants", "array of {id?, name, purpose}");
+    const auto& arr = it->value().as_array();
+    if (arr.size() > kMaxParticipants)
+      return app.BadRequest(ctx, "At most " + std::to_string(kMaxParticipants) + " participants.", "participants");
+    for (const auto& v : arr) {
+      store::Participant p;
+      if (auto problem = ParseParticipant(v, p)) return app.BadRequest(ctx, *problem, "participants");
+      bool dup = std::any_of(c.participants.begin(), c.participants.end(), [&](const auto& q) { return q.id == p.id; });
+      if (dup) return app.BadRequest(ctx, "Participant id '" + p.id + "' appears twice.", "participants");
+      c.participants.push_back(std::move(p));
+    }
+  }
+  if (Status s = app.store().CreateConversation(c); !s.ok()) return app.Fail(ctx, s);
+  ctx.conversation_id = c.id;
+  authz::ResourceFound(*ctx.decision);
+  HttpResponse res = JsonResponse(201, ConversationJson(c));
+  res.set(http::field::location, "/api/v2/conversations/" + c.id);
+  return res;
+}
+
+HttpResponse List(App& app, RequestContext& ctx) {
+  if (!app.Authorize(ctx, "conversations")) return app.Deny(ctx);
+  int size = 25, number = 1;
+  for (auto [name, target, max] : {std::tuple{"pageSize", &size, 100}, std::tuple{"pageNumber", &number, 1000000}}) {
+    if (auto v = ctx.Query(name)) {
+      char* end = nullptr;
+      long n = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || n < 1 || n > max)
+        return app.BadRequest(ctx, std::string("Query parameter '") + name + "' must be an integer from 1 to " +
+                                       std::to_string(max) + ".", name);
+      *target = static_cast<int>(n);
+    }
+  }
+  auto list = app.store().ListConversations({size, (number - 1) * size});
+  if (!list.ok()) return app.Fail(ctx, list.status());
+  json::array entities;
+  for (const auto& c : *list) entities.emplace_back(ConversationJson(c));
+  json::object o;
+  o["entities"] = std::move(entities);
+  o["pageSize"] = size;
+  o["pageNumber"] = number;
+  return JsonResponse(200, o);
+}
+
+HttpResponse Disconnect(App& app, RequestContext& ctx) {
+  HttpResponse out;
+  auto conv = ConversationFromPath(app, ctx, out);
+  if (!conv) return out;
+  if (conv->ended_at) {
+    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
+    return app.Deny(ctx);
+  }
+  const auto& p = *ctx.principal;
+  auto done = app.store().DisconnectConversation(conv->id, app.clock().Now(), {p.type, p.id, p.name, p.id},
+                                                 ctx.context_id);
+  if (!done.ok()) {
+    if (done.status().code() == "conversation.ended") {
+      auto again = app.store().GetConversation(conv->id);
+      if (again.ok() && again->ended_at) {
+        authz::ConversationEnded(*ctx.decision, conv->id, *again->ended_at);
+        return app.Deny(ctx);
+      }
+    }
+    return app.Fail(ctx, done.status());
+  }
+  if (auto rec = app.store().GetRecording(conv->id); rec.ok()) app.NotifyRecordingChanged(conv->id, *rec);
+  return JsonResponse(200, ConversationJson(*done));
+}
+
+HttpResponse AddParticipant(App& app, RequestContext& ctx) {
+  HttpResponse out;
+  auto conv = ConversationFromPath(app, ctx, out);
+  if (!conv) return out;
+  if (conv->ended_at) {
+    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
+    return app.Deny(ctx);
+  }
+  auto body = app.JsonBody(ctx, out);
+  if (!body) return out;
+  store::Participant p;
+  if (auto problem = ParseParticipant(json::value(*body), p)) return app.BadRequest(ctx, *problem, "participant");
+  if (conv->participants.size() >= kMaxParticipants)
+    return app.BadRequest(ctx, "The conversation already has " + std::to_string(kMaxParticipants) + " participants.");
+  if (Status s = app.store().AddParticipant(conv->id, p); !s.ok()) return app.Fail(ctx, s);
+  auto after = app.store().GetConversation(conv->id);
+  if (!after.ok()) return app.Fail(ctx, after.status());
+  return JsonResponse(201, ConversationJson(*after));
+}
+
+}  // namespace
+
+void RegisterConversationRoutes(App& app, Router& r) {
+  r.Add({"POST", "/api/v2/conversations", Access::kPermission, "conversation:conversation:create",
+         [&app](RequestContext& c) { return Create(app, c); }});
+  r.Add({"GET", "/api/v2/conversations", Access::kPermission, "conversation:conversation:view",
+         [&app](RequestContext& c) { return List(app, c); }});
+  r.Add({"GET", "/api/v2/conversations/{conversationId}", Access::kPermission, "conversation:conversation:view",
+         [&app](RequestContext& ctx) {
+           HttpResponse out;
+           auto conv = ConversationFromPath(app, ctx, out);
+           return conv ? JsonResponse(200, ConversationJson(*conv)) : out;
+         }});
+  r.Add({"POST", "/api/v2/conversations/{conversationId}/disconnect", Access::kPermission,
+         "conversation:conversation:disconnect", [&app](RequestContext& c) { return Disconnect(app, c); }});
+  r.Add({"POST", "/api/v2/conversations/{conversationId}/participants", Access::kPermission,
+         "conversation:participant:edit", [&app](RequestContext& c) { return AddParticipant(app, c); }});
+}
+
+}  // namespace verbatim::api

@@ -1,0 +1,274 @@
+// The authorization server: RFC 6749 token endpoint (client_credentials),
+// RFC 7662 introspection, RFC 7009 revocation, RFC 8414 metadata, JWKS.
+// Errors here use RFC 6749 §5.2 bodies, because OAuth client libraries parse them.
+#include <algorithm>
+
+#include "api/app.h"
+#include "authz/catalog.h"
+#include "oauth/client_secret.h"
+#include "oauth/form.h"
+
+namespace verbatim::api {
+namespace {
+
+bool IsFormContentType(std::string_view ct) {
+  std::string media(ct.substr(0, ct.find(';')));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  std::transform(media.begin(), media.end(), media.begin(), [](unsigned char c) { return std::tolower(c); });
+  return media == "application/x-www-form-urlencoded";
+}
+
+// Parses the form body and authenticates the client (RFC 6749 §2.3.1: Basic or
+// client_id/client_secret in the body, never both). On failure, `error` holds
+// the response to send.
+struct ClientAuth {
+  oauth::Form form;
+  std::optional<store::OAuthClient> client;
+};
+
+ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error) {
+  ClientAuth out;
+  if (!IsFormContentType(ctx.http.header("Content-Type"))) {
+    error = OAuthError(400, "invalid_request",
+                       "The body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).", ctx.context_id);
+    return out;
+  }
+  auto form = oauth::ParseForm(ctx.http.body());
+  if (!form.ok()) {
+    error = OAuthError(400, "invalid_request", form.status().message(), ctx.context_id);
+    return out;
+  }
+  out.form = std::move(*form);
+
+  std::string_view authz_header = ctx.http.header("Authorization");
+  const std::string* form_id = out.form.Find("client_id");
+  const std::string* form_secret = out.form.Find("client_secret");
+  std::string id, secret;
+  if (!authz_header.empty()) {
+    auto basic = oauth::ParseBasicAuthorization(authz_header);
+    if (!basic) {
+      error = OAuthError(401, "invalid_client", "The Authorization header is not valid HTTP Basic credentials.",
+                         ctx.context_id);
+      return out;
+    }
+    if (form_secret) {
+      error = OAuthError(400, "invalid_request",
+                         "The client authenticated twice (HTTP Basic and client_secret in the body); use one.",
+                         ctx.context_id);
+      return out;
+    }
+    if (form_id && *form_id != basic->client_id) {
+      error = OAuthError(400, "invalid_request", "client_id in the body differs from the HTTP Basic client id.",
+                         ctx.context_id);
+      return out;
+    }
+    id = std::move(basic->client_id);
+    secret = std::move(basic->client_secret);
+  } else if (form_id && form_secret) {
+    id = *form_id;
+    secret = *form_secret;
+  } else {
+    error = OAuthError(401, "invalid_client",
+                       "Client authentication is required: HTTP Basic, or client_id and client_secret in the body.",
+                       ctx.context_id);
+    return out;
+  }
+
+  auto client = app.directory().FindClient(id);
+  // Same work whether or not the client exists, so timing reveals nothing.
+  static const std::string kNoSuchClientHash(64, '0');
+  bool ok = oauth::VerifyClientSecret(secret, client ? client->secret_hash : kNoSuchClientHash);
+  if (!client || !ok) {
+    app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
+    error = OAuthError(401, "invalid_client", "Client authentication failed: unknown client or wrong secret.",
+                       ctx.context_id);
+    return out;
+  }
+  out.client = std::move(*client);
+  return out;
+}
+
+std::vector<std::string> SplitScopes(std::string_view s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t sp = s.find(' ', pos);
+    if (sp == std::string_view::npos) sp = s.size();
+    if (sp > pos) {
+      std::string scope(s.substr(pos, sp - pos));
+      if (std::find(out.begin(), out.end(), scope) == out.end()) out.push_back(std::move(scope));
+    }
+    pos = sp + 1;
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+HttpResponse Token(App& app, RequestContext& ctx) {
+  HttpResponse error;
+  ClientAuth auth = AuthenticateClient(app, ctx, error);
+  if (!auth.client) return error;
+  const store::OAuthClient& client = *auth.client;
+  const oauth::Form& form = auth.form;
+
+  auto fail = [&](int status, const char* code, std::string description) {
+    app.metrics().Inc("verbatim_token_errors_total", {{"error", code}});
+    return OAuthError(status, code, description, ctx.context_id);
+  };
+
+  const std::string* grant = form.Find("grant_type");
+  if (!grant || grant->empty()) return fail(400, "invalid_request", "Parameter 'grant_type' is required.");
+  if (*grant != "client_credentials") {
+    return fail(400, "unsupported_grant_type",
+                "Grant type '" + grant->substr(0, 64) + "' is not supported; this server supports client_credentials.");
+  }
+  if (std::find(client.allowed_grant_types.begin(), client.allowed_grant_types.end(), *grant) ==
+      client.allowed_grant_types.end()) {
+    return fail(400, "unauthorized_client",
+                "Client '" + client.name + "' may not use grant type '" + *grant +
+                    "'; its allowed grant types are: " + Join(client.allowed_grant_types, ", ") + ".");
+  }
+
+  std::vector<std::string> scopes;
+  const std::string* requested = form.Find("scope");
+  if (!requested || requested->find_first_not_of(' ') == std::string::npos) {
+    scopes = client.allowed_scopes;  // RFC 6749 §3.3: a documented default
+  } else {
+    scopes = SplitScopes(*requested);
+    for (const auto& s : scopes) {
+      if (!authz::FindScope(s)) {
+        std::vector<std::string> known;
+        for (const auto& k : authz::AllScopes()) known.push_back(k.name);
+        return fail(400, "invalid_scope",
+                    "Scope '" + s.substr(0, 64) + "' does not exist. Known scopes: " + Join(known) + ".");
+      }
+      if (std::find(client.allowed_scopes.begin(), client.allowed_scopes.end(), s) == client.allowed_scopes.end()) {
+        return fail(400, "invalid_scope",
+                    "Scope '" + s + "' is not allowed for client '" + client.name + "'. Allowed scopes: " +
+                        (client.allowed_scopes.empty() ? std::string("none") : Join(client.allowed_scopes)) + ".");
+      }
+    }
+  }
+  if (const std::string* resource = form.Find("resource")) {
+    if (*resource != app.config().audience) {
+      return fail(400, "invalid_target",
+                  "Resource '" + resource->substr(0, 200) + "' is not served by this server; use '" +
+                      app.config().audience + "' or omit the parameter.");
+    }
+  }
+
+  auto issued = app.tokens().Issue(client, scopes);
+  if (!issued.ok()) return app.Fail(ctx, issued.status());
+  app.metrics().Inc("verbatim_tokens_issued_total", {{"grant_type", "client_credentials"}});
+  json::object body;
+  body["access_token"] = issued->access_token;
+  body["token_type"] = "Bearer";
+  body["expires_in"] = issued->expires_in;
+  body["scope"] = Join(issued->scopes);
+  HttpResponse res = JsonResponse(200, body);
+  res.set(http::field::pragma, "no-cache");
+  return res;
+}
+
+HttpResponse Introspect(App& app, RequestContext& ctx) {
+  HttpResponse error;
+  ClientAuth auth = AuthenticateClient(app, ctx, error);
+  if (!auth.client) return error;
+  const std::string* token = auth.form.Find("token");
+  if (!token) return OAuthError(400, "invalid_request", "Parameter 'token' is required.", ctx.context_id);
+  auto inspection = app.tokens().Inspect(*token);
+  json::object body;
+  const auto& check = inspection.check;
+  bool client_exists = check.ok() && app.directory().FindClient(check.client_id).has_value();
+  if (!check.ok() || !client_exists) {
+    body["active"] = false;
+    return JsonResponse(200, body);
+  }
+  const auto& c = inspection.token.claims;
+  body["active"] = true;
+  body["scope"] = Join(c.scopes);
+  body["client_id"] = c.client_id;
+  body["sub"] = c.subject;
+  body["aud"] = c.audience;
+  body["iss"] = c.issuer;
+  body["jti"] = c.jti;
+  body["exp"] = ToUnixSeconds(c.expires_at);
+  body["iat"] = ToUnixSeconds(c.issued_at);
+  body["nbf"] = ToUnixSeconds(c.issued_at);
+  body["token_type"] = "Bearer";
+  body["org"] = c.org;
+  return JsonResponse(200, body);
+}
+
+HttpResponse Revoke(App& app, RequestContext& ctx) {
+  HttpResponse error;
+  ClientAuth auth = AuthenticateClient(app, ctx, error);
+  if (!auth.client) return error;
+  const std::string* token = auth.form.Find("token");
+  if (!token) return OAuthError(400, "invalid_request", "Parameter 'token' is required.", ctx.context_id);
+  const std::string* hint = auth.form.Find("token_type_hint");
+  if (hint && *hint != "access_token" && *hint != "refresh_token") {
+    return OAuthError(400, "unsupported_token_type", "token_type_hint must be access_token.", ctx.context_id);
+  }
+  auto inspection = app.tokens().Inspect(*token);
+  // RFC 7009 §2.2: an invalid or already expired token needs no revocation.
+  if (!inspection.check.ok()) return EmptyResponse(200);
+  if (inspection.check.client_id != auth.client->id) {
+    return OAuthError(400, "unauthorized_client", "A client may only revoke its own tokens.", ctx.context_id);
+  }
+  Status s = app.tokens().Revoke(inspection.check.jti, inspection.check.expires_at);
+  if (!s.ok()) return app.Fail(ctx, s);
+  return EmptyResponse(200);
+}
+
+json::array ScopeNames() {
+  json::array a;
+  for (const auto& s : authz::AllScopes()) a.emplace_back(s.name);
+  return a;
+}
+
+}  // namespace
+
+void RegisterOAuthRoutes(App& app, Router& r) {
+  r.Add({"POST", "/oauth/token", Access::kPublic, "", [&app](RequestContext& c) { return Token(app, c); }});
+  r.Add({"POST", "/oauth/introspect", Access::kPublic, "", [&app](RequestContext& c) { return Introspect(app, c); }});
+  r.Add({"POST", "/oauth/revoke", Access::kPublic, "", [&app](RequestContext& c) { return Revoke(app, c); }});
+  r.Add({"GET", "/.well-known/jwks.json", Access::kPublic, "", [&app](RequestContext&) {
+           HttpResponse res = JsonResponse(200, app.tokens().Jwks());
+           res.set(http::field::cache_control, "public, max-age=60");
+           return res;
+         }});
+  r.Add({"GET", "/.well-known/oauth-authorization-server", Access::kPublic, "", [&app](RequestContext&) {
+           const std::string& iss = app.config().issuer;
+           json::object m;
+           m["issuer"] = iss;
+           m["token_endpoint"] = iss + "/oauth/token";
+           m["jwks_uri"] = iss + "/.well-known/jwks.json";
+           m["introspection_endpoint"] = iss + "/oauth/introspect";
+           m["revocation_endpoint"] = iss + "/oauth/revoke";
+           m["grant_types_supported"] = json::array{"client_credentials"};
+           m["response_types_supported"] = json::array{};
+           m["token_endpoint_auth_methods_supported"] = json::array{"client_secret_basic", "client_secret_post"};
+           m["introspection_endpoint_auth_methods_supported"] =
+               json::array{"client_secret_basic", "client_secret_post"};
+           m["revocation_endpoint_auth_methods_supported"] = json::array{"client_secret_basic", "client_secret_post"};
+           m["scopes_supported"] = ScopeNames();
+           m["service_documentation"] = iss + "/api/v2/openapi.json";
+           return JsonResponse(200, m);
+         }});
+  r.Add({"GET", "/.well-known/oauth-protected-resource", Access::kPublic, "", [&app](RequestContext&) {
+           json::object m;  // RFC 9728
+           m["resource"] = app.config().audience;
+           m["authorization_servers"] = json::array{json::value(app.config().issuer)};
+           m["scopes_supported"] = ScopeNames();
+           m["bearer_methods_supported"] = json::array{"header"};
+           return JsonResponse(200, m);
+         }});
+}
+
+}  // namespace verbatim::api

@@ -1,0 +1,38 @@
+// Health, readiness, metrics and the OpenAPI document.
+#include "api/app.h"
+#include "api/openapi_doc.h"
+
+namespace verbatim::api {
+
+void RegisterSystemRoutes(App& app, Router& r) {
+  r.Add({"GET", "/healthz", Access::kPublic, "", [](RequestContext&) {
+           json::object o;
+           o["status"] = "ok";
+           return JsonResponse(200, o);
+         }});
+  r.Add({"GET", "/readyz", Access::kPublic, "", [&app](RequestContext& ctx) {
+           json::object o;
+           // Ready means: store reachable and listeners bound.
+           auto org = app.store().GetOrganization();
+           bool ready = app.ready() && org.ok();
+           o["status"] = ready ? "ready" : "not-ready";
+           o["version"] = app.config().version;
+           if (!ready)
+             return ErrorResponse(503, "not.ready", "The server is starting or cannot reach its store.", ctx.context_id);
+           return JsonResponse(200, o);
+         }});
+  r.Add({"GET", "/metrics", Access::kPublic, "", [&app](RequestContext&) {
+           HttpResponse res{http::status::ok, 11};
+           res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+           res.body() = app.metrics().Render();
+           return res;
+         }});
+  r.Add({"GET", "/api/v2/openapi.json", Access::kPublic, "", [](RequestContext&) {
+           HttpResponse res{http::status::ok, 11};
+           res.set(http::field::content_type, "application/json");
+           res.body() = std::string(OpenApiDocument());
+           return res;
+         }});
+}
+
+}  // namespace verbatim::api

@@ -1,0 +1,21 @@
+// JSON representations of store records, in one place so every endpoint
+// shows a thing the same way. Never includes secrets or their hashes.
+#pragma once
+
+#include "authz/catalog.h"
+#include "core/json.h"
+#include "store/model.h"
+
+namespace verbatim::api {
+
+json::object ConversationJson(const store::Conversation& c);
+json::object SegmentJson(const store::Segment& s);
+json::object TransitionJson(const store::Transition& t);
+// `ended`: the conversation is disconnected, so no action is allowed any more.
+json::object RecordingJson(const store::Recording& r, const std::string& media_base_url, bool ended = false);
+json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::RoleDef>& roles);
+json::object RoleJson(const authz::RoleDef& r);
+json::object AuditEventJson(const store::AuditEvent& e);
+json::value OptionalTime(const std::optional<TimePoint>& t);
+
+}  // namespace verbatim::api

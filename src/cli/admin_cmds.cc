@@ -1,0 +1,96 @@
+// Offline commands that work on the data directory: init, keys rotate.
+#include <filesystem>
+#include <iostream>
+
+#include "authz/catalog.h"
+#include "cli/commands.h"
+#include "core/ids.h"
+#include "core/json.h"
+#include "oauth/client_secret.h"
+#include "oauth/jwt.h"
+#include "store/store.h"
+
+namespace verbatim::cli {
+namespace {
+
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Status::Internal("cannot create " + data_dir + ": " + ec.message());
+  store::SqliteOptions o;
+  o.path = data_dir + "/verbatim.db";
+  return store::OpenSqliteStore(o, SystemClock::Instance());
+}
+
+}  // namespace
+
+int RunInit(const std::string& data_dir, const std::string& name, bool as_json, bool force) {
+  auto store = OpenStore(data_dir);
+  if (!store.ok()) {
+    std::cerr << "verbatim init: " << store.status().message() << "\n";
+    return kExitServer;
+  }
+  auto clients = (*store)->ListClients();
+  if (!clients.ok()) {
+    std::cerr << "verbatim init: " << clients.status().message() << "\n";
+    return kExitServer;
+  }
+  if (!clients->empty() && !force) {
+    std::cerr << "verbatim init: " << data_dir << " already has " << clients->size()
+              << " client(s). Use the admin API, or --force to create another administrator.\n";
+    return kExitUsage;
+  }
+  store::OAuthClient c;
+  c.id = NewUuid();
+  c.name = name;
+  c.description = "Created by verbatim init";
+  for (const auto& s : authz::AllScopes()) c.allowed_scopes.push_back(s.name);
+  c.allowed_grant_types = {"client_credentials"};
+  c.role_ids = {authz::FindBuiltinRole("System Administrator")->id};
+  const std::string secret = oauth::NewClientSecret();
+  c.secret_hash = oauth::HashClientSecret(secret);
+  c.created_at = c.updated_at = SystemClock::Instance().Now();
+  if (Status s = (*store)->CreateClient(c); !s.ok()) {
+    std::cerr << "verbatim init: " << s.message() << "\n";
+    return kExitServer;
+  }
+  if (as_json) {
+    std::cout << json::serialize(json::object{{"clientId", c.id}, {"clientSecret", secret}}) << "\n";
+  } else {
+    std::cout << "Created System Administrator client '" << name << "'.\n\n"
+              << "  client id:     " << c.id << "\n"
+              << "  client secret: " << secret << "\n\n"
+              << "The secret is shown only now; verbatim stores a hash of it.\n";
+  }
+  return kExitOk;
+}
+
+int RunKeysRotate(const std::string& data_dir) {
+  auto store = OpenStore(data_dir);
+  if (!store.ok()) {
+    std::cerr << "verbatim keys rotate: " << store.status().message() << "\n";
+    return kExitServer;
+  }
+  auto pair = oauth::SigningKeyPair::Generate();
+  if (!pair.ok()) {
+    std::cerr << "verbatim keys rotate: " << pair.status().message() << "\n";
+    return kExitServer;
+  }
+  store::SigningKey k;
+  k.kid = pair->kid();
+  k.alg = "ES256";
+  k.private_key_pem = pair->PrivatePem();
+  k.public_jwk_json = json::serialize(pair->PublicJwk());
+  const TimePoint now = SystemClock::Instance().Now();
+  k.created_at = now;
+  // Same retention as the server: the longest token lifetime plus leeway.
+  if (Status s = (*store)->RotateKeys(k, now, now + std::chrono::seconds(86400 + 60)); !s.ok()) {
+    std::cerr << "verbatim keys rotate: " << s.message() << "\n";
+    return kExitServer;
+  }
+  std::cout << "New signing key " << k.kid
+            << ". A running server picks it up within 10 seconds; old keys stay in JWKS until their tokens expire.\n";
+  return kExitOk;
+}
+
+}  // namespace verbatim::cli

@@ -1,0 +1,48 @@
+// The `verbatim` subcommands. Exit codes mean something (SPEC/STYLE §9):
+// 0 success, 1 usage error, 2 server or I/O error, 3 denied (explain).
+#pragma once
+
+#include <string>
+
+namespace verbatim::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitServer = 2;
+inline constexpr int kExitDenied = 3;
+
+struct ServeOptions {
+  std::string data_dir = "./data";
+  std::string http_listen;  // "" = 0.0.0.0:8080, or 127.0.0.1:8080 with --dev
+  std::string sip_listen;   // "" = same host as HTTP, port 5060
+  std::string issuer;       // "" = http://<bound http address>
+  std::string media_dir;    // "" = <data_dir>/media
+  std::string sync = "normal";
+  std::string log_level = "info";
+  int threads = 0;
+  size_t max_body_bytes = 1 << 20;
+  bool dev = false;
+};
+
+struct ClientOptions {
+  std::string server;  // "" = from <data_dir>/listen.json, else http://127.0.0.1:8080
+  std::string data_dir = "./data";
+  std::string format = "table";  // table | json
+};
+
+int RunServe(const ServeOptions& opts);
+int RunInit(const std::string& data_dir, const std::string& name, bool json, bool force);
+int RunKeysRotate(const std::string& data_dir);
+int RunToken(const ClientOptions& c, const std::string& client_id, const std::string& client_secret,
+             const std::string& scope);
+int RunExplain(const ClientOptions& c, const std::string& token, const std::string& method, const std::string& path,
+               const std::string& context_id);
+
+// "HOST:PORT" / "[v6]:PORT" → host, port. False if malformed.
+bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port);
+// Resolves the server base URL for client commands.
+std::string ServerUrl(const ClientOptions& c);
+// Writes `content` to `path` atomically (tmp + rename) with the given mode.
+bool WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
+
+}  // namespace verbatim::cli

@@ -1,0 +1,124 @@
+#include "cli/dev_seed.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "authz/catalog.h"
+#include "cli/commands.h"
+#include "core/ids.h"
+#include "oauth/client_secret.h"
+
+namespace verbatim::cli {
+namespace {
+
+constexpr const char* kAdminName = "verbatim-dev-admin";
+constexpr const char* kCrmName = "crm-integration";
+
+// Creates the client, or rotates the secret of the existing one with that name.
+Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const std::string& name,
+                                                         std::vector<std::string> scopes, const std::string& role) {
+  const std::string secret = oauth::NewClientSecret();
+  for (auto c : app.directory().Clients()) {
+    if (c.name != name) continue;
+    c.secret_hash = oauth::HashClientSecret(secret);
+    c.updated_at = app.clock().Now();
+    if (Status s = app.directory().UpdateClient(c); !s.ok()) return s;
+    return std::make_pair(c.id, secret);
+  }
+  store::OAuthClient c;
+  c.id = NewUuid();
+  c.name = name;
+  c.description = "Created by verbatim serve --dev";
+  c.allowed_scopes = std::move(scopes);
+  c.allowed_grant_types = {"client_credentials"};
+  c.role_ids = {authz::FindBuiltinRole(role)->id};
+  c.secret_hash = oauth::HashClientSecret(secret);
+  c.created_at = c.updated_at = app.clock().Now();
+  if (Status s = app.directory().CreateClient(c); !s.ok()) return s;
+  return std::make_pair(c.id, secret);
+}
+
+std::string PreviousConversation(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto o = ParseJsonObject(ss.str());
+  if (!o.ok()) return {};
+  auto id = GetString(*o, "conversationId");
+  return id.ok() && *id ? **id : std::string();
+}
+
+}  // namespace
+
+Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& data_dir) {
+  DevCredentials d;
+  std::vector<std::string> all_scopes;
+  for (const auto& s : authz::AllScopes()) all_scopes.push_back(s.name);
+  auto admin = EnsureClient(app, kAdminName, all_scopes, "System Administrator");
+  if (!admin.ok()) return admin.status();
+  auto crm = EnsureClient(app, kCrmName, {"recording:write", "recording:control", "conversation:read"},
+                          "Recording Controller");
+  if (!crm.ok()) return crm.status();
+  std::tie(d.admin_id, d.admin_secret) = *admin;
+  std::tie(d.crm_id, d.crm_secret) = *crm;
+
+  const std::string creds_path = data_dir + "/dev-credentials.json";
+  std::string previous = PreviousConversation(creds_path);
+  if (!previous.empty()) {
+    auto conv = app.store().GetConversation(previous);
+    if (conv.ok() && conv->state == "connected") d.conversation_id = previous;
+  }
+  if (d.conversation_id.empty()) {
+    store::Conversation c;
+    c.id = NewUuid();
+    c.started_at = app.clock().Now();
+    c.created_by = d.admin_id;
+    c.participants = {{NewUuid(), "Alice Customer", "customer"}, {NewUuid(), "Bob Agent", "agent"}};
+    if (Status s = app.store().CreateConversation(c); !s.ok()) return s;
+    d.conversation_id = c.id;
+  }
+
+  json::object file;
+  file["admin"] = json::object{{"clientId", d.admin_id}, {"clientSecret", d.admin_secret}};
+  file["crmIntegration"] = json::object{{"clientId", d.crm_id}, {"clientSecret", d.crm_secret}};
+  file["conversationId"] = d.conversation_id;
+  if (!WriteFileAtomically(creds_path, json::serialize(file) + "\n", 0600))
+    return Status::Internal("cannot write " + creds_path);
+  return d;
+}
+
+void PrintDevBanner(const DevCredentials& d, const std::string& issuer, const std::string& data_dir) {
+  std::cout << "\n"
+               "==> verbatim is running in DEVELOPMENT mode.\n"
+               "    WARNING: dev mode is for trying things out. Its credentials are written in\n"
+               "    plain text to "
+            << data_dir
+            << "/dev-credentials.json (mode 0600).\n\n"
+               "    API:            "
+            << issuer
+            << "\n"
+               "    Admin client:   "
+            << d.admin_id
+            << " (System Administrator, all scopes)\n"
+               "    CRM client:     "
+            << d.crm_id
+            << " (crm-integration: recording:write recording:control conversation:read)\n"
+               "    Conversation:   "
+            << d.conversation_id
+            << " (connected)\n\n"
+               "    Try the seed's situation (a token with only recording:write):\n\n"
+               "      TOKEN=$(curl -s -u \"$(jq -r '.crmIntegration|.clientId+\":\"+.clientSecret' "
+            << data_dir << "/dev-credentials.json)\" \\\n"
+            << "        -d grant_type=client_credentials -d scope=recording:write " << issuer
+            << "/oauth/token | jq -r .access_token)\n"
+               "      curl -s -X POST -H \"Authorization: Bearer $TOKEN\" \\\n"
+               "        "
+            << issuer << "/api/v2/recordings/conversations/" << d.conversation_id
+            << "/actions/start | jq\n\n"
+               "    Secrets are shown in the file only; they are rotated on every dev start.\n\n"
+            << std::flush;
+}
+
+}  // namespace verbatim::cli

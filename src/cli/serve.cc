@@ -1,0 +1,186 @@
+// `verbatim serve`: open the store, bind the listeners, serve until SIGINT/SIGTERM.
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "api/app.h"
+#include "api/http_server.h"
+#include "api/media_bridge.h"
+#include "media/capture/hub.h"
+#include "cli/commands.h"
+#include "cli/dev_seed.h"
+#include "core/log.h"
+
+namespace verbatim::cli {
+namespace {
+
+// Periodic housekeeping: pick up key rotations made by `verbatim keys rotate`
+// in another process, and forget revocations of tokens that expired anyway.
+class Maintenance {
+ public:
+  explicit Maintenance(api::App& app) : app_(app), thread_([this] { Run(); }) {}
+  ~Maintenance() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return stop_; })) {
+      lock.unlock();
+      if (Status s = app_.tokens().ReloadKeys(); !s.ok()) Log(LogLevel::kError, "key reload failed", {{"error", s.message()}});
+      if (Status s = app_.tokens().PurgeExpiredRevocations(); !s.ok())
+        Log(LogLevel::kError, "revocation purge failed", {{"error", s.message()}});
+      lock.lock();
+    }
+  }
+
+  api::App& app_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+std::string HostForUrl(const std::string& host) {
+  if (host == "0.0.0.0") return "127.0.0.1";
+  if (host == "::") return "[::1]";
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& opts) {
+  InitLogging(opts.log_level);
+
+  // Block the stop signals in every thread; main waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string http_listen = opts.http_listen.empty() ? (opts.dev ? "127.0.0.1:8080" : "0.0.0.0:8080") : opts.http_listen;
+  std::string http_host;
+  uint16_t http_port = 0;
+  if (!ParseHostPort(http_listen, http_host, http_port)) {
+    std::cerr << "verbatim serve: --http-listen must be HOST:PORT (got '" << http_listen << "')\n";
+    return kExitUsage;
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(opts.data_dir, ec);
+  if (ec) {
+    std::cerr << "verbatim serve: cannot create data dir " << opts.data_dir << ": " << ec.message() << "\n";
+    return kExitServer;
+  }
+  ::chmod(opts.data_dir.c_str(), 0700);
+  const std::string media_dir = opts.media_dir.empty() ? opts.data_dir + "/media" : opts.media_dir;
+  std::filesystem::create_directories(media_dir, ec);
+
+  store::SqliteOptions sopts;
+  sopts.path = opts.data_dir + "/verbatim.db";
+  sopts.sync = opts.sync == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal;
+  auto store = store::OpenSqliteStore(sopts, SystemClock::Instance());
+  if (!store.ok()) {
+    std::cerr << "verbatim serve: cannot open store " << sopts.path << ": " << store.status().message() << "\n";
+    return kExitServer;
+  }
+
+  // The server is bound before the App exists: the issuer depends on the bound port.
+  std::unique_ptr<api::App> app;
+  api::HttpServerOptions hopts;
+  hopts.host = http_host;
+  hopts.port = http_port;
+  hopts.threads = opts.threads;
+  hopts.max_body_bytes = opts.max_body_bytes;
+  api::HttpServer server(
+      hopts, [&app](const api::HttpRequest& r) { return app->Handle(r); },
+      [&app](int status, std::string code, std::string message) {
+        return app->RenderReadError(status, std::move(code), std::move(message));
+      });
+  if (Status s = server.Listen(); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.message() << "\n";
+    return kExitServer;
+  }
+  const std::string bound = HostForUrl(http_host) + ":" + std::to_string(server.port());
+
+  api::AppConfig cfg;
+  cfg.issuer = opts.issuer.empty() ? "http://" + bound : opts.issuer;
+  while (!cfg.issuer.empty() && cfg.issuer.back() == '/') cfg.issuer.pop_back();
+  cfg.audience = cfg.issuer + "/api";
+  cfg.data_dir = opts.data_dir;
+  cfg.media_dir = media_dir;
+  cfg.sync_mode = opts.sync;
+  app = std::make_unique<api::App>(cfg, **store, SystemClock::Instance());
+  if (Status s = app->Init(); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.ToString() << "\n";
+    return kExitServer;
+  }
+
+  // Media capture: the hub records live sessions; the bridge is its view of the store.
+  api::MediaBridge bridge(*app);
+  media::capture::HubOptions hub_opts;
+  hub_opts.media_root = media_dir;
+  if (opts.sync == "full") hub_opts.wav.sync_interval = hub_opts.wav.checkpoint_interval;
+  auto hub = std::make_unique<media::capture::MediaHub>(hub_opts, bridge);
+  if (size_t n = hub->RecoverPartials(); n > 0) Log(LogLevel::kWarn, "recovered partial recordings", {{"files", n}});
+  app->AddRecordingListener({[&hub](const std::string& id, const store::Recording& r) {
+    if (hub) hub->OnRecordingChanged(id, r.state);
+  }});
+  app->metrics().AddGauge("verbatim_media_active_sessions", "Live media sessions (SIPREC calls, AudioHook streams).",
+                          [&hub] { return hub ? static_cast<double>(hub->Stats().active_sessions) : 0.0; });
+  app->metrics().AddGauge("verbatim_rtp_packets_lost", "RTP packets declared lost by the jitter buffers.",
+                          [&hub] { return hub ? static_cast<double>(hub->Stats().lost_packets) : 0.0; });
+  hub->Start();
+
+  std::optional<DevCredentials> dev;
+  if (opts.dev) {
+    auto seeded = SeedDevOrganization(*app, opts.data_dir);
+    if (!seeded.ok()) {
+      std::cerr << "verbatim serve --dev: " << seeded.status().ToString() << "\n";
+      return kExitServer;
+    }
+    dev = std::move(*seeded);
+  }
+
+  server.Start();
+  json::object listen;
+  listen["http"] = bound;
+  if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0644)) {
+    std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
+    server.Stop();
+    return kExitServer;
+  }
+  app->SetReady(true);
+  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
+                                   {"sync", opts.sync}, {"dev", opts.dev}});
+  if (dev) PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
+
+  {
+    Maintenance maintenance(*app);
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    app->SetReady(false);
+    server.Stop(std::chrono::milliseconds(5000));
+    hub->Stop();  // finishes every open segment file
+  }
+  hub.reset();
+  app.reset();  // flushes the audit log
+  Log(LogLevel::kInfo, "stopped");
+  return kExitOk;
+}
+
+}  // namespace verbatim::cli
