@@ -1,0 +1,216 @@
+#include "media/capture/hub.h"
+
+#include <charconv>
+
+#include "core/log.h"
+#include "media/wav/wav_reader.h"
+
+namespace verbatim::media::capture {
+
+Nanos SteadyNow() {
+  return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
+MediaHub::MediaHub(HubOptions opts, ConversationControl& control, NowFn now)
+    : opts_(std::move(opts)), control_(control), now_(std::move(now)) {}
+
+MediaHub::~MediaHub() { Stop(); }
+
+size_t MediaHub::RecoverPartials() {
+  std::error_code ec;
+  if (!std::filesystem::exists(opts_.media_root, ec)) return 0;
+  auto recovered = wav::RecoverPartials(opts_.media_root);
+  if (!recovered.ok()) {
+    Log(LogLevel::kError, "media recovery failed", {{"error", recovered.status().message()}});
+    return 0;
+  }
+  size_t n = 0;
+  for (const auto& r : *recovered) {
+    if (!r.status.ok()) {
+      Log(LogLevel::kError, "media file not recovered", {{"file", r.part.string()}, {"error", r.status.message()}});
+      continue;
+    }
+    // <root>/<conversation>/segment-<N>.wav
+    std::string conversation = r.path.parent_path().filename().string();
+    std::string name = r.path.stem().string();  // segment-N
+    int segment = 0;
+    if (name.rfind("segment-", 0) == 0) std::from_chars(name.data() + 8, name.data() + name.size(), segment);
+    auto info = wav::ReadWavInfo(r.path);
+    if (!info.ok() || segment <= 0) continue;
+    MediaFileInfo f;
+    f.segment = segment;
+    f.relative_path = conversation + "/" + r.path.filename().string();
+    f.channels = info->channels;
+    f.sample_rate = static_cast<int>(info->sample_rate);
+    f.frames = static_cast<int64_t>(info->frames());
+    f.bytes = static_cast<int64_t>(info->data_offset + info->data_size);
+    f.complete = true;
+    control_.MediaFileUpdated(conversation, f);
+    Log(LogLevel::kWarn, "recovered media after a crash",
+        {{"conversationId", conversation}, {"segment", segment}, {"frames", f.frames},
+         {"truncatedBytes", r.truncated_bytes}});
+    ++n;
+  }
+  return n;
+}
+
+void MediaHub::Start() {
+  std::lock_guard lock(mu_);
+  if (ticker_.joinable()) return;
+  stop_ = false;
+  ticker_ = std::thread([this] { Run(); });
+}
+
+void MediaHub::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  std::map<std::string, std::shared_ptr<RecordingSession>> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(sessions_);
+  }
+  for (auto& [id, s] : left) {
+    s->Finish(now_());
+    Report(*s, true);
+    // The server is stopping, not the call: the conversation stays as it is.
+  }
+}
+
+Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec) {
+  {
+    std::lock_guard lock(mu_);
+    if (sessions_.size() >= opts_.max_sessions)
+      return Status::ResourceExhausted("media.capacity", "The recorder is at capacity (" +
+                                                             std::to_string(opts_.max_sessions) + " sessions).");
+    if (spec.conversation_id && sessions_.count(*spec.conversation_id))
+      return Status::FailedPrecondition("media.busy",
+                                        "Conversation " + *spec.conversation_id + " already has a live media session.");
+  }
+  auto attached = control_.Attach(spec);
+  if (!attached.ok()) return attached.status();
+  const Attachment& a = *attached;
+
+  recorder::RecorderConfig rc;
+  rc.root = opts_.media_root;
+  rc.conversation_id = a.conversation_id;
+  rc.sample_rate = spec.sample_rate;
+  rc.pause_behavior = recorder::ParsePauseBehavior(a.pause_behavior).value_or(recorder::PauseBehavior::kSilence);
+  rc.first_segment = a.current_segment > 0 ? a.current_segment : a.next_segment;
+  rc.max_lag = std::chrono::milliseconds(300);  // bounds what a kill -9 can lose to ~1 s in total
+  rc.wav = opts_.wav;
+  auto rec = recorder::SegmentRecorder::Create(rc);
+  if (!rec.ok()) {
+    control_.Detach(a.conversation_id, a.created, "recorder could not start");
+    return rec.status();
+  }
+  std::vector<std::string> labels;
+  for (const auto& p : spec.participants) labels.push_back(p.name);
+  auto session = std::make_shared<RecordingSession>(a.conversation_id, a, std::move(labels), std::move(*rec),
+                                                    spec.sample_rate, now_());
+  {
+    std::lock_guard lock(mu_);
+    if (!sessions_.emplace(a.conversation_id, session).second) {
+      // Lost a race with another session for the same conversation.
+      control_.Detach(a.conversation_id, false, "duplicate media session");
+      return Status::FailedPrecondition("media.busy",
+                                        "Conversation " + a.conversation_id + " already has a live media session.");
+    }
+    ++opened_;
+  }
+  Log(LogLevel::kInfo, "media session opened",
+      {{"conversationId", a.conversation_id}, {"source", spec.source}, {"channels", spec.participants.size()},
+       {"state", ToString(a.state)}});
+  return session;
+}
+
+void MediaHub::Close(const std::shared_ptr<RecordingSession>& session, const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(session->conversation_id());
+    if (it == sessions_.end() || it->second != session) return;
+    sessions_.erase(it);
+    SessionStats st = session->Stats();
+    closed_totals_.packets += st.packets;
+    closed_totals_.lost_packets += st.lost_packets;
+    closed_totals_.late_packets += st.late_packets;
+    closed_totals_.decode_errors += st.decode_errors;
+  }
+  session->Finish(now_());
+  Report(*session, true);
+  control_.Detach(session->conversation_id(), session->attachment().created, reason);
+  Log(LogLevel::kInfo, "media session closed", {{"conversationId", session->conversation_id()}, {"reason", reason}});
+}
+
+void MediaHub::OnRecordingChanged(const std::string& conversation_id, RecordingState state) {
+  std::shared_ptr<RecordingSession> s;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(conversation_id);
+    if (it == sessions_.end()) return;
+    s = it->second;
+  }
+  s->SetState(state, now_());
+  Report(*s, false);
+}
+
+Status MediaHub::RequestAction(const std::string& conversation_id, RecordingAction action, const std::string& reason) {
+  return control_.RequestAction(conversation_id, action, reason);
+}
+
+void MediaHub::Report(RecordingSession& s, bool include_growth) {
+  for (const auto& f : s.TakeFileUpdates(include_growth)) control_.MediaFileUpdated(s.conversation_id(), f);
+}
+
+void MediaHub::TickOnce() {
+  std::vector<std::shared_ptr<RecordingSession>> live;
+  {
+    std::lock_guard lock(mu_);
+    live.reserve(sessions_.size());
+    for (auto& [id, s] : sessions_) live.push_back(s);
+  }
+  const Nanos now = now_();
+  const bool catalog = now - last_catalog_ >= opts_.catalog_interval;
+  if (catalog) last_catalog_ = now;
+  for (auto& s : live) {
+    s->Tick(now);
+    Report(*s, catalog);
+  }
+}
+
+void MediaHub::Run() {
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    // A frame clock, not synchronization: the tick is the recorder's write cadence.
+    wake_.wait_for(lock, opts_.tick, [&] { return stop_; });
+    if (stop_) break;
+    lock.unlock();
+    TickOnce();
+    lock.lock();
+  }
+}
+
+HubStats MediaHub::Stats() const {
+  std::vector<std::shared_ptr<RecordingSession>> live;
+  HubStats out;
+  {
+    std::lock_guard lock(mu_);
+    out = closed_totals_;
+    out.active_sessions = sessions_.size();
+    out.sessions_opened = opened_;
+    for (auto& [id, s] : sessions_) live.push_back(s);
+  }
+  for (auto& s : live) {
+    auto st = s->Stats();
+    out.packets += st.packets;
+    out.lost_packets += st.lost_packets;
+    out.late_packets += st.late_packets;
+    out.decode_errors += st.decode_errors;
+  }
+  return out;
+}
+
+}  // namespace verbatim::media::capture

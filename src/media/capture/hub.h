@@ -1,0 +1,89 @@
+// MediaHub: owns the live recording sessions. Transports (SIPREC, AudioHook)
+// Open() a session per call/connection and push audio into it; a ticker thread
+// plays out every session's jitter buffers on a 20 ms frame clock; recording
+// state changes from the control API arrive through OnRecordingChanged(); file
+// progress goes back to the catalog through ConversationControl.
+//
+// Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "media/capture/control.h"
+#include "media/capture/session.h"
+#include "media/wav/wav_writer.h"
+
+namespace verbatim::media::capture {
+
+struct HubOptions {
+  std::filesystem::path media_root;
+  std::chrono::milliseconds tick{20};
+  std::chrono::milliseconds catalog_interval{1000};  // how often growing files are re-reported
+  size_t max_sessions = 4000;                         // beyond: ResourceExhausted (SIP 503)
+  wav::WriterOptions wav;
+};
+
+struct HubStats {
+  size_t active_sessions = 0;
+  uint64_t sessions_opened = 0;
+  uint64_t packets = 0;
+  uint64_t lost_packets = 0;
+  uint64_t late_packets = 0;
+  uint64_t decode_errors = 0;
+};
+
+Nanos SteadyNow();
+
+class MediaHub {
+ public:
+  using NowFn = std::function<Nanos()>;
+  MediaHub(HubOptions opts, ConversationControl& control, NowFn now = SteadyNow);
+  ~MediaHub();
+
+  // Start-up, before any session: turns leftover .part files (a crash) into
+  // valid WAVs and reports them to the catalog. Returns how many.
+  size_t RecoverPartials();
+  void Start();  // the ticker thread
+  void Stop();   // finishes every session
+
+  // Errors: ResourceExhausted "media.capacity", FailedPrecondition
+  // "media.busy" (the conversation already has live media), and whatever
+  // ConversationControl::Attach returns.
+  Result<std::shared_ptr<RecordingSession>> Open(const SessionSpec& spec);
+  void Close(const std::shared_ptr<RecordingSession>& session, const std::string& reason);
+  void OnRecordingChanged(const std::string& conversation_id, RecordingState state);
+  // A media peer asks for an action (SIPREC re-INVITE a=inactive → pause).
+  Status RequestAction(const std::string& conversation_id, RecordingAction action, const std::string& reason);
+
+  void TickOnce();  // one ticker round, synchronously (tests)
+  Nanos Now() const { return now_(); }
+  HubStats Stats() const;
+  const HubOptions& options() const { return opts_; }
+
+ private:
+  void Run();
+  void Report(RecordingSession& s, bool include_growth);
+
+  // Constant after construction.
+  const HubOptions opts_;
+  ConversationControl& control_;
+  const NowFn now_;
+
+  mutable std::mutex mu_;  // guards sessions_, stats counters, stop_
+  std::map<std::string, std::shared_ptr<RecordingSession>> sessions_;  // by conversation id
+  uint64_t opened_ = 0;
+  HubStats closed_totals_;  // packets etc. of sessions already closed
+  bool stop_ = false;
+  std::condition_variable wake_;
+  std::thread ticker_;
+  Nanos last_catalog_{0};
+};
+
+}  // namespace verbatim::media::capture
