@@ -39,7 +39,47 @@ bool QueryIsDecodable(std::string_view q) {
 }  // namespace
 
 App::App(AppConfig cfg, store::Store& store, const Clock& clock)
-    : cfg_(std::move(cfg)), store_(store), clock_(clock), directory_(store) {}
+    : cfg_(std::move(cfg)),
+      store_(store),
+      clock_(clock),
+      directory_(store),
+      token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2),
+      auth_fail_ip_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst),
+      auth_fail_client_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst) {}
+
+namespace {
+std::chrono::nanoseconds SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
+}
+}  // namespace
+
+std::optional<RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::string_view client_id) {
+  auto now = SteadyNanos();
+  if (auto v = auth_fail_ip_limiter_.Peek(ip, now); !v.allowed) return v;
+  if (!client_id.empty())
+    if (auto v = auth_fail_client_limiter_.Peek(client_id, now); !v.allowed) return v;
+  return std::nullopt;
+}
+
+void App::CountAuthFailure(std::string_view ip, std::string_view client_id) {
+  auto now = SteadyNanos();
+  auth_fail_ip_limiter_.Take(ip, now);
+  if (!client_id.empty()) auth_fail_client_limiter_.Take(client_id, now);
+}
+
+RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
+  return token_limiter_.Take(client_id, SteadyNanos());
+}
+
+HttpResponse App::TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message) {
+  metrics_.Inc("verbatim_rate_limited_total", {{"route", ctx.route ? ctx.route->pattern : "?"}});
+  auto secs = std::max<int64_t>(1, retry_after.count());
+  HttpResponse res = ErrorResponse(429, "too.many.requests", message, ctx.context_id,
+                                   InputProblem("", "", "Wait " + std::to_string(secs) + " s (Retry-After) and retry."),
+                                   "{message}", {{"retryAfterSeconds", std::to_string(secs)}});
+  res.set(http::field::retry_after, std::to_string(secs));
+  return res;
+}
 
 App::~App() {
   if (audit_) audit_->Stop();
@@ -68,6 +108,8 @@ void App::RegisterRoutes() {
   RegisterRecordingRoutes(*this, router_);
   RegisterInsightRoutes(*this, router_);
   RegisterMediaRoutes(*this, router_);
+  RegisterAudioHookRoutes(*this, router_);
+  RegisterIntegrationRoutes(*this, router_);
 }
 
 void App::AddRecordingListener(RecordingListener l) {
@@ -165,7 +207,27 @@ authz::Request App::MakeAuthzRequest(const authz::TokenCheck& token, std::string
 }
 
 bool App::Authorize(RequestContext& ctx, std::string resource) {
+  if (auto blocked = AuthBlocked(ctx.http.remote_ip)) {
+    // Too many failed authentications from this address: refuse before any crypto.
+    ctx.token = {};
+    ctx.token.problem = authz::TokenProblem::kMissing;
+    authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
+    ctx.decision = authz::Evaluate(req);
+    auto& d = *ctx.decision;
+    auto& l = d.layer(authz::Layer::kToken);
+    l.code = d.code = "too.many.requests";
+    l.detail = "too many failed authentications from this address.";
+    d.status = 429;
+    d.message = d.message_template = "Too many failed authentications from this address; retry in " +
+                                      std::to_string(std::max<int64_t>(1, blocked->retry_after.count())) + " s.";
+    d.params.clear();
+    d.fix = {"Wait for Retry-After seconds, then send a valid token."};
+    ctx.retry_after = std::max(std::chrono::seconds(1), blocked->retry_after);
+    metrics_.Inc("verbatim_rate_limited_total", {{"route", ctx.route->pattern}});
+    return false;
+  }
   ctx.token = tokens_->CheckAuthorization(ctx.http.header("Authorization"));
+  if (!ctx.token.ok()) CountAuthFailure(ctx.http.remote_ip);
   authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
   auto catalog = directory_.Roles();
   req.role_catalog = *catalog;
@@ -180,7 +242,11 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   return d.allowed;
 }
 
-HttpResponse App::Deny(RequestContext& ctx) { return DecisionResponse(*ctx.decision, ctx.context_id); }
+HttpResponse App::Deny(RequestContext& ctx) {
+  HttpResponse res = DecisionResponse(*ctx.decision, ctx.context_id);
+  if (ctx.decision->status == 429) res.set(http::field::retry_after, std::to_string(ctx.retry_after.count()));
+  return res;
+}
 
 HttpResponse App::Fail(RequestContext& ctx, const Status& s) {
   int status = HttpStatusOf(s);
@@ -191,7 +257,19 @@ HttpResponse App::Fail(RequestContext& ctx, const Status& s) {
                          ctx.context_id);
   }
   std::optional<json::object> explanation;
-  if (ctx.decision) explanation = authz::ExplanationJson(*ctx.decision);
+  if (ctx.decision) {
+    // Authorization passed but the resource refused (a conflict, a missing
+    // row): the explanation says so in its resource layer.
+    auto& l = ctx.decision->layer(authz::Layer::kResource);
+    l.outcome = authz::Outcome::kFail;
+    l.code = s.code();
+    l.detail = s.message();
+    ctx.decision->allowed = false;
+    ctx.decision->status = status;
+    ctx.decision->code = s.code();
+    ctx.decision->message = s.message();
+    explanation = authz::ExplanationJson(*ctx.decision);
+  }
   return ErrorResponse(status, s.code(), s.message(), ctx.context_id, std::move(explanation));
 }
 
@@ -206,6 +284,35 @@ HttpResponse App::BadRequest(RequestContext& ctx, std::string message, std::stri
     fix = default_fix;
   }
   return ErrorResponse(400, "bad.request", message, ctx.context_id, InputProblem(field, expected, fix));
+}
+
+std::optional<std::string> App::AuthorizePathId(RequestContext& ctx, std::string_view param, std::string_view kind,
+                                               HttpResponse& out) {
+  std::string id = ctx.Param(param);
+  // Denials are found by conversation in the audit log too.
+  if (kind == "conversation" && IsUuid(id)) ctx.conversation_id = id;
+  if (!Authorize(ctx, std::string(kind) + "/" + id.substr(0, 64))) {
+    out = Deny(ctx);
+    return std::nullopt;
+  }
+  if (auto bad = RequireUuid(ctx, id, kind)) {
+    out = std::move(*bad);
+    return std::nullopt;
+  }
+  return id;
+}
+
+std::optional<store::Recording> App::LoadRecording(RequestContext& ctx, const std::string& conversation_id,
+                                                   HttpResponse& out) {
+  auto rec = store_.GetRecording(conversation_id);
+  if (rec.ok()) return std::move(*rec);
+  if (rec.status().code() == "conversation.not.found") {
+    authz::ResourceNotFound(*ctx.decision, "conversation", conversation_id);
+    out = Deny(ctx);
+  } else {
+    out = Fail(ctx, rec.status());
+  }
+  return std::nullopt;
 }
 
 std::optional<HttpResponse> App::RequireUuid(RequestContext& ctx, const std::string& value, std::string_view what) {

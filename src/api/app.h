@@ -16,6 +16,7 @@
 #include "api/context.h"
 #include "api/directory.h"
 #include "api/metrics.h"
+#include "api/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
 #include "core/clock.h"
@@ -24,6 +25,12 @@
 
 namespace verbatim::api {
 
+struct RateLimits {
+  double token_per_client = 100;      // token requests/s per authenticated client (burst = 2 s worth)
+  double auth_failures_per_ip = 10;   // failed authentications/s per source address
+  double auth_failure_burst = 100;    // ... allowed in a burst before 429
+};
+
 struct AppConfig {
   std::string issuer;    // "http://127.0.0.1:8080"
   std::string audience;  // "{issuer}/api"
@@ -31,6 +38,7 @@ struct AppConfig {
   std::string media_dir;
   std::string version = "0.1.0";
   std::string sync_mode = "normal";
+  RateLimits limits;
 };
 
 // Hooks the media layer registers so recording state changes reach live
@@ -67,12 +75,26 @@ class App {
   // Runs token → scope → permission for ctx.route (kPermission) or token only
   // (kToken). Fills ctx.decision/principal/token. True if allowed so far.
   bool Authorize(RequestContext& ctx, std::string resource);
+  // Failed authentications per source address (and per client id on the
+  // token endpoint). Blocked() says whether to refuse before doing any crypto.
+  std::optional<RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {});
+  void CountAuthFailure(std::string_view ip, std::string_view client_id = {});
+  RateLimiter::Verdict TakeTokenRequest(std::string_view client_id);
+  HttpResponse TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message);
   // Builds an authz::Request for a token check (also used by the simulator).
   authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource);
   HttpResponse Deny(RequestContext& ctx);                       // renders ctx.decision
   HttpResponse Fail(RequestContext& ctx, const Status& status);  // store/parse errors
   HttpResponse BadRequest(RequestContext& ctx, std::string message, std::string_view field = {},
                           std::string_view expected = {}, std::string_view fix = {});
+  // The common start of a handler on /…/{param}: authorize for "<kind>/<id>",
+  // then require a UUID. Returns the id, or nullopt with the response in `out`.
+  std::optional<std::string> AuthorizePathId(RequestContext& ctx, std::string_view param, std::string_view kind,
+                                             HttpResponse& out);
+  // Loads the recording of an authorized conversation; 404 through the
+  // decision when it does not exist.
+  std::optional<store::Recording> LoadRecording(RequestContext& ctx, const std::string& conversation_id,
+                                                HttpResponse& out);
   // Path ids are UUIDs; anything else is a 400 (never a lookup, never a file path).
   std::optional<HttpResponse> RequireUuid(RequestContext& ctx, const std::string& value, std::string_view what);
   // Checks Content-Type is JSON when there is a body; parses it (empty body → {}).
@@ -92,6 +114,9 @@ class App {
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<AuditLog> audit_;
   Metrics metrics_;
+  RateLimiter token_limiter_;
+  RateLimiter auth_fail_ip_limiter_;
+  RateLimiter auth_fail_client_limiter_;
   std::atomic<bool> ready_{false};
   std::mutex listeners_mu_;  // guards listeners_
   std::vector<RecordingListener> listeners_;
@@ -105,5 +130,7 @@ void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);
 void RegisterInsightRoutes(App& app, Router& r);
 void RegisterMediaRoutes(App& app, Router& r);
+void RegisterAudioHookRoutes(App& app, Router& r);
+void RegisterIntegrationRoutes(App& app, Router& r);
 
 }  // namespace verbatim::api

@@ -1,6 +1,7 @@
 // Per-request state shared by the dispatcher and a handler.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,7 +25,8 @@ struct RequestContext {
   authz::TokenCheck token;
 
   std::string conversation_id;   // for the audit event's filter column
-  bool audit_committed = false;  // the handler committed the audit event in its own transaction
+  bool audit_committed = false;
+  std::chrono::seconds retry_after{0};  // set with a 429 decision  // the handler committed the audit event in its own transaction
 
   std::string Param(std::string_view name) const {
     for (const auto& [k, v] : params)

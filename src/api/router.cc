@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include "oauth/form.h"
+
 namespace verbatim::api {
 namespace {
 
@@ -25,7 +27,10 @@ bool MatchPattern(std::string_view pattern, std::string_view path,
   for (size_t i = 0; i < ps.size(); ++i) {
     if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
       if (xs[i].empty()) return false;
-      found.emplace_back(std::string(ps[i].substr(1, ps[i].size() - 2)), std::string(xs[i]));
+      // Parameters are percent-decoded ("Recording%20Viewer"); a bad escape
+      // is kept as sent, so the handler's validation names it.
+      auto decoded = oauth::PercentDecode(xs[i], false);
+      found.emplace_back(std::string(ps[i].substr(1, ps[i].size() - 2)), decoded ? *decoded : std::string(xs[i]));
     } else if (ps[i] != xs[i]) {
       return false;
     }

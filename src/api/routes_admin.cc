@@ -112,15 +112,9 @@ HttpResponse ClientResponse(App& app, int status, const store::OAuthClient& c, c
 // Authorizes, then checks that {id} names an existing client. On failure the
 // response is in `out`.
 std::optional<store::OAuthClient> ClientFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  std::string id = ctx.Param("clientId");
-  if (!app.Authorize(ctx, "client/" + id.substr(0, 64))) {
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  if (auto bad = app.RequireUuid(ctx, id, "client")) {
-    out = std::move(*bad);
-    return std::nullopt;
-  }
+  auto path_id = app.AuthorizePathId(ctx, "clientId", "client", out);
+  if (!path_id) return std::nullopt;
+  const std::string& id = *path_id;
   auto client = app.directory().FindClient(id);
   if (!client) {
     authz::ResourceNotFound(*ctx.decision, "client", id.substr(0, 64));
@@ -264,15 +258,9 @@ std::optional<std::pair<std::string, std::string>> ApplyRoleFields(const json::o
 }
 
 std::optional<authz::RoleDef> RoleFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  std::string id = ctx.Param("roleId");
-  if (!app.Authorize(ctx, "role/" + id.substr(0, 64))) {
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  if (auto bad = app.RequireUuid(ctx, id, "role")) {
-    out = std::move(*bad);
-    return std::nullopt;
-  }
+  auto path_id = app.AuthorizePathId(ctx, "roleId", "role", out);
+  if (!path_id) return std::nullopt;
+  const std::string& id = *path_id;
   auto role = app.directory().FindRole(id);
   if (!role) {
     authz::ResourceNotFound(*ctx.decision, "role", id.substr(0, 64));

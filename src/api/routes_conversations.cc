@@ -40,17 +40,9 @@ std::optional<std::string> ParseParticipant(const json::value& v, store::Partici
 
 // Authorizes, validates {conversationId}, loads the conversation.
 std::optional<store::Conversation> ConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  std::string id = ctx.Param("conversationId");
-  if (IsUuid(id)) ctx.conversation_id = id;  // so denials are found by conversation too
-  if (!app.Authorize(ctx, "conversation/" + id.substr(0, 64))) {
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  if (auto bad = app.RequireUuid(ctx, id, "conversation")) {
-    out = std::move(*bad);
-    return std::nullopt;
-  }
-  ctx.conversation_id = id;
+  auto path_id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
+  if (!path_id) return std::nullopt;
+  const std::string& id = *path_id;
   auto conv = app.store().GetConversation(id);
   if (!conv.ok()) {
     if (conv.status().kind() != Status::Kind::kNotFound) {

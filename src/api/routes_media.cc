@@ -64,18 +64,12 @@ bool ReadAt(const std::filesystem::path& p, uint64_t offset, uint64_t length, st
 }
 
 HttpResponse Download(App& app, RequestContext& ctx) {
-  std::string id = ctx.Param("conversationId");
-  if (IsUuid(id)) ctx.conversation_id = id;
-  if (!app.Authorize(ctx, "conversation/" + id.substr(0, 64))) return app.Deny(ctx);
-  if (auto bad = app.RequireUuid(ctx, id, "conversation")) return *bad;
-  auto rec = app.store().GetRecording(id);
-  if (!rec.ok()) {
-    if (rec.status().code() == "conversation.not.found") {
-      authz::ResourceNotFound(*ctx.decision, "conversation", id);
-      return app.Deny(ctx);
-    }
-    return app.Fail(ctx, rec.status());
-  }
+  HttpResponse out;
+  auto path_id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
+  if (!path_id) return out;
+  const std::string& id = *path_id;
+  auto rec = app.LoadRecording(ctx, id, out);
+  if (!rec) return out;
   int segment = 0;
   if (auto s = ctx.Query("segment")) {
     char* end = nullptr;

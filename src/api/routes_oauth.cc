@@ -74,11 +74,17 @@ ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error
     return out;
   }
 
+  if (auto blocked = app.AuthBlocked(ctx.http.remote_ip, id)) {
+    error = app.TooManyRequests(ctx, blocked->retry_after,
+                                "Too many failed client authentications from this address or for this client id.");
+    return out;
+  }
   auto client = app.directory().FindClient(id);
   // Same work whether or not the client exists, so timing reveals nothing.
   static const std::string kNoSuchClientHash(64, '0');
   bool ok = oauth::VerifyClientSecret(secret, client ? client->secret_hash : kNoSuchClientHash);
   if (!client || !ok) {
+    app.CountAuthFailure(ctx.http.remote_ip, id);
     app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
     error = OAuthError(401, "invalid_client", "Client authentication failed: unknown client or wrong secret.",
                        ctx.context_id);
@@ -115,6 +121,11 @@ HttpResponse Token(App& app, RequestContext& ctx) {
   if (!auth.client) return error;
   const store::OAuthClient& client = *auth.client;
   const oauth::Form& form = auth.form;
+  if (auto v = app.TakeTokenRequest(client.id); !v.allowed) {
+    return app.TooManyRequests(ctx, v.retry_after,
+                               "Client '" + client.name + "' requests tokens faster than its limit; reuse a token "
+                               "until it is about to expire.");
+  }
 
   auto fail = [&](int status, const char* code, std::string description) {
     app.metrics().Inc("verbatim_token_errors_total", {{"error", code}});

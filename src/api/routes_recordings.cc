@@ -12,25 +12,9 @@ namespace {
 
 std::string MediaUrl(const std::string& id) { return "/api/v2/recordings/conversations/" + id + "/media"; }
 
-// Authorize, validate the id; returns the id or fills `out`.
-std::optional<std::string> AuthorizedConversationId(App& app, RequestContext& ctx, HttpResponse& out) {
-  std::string id = ctx.Param("conversationId");
-  if (IsUuid(id)) ctx.conversation_id = id;  // so denials are found by conversation too
-  if (!app.Authorize(ctx, "conversation/" + id.substr(0, 64))) {
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  if (auto bad = app.RequireUuid(ctx, id, "conversation")) {
-    out = std::move(*bad);
-    return std::nullopt;
-  }
-  ctx.conversation_id = id;
-  return id;
-}
-
 HttpResponse Action(App& app, RequestContext& ctx, RecordingAction action) {
   HttpResponse out;
-  auto id = AuthorizedConversationId(app, ctx, out);
+  auto id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
   if (!id) return out;
   auto body = app.JsonBody(ctx, out);
   if (!body) return out;
@@ -92,16 +76,10 @@ HttpResponse Action(App& app, RequestContext& ctx, RecordingAction action) {
 
 HttpResponse Get(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto id = AuthorizedConversationId(app, ctx, out);
+  auto id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
   if (!id) return out;
-  auto rec = app.store().GetRecording(*id);
-  if (!rec.ok()) {
-    if (rec.status().code() == "conversation.not.found") {
-      authz::ResourceNotFound(*ctx.decision, "conversation", *id);
-      return app.Deny(ctx);
-    }
-    return app.Fail(ctx, rec.status());
-  }
+  auto rec = app.LoadRecording(ctx, *id, out);
+  if (!rec) return out;
   authz::ResourceFound(*ctx.decision);
   auto conv = app.store().GetConversation(*id);
   return JsonResponse(200, RecordingJson(*rec, MediaUrl(*id), conv.ok() && conv->ended_at.has_value()));
@@ -109,7 +87,7 @@ HttpResponse Get(App& app, RequestContext& ctx) {
 
 HttpResponse Patch(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto id = AuthorizedConversationId(app, ctx, out);
+  auto id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
   if (!id) return out;
   auto body = app.JsonBody(ctx, out);
   if (!body) return out;
@@ -128,14 +106,8 @@ HttpResponse Patch(App& app, RequestContext& ctx) {
       return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) +
                                      "'. Recording metadata fields are: labels, retentionDays, notes.", k);
   }
-  auto rec = app.store().GetRecording(*id);
-  if (!rec.ok()) {
-    if (rec.status().code() == "conversation.not.found") {
-      authz::ResourceNotFound(*ctx.decision, "conversation", *id);
-      return app.Deny(ctx);
-    }
-    return app.Fail(ctx, rec.status());
-  }
+  auto rec = app.LoadRecording(ctx, *id, out);
+  if (!rec) return out;
   authz::ResourceFound(*ctx.decision);
   store::RecordingMetadata m = rec->metadata;
   auto labels = GetStringArray(*body, "labels");

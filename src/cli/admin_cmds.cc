@@ -7,7 +7,7 @@
 #include "core/ids.h"
 #include "core/json.h"
 #include "oauth/client_secret.h"
-#include "oauth/jwt.h"
+#include "oauth/token_service.h"
 #include "store/store.h"
 
 namespace verbatim::cli {
@@ -71,18 +71,13 @@ int RunKeysRotate(const std::string& data_dir) {
     std::cerr << "verbatim keys rotate: " << store.status().message() << "\n";
     return kExitServer;
   }
-  auto pair = oauth::SigningKeyPair::Generate();
-  if (!pair.ok()) {
-    std::cerr << "verbatim keys rotate: " << pair.status().message() << "\n";
+  const TimePoint now = SystemClock::Instance().Now();
+  auto key = oauth::NewSigningKey(now);
+  if (!key.ok()) {
+    std::cerr << "verbatim keys rotate: " << key.status().message() << "\n";
     return kExitServer;
   }
-  store::SigningKey k;
-  k.kid = pair->kid();
-  k.alg = "ES256";
-  k.private_key_pem = pair->PrivatePem();
-  k.public_jwk_json = json::serialize(pair->PublicJwk());
-  const TimePoint now = SystemClock::Instance().Now();
-  k.created_at = now;
+  const store::SigningKey& k = *key;
   // Same retention as the server: the longest token lifetime plus leeway.
   if (Status s = (*store)->RotateKeys(k, now, now + std::chrono::seconds(86400 + 60)); !s.ok()) {
     std::cerr << "verbatim keys rotate: " << s.message() << "\n";

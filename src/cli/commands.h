@@ -17,10 +17,15 @@ struct ServeOptions {
   std::string sip_listen;   // "" = same host as HTTP, port 5060
   std::string issuer;       // "" = http://<bound http address>
   std::string media_dir;    // "" = <data_dir>/media
+  std::string rtp_ports = "20000-29999";
+  std::string media_address;  // c= in SDP answers; "" = the SIP host
   std::string sync = "normal";
   std::string log_level = "info";
   int threads = 0;
   size_t max_body_bytes = 1 << 20;
+  double rate_token_per_client = 100;  // 0 = unlimited
+  double rate_auth_failures = 10;      // per source address per second; 0 = unlimited
+  double rate_auth_failure_burst = 100;
   bool dev = false;
 };
 
@@ -40,6 +45,8 @@ int RunExplain(const ClientOptions& c, const std::string& token, const std::stri
 
 // "HOST:PORT" / "[v6]:PORT" → host, port. False if malformed.
 bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port);
+// "FIRST-LAST" → the RTP port range.
+bool ParseRtpRange(const std::string& s, uint16_t& first, uint16_t& last);
 // Resolves the server base URL for client commands.
 std::string ServerUrl(const ClientOptions& c);
 // Writes `content` to `path` atomically (tmp + rename) with the given mode.

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "api/integration_secrets.h"
 #include "authz/catalog.h"
 #include "cli/commands.h"
 #include "core/ids.h"
@@ -14,6 +15,7 @@ namespace {
 
 constexpr const char* kAdminName = "verbatim-dev-admin";
 constexpr const char* kCrmName = "crm-integration";
+constexpr const char* kAudioHookName = "verbatim-dev-audiohook";
 
 // Creates the client, or rotates the secret of the existing one with that name.
 Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const std::string& name,
@@ -37,6 +39,29 @@ Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const st
   c.created_at = c.updated_at = app.clock().Now();
   if (Status s = app.directory().CreateClient(c); !s.ok()) return s;
   return std::make_pair(c.id, secret);
+}
+
+// Creates the dev AudioHook integration, or gives the existing one (same id
+// and API key) a new secret: the old one cannot be shown again.
+Result<std::pair<std::string, std::string>> EnsureIntegration(api::App& app, const std::string& name) {
+  auto key = api::LoadIntegrationKey(app.store());
+  if (!key.ok()) return key.status();
+  auto all = app.store().ListIntegrations();
+  if (!all.ok()) return all.status();
+  api::NewIntegration n =
+      api::MakeIntegration(*key, name, {authz::FindBuiltinRole("Media Ingest")->id}, app.clock().Now());
+  for (const auto& m : *all) {
+    if (m.name != name) continue;
+    n.record.id = m.id;
+    n.record.api_key = m.api_key;
+    n.record.role_ids = m.role_ids;
+    n.record.created_at = m.created_at;
+    // The store has no update for integrations; dev mode can afford delete + create.
+    if (Status s = app.store().DeleteIntegration(m.id); !s.ok()) return s;
+    break;
+  }
+  if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return s;
+  return std::make_pair(n.record.api_key, n.client_secret);
 }
 
 std::string PreviousConversation(const std::string& path) {
@@ -63,6 +88,9 @@ Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& dat
   if (!crm.ok()) return crm.status();
   std::tie(d.admin_id, d.admin_secret) = *admin;
   std::tie(d.crm_id, d.crm_secret) = *crm;
+  auto audiohook = EnsureIntegration(app, kAudioHookName);
+  if (!audiohook.ok()) return audiohook.status();
+  std::tie(d.audiohook_api_key, d.audiohook_secret) = *audiohook;
 
   const std::string creds_path = data_dir + "/dev-credentials.json";
   std::string previous = PreviousConversation(creds_path);
@@ -84,6 +112,9 @@ Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& dat
   file["admin"] = json::object{{"clientId", d.admin_id}, {"clientSecret", d.admin_secret}};
   file["crmIntegration"] = json::object{{"clientId", d.crm_id}, {"clientSecret", d.crm_secret}};
   file["conversationId"] = d.conversation_id;
+  file["audiohook"] = json::object{{"path", "/api/v2/media/audiohook"},
+                                   {"apiKey", d.audiohook_api_key},
+                                   {"clientSecret", d.audiohook_secret}};
   if (!WriteFileAtomically(creds_path, json::serialize(file) + "\n", 0600))
     return Status::Internal("cannot write " + creds_path);
   return d;
@@ -107,7 +138,12 @@ void PrintDevBanner(const DevCredentials& d, const std::string& issuer, const st
             << " (crm-integration: recording:write recording:control conversation:read)\n"
                "    Conversation:   "
             << d.conversation_id
-            << " (connected)\n\n"
+            << " (connected)\n"
+               "    AudioHook:      "
+            << (issuer.rfind("https://", 0) == 0 ? "wss://" + issuer.substr(8)
+                : issuer.rfind("http://", 0) == 0 ? "ws://" + issuer.substr(7)
+                                                   : issuer)
+            << "/api/v2/media/audiohook (X-API-KEY and signing secret in dev-credentials.json)\n\n"
                "    Try the seed's situation (a token with only recording:write):\n\n"
                "      TOKEN=$(curl -s -u \"$(jq -r '.crmIntegration|.clientId+\":\"+.clientSecret' "
             << data_dir << "/dev-credentials.json)\" \\\n"

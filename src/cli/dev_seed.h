@@ -13,6 +13,7 @@ struct DevCredentials {
   std::string admin_id, admin_secret;
   std::string crm_id, crm_secret;
   std::string conversation_id;
+  std::string audiohook_api_key, audiohook_secret;  // the dev AudioHook integration
 };
 
 Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& data_dir);

@@ -31,10 +31,15 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["sip_listen"].value<std::string>()) s.sip_listen = *v;
     if (auto v = t["issuer"].value<std::string>()) s.issuer = *v;
     if (auto v = t["media_dir"].value<std::string>()) s.media_dir = *v;
+    if (auto v = t["rtp_ports"].value<std::string>()) s.rtp_ports = *v;
+    if (auto v = t["media_address"].value<std::string>()) s.media_address = *v;
     if (auto v = t["sync"].value<std::string>()) s.sync = *v;
     if (auto v = t["log_level"].value<std::string>()) s.log_level = *v;
     if (auto v = t["threads"].value<int64_t>()) s.threads = static_cast<int>(*v);
     if (auto v = t["max_body_bytes"].value<int64_t>()) s.max_body_bytes = static_cast<size_t>(*v);
+    if (auto v = t["rate_limit_token"].value<double>()) s.rate_token_per_client = *v;
+    if (auto v = t["rate_limit_auth_failures"].value<double>()) s.rate_auth_failures = *v;
+    if (auto v = t["rate_limit_auth_burst"].value<double>()) s.rate_auth_failure_burst = *v;
     return true;
   } catch (const toml::parse_error& e) {
     std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
@@ -61,6 +66,10 @@ int main(int argc, char** argv) {
   s->add_option("--http-listen", serve.http_listen, "HTTP HOST:PORT (port 0 = pick a free one)")->envname("VERBATIM_HTTP_LISTEN");
   s->add_option("--sip-listen", serve.sip_listen, "SIP HOST:PORT, UDP and TCP (port 0 = pick a free one)")->envname("VERBATIM_SIP_LISTEN");
   s->add_option("--issuer", serve.issuer, "OAuth issuer URL (default http://<bound HTTP address>)")->envname("VERBATIM_ISSUER");
+  s->add_option("--rtp-ports", serve.rtp_ports, "RTP port range for SIPREC streams, FIRST-LAST")
+      ->envname("VERBATIM_RTP_PORTS")->capture_default_str();
+  s->add_option("--media-address", serve.media_address, "Address put in SDP answers (default: the SIP host)")
+      ->envname("VERBATIM_MEDIA_ADDRESS");
   s->add_option("--media-dir", serve.media_dir, "Where WAV files go (default <data-dir>/media)")->envname("VERBATIM_MEDIA_DIR");
   s->add_option("--sync", serve.sync, "Durability: normal (survives kill -9) or full (survives power loss)")
       ->envname("VERBATIM_SYNC")->check(CLI::IsMember({"normal", "full"}))->capture_default_str();
@@ -68,6 +77,14 @@ int main(int argc, char** argv) {
       ->envname("VERBATIM_LOG_LEVEL")->check(CLI::IsMember({"debug", "info", "warn", "error"}))->capture_default_str();
   s->add_option("--threads", serve.threads, "HTTP worker threads (0 = one per core)")->envname("VERBATIM_THREADS");
   s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest accepted request body")->envname("VERBATIM_MAX_BODY_BYTES")->capture_default_str();
+  s->add_option("--rate-limit-token", serve.rate_token_per_client,
+                "Token requests per second per client (burst: 2 s worth; 0 = unlimited)")
+      ->envname("VERBATIM_RATE_LIMIT_TOKEN")->capture_default_str();
+  s->add_option("--rate-limit-auth-failures", serve.rate_auth_failures,
+                "Failed authentications per second per source address and client id (0 = unlimited)")
+      ->envname("VERBATIM_RATE_LIMIT_AUTH_FAILURES")->capture_default_str();
+  s->add_option("--rate-limit-auth-burst", serve.rate_auth_failure_burst, "Failed authentications allowed in a burst")
+      ->envname("VERBATIM_RATE_LIMIT_AUTH_BURST")->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
 
   std::string init_dir = "./data", init_name = "admin";

@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "api/app.h"
+#include "api/audiohook_endpoint.h"
 #include "api/http_server.h"
 #include "api/media_bridge.h"
 #include "media/capture/hub.h"
+#include "media/siprec/sip_server.h"
 #include "cli/commands.h"
 #include "cli/dev_seed.h"
 #include "core/log.h"
@@ -105,11 +107,18 @@ int RunServe(const ServeOptions& opts) {
   hopts.port = http_port;
   hopts.threads = opts.threads;
   hopts.max_body_bytes = opts.max_body_bytes;
+  // Set before server.Start(), once the hub exists; WebSocket upgrades for its path go to it.
+  std::unique_ptr<api::AudioHookEndpoint> audiohook;
   api::HttpServer server(
       hopts, [&app](const api::HttpRequest& r) { return app->Handle(r); },
       [&app](int status, std::string code, std::string message) {
         return app->RenderReadError(status, std::move(code), std::move(message));
-      });
+      },
+      api::UpgradeHandler{
+          [&audiohook](std::string_view path) { return audiohook && audiohook->WantsUpgrade(path); },
+          [&audiohook](boost::beast::tcp_stream s, api::RawRequest req, std::string ip) {
+            audiohook->Accept(std::move(s), std::move(req), std::move(ip));
+          }});
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
     return kExitServer;
@@ -123,6 +132,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.data_dir = opts.data_dir;
   cfg.media_dir = media_dir;
   cfg.sync_mode = opts.sync;
+  cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
   app = std::make_unique<api::App>(cfg, **store, SystemClock::Instance());
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
@@ -145,6 +155,39 @@ int RunServe(const ServeOptions& opts) {
                           [&hub] { return hub ? static_cast<double>(hub->Stats().lost_packets) : 0.0; });
   hub->Start();
 
+  // SIPREC: SIP over UDP and TCP on one port, RTP from a port range.
+  std::string sip_listen = opts.sip_listen.empty() ? http_host + ":5060" : opts.sip_listen;
+  media::siprec::SipServerOptions sip_opts;
+  if (!ParseHostPort(sip_listen, sip_opts.host, sip_opts.port) ||
+      !ParseRtpRange(opts.rtp_ports, sip_opts.rtp_first, sip_opts.rtp_last)) {
+    std::cerr << "verbatim serve: --sip-listen must be HOST:PORT and --rtp-ports FIRST-LAST\n";
+    return kExitUsage;
+  }
+  sip_opts.media_address = opts.media_address;
+  auto sip = std::make_unique<media::siprec::SipServer>(sip_opts, *hub);
+  if (Status s = sip->Listen(); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.message() << "\n";
+    return kExitServer;
+  }
+  app->AddRecordingListener({[&sip](const std::string& id, const store::Recording& r) {
+    // A disconnect through the API ends the SIPREC dialog's media too.
+    if (sip && !r.timeline.empty() && r.timeline.back().action == "disconnect") sip->ConversationEnded(id);
+  }});
+  app->metrics().AddGauge("verbatim_sip_dialogs", "Live SIPREC dialogs.",
+                          [&sip] { return sip ? static_cast<double>(sip->DialogStats().active_dialogs) : 0.0; });
+  app->metrics().AddGauge("verbatim_sip_malformed_total", "SIP messages rejected as malformed.",
+                          [&sip] { return sip ? static_cast<double>(sip->Stats().malformed) : 0.0; });
+  app->metrics().AddGauge("verbatim_rtp_packets_received_total", "RTP packets delivered to recordings.",
+                          [&sip] { return sip ? static_cast<double>(sip->RtpStats().packets.load()) : 0.0; });
+  app->metrics().AddGauge("verbatim_rtp_packets_dropped_total", "RTP datagrams dropped (not RTP, RTCP, wrong payload type or source).",
+                          [&sip] {
+                            if (!sip) return 0.0;
+                            const auto& c = sip->RtpStats();
+                            return static_cast<double>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source);
+                          });
+  sip->Start();
+  audiohook = std::make_unique<api::AudioHookEndpoint>(*app, *hub);
+
   std::optional<DevCredentials> dev;
   if (opts.dev) {
     auto seeded = SeedDevOrganization(*app, opts.data_dir);
@@ -158,13 +201,14 @@ int RunServe(const ServeOptions& opts) {
   server.Start();
   json::object listen;
   listen["http"] = bound;
+  listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0644)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
     server.Stop();
     return kExitServer;
   }
   app->SetReady(true);
-  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
+  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev}});
   if (dev) PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
 
@@ -174,9 +218,13 @@ int RunServe(const ServeOptions& opts) {
     sigwait(&stop_signals, &sig);
     Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     app->SetReady(false);
+    audiohook->Shutdown(std::chrono::milliseconds(2000));  // AudioHook clients get a `disconnect`
     server.Stop(std::chrono::milliseconds(5000));
+    sip->Stop();
     hub->Stop();  // finishes every open segment file
   }
+  audiohook.reset();
+  sip.reset();
   hub.reset();
   app.reset();  // flushes the audit log
   Log(LogLevel::kInfo, "stopped");

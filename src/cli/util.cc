@@ -34,6 +34,20 @@ bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port) {
   return true;
 }
 
+bool ParseRtpRange(const std::string& s, uint16_t& first, uint16_t& last) {
+  auto dash = s.find('-');
+  if (dash == std::string::npos) return false;
+  std::string a = s.substr(0, dash), b = s.substr(dash + 1);
+  if (a.empty() || b.empty() || a.size() > 5 || b.size() > 5) return false;
+  for (char c : a + b)
+    if (c < '0' || c > '9') return false;
+  long x = std::stol(a), y = std::stol(b);
+  if (x < 1024 || y > 65535 || x + 1 > y) return false;
+  first = static_cast<uint16_t>(x);
+  last = static_cast<uint16_t>(y);
+  return true;
+}
+
 std::string ServerUrl(const ClientOptions& c) {
   if (!c.server.empty()) return c.server;
   std::ifstream in(c.data_dir + "/listen.json");

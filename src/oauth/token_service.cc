@@ -7,6 +7,18 @@
 
 namespace verbatim::oauth {
 
+Result<store::SigningKey> NewSigningKey(TimePoint now) {
+  auto pair = SigningKeyPair::Generate();
+  if (!pair.ok()) return pair.status();
+  store::SigningKey k;
+  k.kid = pair->kid();
+  k.alg = "ES256";
+  k.private_key_pem = pair->PrivatePem();
+  k.public_jwk_json = ToJson(pair->PublicJwk());
+  k.created_at = now;
+  return k;
+}
+
 TokenService::TokenService(store::Store& store, const Clock& clock, TokenServiceOptions opts)
     : store_(store), clock_(clock), opts_(std::move(opts)), cache_(opts_.cache_capacity) {
   verify_opts_.issuer = opts_.issuer;
@@ -18,15 +30,9 @@ Status TokenService::Init() {
   auto keys = store_.ListKeys();
   if (!keys.ok()) return keys.status();
   if (keys->empty()) {
-    auto pair = SigningKeyPair::Generate();
-    if (!pair.ok()) return pair.status();
-    store::SigningKey k;
-    k.kid = pair->kid();
-    k.alg = "ES256";
-    k.private_key_pem = pair->PrivatePem();
-    k.public_jwk_json = ToJson(pair->PublicJwk());
-    k.created_at = clock_.Now();
-    VERBATIM_RETURN_IF_ERROR(store_.InsertKey(k));
+    auto k = NewSigningKey(clock_.Now());
+    if (!k.ok()) return k.status();
+    VERBATIM_RETURN_IF_ERROR(store_.InsertKey(*k));
   }
   VERBATIM_RETURN_IF_ERROR(LoadKeys());
   auto revoked = store_.ListRevoked(clock_.Now());
@@ -73,18 +79,12 @@ Status TokenService::ReloadKeys() {
 
 Result<std::string> TokenService::RotateKey() {
   std::lock_guard lock(rotate_mu_);
-  auto pair = SigningKeyPair::Generate();
-  if (!pair.ok()) return pair.status();
-  store::SigningKey k;
-  k.kid = pair->kid();
-  k.alg = "ES256";
-  k.private_key_pem = pair->PrivatePem();
-  k.public_jwk_json = ToJson(pair->PublicJwk());
   const TimePoint now = clock_.Now();
-  k.created_at = now;
-  VERBATIM_RETURN_IF_ERROR(store_.RotateKeys(k, now, now + opts_.max_token_lifetime + opts_.leeway));
+  auto k = NewSigningKey(now);
+  if (!k.ok()) return k.status();
+  VERBATIM_RETURN_IF_ERROR(store_.RotateKeys(*k, now, now + opts_.max_token_lifetime + opts_.leeway));
   VERBATIM_RETURN_IF_ERROR(LoadKeys());
-  return k.kid;
+  return k->kid;
 }
 
 json::object TokenService::Jwks() const { return Keys()->jwks; }

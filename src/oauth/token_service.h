@@ -48,6 +48,9 @@ struct TokenInspection {
   VerifiedToken token;      // claims, when the signature verified
 };
 
+// A fresh ES256 key as the store keeps it (also used by `verbatim keys rotate`).
+Result<store::SigningKey> NewSigningKey(TimePoint now);
+
 class TokenService {
  public:
   TokenService(store::Store& store, const Clock& clock, TokenServiceOptions opts);

@@ -1,0 +1,50 @@
+// Token-bucket rate limiting keyed by a string (client id, source address).
+// Buckets refill continuously at `rate` per second up to `burst`; idle buckets
+// are forgotten so an attacker spraying keys cannot grow memory without bound.
+// Time is passed in (steady nanoseconds). Thread-safe (sharded mutexes).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace verbatim::api {
+
+class RateLimiter {
+ public:
+  // rate <= 0 disables the limiter (every Take succeeds).
+  RateLimiter(double rate_per_second, double burst, size_t max_keys = 100000);
+
+  struct Verdict {
+    bool allowed = true;
+    std::chrono::seconds retry_after{0};  // when !allowed: until one token is back
+  };
+  // Takes one token for `key` at time `now`.
+  Verdict Take(std::string_view key, std::chrono::nanoseconds now);
+  // Whether a token is available, without taking it (to refuse before work).
+  Verdict Peek(std::string_view key, std::chrono::nanoseconds now);
+  bool enabled() const { return rate_ > 0; }
+  size_t size() const;  // buckets held, for tests and metrics
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::nanoseconds updated{0};
+  };
+  struct Shard {
+    std::mutex mu;  // guards buckets
+    std::unordered_map<std::string, Bucket> buckets;
+  };
+  Verdict Apply(std::string_view key, std::chrono::nanoseconds now, bool take);
+
+  const double rate_;
+  const double burst_;
+  const size_t max_keys_per_shard_;
+  mutable std::array<Shard, 16> shards_;
+};
+
+}  // namespace verbatim::api

@@ -1,0 +1,57 @@
+#include "api/rate_limiter.h"
+
+#include <gtest/gtest.h>
+
+namespace verbatim::api {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
+
+TEST(RateLimiter, AllowsTheBurstThenRefusesWithRetryAfter) {
+  RateLimiter rl(2.0, 3.0);
+  nanoseconds t{seconds(100)};
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  auto v = rl.Take("a", t);
+  EXPECT_FALSE(v.allowed);
+  EXPECT_EQ(v.retry_after, seconds(1));
+  EXPECT_TRUE(rl.Take("b", t).allowed);  // keys are independent
+}
+
+TEST(RateLimiter, RefillsAtTheConfiguredRate) {
+  RateLimiter rl(2.0, 2.0);
+  nanoseconds t{seconds(100)};
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  EXPECT_FALSE(rl.Take("a", t + milliseconds(400)).allowed);  // 0.8 tokens back
+  EXPECT_TRUE(rl.Take("a", t + milliseconds(500)).allowed);   // 1.0 token back
+  EXPECT_FALSE(rl.Take("a", t + milliseconds(500)).allowed);
+}
+
+TEST(RateLimiter, PeekDoesNotConsume) {
+  RateLimiter rl(1.0, 1.0);
+  nanoseconds t{seconds(5)};
+  EXPECT_TRUE(rl.Peek("a", t).allowed);
+  EXPECT_TRUE(rl.Peek("a", t).allowed);
+  EXPECT_TRUE(rl.Take("a", t).allowed);
+  EXPECT_FALSE(rl.Peek("a", t).allowed);
+}
+
+TEST(RateLimiter, DisabledWhenRateIsZero) {
+  RateLimiter rl(0, 0);
+  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(rl.Take("a", nanoseconds(0)).allowed);
+}
+
+TEST(RateLimiter, MemoryIsBoundedUnderKeySpray) {
+  RateLimiter rl(1.0, 1.0, 160);
+  nanoseconds t{seconds(1)};
+  for (int i = 0; i < 10000; ++i) rl.Take("k" + std::to_string(i), t);
+  EXPECT_LE(rl.size(), 160u);
+  EXPECT_TRUE(rl.Take("fresh", t).allowed);
+}
+
+}  // namespace
+}  // namespace verbatim::api
