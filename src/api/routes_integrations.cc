@@ -1,0 +1,123 @@
+// AudioHook integrations (SPEC §6): POST/GET/DELETE /api/v2/media/integrations.
+// An integration is what a Genesys-style AudioHook client authenticates as: an
+// API key plus a client secret (shown once, kept encrypted: the signature
+// check needs it), and roles (default Media Ingest). Needs scope `admin` and
+// oauth:integration:add/view/delete. Order as everywhere: authorize, then
+// validate the id, then look it up.
+#include <algorithm>
+
+#include "api/app.h"
+#include "api/integration_secrets.h"
+#include "authz/catalog.h"
+#include "core/ids.h"
+
+namespace verbatim::api {
+namespace {
+
+constexpr const char* kDefaultRole = "Media Ingest";
+
+json::object IntegrationJson(const store::MediaIntegration& m, const std::vector<authz::RoleDef>& roles) {
+  json::object o;
+  o["id"] = m.id;
+  o["name"] = m.name;
+  // Enough to tell keys apart; the full key, like the secret, is shown once.
+  o["apiKeyPrefix"] = m.api_key.substr(0, 6);
+  json::array ro;
+  for (const auto& id : m.role_ids) {
+    json::object r;
+    r["id"] = id;
+    for (const auto& def : roles)
+      if (def.id == id) r["name"] = def.name;
+    ro.emplace_back(std::move(r));
+  }
+  o["roles"] = std::move(ro);
+  o["dateCreated"] = FormatRfc3339(m.created_at);
+  return o;
+}
+
+HttpResponse Create(App& app, RequestContext& ctx) {
+  if (!app.Authorize(ctx, "integrations")) return app.Deny(ctx);
+  HttpResponse err;
+  auto body = app.JsonBody(ctx, err);
+  if (!body) return err;
+  for (const auto& kv : *body) {
+    std::string_view k(kv.key().data(), kv.key().size());
+    if (k != "name" && k != "roles")
+      return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) + "'. Known fields: name, roles.",
+                            k.substr(0, 64));
+  }
+  auto name = GetString(*body, "name");
+  if (!name.ok()) return app.BadRequest(ctx, name.status().message(), "name");
+  if (!*name || (*name)->empty() || (*name)->size() > 128)
+    return app.BadRequest(ctx, "Field 'name' is required: 1 to 128 characters.", "name", "string");
+  auto roles = GetStringArray(*body, "roles");
+  if (!roles.ok()) return app.BadRequest(ctx, roles.status().message(), "roles");
+  std::vector<std::string> role_ids;
+  for (const auto& r : roles.value().value_or(std::vector<std::string>{kDefaultRole})) {
+    auto role = app.directory().FindRole(r);
+    if (!role)
+      return app.BadRequest(ctx,
+                            "Role '" + r.substr(0, 128) +
+                                "' does not exist (roles are given by id or name; GET /api/v2/authorization/roles "
+                                "lists them).",
+                            "roles");
+    if (std::find(role_ids.begin(), role_ids.end(), role->id) == role_ids.end()) role_ids.push_back(role->id);
+  }
+  auto existing = app.store().ListIntegrations();
+  if (!existing.ok()) return app.Fail(ctx, existing.status());
+  for (const auto& m : *existing) {
+    if (authz::EqualsIgnoreCase(m.name, **name))
+      return app.Fail(ctx, Status::AlreadyExists("integration.name.taken",
+                                                 "A media integration named '" + m.name + "' exists (id " + m.id +
+                                                     "); delete it or choose another name."));
+  }
+  auto key = LoadIntegrationKey(app.store());
+  if (!key.ok()) return app.Fail(ctx, key.status());
+  NewIntegration n = MakeIntegration(*key, **name, std::move(role_ids), app.clock().Now());
+  if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return app.Fail(ctx, s);
+  json::object o = IntegrationJson(n.record, *app.directory().Roles());
+  o["apiKey"] = n.record.api_key;
+  o["clientSecret"] = n.client_secret;
+  o["path"] = "/api/v2/media/audiohook";
+  return JsonResponse(201, o);
+}
+
+HttpResponse List(App& app, RequestContext& ctx) {
+  if (!app.Authorize(ctx, "integrations")) return app.Deny(ctx);
+  auto all = app.store().ListIntegrations();
+  if (!all.ok()) return app.Fail(ctx, all.status());
+  auto roles = app.directory().Roles();
+  json::array entities;
+  for (const auto& m : *all) entities.emplace_back(IntegrationJson(m, *roles));
+  json::object o;
+  o["total"] = entities.size();
+  o["entities"] = std::move(entities);
+  return JsonResponse(200, o);
+}
+
+HttpResponse Delete(App& app, RequestContext& ctx) {
+  std::string id = ctx.Param("integrationId");
+  if (!app.Authorize(ctx, "integration/" + id.substr(0, 64))) return app.Deny(ctx);
+  if (auto bad = app.RequireUuid(ctx, id, "integration")) return *bad;
+  Status s = app.store().DeleteIntegration(id);
+  if (s.code() == "integration.not.found") {
+    authz::ResourceNotFound(*ctx.decision, "integration", id);
+    return app.Deny(ctx);
+  }
+  if (!s.ok()) return app.Fail(ctx, s);
+  authz::ResourceFound(*ctx.decision);
+  return EmptyResponse(204);
+}
+
+}  // namespace
+
+void RegisterIntegrationRoutes(App& app, Router& r) {
+  r.Add({"POST", "/api/v2/media/integrations", Access::kPermission, "oauth:integration:add",
+         [&app](RequestContext& c) { return Create(app, c); }});
+  r.Add({"GET", "/api/v2/media/integrations", Access::kPermission, "oauth:integration:view",
+         [&app](RequestContext& c) { return List(app, c); }});
+  r.Add({"DELETE", "/api/v2/media/integrations/{integrationId}", Access::kPermission, "oauth:integration:delete",
+         [&app](RequestContext& c) { return Delete(app, c); }});
+}
+
+}  // namespace verbatim::api
