@@ -1,0 +1,126 @@
+#include "media/siprec/streams.h"
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <array>
+
+#include "media/capture/hub.h"
+#include "media/rtp/packet.h"
+
+namespace verbatim::media::siprec {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+// One RTP socket. Reception runs on the io_context; the session is
+// thread-safe. Lifetime: the handle owns a shared state that the pending
+// receive also holds, so closing never races a completion.
+class UdpStream final : public StreamHandle {
+ public:
+  struct State : std::enable_shared_from_this<State> {
+    State(asio::io_context& io, StreamSpec s, std::shared_ptr<RtpCounters> c)
+        : socket(io), spec(std::move(s)), counters(std::move(c)) {}
+    udp::socket socket;
+    StreamSpec spec;
+    std::shared_ptr<RtpCounters> counters;
+    std::array<std::byte, 2048> buffer;
+    udp::endpoint from;
+    std::optional<udp::endpoint> latched;  // sender of the first accepted packet; others are dropped
+
+    void Receive() {
+      socket.async_receive_from(asio::buffer(buffer), from,
+                                [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                                  if (ec == asio::error::operation_aborted || !self->socket.is_open()) return;
+                                  if (!ec) self->OnDatagram(n);
+                                  self->Receive();
+                                });
+    }
+
+    void OnDatagram(size_t n) {
+      std::span<const std::byte> datagram(buffer.data(), n);
+      auto parsed = rtp::ParsePacket(datagram);
+      if (!parsed.ok()) {
+        (parsed.error() == rtp::ParseError::kRtcp ? counters->rtcp : counters->not_rtp)++;
+        return;
+      }
+      if (latched && from != *latched) {
+        counters->wrong_source++;
+        return;
+      }
+      const rtp::Packet& p = *parsed;
+      const codec::Decoder* d = nullptr;
+      if (p.payload_type == spec.audio.payload_type()) d = &spec.audio;
+      else if (spec.events && p.payload_type == spec.events->payload_type()) d = &*spec.events;
+      if (!d) {
+        counters->wrong_payload++;
+        return;
+      }
+      // Latch on the first packet the stream accepts, so that a stray datagram
+      // that merely parses as RTP cannot capture the port for the whole call.
+      if (!latched) latched = from;
+      counters->packets++;
+      spec.session->PushRtp(spec.channel, p, *d, capture::SteadyNow());
+    }
+  };
+
+  UdpStream(std::shared_ptr<State> state, uint16_t port, UdpStreamOpener& owner)
+      : state_(std::move(state)), port_(port), owner_(owner) {}
+  ~UdpStream() override {
+    auto st = state_;
+    asio::post(st->socket.get_executor(), [st] {
+      boost::system::error_code ignored;
+      st->socket.close(ignored);
+    });
+    owner_.Release(port_);
+  }
+  uint16_t port() const override { return port_; }
+
+ private:
+  std::shared_ptr<State> state_;
+  uint16_t port_;
+  UdpStreamOpener& owner_;
+};
+
+UdpStreamOpener::UdpStreamOpener(asio::io_context& io, std::string bind_address, uint16_t first_port,
+                                 uint16_t last_port)
+    : io_(io),
+      bind_address_(std::move(bind_address)),
+      first_port_(static_cast<uint16_t>(first_port + (first_port % 2))),
+      last_port_(last_port),
+      next_(first_port_) {}
+
+size_t UdpStreamOpener::ports_in_use() const {
+  std::lock_guard lock(mu_);
+  return used_.size();
+}
+
+void UdpStreamOpener::Release(uint16_t port) {
+  std::lock_guard lock(mu_);
+  used_.erase(port);
+}
+
+Result<std::unique_ptr<StreamHandle>> UdpStreamOpener::Open(StreamSpec spec) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(bind_address_, ec);
+  if (ec) return Status::InvalidArgument("rtp.bad.address", "RTP bind address '" + bind_address_ + "' is invalid");
+  std::lock_guard lock(mu_);
+  const size_t slots = last_port_ >= first_port_ ? (last_port_ - first_port_) / 2 + 1 : 0;
+  for (size_t tried = 0; tried < slots; ++tried) {
+    uint16_t port = next_;
+    next_ = static_cast<uint16_t>(next_ + 2 > last_port_ ? first_port_ : next_ + 2);
+    if (used_.count(port)) continue;
+    auto state = std::make_shared<UdpStream::State>(io_, spec, counters_);
+    state->socket.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (ec) return Status::Internal("cannot open an RTP socket: " + ec.message());
+    state->socket.set_option(asio::socket_base::receive_buffer_size(256 * 1024), ec);
+    state->socket.bind(udp::endpoint(address, port), ec);
+    if (ec) continue;  // in use by someone else: try the next port
+    used_.insert(port);
+    asio::post(io_, [state] { state->Receive(); });
+    return std::unique_ptr<StreamHandle>(new UdpStream(state, port, *this));
+  }
+  return Status::ResourceExhausted("rtp.ports.exhausted", "No free RTP port in " + std::to_string(first_port_) + "-" +
+                                                              std::to_string(last_port_) + ".");
+}
+
+}  // namespace verbatim::media::siprec

@@ -1,0 +1,72 @@
+// RTP streams of SIPREC sessions: one UDP socket per offered audio stream,
+// bound to a port from a configured range, feeding one channel of a
+// RecordingSession. StreamOpener is the seam that keeps the SIPREC dialog
+// logic (uas.h) free of sockets; UdpStreamOpener is the real one.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/status.h"
+#include "media/capture/session.h"
+#include "media/codec/decoder.h"
+
+namespace verbatim::media::siprec {
+
+// A live stream; closing it (destructor) stops reception and frees the port.
+class StreamHandle {
+ public:
+  virtual ~StreamHandle() = default;
+  virtual uint16_t port() const = 0;
+};
+
+struct StreamSpec {
+  std::shared_ptr<capture::RecordingSession> session;
+  size_t channel = 0;
+  codec::Decoder audio;
+  std::optional<codec::Decoder> events;  // telephone-event: recognised, never written
+};
+
+class StreamOpener {
+ public:
+  virtual ~StreamOpener() = default;
+  // ResourceExhausted "rtp.ports.exhausted" when the range is used up.
+  virtual Result<std::unique_ptr<StreamHandle>> Open(StreamSpec spec) = 0;
+};
+
+struct RtpCounters {
+  std::atomic<uint64_t> packets{0};       // delivered to a session
+  std::atomic<uint64_t> not_rtp{0};       // parse errors (counted, dropped)
+  std::atomic<uint64_t> rtcp{0};          // RTCP on the RTP port (rtcp-mux), dropped
+  std::atomic<uint64_t> wrong_payload{0}; // payload type not negotiated, dropped
+  std::atomic<uint64_t> wrong_source{0};  // from another address than the latched one, dropped
+};
+
+class UdpStreamOpener final : public StreamOpener {
+ public:
+  // Ports [first, last], even ports only (RTP convention; RTCP would be +1).
+  UdpStreamOpener(boost::asio::io_context& io, std::string bind_address, uint16_t first_port, uint16_t last_port);
+  Result<std::unique_ptr<StreamHandle>> Open(StreamSpec spec) override;
+  const RtpCounters& counters() const { return *counters_; }
+  size_t ports_in_use() const;
+
+ private:
+  friend class UdpStream;
+  void Release(uint16_t port);
+
+  boost::asio::io_context& io_;
+  const std::string bind_address_;
+  const uint16_t first_port_;
+  const uint16_t last_port_;
+  std::shared_ptr<RtpCounters> counters_ = std::make_shared<RtpCounters>();
+  mutable std::mutex mu_;   // guards used_, next_
+  std::set<uint16_t> used_;
+  uint16_t next_;
+};
+
+}  // namespace verbatim::media::siprec
