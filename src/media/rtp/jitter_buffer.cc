@@ -249,7 +249,12 @@ void JitterBuffer::Release(Nanos now, bool flush, JitterSink& sink) {
   // Before anything is played, anchor on the least-delayed packet seen so far
   // rather than on the first one: if that was held up in the network, the
   // stream would otherwise sit late on the session timeline for good.
-  if (!play_ && src_ && src_->lead > 0 && !packets_.empty()) Rebase(src_->lead);
+  // Never before position 0: a stream starting right at the origin would
+  // otherwise land a few samples before the session began and lose them.
+  if (!play_ && src_ && src_->lead > 0 && !packets_.empty()) {
+    const int64_t delta = std::min(src_->lead, std::max<int64_t>(0, packets_.begin()->second.position));
+    if (delta > 0) Rebase(delta);
+  }
   while (!packets_.empty()) {
     auto it = packets_.begin();
     Buffered& b = it->second;
