@@ -104,7 +104,11 @@ HttpResponse Download(App& app, RequestContext& ctx) {
     return app.Fail(ctx, Status::Internal("media path escapes the media root: " + file->path));
   std::filesystem::path path = std::filesystem::path(app.config().media_dir) / rel;
   std::error_code ec;
-  if (file->status != "complete" || !std::filesystem::exists(path, ec)) path += ".part";
+  // A live segment is its .part; but the catalog learns that a segment closed
+  // (renamed to .wav) only just after the rename, so serve whichever exists.
+  std::filesystem::path part = path;
+  part += media::wav::kPartSuffix;
+  if (file->status != "complete" ? std::filesystem::exists(part, ec) : !std::filesystem::exists(path, ec)) path = part;
   auto info = media::wav::ReadWavInfo(path);
   if (!info.ok()) return app.Fail(ctx, Status::Internal("media file unreadable: " + info.status().ToString()));
   const uint64_t size = info->data_offset + info->data_size;  // never past the last checkpoint

@@ -94,6 +94,12 @@ size_t UdpStreamOpener::ports_in_use() const {
   return used_.size();
 }
 
+size_t UdpStreamOpener::Available() const {
+  std::lock_guard lock(mu_);
+  const size_t slots = last_port_ >= first_port_ ? (last_port_ - first_port_) / 2 + 1 : 0;
+  return slots > used_.size() ? slots - used_.size() : 0;
+}
+
 void UdpStreamOpener::Release(uint16_t port) {
   std::lock_guard lock(mu_);
   used_.erase(port);

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,6 +38,9 @@ class StreamOpener {
   virtual ~StreamOpener() = default;
   // ResourceExhausted "rtp.ports.exhausted" when the range is used up.
   virtual Result<std::unique_ptr<StreamHandle>> Open(StreamSpec spec) = 0;
+  // How many more streams Open() can be expected to serve (ports not in use),
+  // so that a call can be refused before anything is created for it.
+  virtual size_t Available() const { return SIZE_MAX; }
 };
 
 struct RtpCounters {
@@ -52,6 +56,7 @@ class UdpStreamOpener final : public StreamOpener {
   // Ports [first, last], even ports only (RTP convention; RTCP would be +1).
   UdpStreamOpener(boost::asio::io_context& io, std::string bind_address, uint16_t first_port, uint16_t last_port);
   Result<std::unique_ptr<StreamHandle>> Open(StreamSpec spec) override;
+  size_t Available() const override;
   const RtpCounters& counters() const { return *counters_; }
   size_t ports_in_use() const;
 

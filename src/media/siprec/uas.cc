@@ -42,6 +42,7 @@ struct SiprecUas::Dialog {
   std::vector<uint16_t> ports;                         // per offered m= line (0 = rejected)
   std::string sdp_session_id;
   uint64_t sdp_version = 1;
+  sdp::SessionDescription offer;  // the SRC's latest offer
   bool paused_by_sip = false;
 };
 
@@ -193,6 +194,12 @@ UasOutput SiprecUas::Invite(const sip::Message& req) {
     return out;
   }
 
+  // Refuse before the hub creates (or joins) a conversation and starts its
+  // recording: a call we cannot take must leave nothing behind.
+  if (streams_.Available() < accepted.size())
+    return Reject(req, 503, "Service Unavailable",
+                  "not enough free RTP ports for " + std::to_string(accepted.size()) + " streams");
+
   capture::SessionSpec spec;
   spec.source = "siprec";
   spec.external_id = std::string(req.call_id());
@@ -225,6 +232,7 @@ UasOutput SiprecUas::Invite(const sip::Message& req) {
   d->session = *session;
   d->ports.assign(offer->media.size(), 0);
   d->sdp_session_id = std::to_string(ToUnixSeconds(SystemClock::Instance().Now()));
+  d->offer = *offer;
   for (size_t k = 0; k < accepted.size(); ++k) {
     auto stream = streams_.Open({*session, k, accepted[k].audio, accepted[k].events});
     if (!stream.ok()) {
@@ -258,6 +266,11 @@ UasOutput SiprecUas::Invite(const sip::Message& req) {
 }
 
 UasOutput SiprecUas::ReInvite(Dialog& d, const sip::Message& req) {
+  if (req.body.empty()) {
+    // No offer (e.g. a session refresh): the 2xx must carry one (RFC 3261
+    // §14.2); ours describes the session as it is, and nothing changes.
+    return ReInviteAnswer(d, req, d.offer);
+  }
   std::string content_type(req.header("Content-Type").value_or(""));
   auto body = SplitSiprecBody(content_type, req.body);
   if (!body.ok()) return Reject(req, 400, "Bad Request", body.status().message());
@@ -283,19 +296,23 @@ UasOutput SiprecUas::ReInvite(Dialog& d, const sip::Message& req) {
     d.paused_by_sip = false;
     if (!s.ok()) Log(LogLevel::kWarn, "siprec resume not applied", {{"conversationId", conv}, {"error", s.message()}});
   }
+  d.offer = *offer;
+  return ReInviteAnswer(d, req, d.offer);
+}
 
+UasOutput SiprecUas::ReInviteAnswer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer) {
   sdp::AnswerOptions ao;
   ao.address = opts_.media_address;
   ao.addr_type = opts_.media_address.find(':') != std::string::npos ? "IP6" : "IP4";
   ao.session_id = d.sdp_session_id;
   ao.session_version = ++d.sdp_version;
   ao.ports = d.ports;
-  ao.ports.resize(offer->media.size(), 0);  // streams added later are declined
+  ao.ports.resize(offer.media.size(), 0);  // streams added later are declined
   UasOutput out;
   sip::Message res = Response(req, 200, "OK", d.local_tag);
   res.SetHeader("Contact", "<" + opts_.contact + ">");
   res.SetHeader("Content-Type", "application/sdp");
-  res.body = sdp::BuildAnswer(*offer, ao);
+  res.body = sdp::BuildAnswer(offer, ao);
   out.responses.push_back(std::move(res));
   out.reliable_2xx = true;
   return out;

@@ -8,6 +8,7 @@
 //                    stream per acceptable audio m= line, 200 OK recvonly
 //   re-INVITE      → a=inactive on every stream = pause (as the system
 //                    principal), back = resume; 200 OK with the new answer
+//                    (no body: 200 OK with our current SDP as the offer)
 //   ACK            → ends 2xx retransmission (transport)
 //   BYE            → 200, close the session (disconnects a created conversation)
 //   CANCEL         → 200 if it names a known INVITE (already answered: no effect), else 481
@@ -67,6 +68,7 @@ class SiprecUas {
   struct Dialog;
   UasOutput Invite(const sip::Message& req);
   UasOutput ReInvite(Dialog& d, const sip::Message& req);
+  UasOutput ReInviteAnswer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer);
   UasOutput Bye(const sip::Message& req);
   sip::Message Response(const sip::Message& req, int code, std::string_view reason, std::string_view to_tag = {});
   UasOutput Reject(const sip::Message& req, int code, std::string_view reason, std::string_view warning);
