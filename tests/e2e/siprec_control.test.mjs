@@ -275,7 +275,7 @@ t('metadata conversationId joins a conversation whose recording is paused: it st
   }
 });
 
-t('API disconnect during a live SIPREC call ends its media: the segment is finalized at that moment, the SRC\'s BYE is 481, the ended conversation refuses new SRCs (403)', async () => {
+t('API disconnect during a live SIPREC call ends its media: the SRS sends the SRC a BYE, the segment is finalized at that moment, the SRC\'s own BYE is 481, the ended conversation refuses new SRCs (403)', async () => {
   await setAutoStart(true);
   const uac = await openUac();
   try {
@@ -291,6 +291,11 @@ t('API disconnect during a live SIPREC call ends its media: the segment is final
     assert.equal(d.status, 200, d.text);
     const { rec, media } = await waitMediaComplete(srv, cl.viewer, id, 1);
     assert.equal(rec.state, 'stopped');
+    // The recorder ends the dialog itself (RFC 3261 §15), in the dialog's own terms.
+    const srsBye = await uac.waitFor((m) => m.method === 'BYE' && m.callId === call.callId, { what: 'the SRS BYE' });
+    assert.match(srsBye.header('to'), /tag=/, 'To carries the SRC tag');
+    assert.match(srsBye.header('from'), /tag=/, 'From carries the SRS tag');
+    assert.match(srsBye.cseq, /^\d+ BYE$/);
     await sender.reached(80);  // packets after the disconnect go nowhere
     sender.stop();
     const report = await sender.done;

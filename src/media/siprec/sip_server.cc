@@ -60,7 +60,13 @@ class SipServer::TcpConnection : public std::enable_shared_from_this<TcpConnecti
       buffer_.erase(0, **len);
       bool reliable = false;
       std::string call_id;
-      for (auto& bytes : server_.Process(frame, true, reliable, call_id)) Write(std::move(bytes));
+      Peer peer{"TCP", [weak = weak_from_this()](std::string bytes) {
+                  if (auto self = weak.lock())
+                    asio::post(self->socket_.get_executor(), [self, bytes = std::move(bytes)]() mutable {
+                      self->Write(std::move(bytes));
+                    });
+                }};
+      for (auto& bytes : server_.Process(frame, true, reliable, call_id, std::move(peer))) Write(std::move(bytes));
     }
     if (buffer_.size() > kMaxTcpBuffer) return Close();
     Read();
@@ -165,7 +171,8 @@ SipServerStats SipServer::Stats() const {
   return {received_.load(), malformed_.load(), sent_.load(), retransmissions_.load()};
 }
 
-std::vector<std::string> SipServer::Process(std::string_view raw, bool stream, bool& reliable_2xx, std::string& call_id) {
+std::vector<std::string> SipServer::Process(std::string_view raw, bool stream, bool& reliable_2xx, std::string& call_id,
+                                           Peer peer) {
   std::vector<std::string> out;
   if (raw.find_first_not_of("\r\n") == std::string_view::npos) return out;  // keep-alive (RFC 5626 §3.5.1)
   sip::ParseOptions po;
@@ -186,7 +193,7 @@ std::vector<std::string> SipServer::Process(std::string_view raw, bool stream, b
       retransmits_.erase(it);
     }
   }
-  UasOutput result = uas_->Handle(*msg);
+  UasOutput result = uas_->Handle(*msg, std::move(peer));
   reliable_2xx = result.reliable_2xx;
   for (const auto& r : result.responses) out.push_back(sip::Serialize(r));
   return out;
@@ -198,7 +205,11 @@ void SipServer::ReceiveUdp() {
     if (!ec) {
       bool reliable = false;
       std::string call_id;
-      auto out = Process(std::string_view(udp_buffer_.data(), n), false, reliable, call_id);
+      udp::endpoint from = udp_from_;
+      Peer peer{"UDP", [this, from](std::string bytes) {
+                  asio::post(io_, [this, from, bytes = std::move(bytes)] { SendUdp(bytes, from); });
+                }};
+      auto out = Process(std::string_view(udp_buffer_.data(), n), false, reliable, call_id, std::move(peer));
       for (size_t i = 0; i < out.size(); ++i) {
         SendUdp(out[i], udp_from_);
         if (reliable && i + 1 == out.size())

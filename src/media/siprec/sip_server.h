@@ -59,7 +59,8 @@ class SipServer {
   void ReceiveUdp();
   void AcceptTcp();
   // Parses and handles one message; returns the bytes to send back.
-  std::vector<std::string> Process(std::string_view raw, bool stream, bool& reliable_2xx, std::string& call_id);
+  std::vector<std::string> Process(std::string_view raw, bool stream, bool& reliable_2xx, std::string& call_id,
+                                   Peer peer = {});
   void SendUdp(const std::string& bytes, const boost::asio::ip::udp::endpoint& to);
   void Retransmit(const std::string& call_id, std::string bytes, boost::asio::ip::udp::endpoint to,
                   std::chrono::milliseconds interval, std::chrono::steady_clock::time_point give_up);

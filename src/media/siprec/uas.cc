@@ -44,6 +44,11 @@ struct SiprecUas::Dialog {
   uint64_t sdp_version = 1;
   sdp::SessionDescription offer;  // the SRC's latest offer
   bool paused_by_sip = false;
+  // For the BYE we send if the control API ends the conversation.
+  Peer peer;
+  std::string remote_target;  // the SRC's Contact URI
+  std::string remote_from;    // INVITE From (with the SRC's tag): our BYE's To
+  std::string remote_to;      // INVITE To: our BYE's From (plus our tag)
 };
 
 SiprecUas::SiprecUas(UasOptions opts, capture::MediaHub& hub, StreamOpener& streams)
@@ -91,7 +96,7 @@ SiprecUas::Dialog* SiprecUas::Find(const sip::Message& req) {
   return it->second.get();
 }
 
-UasOutput SiprecUas::Handle(const sip::Message& req) {
+UasOutput SiprecUas::Handle(const sip::Message& req, Peer peer) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   if (!req.is_request()) return {};  // we send no requests, so no responses are expected
   const std::string& m = req.method;
@@ -108,7 +113,7 @@ UasOutput SiprecUas::Handle(const sip::Message& req) {
         }
         return Reject(req, 482, "Loop Detected", "a dialog with this Call-ID already exists");
       }
-      return Invite(req);
+      return Invite(req, std::move(peer));
     }
     Dialog* d = Find(req);
     if (!d) return Reject(req, 481, "Call/Transaction Does Not Exist", "no such dialog");
@@ -133,7 +138,7 @@ UasOutput SiprecUas::Handle(const sip::Message& req) {
   return Reject(req, 501, "Not Implemented", "method " + m + " is not supported by this recorder");
 }
 
-UasOutput SiprecUas::Invite(const sip::Message& req) {
+UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer) {
   ++stats_.invites;
   for (auto value : req.headers("Require")) {
     for (auto tag : sip::SplitList(value)) {
@@ -256,6 +261,12 @@ UasOutput SiprecUas::Invite(const sip::Message& req) {
   res.SetHeader("Content-Type", "application/sdp");
   res.body = sdp::BuildAnswer(*offer, ao);
   d->invite_response = res;
+  d->peer = std::move(peer);
+  d->remote_from = std::string(req.header("From").value_or(""));
+  d->remote_to = std::string(req.header("To").value_or(""));
+  auto contact = sip::ParseNameAddr(req.header("Contact").value_or(""));
+  auto from = sip::ParseNameAddr(d->remote_from);
+  d->remote_target = contact.ok() ? contact->uri : from.ok() ? from->uri : std::string();
   out.responses.push_back(std::move(res));
   out.reliable_2xx = true;
   ++stats_.sessions;
@@ -346,6 +357,24 @@ void SiprecUas::ConversationEnded(const std::string& conversation_id) {
   if (!owned) return;
   owned->streams.clear();
   hub_.Close(owned->session, "conversation disconnected");
+  if (owned->peer.send && !owned->remote_target.empty()) owned->peer.send(ByeFor(*owned));
+}
+
+std::string SiprecUas::ByeFor(const Dialog& d) const {
+  sip::Message bye;
+  bye.method = "BYE";
+  bye.request_uri = d.remote_target;
+  std::string host = opts_.contact.substr(opts_.contact.find('@') + 1);
+  bye.AddHeader("Via", "SIP/2.0/" + (d.peer.transport.empty() ? std::string("UDP") : d.peer.transport) + " " + host +
+                           ";branch=z9hG4bK" + RandomToken(10));
+  bye.AddHeader("Max-Forwards", "70");
+  bye.AddHeader("From", d.remote_to + ";tag=" + d.local_tag);
+  bye.AddHeader("To", d.remote_from);
+  bye.AddHeader("Call-ID", d.call_id);
+  bye.AddHeader("CSeq", "1 BYE");  // our own CSeq space in this dialog starts here
+  bye.AddHeader("Reason", "SIP;cause=200;text=\"conversation disconnected\"");
+  bye.AddHeader("Server", "verbatim/0.1");
+  return sip::Serialize(bye);
 }
 
 std::optional<sip::Message> SiprecUas::RejectMalformed(std::string_view raw, const Status& why) {

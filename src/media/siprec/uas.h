@@ -20,6 +20,7 @@
 // conversation, whose listeners call back into ConversationEnded().
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,13 @@ struct UasOptions {
   std::string media_address = "127.0.0.1";  // c= in our answers
   std::string contact;                       // "sip:verbatim@127.0.0.1:5060"
   int retry_after_seconds = 5;               // in 503s
+};
+
+// How to reach the SRC of a dialog later, for requests we originate (a BYE
+// when the control API ends the conversation).
+struct Peer {
+  std::string transport;                   // "UDP" | "TCP"
+  std::function<void(std::string)> send;   // thread-safe; may outlive the connection (then a no-op)
 };
 
 struct UasOutput {
@@ -57,16 +65,18 @@ class SiprecUas {
   SiprecUas(UasOptions opts, capture::MediaHub& hub, StreamOpener& streams);
   ~SiprecUas();
 
-  UasOutput Handle(const sip::Message& request);
+  UasOutput Handle(const sip::Message& request, Peer peer = {});
   // An unparseable message: a 400 if enough of it is readable to answer.
   std::optional<sip::Message> RejectMalformed(std::string_view raw, const Status& why);
-  // The control API ended the conversation: forget its dialog (media stops).
+  // The control API ended the conversation: forget its dialog (media stops)
+  // and send the SRC a BYE (RFC 3261 §15) so it stops streaming.
   void ConversationEnded(const std::string& conversation_id);
   UasStats Stats() const;
 
  private:
   struct Dialog;
-  UasOutput Invite(const sip::Message& req);
+  UasOutput Invite(const sip::Message& req, Peer peer);
+  std::string ByeFor(const Dialog& d) const;
   UasOutput ReInvite(Dialog& d, const sip::Message& req);
   UasOutput ReInviteAnswer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer);
   UasOutput Bye(const sip::Message& req);
