@@ -17,31 +17,38 @@ std::vector<std::string_view> Split(std::string_view path) {
   return out;
 }
 
-bool MatchPattern(std::string_view pattern, std::string_view path,
-                  std::vector<std::pair<std::string, std::string>>& params) {
-  if (path.empty() || path[0] != '/') return false;
-  auto ps = Split(pattern);
-  auto xs = Split(path);
+bool IsParam(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+// Matches the pre-split pattern against the pre-split path; fills params only on a match.
+bool MatchSegments(const std::vector<std::string>& ps, const std::vector<std::string_view>& xs,
+                   std::vector<std::pair<std::string, std::string>>& params) {
   if (ps.size() != xs.size()) return false;
-  std::vector<std::pair<std::string, std::string>> found;
   for (size_t i = 0; i < ps.size(); ++i) {
-    if (ps[i].size() > 2 && ps[i].front() == '{' && ps[i].back() == '}') {
+    if (IsParam(ps[i])) {
       if (xs[i].empty()) return false;
-      // Parameters are percent-decoded ("Recording%20Viewer"); a bad escape
-      // is kept as sent, so the handler's validation names it.
-      auto decoded = oauth::PercentDecode(xs[i], false);
-      found.emplace_back(std::string(ps[i].substr(1, ps[i].size() - 2)), decoded ? *decoded : std::string(xs[i]));
     } else if (ps[i] != xs[i]) {
       return false;
     }
   }
-  params = std::move(found);
+  params.clear();
+  for (size_t i = 0; i < ps.size(); ++i) {
+    if (!IsParam(ps[i])) continue;
+    // Parameters are percent-decoded ("Recording%20Viewer"); a bad escape
+    // is kept as sent, so the handler's validation names it.
+    auto decoded = oauth::PercentDecode(xs[i], false);
+    params.emplace_back(ps[i].substr(1, ps[i].size() - 2), decoded ? *decoded : std::string(xs[i]));
+  }
   return true;
 }
 
 }  // namespace
 
-void Router::Add(Route r) { routes_.push_back(std::move(r)); }
+void Router::Add(Route r) {
+  std::vector<std::string> segs;
+  for (auto seg : Split(r.pattern)) segs.emplace_back(seg);
+  segments_.push_back(std::move(segs));
+  routes_.push_back(std::move(r));
+}
 
 RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   RouteMatch m;
@@ -49,9 +56,12 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   // without parameters (e.g. /roles/{id} vs a future /roles/builtin).
   const Route* best = nullptr;
   std::vector<std::pair<std::string, std::string>> best_params;
-  for (const auto& r : routes_) {
-    std::vector<std::pair<std::string, std::string>> params;
-    if (!MatchPattern(r.pattern, path, params)) continue;
+  if (path.empty() || path[0] != '/') return m;
+  const auto xs = Split(path);
+  std::vector<std::pair<std::string, std::string>> params;
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    const Route& r = routes_[i];
+    if (!MatchSegments(segments_[i], xs, params)) continue;
     m.path_matched = true;
     m.allowed_methods.push_back(r.method);
     if (r.method != method) continue;

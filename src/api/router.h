@@ -44,6 +44,8 @@ class Router {
 
  private:
   std::vector<Route> routes_;
+  // routes_[i].pattern split at '/' once, at Add(); a segment "{x}" is a parameter.
+  std::vector<std::vector<std::string>> segments_;
 };
 
 }  // namespace verbatim::api

@@ -81,8 +81,8 @@ HttpResponse Get(App& app, RequestContext& ctx) {
   auto rec = app.LoadRecording(ctx, *id, out);
   if (!rec) return out;
   authz::ResourceFound(*ctx.decision);
-  auto conv = app.store().GetConversation(*id);
-  return JsonResponse(200, RecordingJson(*rec, MediaUrl(*id), conv.ok() && conv->ended_at.has_value()));
+  // GetRecording read the conversation already: no second read transaction.
+  return JsonResponse(200, RecordingJson(*rec, MediaUrl(*id), rec->conversation_ended));
 }
 
 HttpResponse Patch(App& app, RequestContext& ctx) {

@@ -8,8 +8,11 @@
 namespace verbatim {
 
 std::string Sha256(std::string_view data) {
+  // SHA256() fetches the algorithm from the provider on every call (OpenSSL 3): fetch once.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, kSha256, nullptr);
   return std::string(reinterpret_cast<const char*>(md), sizeof md);
 }
 

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -19,17 +20,41 @@ void InitRandom() {
   });
 }
 
+namespace {
+std::string FormatUuid(const std::array<uint8_t, 16>& b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 15];
+  }
+  return out;
+}
+}  // namespace
+
 std::string NewUuid() {
   InitRandom();
   std::array<uint8_t, 16> b;
   randombytes_buf(b.data(), b.size());
   b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-                b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return std::string(out, 36);
+  return FormatUuid(b);
+}
+
+
+std::string NewUuidV7() {
+  InitRandom();
+  std::array<uint8_t, 16> b;
+  randombytes_buf(b.data() + 6, 10);
+  const uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x70);
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
+  return FormatUuid(b);
 }
 
 bool IsUuid(std::string_view s) {

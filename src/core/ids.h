@@ -16,6 +16,9 @@ bool IsUuid(std::string_view s);
 // `bytes` random bytes, base64url without padding (secrets, jti, nonces).
 std::string RandomToken(size_t bytes);
 // Short id for request correlation; a UUID so that users can paste it anywhere.
-inline std::string NewContextId() { return NewUuid(); }
+// RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random. Time-ordered, so
+// B-tree indexes keyed by it (audit_events.context_id) grow at their right edge.
+std::string NewUuidV7();
+inline std::string NewContextId() { return NewUuidV7(); }
 
 }  // namespace verbatim

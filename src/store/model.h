@@ -132,6 +132,7 @@ struct Recording {
   std::vector<MediaFile> media;
   int64_t version = 0;  // bumps on every change
   TimePoint updated_at;
+  bool conversation_ended = false;  // filled by GetRecording (saves a second read)
 };
 
 struct AuditEvent {

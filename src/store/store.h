@@ -18,7 +18,7 @@
 namespace verbatim::store {
 
 struct ActionOutcome {
-  Recording recording;    // after the action
+  Recording recording;    // after the action; timeline: only the latest transition, media: not loaded
   Transition transition;  // the one appended, or the would-be one when !changed
   bool changed = false;   // false on an idempotent repeat (nothing written except audit)
 };

@@ -81,7 +81,7 @@ Result<RecordingHead> LoadHead(Db& db, const std::string& id) {
     STORE_ASSIGN_OR_RETURN(head.state, ParseState(st.Text(0)));
   }
   STORE_ASSIGN_OR_RETURN(int64_t n,
-                         db.QueryInt("SELECT COUNT(*) FROM recording_segments WHERE conversation_id = ?", id));
+                         db.QueryInt("SELECT COALESCE(MAX(idx), 0) FROM recording_segments WHERE conversation_id = ?", id));
   head.segments = static_cast<int>(n);
   return head;
 }
@@ -135,10 +135,15 @@ Status LoadSegments(Db& db, Recording& r) {
   }
 }
 
-Status LoadTimeline(Db& db, Recording& r) {
+// The whole timeline, or (latest_only) just its last transition.
+Status LoadTimeline(Db& db, Recording& r, bool latest_only = false) {
   Stmt st = db.Query(
-      "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, principal_name, "
-      "client_id, reason, context_id FROM recording_transitions WHERE conversation_id = ? ORDER BY seq",
+      latest_only
+          ? "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, principal_name, "
+            "client_id, reason, context_id FROM recording_transitions WHERE conversation_id = ? "
+            "ORDER BY seq DESC LIMIT 1"
+          : "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, principal_name, "
+            "client_id, reason, context_id FROM recording_transitions WHERE conversation_id = ? ORDER BY seq",
       r.conversation_id);
   for (;;) {
     STORE_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -181,8 +186,11 @@ Status LoadMedia(Db& db, Recording& r) {
 }
 
 // The whole recording; state none (version 0, updated at the conversation's
-// start) when no row exists yet.
-Result<Recording> LoadRecording(Db& db, const std::string& conversation_id, TimePoint started_at) {
+// start) when no row exists yet. `light`: what a state change's caller needs,
+// at a cost that does not grow with the history: the timeline holds only the
+// latest transition and media is not loaded.
+Result<Recording> LoadRecording(Db& db, const std::string& conversation_id, TimePoint started_at,
+                                bool light = false) {
   Recording r;
   r.conversation_id = conversation_id;
   r.updated_at = started_at;
@@ -200,8 +208,8 @@ Result<Recording> LoadRecording(Db& db, const std::string& conversation_id, Time
     r.metadata.notes = st.Text(5);
   }
   VERBATIM_RETURN_IF_ERROR(LoadSegments(db, r));
-  VERBATIM_RETURN_IF_ERROR(LoadTimeline(db, r));
-  VERBATIM_RETURN_IF_ERROR(LoadMedia(db, r));
+  VERBATIM_RETURN_IF_ERROR(LoadTimeline(db, r, light));
+  if (!light) VERBATIM_RETURN_IF_ERROR(LoadMedia(db, r));
   return r;
 }
 
@@ -308,6 +316,7 @@ Result<Recording> SqliteStore::GetRecording(const std::string& conversation_id) 
   VERBATIM_RETURN_IF_ERROR(Read([&](Db& db) -> Status {
     STORE_ASSIGN_OR_RETURN(Conversation c, LoadConversation(db, conversation_id));
     STORE_ASSIGN_OR_RETURN(out, LoadRecording(db, c.id, c.started_at));
+    out.conversation_ended = c.ended_at.has_value();
     return Status::Ok();
   }));
   return out;
@@ -329,7 +338,7 @@ Result<ActionOutcome> SqliteStore::ApplyRecordingAction(const std::string& conve
     out.changed = rule.changed;
     if (rule.changed) VERBATIM_RETURN_IF_ERROR(AppendTransition(db, conversation_id, head, rule, out.transition));
     if (audit != nullptr) VERBATIM_RETURN_IF_ERROR(sqlite::InsertAudit(db, *audit));
-    STORE_ASSIGN_OR_RETURN(out.recording, LoadRecording(db, c.id, c.started_at));
+    STORE_ASSIGN_OR_RETURN(out.recording, LoadRecording(db, c.id, c.started_at, /*light=*/true));
     return Status::Ok();
   }));
   return out;
