@@ -1,0 +1,100 @@
+// Turns the loadgen outputs of bench/run.sh into the printed figures and
+// bench/results.json. Called by run.sh; see docs/performance.md.
+//
+// Two ratios per figure:
+//   ratio      raw throughput over the baseline's, measured minutes apart in this run;
+//   cpu_ratio  the same per core the server actually used (requests per server
+//              CPU-second), which is what `openssl speed` reports for signing and
+//              what stays meaningful when other work shares the machine.
+// The verdict (ok|BELOW) uses cpu_ratio; `noise` is the CPU other processes used
+// during the figure's window, in cores. Denials pass at >= 0.95 of the allowed
+// GET: "no slower" within the ~5 % noise of back-to-back runs.
+// A figure with any unexpected status or I/O error is BELOW whatever its ratio.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+  if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
+  return acc;
+}, []));
+const modes = args.modes.trim().split(/\s+/);
+const sign = Number(args.sign), verify = Number(args.verify);
+
+const sh = (cmd) => { try { return execSync(cmd, { encoding: 'utf8' }).trim(); } catch { return ''; } };
+const cpuModel = (readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || 'unknown';
+const machine = {
+  date: new Date().toISOString(),
+  nproc: Number(sh('nproc')),
+  cpu_model: cpuModel,
+  kernel: os.release(),
+  memory_gb: Math.round(os.totalmem() / 2 ** 30),
+  loadavg_at_report: os.loadavg().map((x) => Number(x.toFixed(2))),
+  openssl: sh('openssl version'),
+  git: `${sh('git rev-parse --short HEAD')}${sh('git status --porcelain --untracked-files=no') ? '+dirty' : ''}`,
+};
+
+const per = (r) => (r.server_cores > 0.05 ? r.rps / r.server_cores : 0);  // requests per server CPU-second
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const lines = [];
+const results = {
+  machine,
+  settings: { duration_s: Number(args.duration), connections: Number(args.connections), modes },
+  openssl_ecdsap256: { sign_per_s: sign, verify_per_s: verify, note: 'openssl speed: per CPU-second of one core' },
+  modes: {},
+  media: { measured: false, note: 'SIPREC media figure not measured yet: see the MEDIA hook in bench/run.sh' },
+};
+
+for (const mode of modes) {
+  const dir = `${args.tmp}/${mode}`;
+  const load = (name) => (existsSync(`${dir}/${name}.json`) ? JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8')) : null);
+  const runs = {};
+  for (const n of ['hello', 'get', 'deny_scope', 'deny_perm', 'grants', 'transitions', 'hello_half', 'get_half',
+                   'grants_half', 'transitions_half', 'media']) {
+    const r = load(n);
+    if (r) runs[n] = r;
+  }
+  const figures = [];
+  const errors = (r) => r.errors.unexpected_status + r.errors.io + r.errors.parse + r.errors.unfinished;
+  const add = (name, r, unit, ratio, cpuRatio, target, extra = {}) => {
+    const bad = errors(r);
+    const ok = bad === 0 && cpuRatio >= target;
+    figures.push({ name, value: r.rps, unit, ratio, cpu_ratio: cpuRatio, target, ok, errors: bad,
+                   server_cores: r.server_cores, noise_cores: r.other_cores, ...extra });
+    lines.push(`${mode}.${name} ${Math.round(r.rps)} ${unit} ratio=${fmt(ratio)} cpu_ratio=${fmt(cpuRatio)} ` +
+               `target=${fmt(target)} noise=${fmt(r.other_cores, 1)}${bad ? ` errors=${bad}` : ''} ${ok ? 'ok' : 'BELOW'}`);
+  };
+  const { hello, get } = runs;
+  if (hello) lines.push(`${mode}.hello_world ${Math.round(hello.rps)} req/s server_cores=${fmt(hello.server_cores)} ` +
+                        `loadgen_cores=${fmt(hello.loadgen_cores)} noise=${fmt(hello.other_cores, 1)} (baseline)`);
+  if (runs.grants) {
+    // grants per server core vs signatures per core; raw: grants/s vs one core's sign/s
+    add('grants', runs.grants, 'grants/s', runs.grants.rps / sign, per(runs.grants) / sign, 0.40);
+  }
+  if (get && hello) add('get_recording', get, 'req/s', get.rps / hello.rps, per(get) / per(hello), 0.50);
+  if (runs.transitions && hello) {
+    const t = runs.transitions;
+    add('transitions', t, 'transitions/s', t.rps / hello.rps, per(t) / per(hello), 0.20);
+  }
+  for (const d of ['deny_scope', 'deny_perm']) {
+    if (runs[d] && get) add(`${d}_vs_allow`, runs[d], 'req/s', runs[d].rps / get.rps, per(runs[d]) / per(get), 0.95);
+  }
+  for (const h of ['hello_half', 'get_half', 'grants_half', 'transitions_half']) {
+    const r = runs[h];
+    if (!r) continue;
+    const bad = errors(r);
+    lines.push(`${mode}.${h.replace('_half', '')}_latency_at_half_load p50=${fmt(r.latency_us.p50 / 1000, 3)}ms ` +
+               `p99=${fmt(r.latency_us.p99 / 1000, 3)}ms rate=${Math.round(r.rate_target)}/s achieved=${Math.round(r.rps)}/s ` +
+               `noise=${fmt(r.other_cores, 1)}${bad ? ` errors=${bad}` : ''}`);
+    figures.push({ name: `${h}_latency`, rate: r.rate_target, achieved: r.rps, p50_ms: r.latency_us.p50 / 1000,
+                   p99_ms: r.latency_us.p99 / 1000, max_ms: r.latency_us.max / 1000, errors: bad, noise_cores: r.other_cores });
+  }
+  if (runs.media) results.media = { measured: true, ...runs.media };
+  results.modes[mode] = { figures, runs };
+}
+lines.push(`openssl.ecdsap256_sign ${Math.round(sign)} sign/s verify=${Math.round(verify)}/s (one core)`);
+if (!results.media.measured) lines.push('media.g711_streams_per_core not-measured (hook in bench/run.sh, see docs/performance.md)');
+
+console.log(lines.join('\n'));
+writeFileSync(args.out, JSON.stringify(results, null, 2) + '\n');
+console.log(`bench: wrote ${args.out}`);

@@ -1,0 +1,113 @@
+// Prepares a running `verbatim serve --dev` for the benchmark through its
+// public API, then writes the loadgen request files.
+//
+//   node bench/setup.mjs DATA_DIR OUT_DIR [CONVERSATIONS]
+//
+// Creates two OAuth clients:
+//   bench-controller: scopes recording:read recording:control conversation:read,
+//                     role Recording Controller (may view and control recordings);
+//   bench-noperm:     scope recording:read, role Conversation Control (no
+//                     recording permission at all);
+// gets three tokens (allowed; missing scope; missing permission), creates
+// 2 x CONVERSATIONS conversations for the state-transition cycles (one set per
+// ordered run) and 16 started ones for the reads, and writes OUT_DIR/*.jsonl
+// (see loadgen.cc for the format).
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [dataDir, outDir, convArg] = process.argv.slice(2);
+if (!dataDir || !outDir) {
+  console.error('usage: node bench/setup.mjs DATA_DIR OUT_DIR [CONVERSATIONS]');
+  process.exit(1);
+}
+const nTransitionConvs = Number(convArg || 256);
+const base = 'http://' + JSON.parse(readFileSync(`${dataDir}/listen.json`, 'utf8')).http;
+const dev = JSON.parse(readFileSync(`${dataDir}/dev-credentials.json`, 'utf8'));
+
+const basic = (id, secret) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
+
+async function call(method, path, { token, body, expect }) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 400)}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function token(id, secret, scope) {
+  const res = await fetch(base + '/oauth/token', {
+    method: 'POST',
+    headers: { Authorization: basic(id, secret), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`token for ${id}: ${res.status} ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+// Runs `fn` over `items` with at most `width` calls in flight.
+async function pool(items, width, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  }));
+  return out;
+}
+
+const admin = await token(dev.admin.clientId, dev.admin.clientSecret);
+const controller = await call('POST', '/api/v2/oauth/clients', {
+  token: admin, expect: 201,
+  body: { name: 'bench-controller', allowedScopes: ['recording:read', 'recording:control', 'conversation:read'],
+          roles: ['Recording Controller'] },
+});
+const noperm = await call('POST', '/api/v2/oauth/clients', {
+  token: admin, expect: 201,
+  body: { name: 'bench-noperm', allowedScopes: ['recording:read'], roles: ['Conversation Control'] },
+});
+const allowToken = await token(controller.id, controller.clientSecret, 'recording:read recording:control');
+const noScopeToken = await token(controller.id, controller.clientSecret, 'conversation:read');
+const noPermToken = await token(noperm.id, noperm.clientSecret, 'recording:read');
+
+const newConversation = () => call('POST', '/api/v2/conversations', {
+  token: admin, expect: 201,
+  body: { participants: [{ name: 'Alice Customer', purpose: 'customer' }, { name: 'Bob Agent', purpose: 'agent' }] },
+});
+const recPath = (id) => `/api/v2/recordings/conversations/${id}`;
+// Reads hit started recordings (one segment, one transition): the common case.
+const readConvs = await pool(Array.from({ length: 16 }), 4, async () => {
+  const c = await newConversation();
+  await call('POST', `${recPath(c.id)}/actions/start`, { token: allowToken, expect: 200 });
+  return c.id;
+});
+// Two disjoint sets: each ordered run starts from state "none" on every key.
+const cycleConvs = await pool(Array.from({ length: 2 * nTransitionConvs }), 8, async () => (await newConversation()).id);
+
+const line = (o) => JSON.stringify(o);
+const getLines = (tok, expect) =>
+  readConvs.map((id) => line({ method: 'GET', path: recPath(id), headers: { Authorization: `Bearer ${tok}` }, expect }));
+const write = (name, lines) => writeFileSync(`${outDir}/${name}.jsonl`, lines.join('\n') + '\n');
+
+// The hello-world baseline gets byte-identical requests (it ignores them).
+write('hello', getLines(allowToken, 200));
+write('get', getLines(allowToken, 200));
+write('deny_scope', getLines(noScopeToken, 403));
+write('deny_perm', getLines(noPermToken, 403));
+write('token', [line({
+  method: 'POST', path: '/oauth/token', expect: 200,
+  headers: { Authorization: basic(controller.id, controller.clientSecret),
+             'Content-Type': 'application/x-www-form-urlencoded' },
+  body: 'grant_type=client_credentials&scope=recording%3Aread%20recording%3Acontrol',
+})]);
+// One key per conversation: start, pause, resume, stop, replayed cyclically in order.
+const cycles = (ids) => ids.flatMap((id) => ['start', 'pause', 'resume', 'stop'].map((a) => line({
+  method: 'POST', path: `${recPath(id)}/actions/${a}`, key: id, expect: 200,
+  headers: { Authorization: `Bearer ${allowToken}` },
+})));
+write('transitions', cycles(cycleConvs.slice(0, nTransitionConvs)));
+write('transitions_half', cycles(cycleConvs.slice(nTransitionConvs)));
+console.log(`setup: ${readConvs.length} read and ${cycleConvs.length} cycle conversations, templates in ${outDir}`);
