@@ -14,6 +14,7 @@
 #include "api/media_bridge.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"
+#include "store/caching_store.h"
 #include "cli/commands.h"
 #include "cli/dev_seed.h"
 #include "core/log.h"
@@ -94,11 +95,13 @@ int RunServe(const ServeOptions& opts) {
   store::SqliteOptions sopts;
   sopts.path = opts.data_dir + "/verbatim.db";
   sopts.sync = opts.sync == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal;
-  auto store = store::OpenSqliteStore(sopts, SystemClock::Instance());
-  if (!store.ok()) {
-    std::cerr << "verbatim serve: cannot open store " << sopts.path << ": " << store.status().message() << "\n";
+  auto sqlite = store::OpenSqliteStore(sopts, SystemClock::Instance());
+  if (!sqlite.ok()) {
+    std::cerr << "verbatim serve: cannot open store " << sopts.path << ": " << sqlite.status().message() << "\n";
     return kExitServer;
   }
+  // Recordings and conversations are read on every GET: keep recent ones in memory.
+  auto store = std::make_unique<store::CachingStore>(std::move(*sqlite));
 
   // The server is bound before the App exists: the issuer depends on the bound port.
   std::unique_ptr<api::App> app;
@@ -133,11 +136,16 @@ int RunServe(const ServeOptions& opts) {
   cfg.media_dir = media_dir;
   cfg.sync_mode = opts.sync;
   cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
-  app = std::make_unique<api::App>(cfg, **store, SystemClock::Instance());
+  app = std::make_unique<api::App>(cfg, *store, SystemClock::Instance());
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
     return kExitServer;
   }
+
+  app->metrics().AddGauge("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
+                          [&store] { return static_cast<double>(store->stats().hits); });
+  app->metrics().AddGauge("verbatim_store_cache_misses_total", "Recording/conversation reads that went to SQLite.",
+                          [&store] { return static_cast<double>(store->stats().misses); });
 
   // Media capture: the hub records live sessions; the bridge is its view of the store.
   api::MediaBridge bridge(*app);

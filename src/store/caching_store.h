@@ -1,0 +1,110 @@
+// CachingStore: a Store that keeps recent conversations and recordings in
+// memory in front of another Store. Every authorized GET of a recording reads
+// one, so a hit saves a SQLite read transaction on the hottest path.
+//
+// Coherent for one process: every write that can change a conversation or
+// its recording goes through here and invalidates it. (Several nodes sharing
+// one database need the PostgreSQL store's own notifications instead.)
+// A read that raced with a write never installs its stale result: each shard
+// has an epoch bumped by every invalidation, and a loaded value is cached only
+// if the epoch did not move while it was read.
+// Thread-safe.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace verbatim::store {
+
+class CachingStore final : public Store {
+ public:
+  CachingStore(std::unique_ptr<Store> inner, size_t capacity = 8192);
+
+  Result<Conversation> GetConversation(const std::string& id) override;
+  Result<Recording> GetRecording(const std::string& conversation_id) override;
+
+  // Writes that touch a conversation or its recording invalidate it.
+  Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
+                                              const std::string& context_id) override;
+  Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
+  Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
+                                             const Actor& actor, const std::string& reason,
+                                             const std::string& context_id, const AuditEvent* audit) override;
+  Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
+  Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
+  Status CreateConversation(const Conversation& c) override;
+
+  // Everything else passes through.
+  Result<Organization> GetOrganization() override { return inner_->GetOrganization(); }
+  Result<OrgSettings> GetSettings() override { return inner_->GetSettings(); }
+  Status PutSettings(const OrgSettings& s) override { return inner_->PutSettings(s); }
+  Status CreateClient(const OAuthClient& c) override { return inner_->CreateClient(c); }
+  Result<OAuthClient> GetClient(const std::string& id) override { return inner_->GetClient(id); }
+  Result<std::vector<OAuthClient>> ListClients() override { return inner_->ListClients(); }
+  Status UpdateClient(const OAuthClient& c) override { return inner_->UpdateClient(c); }
+  Status DeleteClient(const std::string& id) override { return inner_->DeleteClient(id); }
+  Status CreateRole(const Role& r) override { return inner_->CreateRole(r); }
+  Result<Role> GetRole(const std::string& id) override { return inner_->GetRole(id); }
+  Result<std::vector<Role>> ListRoles() override { return inner_->ListRoles(); }
+  Status UpdateRole(const Role& r) override { return inner_->UpdateRole(r); }
+  Status DeleteRole(const std::string& id) override { return inner_->DeleteRole(id); }
+  Status InsertKey(const SigningKey& k) override { return inner_->InsertKey(k); }
+  Result<std::vector<SigningKey>> ListKeys() override { return inner_->ListKeys(); }
+  Status RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) override {
+    return inner_->RotateKeys(next, now, publish_until);
+  }
+  Status RevokeToken(const RevokedToken& t) override { return inner_->RevokeToken(t); }
+  Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override { return inner_->ListRevoked(now); }
+  Status PurgeRevoked(TimePoint now) override { return inner_->PurgeRevoked(now); }
+  Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override {
+    return inner_->FindConversationByExternalId(external_id);
+  }
+  Result<std::vector<Conversation>> ListConversations(const Page& page) override {
+    return inner_->ListConversations(page);
+  }
+  Status AppendAudit(const std::vector<AuditEvent>& events) override { return inner_->AppendAudit(events); }
+  Result<AuditEvent> GetAudit(const std::string& context_id) override { return inner_->GetAudit(context_id); }
+  Result<AuditPage> ListAudit(const AuditFilter& f) override { return inner_->ListAudit(f); }
+  Status CreateIntegration(const MediaIntegration& m) override { return inner_->CreateIntegration(m); }
+  Result<std::vector<MediaIntegration>> ListIntegrations() override { return inner_->ListIntegrations(); }
+  Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override {
+    return inner_->GetIntegrationByApiKey(api_key);
+  }
+  Status DeleteIntegration(const std::string& id) override { return inner_->DeleteIntegration(id); }
+  Result<std::optional<std::string>> GetSecret(const std::string& name) override { return inner_->GetSecret(name); }
+  Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
+    return inner_->PutSecretIfAbsent(name, value);
+  }
+
+  struct CacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  CacheStats stats() const;
+
+ private:
+  struct Entry {
+    std::shared_ptr<const Conversation> conversation;
+    std::shared_ptr<const Recording> recording;
+  };
+  struct Shard {
+    std::mutex mu;  // guards everything in the shard
+    std::unordered_map<std::string, Entry> entries;
+    uint64_t epoch = 0;  // bumped by every invalidation in this shard
+    uint64_t hits = 0, misses = 0;
+  };
+  Shard& ShardFor(const std::string& id);
+  void Invalidate(const std::string& id);
+  template <class T, class Load, class Field>
+  Result<T> Cached(const std::string& id, Load load, Field field);
+
+  std::unique_ptr<Store> inner_;
+  const size_t per_shard_;
+  mutable std::array<Shard, 16> shards_;
+};
+
+}  // namespace verbatim::store
