@@ -27,6 +27,14 @@ std::optional<std::string> RequestContext::Query(std::string_view name) const {
 }
 
 namespace {
+// The method as a metrics label: any token is a valid HTTP method, so an
+// unknown one must not create a new series per request (unbounded memory).
+std::string MethodLabel(std::string_view m) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (m == known) return std::string(m);
+  return "other";
+}
+
 bool QueryIsDecodable(std::string_view q) {
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i] != '%') continue;
@@ -178,7 +186,7 @@ HttpResponse App::Handle(const HttpRequest& req) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received_at).count();
   const std::string status = std::to_string(res.result_int());
   metrics_.Inc("verbatim_http_requests_total",
-               {{"route", route_name}, {"method", std::string(req.method())}, {"status", status}});
+               {{"route", route_name}, {"method", MethodLabel(req.method())}, {"status", status}});
   metrics_.Observe("verbatim_http_request_duration_seconds", {{"route", route_name}}, secs);
   if (LogEnabled(LogLevel::kInfo)) {
     json::object line;
@@ -375,9 +383,23 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
         break;
       }
     }
-    json::object expl = authz::ExplanationJson(d);
+    // A denial keeps its whole explanation (support replays it from the
+    // contextId); an allow keeps who was allowed and by what, which is all
+    // there is to say, at a fifth of the bytes on the hottest path.
+    json::object expl;
+    if (d.allowed) {
+      expl["decision"] = "allow";
+      expl["action"] = d.action;
+      expl["resource"] = d.resource;
+      if (d.principal) expl["principal"] = json::object{{"type", d.principal->type}, {"id", d.principal->id}, {"name", d.principal->name}};
+      const auto& scope = d.layer(authz::Layer::kScope).granted_by;
+      const auto& role = d.layer(authz::Layer::kPermission).granted_by;
+      if (!scope.empty() || !role.empty()) expl["grantedBy"] = json::object{{"scope", scope}, {"role", role}};
+    } else {
+      expl = authz::ExplanationJson(d);
+      expl["message"] = d.message;
+    }
     expl["status"] = status;
-    if (!d.allowed) expl["message"] = d.message;
     e.explanation_json = json::serialize(expl);
   }
   return e;
