@@ -90,6 +90,7 @@ HttpResponse App::TooManyRequests(RequestContext& ctx, std::chrono::seconds retr
 }
 
 App::~App() {
+  workers_.reset();  // finishes queued handlers first
   if (audit_) audit_->Stop();
 }
 
@@ -104,6 +105,7 @@ Status App::Init() {
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
   audit_ = std::make_unique<AuditLog>(store_);
+  workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
   RegisterRoutes();
   return Status::Ok();
 }
@@ -143,6 +145,23 @@ HttpResponse App::RenderReadError(int status, std::string code, std::string mess
   metrics_.Inc("verbatim_http_requests_total", {{"route", "unmatched"}, {"method", "?"}, {"status", std::to_string(status)}});
   Log(LogLevel::kInfo, "request rejected", {{"contextId", context_id}, {"status", status}, {"code", code}});
   return res;
+}
+
+void App::HandleAsync(std::shared_ptr<const OwnedRequest> req, Responder respond) {
+  const HttpRequest& http = req->view;
+  auto match = router_.Match(http.method(), http.path);
+  // Writes through the API block on the store's group commit: give them a
+  // worker so the HTTP threads keep serving (public OAuth endpoints stay here).
+  const bool blocking = match.route && match.route->method != "GET" && match.route->access != Access::kPublic;
+  if (blocking) {
+    bool queued = workers_->Post([this, req, respond] { respond(Handle(req->view)); });
+    if (queued) return;
+    HttpResponse busy = ErrorResponse(503, "unavailable", "The server is busy; retry shortly.", NewContextId());
+    busy.set(http::field::retry_after, "1");
+    respond(std::move(busy));
+    return;
+  }
+  respond(Handle(http));
 }
 
 HttpResponse App::Handle(const HttpRequest& req) {

@@ -19,6 +19,7 @@
 #include "api/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
+#include "api/worker_pool.h"
 #include "core/clock.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
@@ -39,6 +40,7 @@ struct AppConfig {
   std::string version = "0.1.0";
   std::string sync_mode = "normal";
   RateLimits limits;
+  size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
 };
 
 // Hooks the media layer registers so recording state changes reach live
@@ -53,7 +55,11 @@ class App {
   ~App();
 
   Status Init();
+  // Synchronous: everything on the calling thread (tests, fuzzing).
   HttpResponse Handle(const HttpRequest& req);
+  // The server's entry point: handlers that write to the store run on the
+  // worker pool, so many writes can share one group commit.
+  void HandleAsync(std::shared_ptr<const OwnedRequest> req, Responder respond);
   // Errors found before a request could be read (size limits, bad HTTP).
   HttpResponse RenderReadError(int status, std::string code, std::string message);
   void SetReady(bool ready) { ready_ = ready; }
@@ -113,6 +119,7 @@ class App {
   Directory directory_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<WorkerPool> workers_;
   Metrics metrics_;
   RateLimiter token_limiter_;
   RateLimiter auth_fail_ip_limiter_;

@@ -126,15 +126,20 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
     }
-    HttpRequest request{req, {}, {}, remote_ip_, std::chrono::steady_clock::now()};
     auto q = target.find('?');
-    request.path = target.substr(0, q);
-    if (q != std::string::npos) request.query = target.substr(q + 1);
-
-    HttpResponse res = handler_(request);
-    res.version(req.version());
-    res.keep_alive(req.keep_alive() && !stopping_.load());
-    Write(std::move(res));
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    auto owned = std::make_shared<const OwnedRequest>(std::move(req), target.substr(0, q),
+                                                      q == std::string::npos ? std::string() : target.substr(q + 1),
+                                                      remote_ip_);
+    handler_(std::move(owned), [self = shared_from_this(), version, keep_alive](HttpResponse res) {
+      // The handler may answer from a worker thread: write on our strand.
+      asio::dispatch(self->stream_.get_executor(), [self, version, keep_alive, res = std::move(res)]() mutable {
+        res.version(version);
+        res.keep_alive(keep_alive && !self->stopping_.load());
+        self->Write(std::move(res));
+      });
+    });
   }
 
   void WriteError(int status, std::string code, std::string message) {

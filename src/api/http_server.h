@@ -41,9 +41,23 @@ struct HttpRequest {
   const std::string& body() const { return raw.body(); }
 };
 
-// Called for every request; returns the response to send. Keep-alive and
-// Content-Length are handled by the server.
-using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+// A request that owns its bytes, so a handler may answer it later from
+// another thread. Not copyable: `view` refers to `raw`.
+struct OwnedRequest {
+  OwnedRequest(RawRequest r, std::string path, std::string query, std::string remote_ip)
+      : raw(std::move(r)), view{raw, std::move(path), std::move(query), std::move(remote_ip),
+                                std::chrono::steady_clock::now()} {}
+  OwnedRequest(const OwnedRequest&) = delete;
+  OwnedRequest& operator=(const OwnedRequest&) = delete;
+  RawRequest raw;
+  HttpRequest view;
+};
+
+// Sends the response to one request; call exactly once, from any thread.
+using Responder = std::function<void(HttpResponse)>;
+// Called for every request. Keep-alive and Content-Length are handled by the
+// server; the next request on the connection is read after the response.
+using RequestHandler = std::function<void(std::shared_ptr<const OwnedRequest>, Responder)>;
 
 // Called for a WebSocket upgrade request on a path the handler claims
 // (`wants_upgrade`). It owns the stream afterwards.

@@ -64,15 +64,18 @@ std::string HostForUrl(const std::string& host) {
 }  // namespace
 
 int RunServe(const ServeOptions& opts) {
-  InitLogging(opts.log_level);
-
   // Block the stop signals in every thread; main waits for them with sigwait.
+  // Before anything starts a thread (InitLogging starts spdlog's flusher): a
+  // thread that does not block SIGTERM would take it and end the process
+  // without the graceful stop.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  InitLogging(opts.log_level);
 
   std::string http_listen = opts.http_listen.empty() ? (opts.dev ? "127.0.0.1:8080" : "0.0.0.0:8080") : opts.http_listen;
   std::string http_host;
@@ -113,7 +116,10 @@ int RunServe(const ServeOptions& opts) {
   // Set before server.Start(), once the hub exists; WebSocket upgrades for its path go to it.
   std::unique_ptr<api::AudioHookEndpoint> audiohook;
   api::HttpServer server(
-      hopts, [&app](const api::HttpRequest& r) { return app->Handle(r); },
+      hopts,
+      [&app](std::shared_ptr<const api::OwnedRequest> r, api::Responder respond) {
+        app->HandleAsync(std::move(r), std::move(respond));
+      },
       [&app](int status, std::string code, std::string message) {
         return app->RenderReadError(status, std::move(code), std::move(message));
       },

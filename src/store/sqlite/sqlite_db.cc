@@ -160,6 +160,37 @@ Status Db::Transaction(TxnKind kind, const std::function<Status(Db&)>& body) {
   return s;
 }
 
+void Db::GroupTransaction(const std::vector<const std::function<Status(Db&)>*>& bodies, std::vector<Status>& out) {
+  out.assign(bodies.size(), Status::Ok());
+  Status begin = Exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) {
+    out.assign(bodies.size(), begin);
+    return;
+  }
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    if (sqlite3_get_autocommit(db_) != 0) {  // SQLite aborted the whole transaction
+      out[i] = Status::Internal("sqlite: the group transaction was rolled back");
+      continue;
+    }
+    Status s = Exec("SAVEPOINT body");
+    if (s.ok()) s = (*bodies[i])(*this);
+    if (!s.ok() && sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK TO body");
+    if (sqlite3_get_autocommit(db_) == 0) (void)Exec("RELEASE body");
+    out[i] = s;
+  }
+  if (sqlite3_get_autocommit(db_) != 0) {
+    for (auto& s : out)
+      if (s.ok()) s = Status::Internal("sqlite: the group transaction was rolled back");
+    return;
+  }
+  Status commit = Exec("COMMIT");
+  if (!commit.ok()) {
+    if (sqlite3_get_autocommit(db_) == 0) (void)Exec("ROLLBACK");
+    for (auto& s : out)
+      if (s.ok()) s = commit;
+  }
+}
+
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
 Status Db::Error(std::string_view what) const {

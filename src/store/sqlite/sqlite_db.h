@@ -160,6 +160,10 @@ class Db {
 
   // Runs `body` between BEGIN and COMMIT; rolls back if it fails.
   Status Transaction(TxnKind kind, const std::function<Status(Db&)>& body);
+  // Group commit: runs every body in one write transaction, each inside its
+  // own savepoint so that a failing body is rolled back alone. out[i] is
+  // body i's status; a failed COMMIT fails every body that had succeeded.
+  void GroupTransaction(const std::vector<const std::function<Status(Db&)>*>& bodies, std::vector<Status>& out);
 
   int64_t Changes() const;  // rows changed by the last INSERT/UPDATE/DELETE
   Status Error(std::string_view what) const;

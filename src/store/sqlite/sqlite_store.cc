@@ -175,9 +175,46 @@ SqliteStore::SqliteStore(const Clock& clock, std::string org_id, std::unique_ptr
 // writer last (the last connection checkpoints the WAL into the main file).
 SqliteStore::~SqliteStore() = default;
 
+struct SqliteStore::QueuedWrite {
+  const Body* body;
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
 Status SqliteStore::Write(const Body& body) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  return writer_->Transaction(sqlite::TxnKind::kWrite, body);
+  constexpr size_t kMaxGroup = 64;
+  QueuedWrite w{&body};
+  std::unique_lock lock(queue_mu_);
+  write_queue_.push_back(&w);
+  w.cv.wait(lock, [&] { return w.done || write_queue_.front() == &w; });
+  if (w.done) return w.status;  // a leader committed it for us
+
+  // Leader: everyone queued now commits in one transaction. Nobody returns
+  // before the COMMIT that contains its write.
+  std::vector<QueuedWrite*> group(write_queue_.begin(),
+                                  write_queue_.begin() + static_cast<long>(std::min(kMaxGroup, write_queue_.size())));
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> wl(write_mu_);
+    if (group.size() == 1) {
+      w.status = writer_->Transaction(sqlite::TxnKind::kWrite, body);
+    } else {
+      std::vector<const Body*> bodies;
+      for (auto* q : group) bodies.push_back(q->body);
+      std::vector<Status> out;
+      writer_->GroupTransaction(bodies, out);
+      for (size_t i = 0; i < group.size(); ++i) group[i]->status = out[i];
+    }
+  }
+  lock.lock();
+  for (auto* q : group) {
+    write_queue_.pop_front();
+    q->done = true;
+    if (q != &w) q->cv.notify_one();
+  }
+  if (!write_queue_.empty()) write_queue_.front()->cv.notify_one();  // the next leader
+  return w.status;
 }
 
 Status SqliteStore::Read(const Body& body) {

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -109,6 +110,12 @@ class SqliteStore final : public Store {
   // Constant after construction.
   const Clock& clock_;
   const std::string org_id_;
+
+  // Group commit (as LevelDB's write queue): writers line up; the one at the
+  // front runs everyone queued behind it in one transaction and wakes them.
+  struct QueuedWrite;
+  std::mutex queue_mu_;  // guards write_queue_
+  std::deque<QueuedWrite*> write_queue_;
 
   // Serializes all use of writer_ (the only connection that writes).
   std::mutex write_mu_;
