@@ -1,6 +1,7 @@
 #include "core/ids.h"
 
 #include <sodium.h>
+#include <sodium/randombytes_internal_random.h>
 
 #include <array>
 #include <chrono>
@@ -16,6 +17,9 @@ namespace verbatim {
 void InitRandom() {
   static std::once_flag once;
   std::call_once(once, [] {
+    // A ChaCha20 generator keyed from the kernel, instead of one getrandom(2)
+    // per id: every request draws a context id, every grant a jti.
+    randombytes_set_implementation(&randombytes_internal_implementation);
     if (sodium_init() < 0) throw std::runtime_error("libsodium initialisation failed");
   });
 }

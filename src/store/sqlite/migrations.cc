@@ -176,6 +176,14 @@ CREATE TABLE server_secrets (
   value  BLOB NOT NULL
 );
 )sql",
+
+    // 2: denials are what support looks for, and most events are allowed reads:
+    // index only the denials instead of every event by decision (one B-tree
+    // fewer on the hottest insert).
+    R"sql(
+DROP INDEX audit_by_decision;
+CREATE INDEX audit_by_decision_deny ON audit_events(at, context_id) WHERE decision = 'deny';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

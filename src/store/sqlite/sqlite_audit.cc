@@ -80,7 +80,12 @@ Result<AuditPage> SqliteStore::ListAudit(const AuditFilter& f) {
   std::string sql = std::string("SELECT ") + sqlite::kAuditColumns + " FROM audit_events WHERE 1 = 1";
   if (f.conversation_id) sql += " AND conversation_id = ?";
   if (f.principal_id) sql += " AND principal_id = ?";
-  if (f.decision) sql += " AND decision = ?";
+  // A literal, not a parameter, so that the partial index of denials applies.
+  if (f.decision) {
+    if (*f.decision != "allow" && *f.decision != "deny")
+      return Status::InvalidArgument("bad.request", "Filter 'decision' must be allow or deny.");
+    sql += *f.decision == "deny" ? " AND decision = 'deny'" : " AND decision = 'allow'";
+  }
   if (f.since) sql += " AND at >= ?";
   if (f.until) sql += " AND at <= ?";
   if (cursor) sql += " AND (at, context_id) < (?, ?)";
@@ -92,7 +97,6 @@ Result<AuditPage> SqliteStore::ListAudit(const AuditFilter& f) {
     int i = 0;
     if (f.conversation_id) st.Bind(++i, *f.conversation_id);
     if (f.principal_id) st.Bind(++i, *f.principal_id);
-    if (f.decision) st.Bind(++i, *f.decision);
     if (f.since) st.Bind(++i, *f.since);
     if (f.until) st.Bind(++i, *f.until);
     if (cursor) {
