@@ -1,13 +1,14 @@
 # verbatim — the two commands a new user needs:
 #   make run    install what is missing, build, start `verbatim serve --dev` on :8080
-#   make test   install what is missing, build, run every test (unit, integration, e2e)
+#   make test   install what is missing, build, run every test (unit, integration, e2e),
+#               then the same under ASan+UBSan, then every fuzz target for FUZZ_SECONDS
 
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= ./data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-e2e bench fuzz clean
+.PHONY: all deps build run test test-unit test-e2e test-asan test-fuzz bench clean
 
 all: build
 
@@ -23,8 +24,9 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	$(BUILD_DIR)/verbatim serve --dev --data-dir $(DATA_DIR) --http-listen 127.0.0.1:8080 --sip-listen 127.0.0.1:5060
 
+# Fastest feedback first; each stage stops `make` on its first failure.
 test: build
-	$(MAKE) --no-print-directory test-unit test-e2e
+	$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz
 
 test-unit:
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
@@ -32,8 +34,16 @@ test-unit:
 test-e2e:
 	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=2 tests/e2e/
 
-bench:
-	VERBATIM_DEPS_EXTRA=1 scripts/deps.sh
+# Unit + e2e tests again, built with ASan+UBSan in build-asan (scripts/sanitize.sh).
+test-asan: deps
+	scripts/sanitize.sh
+
+# Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, built with clang in build-fuzz.
+test-fuzz: deps
+	scripts/fuzz.sh
+
+# Release build + loopback benchmark (~2 min after the build); see docs/performance.md.
+bench: deps
 	bench/run.sh
 
 clean:

@@ -8,12 +8,11 @@ PKGS=(
   libboost1.81-dev libssl-dev libsqlite3-dev sqlite3 libsodium-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  sip-tester curl ca-certificates
+  sip-tester curl ca-certificates openssl
+  clang libclang-rt-14-dev
 )
-# Fuzzing and sanitizers need clang with its runtime; benches need wrk.
-if [[ "${VERBATIM_DEPS_EXTRA:-}" == "1" ]]; then
-  PKGS+=(clang libclang-rt-14-dev wrk)
-fi
+# clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
+# `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
 
 missing=()
 for p in "${PKGS[@]}"; do

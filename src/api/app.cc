@@ -419,7 +419,7 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
       expl["message"] = d.message;
     }
     expl["status"] = status;
-    e.explanation_json = json::serialize(expl);
+    e.explanation_json = ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
   }
   return e;
 }

@@ -8,7 +8,8 @@ HttpResponse JsonResponse(int status, const json::value& body) {
   HttpResponse res{static_cast<http::status>(status), 11};
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
-  res.body() = json::serialize(body);
+  // Messages may quote request bytes (a Content-Type, a path) that are not UTF-8.
+  res.body() = ToValidUtf8(json::serialize(body));
   return res;
 }
 

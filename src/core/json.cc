@@ -1,13 +1,16 @@
 #include "core/json.h"
 
 #include <boost/json/basic_parser_impl.hpp>
+#include <cmath>
 #include <set>
 
 namespace verbatim {
 namespace {
 
 // basic_parser handler that only tracks keys, to find duplicates that
-// boost::json::parse would silently collapse ("last one wins").
+// boost::json::parse would silently collapse ("last one wins"), and numbers
+// too large for a double (boost::json makes them infinity, which it then
+// serializes as `Infinity`: not JSON).
 class DuplicateKeyFinder {
  public:
   static constexpr size_t max_array_size = static_cast<size_t>(-1);
@@ -16,6 +19,7 @@ class DuplicateKeyFinder {
   static constexpr size_t max_key_size = static_cast<size_t>(-1);
 
   std::string duplicate;
+  bool out_of_range = false;
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -48,7 +52,12 @@ class DuplicateKeyFinder {
   bool on_number_part(json::string_view, json::error_code&) { return true; }
   bool on_int64(int64_t, json::string_view, json::error_code&) { return true; }
   bool on_uint64(uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
+  bool on_double(double d, json::string_view, json::error_code& ec) {
+    if (std::isfinite(d)) return true;
+    out_of_range = true;
+    ec = json::error::exponent_overflow;
+    return false;
+  }
   bool on_bool(bool, json::error_code&) { return true; }
   bool on_null(json::error_code&) { return true; }
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
@@ -87,6 +96,9 @@ Result<json::value> ParseJsonStrict(std::string_view text, JsonLimits limits) {
     return Status::InvalidArgument("bad.request",
                                    "JSON contains the key '" + dup.handler().duplicate + "' more than once.");
   }
+  if (dup.handler().out_of_range) {
+    return Status::InvalidArgument("bad.request", "JSON contains a number too large for a double.");
+  }
   return v;
 }
 
@@ -98,6 +110,43 @@ Result<json::object> ParseJsonObject(std::string_view text, JsonLimits limits) {
 }
 
 std::string ToJson(const json::value& v) { return json::serialize(v); }
+
+std::string ToValidUtf8(std::string s) {
+  // Fast path: most text is valid; only rebuild when a bad sequence is found.
+  auto seq_len = [](std::string_view t, size_t i) -> size_t {  // 0 = invalid at i
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(t[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) return 1;
+    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + n > t.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+      if ((b(i + k) & 0xC0) != 0x80) return 0;
+    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && b(i + 1) > 0x9F) return 0;   // surrogates
+    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+    if (c == 0xF4 && b(i + 1) > 0x8F) return 0;   // > U+10FFFF
+    return n;
+  };
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = seq_len(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) return s;
+  std::string out = s.substr(0, i);
+  while (i < s.size()) {
+    size_t n = seq_len(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for each invalid byte
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
 
 Result<std::optional<std::string>> GetString(const json::object& o, std::string_view key) {
   auto it = o.find(key);

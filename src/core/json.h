@@ -28,6 +28,10 @@ Result<json::value> ParseJsonStrict(std::string_view text, JsonLimits limits = {
 Result<json::object> ParseJsonObject(std::string_view text, JsonLimits limits = {});
 
 std::string ToJson(const json::value& v);
+// Replaces every byte that is not part of a valid UTF-8 sequence with U+FFFD.
+// boost::json serializes strings byte for byte, so a value that carries raw
+// request bytes (a header, a path) would otherwise make the output invalid JSON.
+std::string ToValidUtf8(std::string s);
 
 // Typed field access. Missing → nullopt; present with the wrong type → error
 // "field 'x' must be a string".

@@ -14,6 +14,19 @@ export const BIN = process.env.VERBATIM_BIN;
 
 const READY_DEADLINE_MS = 15_000;
 const POLL_MS = 25;
+// Set by scripts/sanitize.sh: the binary is built with ASan/UBSan, so servers
+// are stopped with SIGTERM at dispose (LeakSanitizer only reports on a normal
+// exit) and any sanitizer report in their stderr fails the test.
+const SANITIZER = process.env.VERBATIM_E2E_SANITIZER === '1';
+const SANITIZER_RE = /==\d+==ERROR: (?:Address|Leak)Sanitizer|^\S+:\d+:\d+: runtime error: |^SUMMARY: \w+Sanitizer/m;
+
+/** The sanitizer report in `text` (from its first line on), or null. */
+export function sanitizerReport(text) {
+  const m = SANITIZER_RE.exec(text ?? '');
+  if (!m) return null;
+  const start = text.lastIndexOf('\n', m.index) + 1;
+  return text.slice(start, start + 12_000);
+}
 
 // Every process this module started, so that none outlives the test file even
 // if a test forgets its after() hook or the runner is interrupted.
@@ -78,6 +91,7 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
     proc: null,
     stderr: '',
     stdout: '',
+    sanitizerReports: [],
     log() {
       return `--- verbatim stderr (${this.dataDir}) ---\n${this.stderr.slice(-8000)}\n--- end ---`;
     },
@@ -89,6 +103,8 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
       const result = await done;
       live.delete(p);
       this.proc = null;
+      const report = sanitizerReport(this.stderr);
+      if (report) this.sanitizerReports.push(report);
       return result;
     },
     async kill9() {
@@ -100,8 +116,17 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
       return this;
     },
     async dispose() {
+      if (SANITIZER && this.proc) {
+        const p = this.proc;
+        const force = setTimeout(() => p.kill('SIGKILL'), 10_000);
+        await this.stop('SIGTERM').catch(() => {});
+        clearTimeout(force);
+      }
       await this.stop('SIGKILL').catch(() => {});
       if (this.ownsDataDir && !process.env.VERBATIM_E2E_KEEP) rmSync(this.dataDir, { recursive: true, force: true });
+      if (this.sanitizerReports.length) {
+        throw new Error(`verbatim serve (${this.dataDir}) reported a sanitizer error:\n${this.sanitizerReports.join('\n---\n')}`);
+      }
     },
   };
 
@@ -158,12 +183,14 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
   return server;
 }
 
-/** Runs the verbatim CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit). */
+/** Runs the verbatim CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit; rejects on a sanitizer report). */
 export function runCli(args, { env = {}, timeoutMs = 30_000 } = {}) {
   const bin = requireBin();
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     execFile(bin, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      const report = sanitizerReport(stderr);
+      if (report) return reject(new Error(`verbatim ${args[0]} reported a sanitizer error:\n${report}`));
       resolve({ code, stdout, stderr });
     });
   });

@@ -106,6 +106,31 @@ TEST(Json, RejectsTrailingDataCommentsAndDepth) {
   EXPECT_FALSE(ParseJsonObject("[1]").ok());
 }
 
+// Found by fuzz/json_fuzz.cc: boost::json turns 1e400 into infinity and
+// serializes it as `Infinity`, which is not JSON.
+TEST(Json, RejectsNumbersTooLargeForADouble) {
+  EXPECT_TRUE(ParseJsonStrict(R"({"f":1.5e300,"u":18446744073709551615})").ok());
+  auto big = ParseJsonStrict(R"({"f":1.5e+1300})");
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), "bad.request");
+  EXPECT_FALSE(ParseJsonStrict("-1e999").ok());
+  EXPECT_FALSE(ParseJsonStrict("[184467440737095516150000000000000000000" + std::string(400, '0') + "]").ok());
+}
+
+// Found by fuzz/http_request_fuzz.cc: an error message quoting a Content-Type
+// with non-UTF-8 bytes made the response body invalid JSON.
+TEST(Json, ToValidUtf8ReplacesOnlyInvalidBytes) {
+  EXPECT_EQ(ToValidUtf8("plain"), "plain");
+  EXPECT_EQ(ToValidUtf8("caf\xC3\xA9 \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xF0\x9F\x98\x80");
+  EXPECT_EQ(ToValidUtf8("j\x8D\x90n"), "j\xEF\xBF\xBD\xEF\xBF\xBDn");
+  EXPECT_EQ(ToValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");          // overlong '/'
+  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_EQ(ToValidUtf8("a\xE2\x82"), "a\xEF\xBF\xBD\xEF\xBF\xBD");        // truncated
+  json::object o;
+  o["message"] = std::string("got 'application/j\x8D\x90n'");
+  EXPECT_TRUE(ParseJsonStrict(ToValidUtf8(ToJson(o))).ok());
+}
+
 TEST(Json, TypedAccessorsNameTheField) {
   auto o = ParseJsonObject(R"({"name":5,"tags":["a",1],"n":3})");
   ASSERT_TRUE(o.ok());
