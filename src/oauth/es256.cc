@@ -35,6 +35,13 @@ constexpr unsigned char kOrderN[kCoordBytes] = {
     0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
     0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
 
+// floor(n / 2): signatures are issued and accepted with s in [1, n/2] only
+// ("low s"), so every token has exactly one valid encoding. Otherwise (r, n-s)
+// verifies too, and a cache or log keyed by token bytes sees two tokens.
+constexpr unsigned char kHalfOrderN[kCoordBytes] = {
+    0x7F, 0xFF, 0xFF, 0xFF, 0x80, 0x00, 0x00, 0x00, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xDE, 0x73, 0x7D, 0x56, 0xD3, 0x8B, 0xCF, 0x42, 0x79, 0xDC, 0xE5, 0x61, 0x7E, 0x31, 0x92, 0xA8};
+
 // Pops whatever OpenSSL pushed on this thread's error queue since construction,
 // leaving errors pushed by earlier, unrelated code untouched.
 class ErrorScope {
@@ -305,6 +312,12 @@ Result<std::string> SigningKeyPair::Sign(std::string_view input) const {
     if (BN_bn2binpad(r, out, kCoordBytes) < 0 || BN_bn2binpad(s, out + kCoordBytes, kCoordBytes) < 0) {
       return Status::Internal("ECDSA signature component does not fit in 32 bytes.");
     }
+    if (std::memcmp(out + kCoordBytes, kHalfOrderN, kCoordBytes) > 0) {  // high s: use n - s
+      BnPtr n(BN_bin2bn(kOrderN, kCoordBytes, nullptr));
+      BnPtr low(BN_new());
+      if (!n || !low || !BN_sub(low.get(), n.get(), s) || BN_bn2binpad(low.get(), out + kCoordBytes, kCoordBytes) < 0)
+        return CryptoError("Normalizing the ECDSA signature");
+    }
     return std::string(reinterpret_cast<const char*>(out), sizeof out);
   } catch (const std::exception& e) {
     return Status::Internal(std::string("Signing failed: ") + e.what());
@@ -396,6 +409,7 @@ bool VerificationKey::Verify(std::string_view input, std::string_view signature)
   // Checked here rather than trusted to OpenSSL: r = s = 0 is the classic
   // "psychic signature" (CVE-2022-21449) and r or s >= n must never verify.
   if (!ScalarInRange(rs) || !ScalarInRange(rs + kCoordBytes)) return false;
+  if (std::memcmp(rs + kCoordBytes, kHalfOrderN, kCoordBytes) > 0) return false;  // high s: not ours
   try {
     ErrorScope errors;
     SigPtr sig(ECDSA_SIG_new());

@@ -176,14 +176,43 @@ TEST(VerificationKey, ThumbprintMatchesAnIndependentlyPublishedValue) {
   EXPECT_EQ(HexEncode(*Base64UrlDecode(vk->kid())), "1235335bd15b2c75f3e84f4c681d85cbc059c00d7910d1bad0690a2af566aaf8");
 }
 
-TEST(VerificationKey, VerifiesRfc7515AppendixA3Signature) {
+std::optional<std::string> Base16Decode(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16));
+  return out;
+}
+
+// (r, n - s) for a 64-byte r||s signature.
+std::string OtherS(const std::string& sig) {
+  BIGNUM* n = BN_bin2bn(reinterpret_cast<const unsigned char*>(OrderN().data()), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32, nullptr);
+  BN_sub(s, n, s);
+  std::string other = sig.substr(0, 32) + std::string(32, '\0');
+  BN_bn2binpad(s, reinterpret_cast<unsigned char*>(other.data()) + 32, 32);
+  BN_free(n);
+  BN_free(s);
+  return other;
+}
+
+bool HighS(const std::string& sig) {
+  static const std::string half =
+      *Base16Decode("7FFFFFFF800000007FFFFFFFFFFFFFFFDE737D56D38BCF4279DCE5617E3192A8");  // floor(n/2)
+  return sig.compare(32, 32, half) > 0;
+}
+
+TEST(VerificationKey, VerifiesRfc7515AppendixA3SignatureInItsLowSForm) {
   auto vk = VerificationKey::FromJwk(PublicJwk(kA3X, kA3Y));
   ASSERT_TRUE(vk.ok()) << vk.status().ToString();
   EXPECT_EQ(vk->kid(), kA3Kid);
-  EXPECT_TRUE(vk->Verify(kA3SigningInput, Decode(kA3Signature)));
+  // The RFC's example happens to use the high s; we accept only s <= n/2, so
+  // the RFC's bytes are refused and their low-s twin verifies.
+  std::string rfc = Decode(kA3Signature);
+  std::string low = HighS(rfc) ? OtherS(rfc) : rfc;
+  EXPECT_TRUE(vk->Verify(kA3SigningInput, low));
+  EXPECT_EQ(vk->Verify(kA3SigningInput, rfc), rfc == low);
   std::string tampered(kA3SigningInput);
   tampered.back() = 'R';
-  EXPECT_FALSE(vk->Verify(tampered, Decode(kA3Signature)));
+  EXPECT_FALSE(vk->Verify(tampered, low));
 }
 
 TEST(VerificationKey, JwkRoundTripKeepsKidAndVerifies) {
@@ -287,21 +316,19 @@ TEST(VerificationKey, RejectsOutOfRangeAndMisSizedSignatures) {
   EXPECT_FALSE(VerificationKey().Verify("m", *sig));  // empty key never verifies
 }
 
-TEST(VerificationKey, AcceptsTheOtherValidSLikeAnyEcdsaVerifier) {
-  // ECDSA is malleable: (r, n-s) is also valid. Documented rather than refused:
-  // every consumer keys on exact token bytes or on jti, never on the signature.
+TEST(VerificationKey, SignsLowSAndRefusesTheMalleableHighSTwin) {
+  // ECDSA is malleable: (r, n-s) verifies mathematically. We issue only low s
+  // and refuse high s, so each token has exactly one valid encoding.
   auto key = SigningKeyPair::Generate();
   ASSERT_TRUE(key.ok());
-  auto sig = key->Sign("m");
-  ASSERT_TRUE(sig.ok());
-  BIGNUM* n = BN_bin2bn(reinterpret_cast<const unsigned char*>(OrderN().data()), 32, nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig->data()) + 32, 32, nullptr);
-  BN_sub(s, n, s);
-  std::string other = sig->substr(0, 32) + std::string(32, '\0');
-  BN_bn2binpad(s, reinterpret_cast<unsigned char*>(other.data()) + 32, 32);
-  BN_free(n);
-  BN_free(s);
-  EXPECT_TRUE(VerificationKey::FromKeyPair(*key).Verify("m", other));
+  auto vk = VerificationKey::FromKeyPair(*key);
+  for (int i = 0; i < 64; ++i) {  // ~half of raw ECDSA signatures are high-s
+    auto sig = key->Sign("m" + std::to_string(i));
+    ASSERT_TRUE(sig.ok());
+    EXPECT_FALSE(HighS(*sig));
+    EXPECT_TRUE(vk.Verify("m" + std::to_string(i), *sig));
+    EXPECT_FALSE(vk.Verify("m" + std::to_string(i), OtherS(*sig)));
+  }
 }
 
 TEST(KeySet, FindsKeysByExactKidOnly) {
