@@ -35,6 +35,23 @@ std::string MethodLabel(std::string_view m) {
   return "other";
 }
 
+// OAuth client libraries read RFC 6749 §5.2 `error`/`error_description` from
+// any error of the token endpoints, including the ones that are not OAuth's
+// own (413, 429, 500, 503): give those bodies both shapes.
+void AddOAuthErrorFields(HttpResponse& res) {
+  const int status = res.result_int();
+  if (status < 400 || res.body().empty()) return;
+  auto body = ParseJsonObject(res.body());
+  if (!body.ok() || body->contains("error")) return;
+  const char* error = status == 429 ? "too_many_requests"
+                      : status == 503 ? "temporarily_unavailable"
+                      : status >= 500 ? "server_error"
+                                      : "invalid_request";
+  (*body)["error"] = error;
+  if (auto it = body->find("message"); it != body->end()) (*body)["error_description"] = it->value();
+  res.body() = json::serialize(*body);
+}
+
 bool QueryIsDecodable(std::string_view q) {
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i] != '%') continue;
@@ -201,6 +218,7 @@ HttpResponse App::Handle(const HttpRequest& req) {
     if (ctx.decision && !ctx.audit_committed) RecordAudit(ctx, res.result_int());
   }
   res.set("X-Context-Id", ctx.context_id);
+  if (req.path.rfind("/oauth/", 0) == 0) AddOAuthErrorFields(res);
 
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - req.received_at).count();
   const std::string status = std::to_string(res.result_int());

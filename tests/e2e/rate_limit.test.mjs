@@ -27,6 +27,9 @@ t('token requests beyond the per-client rate get 429 with Retry-After; other cli
   assertErrorBody(r, 429, 'too.many.requests');
   assert.match(r.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/);
   assert.equal(r.json.messageParams.retryAfterSeconds, r.headers.get('retry-after'));
+  // OAuth client libraries read RFC 6749 fields: the token endpoint's 429 has them too.
+  assert.equal(r.json.error, 'too_many_requests');
+  assert.equal(r.json.error_description, r.json.message);
   const admin = srv.creds.admin;
   const other = await tokenRequest(srv.url, admin.clientId, admin.clientSecret);
   assert.equal(other.status, 200, 'another client keeps its own budget');
@@ -50,4 +53,7 @@ t('failed bearer authentications from one address are cut off with 429 before an
   const crm = srv.creds.crmIntegration;
   const blocked = await tokenRequest(srv.url, crm.clientId, 'wrong-secret');
   assert.equal(blocked.status, 429);
+  assert.equal(blocked.json.error, 'too_many_requests');
+  // Non-OAuth endpoints keep the plain SPEC §4 body.
+  assert.equal(last.json.error, undefined);
 });
