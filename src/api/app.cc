@@ -52,6 +52,28 @@ void AddOAuthErrorFields(HttpResponse& res) {
   res.body() = json::serialize(*body);
 }
 
+// A denial keeps its whole explanation (support replays it from the
+// contextId); an allow keeps who was allowed and by what, which is all there
+// is to say, at a fifth of the bytes on the hottest path.
+std::string AuditExplanation(const authz::Decision& d, int status) {
+  json::object expl;
+  if (d.allowed) {
+    expl["decision"] = "allow";
+    expl["action"] = d.action;
+    expl["resource"] = d.resource;
+    if (d.principal) expl["principal"] = json::object{{"type", d.principal->type}, {"id", d.principal->id}, {"name", d.principal->name}};
+    const auto& scope = d.layer(authz::Layer::kScope).granted_by;
+    const auto& role = d.layer(authz::Layer::kPermission).granted_by;
+    if (!scope.empty() || !role.empty()) expl["grantedBy"] = json::object{{"scope", scope}, {"role", role}};
+  } else {
+    expl = authz::ExplanationJson(d);
+    expl["message"] = d.message;
+  }
+  expl["status"] = status;
+  return ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
+}
+
+
 bool QueryIsDecodable(std::string_view q) {
   for (size_t i = 0; i < q.size(); ++i) {
     if (q[i] != '%') continue;
@@ -273,21 +295,49 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   }
   ctx.token = tokens_->CheckAuthorization(ctx.http.header("Authorization"));
   if (!ctx.token.ok()) CountAuthFailure(ctx.http.remote_ip);
+  std::string denial_key;
+  if (ctx.route->access == Access::kPermission) {
+    denial_key = DenialCache::Key(ctx.token, ctx.route->action, resource, directory_.Generation());
+    if (auto hit = denials_.Find(denial_key)) {
+      ctx.decision = hit->decision;
+      ctx.principal = hit->principal;
+      ctx.denial = std::move(hit);
+      CountDecision(*ctx.decision);
+      return false;
+    }
+  }
   authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
   auto catalog = directory_.Roles();
   req.role_catalog = *catalog;
   ctx.principal = req.principal;
   ctx.decision = ctx.route->access == Access::kToken ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
   const auto& d = *ctx.decision;
-  std::string layer;
-  for (const auto& l : d.layers)
-    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
-  metrics_.Inc("verbatim_authz_decisions_total",
-               {{"decision", d.allowed ? "allow" : "deny"}, {"layer", layer}, {"code", d.code}});
+  CountDecision(d);
+  if (!d.allowed && d.status == 403 && ctx.principal) ctx.denial_key = std::move(denial_key);
   return d.allowed;
 }
 
+void App::CountDecision(const authz::Decision& d) {
+  std::string_view layer;
+  for (const auto& l : d.layers)
+    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
+  metrics_.Inc("verbatim_authz_decisions_total",
+               {{"decision", d.allowed ? "allow" : "deny"}, {"layer", std::string(layer)}, {"code", d.code}});
+}
+
 HttpResponse App::Deny(RequestContext& ctx) {
+  if (ctx.denial) return DenialCache::Render(*ctx.denial, ctx.context_id);
+  if (!ctx.denial_key.empty()) {
+    const auto& d = *ctx.decision;
+    auto entry = DenialCache::Make(d, *ctx.principal,
+                                   DecisionResponse(d, DenialCache::kPlaceholderContextId),
+                                   AuditExplanation(d, d.status));
+    if (entry) {
+      denials_.Insert(ctx.denial_key, entry);
+      ctx.denial = std::move(entry);
+      return DenialCache::Render(*ctx.denial, ctx.context_id);
+    }
+  }
   HttpResponse res = DecisionResponse(*ctx.decision, ctx.context_id);
   if (ctx.decision->status == 429) res.set(http::field::retry_after, std::to_string(ctx.retry_after.count()));
   return res;
@@ -420,24 +470,8 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
         break;
       }
     }
-    // A denial keeps its whole explanation (support replays it from the
-    // contextId); an allow keeps who was allowed and by what, which is all
-    // there is to say, at a fifth of the bytes on the hottest path.
-    json::object expl;
-    if (d.allowed) {
-      expl["decision"] = "allow";
-      expl["action"] = d.action;
-      expl["resource"] = d.resource;
-      if (d.principal) expl["principal"] = json::object{{"type", d.principal->type}, {"id", d.principal->id}, {"name", d.principal->name}};
-      const auto& scope = d.layer(authz::Layer::kScope).granted_by;
-      const auto& role = d.layer(authz::Layer::kPermission).granted_by;
-      if (!scope.empty() || !role.empty()) expl["grantedBy"] = json::object{{"scope", scope}, {"role", role}};
-    } else {
-      expl = authz::ExplanationJson(d);
-      expl["message"] = d.message;
-    }
-    expl["status"] = status;
-    e.explanation_json = ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
+    e.explanation_json = ctx.denial && status == ctx.denial->decision.status ? ctx.denial->audit_explanation
+                                                                             : AuditExplanation(d, status);
   }
   return e;
 }

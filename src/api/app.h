@@ -14,6 +14,7 @@
 
 #include "api/audit_log.h"
 #include "api/context.h"
+#include "api/denial_cache.h"
 #include "api/directory.h"
 #include "api/metrics.h"
 #include "api/rate_limiter.h"
@@ -111,12 +112,14 @@ class App {
  private:
   void RegisterRoutes();
   void RecordAudit(RequestContext& ctx, int status);
+  void CountDecision(const authz::Decision& d);
 
   const AppConfig cfg_;
   store::Store& store_;
   const Clock& clock_;
   Router router_;
   Directory directory_;
+  DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<WorkerPool> workers_;

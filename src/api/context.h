@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,8 @@
 
 namespace verbatim::api {
 
+struct RenderedDenial;
+
 struct RequestContext {
   const HttpRequest& http;
   std::string context_id;
@@ -23,10 +26,12 @@ struct RequestContext {
   std::optional<authz::Decision> decision;
   std::optional<authz::Principal> principal;
   authz::TokenCheck token;
+  std::shared_ptr<const RenderedDenial> denial;  // a cached rendering of ctx.decision (see DenialCache)
+  std::string denial_key;                        // where to cache it once rendered
 
   std::string conversation_id;   // for the audit event's filter column
-  bool audit_committed = false;
-  std::chrono::seconds retry_after{0};  // set with a 429 decision  // the handler committed the audit event in its own transaction
+  bool audit_committed = false;  // the handler committed the audit event in its own transaction
+  std::chrono::seconds retry_after{0};  // set with a 429 decision
 
   std::string Param(std::string_view name) const {
     for (const auto& [k, v] : params)

@@ -20,6 +20,7 @@ Status Directory::Reload() {
   snap->roles = authz::BuiltinRoles();
   std::sort(roles->begin(), roles->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (auto& r : *roles) snap->roles.push_back({r.id, r.name, r.description, r.permissions, false});
+  snap->generation = ++reloads_;
   snap_.store(std::move(snap));
   return Status::Ok();
 }

@@ -35,6 +35,9 @@ class Directory {
   std::shared_ptr<const std::vector<authz::RoleDef>> Roles() const;
   std::optional<authz::RoleDef> FindRole(const std::string& id_or_name) const;
   authz::Principal PrincipalOf(const store::OAuthClient& c) const;
+  // Changes whenever clients or roles change (any reload): anything derived
+  // from a principal's roles may be cached under it.
+  uint64_t Generation() const { return Get()->generation; }
 
   // Write-through (Store first; the cache only changes if the Store did).
   Status CreateClient(const store::OAuthClient& c);
@@ -48,6 +51,7 @@ class Directory {
   struct Snapshot {
     std::unordered_map<std::string, store::OAuthClient> clients;
     std::vector<authz::RoleDef> roles;  // built-in + custom
+    uint64_t generation = 0;
   };
   std::shared_ptr<const Snapshot> Get() const { return snap_.load(); }
   Status Reload();  // caller holds mu_
@@ -55,6 +59,7 @@ class Directory {
   store::Store& store_;
   std::mutex mu_;  // serializes writers
   std::atomic<int64_t> last_miss_reload_ms_{0};  // steady clock
+  std::atomic<uint64_t> reloads_{0};
   std::atomic<std::shared_ptr<const Snapshot>> snap_{std::make_shared<const Snapshot>()};
 };
 
