@@ -184,6 +184,18 @@ CREATE TABLE server_secrets (
 DROP INDEX audit_by_decision;
 CREATE INDEX audit_by_decision_deny ON audit_events(at, context_id) WHERE decision = 'deny';
 )sql",
+
+    // 3: a denial keeps its whole explanation (1-2 KB), and it is the same text
+    // every time a client retries the same denied call: store each distinct
+    // text once (by BLAKE2b digest) and point to it. Small ones stay inline.
+    R"sql(
+CREATE TABLE audit_explanations (
+  id      INTEGER PRIMARY KEY,
+  digest  BLOB NOT NULL UNIQUE,
+  json    TEXT NOT NULL
+);
+ALTER TABLE audit_events ADD COLUMN explanation_id INTEGER;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

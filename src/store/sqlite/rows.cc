@@ -1,5 +1,7 @@
 #include "store/sqlite/rows.h"
 
+#include <sodium.h>
+
 #include "core/json.h"
 
 namespace verbatim::store::sqlite {
@@ -64,7 +66,9 @@ Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql
 
 const char kAuditColumns[] =
     "context_id, at, principal_type, principal_id, principal_name, client_id, method, path, action, resource, "
-    "conversation_id, decision, layer, code, status, explanation_json";
+    "conversation_id, decision, layer, code, status, "
+    "COALESCE((SELECT x.json FROM audit_explanations x WHERE x.id = audit_events.explanation_id), "
+    "audit_events.explanation_json)";
 
 AuditEvent ReadAudit(const Stmt& st) {
   AuditEvent e;
@@ -84,14 +88,41 @@ AuditEvent ReadAudit(const Stmt& st) {
   return e;
 }
 
+namespace {
+
+// Explanations at least this long are shared (allowed requests' compact ones are ~300 bytes).
+constexpr size_t kSharedExplanationBytes = 512;
+
+// The id of `text` in audit_explanations, added if new.
+Result<int64_t> InternExplanation(Db& db, std::string_view text) {
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                     nullptr, 0);
+  const Blob key{std::string_view(reinterpret_cast<const char*>(digest), sizeof digest)};
+  {
+    Stmt st = db.Query("SELECT id FROM audit_explanations WHERE digest = ?", key);
+    STORE_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) return st.Int(0);
+  }
+  return db.QueryInt("INSERT INTO audit_explanations (digest, json) VALUES (?, ?) RETURNING id", key, text);
+}
+
+}  // namespace
+
 Status InsertAudit(Db& db, const AuditEvent& e) {
+  std::optional<int64_t> shared;
+  if (e.explanation_json.size() >= kSharedExplanationBytes) {
+    STORE_ASSIGN_OR_RETURN(shared, InternExplanation(db, e.explanation_json));
+  }
+  // "" and not a default string_view: a null data pointer would bind as NULL.
+  const std::string_view inline_text = shared ? std::string_view("") : std::string_view(e.explanation_json);
   return db.Exec(
       "INSERT INTO audit_events (context_id, at, principal_type, principal_id, principal_name, client_id, method, "
-      "path, action, resource, conversation_id, decision, layer, code, status, explanation_json) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (context_id) DO NOTHING",
+      "path, action, resource, conversation_id, decision, layer, code, status, explanation_json, explanation_id) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (context_id) DO NOTHING",
       e.context_id, e.at, e.actor.principal_type, e.actor.principal_id, e.actor.principal_name, e.actor.client_id,
       e.method, e.path, e.action, e.resource, e.conversation_id, e.decision, e.layer, e.code, e.status,
-      e.explanation_json);
+      inline_text, shared);
 }
 
 }  // namespace verbatim::store::sqlite

@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 
+#include <sqlite3.h>
+
 #include "core/base64.h"
 #include "store_test_util.h"
 
@@ -176,6 +178,45 @@ TEST_F(AuditTest, EveryFilterUsesAnIndexWithoutASort) {
     EXPECT_NE(plan.find("USING INDEX audit_by_"), std::string::npos) << where << ": " << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << where << ": " << plan;
   }
+}
+
+// A denial's long explanation is stored once however often it repeats; short
+// ones stay inline; both read back exactly.
+TEST_F(SqliteStoreTest, LongExplanationsAreStoredOnceAndReadBackExactly) {
+  const std::string big = R"({"decision":"deny","fix":[")" + std::string(2000, 'x') + R"("]})";
+  const std::string other = R"({"decision":"deny","fix":[")" + std::string(2000, 'y') + R"("]})";
+  std::vector<AuditEvent> batch;
+  for (int i = 0; i < 6; ++i) {
+    AuditEvent e = Event(i);
+    e.explanation_json = i < 4 ? big : i == 4 ? other : R"({"decision":"allow"})";
+    batch.push_back(e);
+  }
+  ASSERT_TRUE(store_->AppendAudit(batch).ok());
+  ASSERT_TRUE(store_->AppendAudit({Event(100)}).ok());
+  for (const auto& e : batch) {
+    auto got = store_->GetAudit(e.context_id);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(got->explanation_json, e.explanation_json);
+  }
+  AuditFilter f;
+  f.limit = 200;
+  auto page = store_->ListAudit(f);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->events.size(), 7u);
+  for (const auto& e : page->events) EXPECT_FALSE(e.explanation_json.empty());
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM audit_explanations), "
+                                   "(SELECT count(*) FROM audit_events WHERE explanation_json = '')",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2) << "two distinct long texts";
+  EXPECT_EQ(sqlite3_column_int(st, 1), 5) << "five rows point to them";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 }
 
 }  // namespace
