@@ -30,25 +30,36 @@ std::string JoinList(std::initializer_list<std::string_view> items) {
 }
 
 // Applies client fields from `body` onto `c`. Returns an error message naming the field.
-std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, const json::object& body,
-                                                                     store::OAuthClient& c, bool creating) {
-  static const std::initializer_list<std::string_view> kFields = {
-      "name", "description", "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds"};
-  if (auto unknown = UnknownField(body, kFields))
-    return std::make_pair("Unknown field '" + unknown->substr(0, 64) + "'. Known fields: " + JoinList(kFields) + ".",
+// What clients and roles share: no unknown fields, `name` (1 to 128
+// characters, required on create) and `description` (cut at 1024). Returns
+// (message, field) on the first problem.
+std::optional<std::pair<std::string, std::string>> ApplyNamedFields(const json::object& body,
+                                                                    std::initializer_list<std::string_view> known,
+                                                                    bool creating, std::string& name,
+                                                                    std::string& description) {
+  if (auto unknown = UnknownField(body, known))
+    return std::make_pair("Unknown field '" + unknown->substr(0, 64) + "'. Known fields: " + JoinList(known) + ".",
                           *unknown);
-  auto name = GetString(body, "name");
-  if (!name.ok()) return std::make_pair(name.status().message(), std::string("name"));
-  if (*name) {
-    if ((*name)->empty() || (*name)->size() > 128)
+  auto new_name = GetString(body, "name");
+  if (!new_name.ok()) return std::make_pair(new_name.status().message(), std::string("name"));
+  if (*new_name) {
+    if ((*new_name)->empty() || (*new_name)->size() > 128)
       return std::make_pair(std::string("Field 'name' must be 1 to 128 characters."), std::string("name"));
-    c.name = **name;
+    name = **new_name;
   } else if (creating) {
     return std::make_pair(std::string("Field 'name' is required."), std::string("name"));
   }
   auto desc = GetString(body, "description");
   if (!desc.ok()) return std::make_pair(desc.status().message(), std::string("description"));
-  if (*desc) c.description = (*desc)->substr(0, 1024);
+  if (*desc) description = (*desc)->substr(0, 1024);
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, const json::object& body,
+                                                                     store::OAuthClient& c, bool creating) {
+  static const std::initializer_list<std::string_view> kFields = {
+      "name", "description", "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds"};
+  if (auto problem = ApplyNamedFields(body, kFields, creating, c.name, c.description)) return problem;
 
   auto scopes = GetStringArray(body, "allowedScopes");
   if (!scopes.ok()) return std::make_pair(scopes.status().message(), std::string("allowedScopes"));
@@ -109,20 +120,25 @@ HttpResponse ClientResponse(App& app, int status, const store::OAuthClient& c, c
   return JsonResponse(status, o);
 }
 
-// Authorizes, then checks that {id} names an existing client. On failure the
-// response is in `out`.
-std::optional<store::OAuthClient> ClientFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  auto path_id = app.AuthorizePathId(ctx, "clientId", "client", out);
+// Authorizes, then looks the path's {param} up with `find`; a miss is a 404
+// through the decision. On failure the response is in `out`.
+template <class Find>
+auto FromPath(App& app, RequestContext& ctx, std::string_view param, std::string_view kind, HttpResponse& out,
+              Find find) -> decltype(find(std::string())) {
+  auto path_id = app.AuthorizePathId(ctx, param, kind, out);
   if (!path_id) return std::nullopt;
-  const std::string& id = *path_id;
-  auto client = app.directory().FindClient(id);
-  if (!client) {
-    authz::ResourceNotFound(*ctx.decision, "client", id.substr(0, 64));
+  auto found = find(*path_id);
+  if (!found) {
+    authz::ResourceNotFound(*ctx.decision, kind, path_id->substr(0, 64));
     out = app.Deny(ctx);
     return std::nullopt;
   }
   authz::ResourceFound(*ctx.decision);
-  return client;
+  return found;
+}
+
+std::optional<store::OAuthClient> ClientFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
+  return FromPath(app, ctx, "clientId", "client", out, [&app](const std::string& id) { return app.directory().FindClient(id); });
 }
 
 void RegisterClientRoutes(App& app, Router& r) {
@@ -225,23 +241,9 @@ void RegisterClientRoutes(App& app, Router& r) {
 std::optional<std::pair<std::string, std::string>> ApplyRoleFields(const json::object& body, store::Role& r,
                                                                    bool creating) {
   static const std::initializer_list<std::string_view> kFields = {"name", "description", "permissions"};
-  if (auto unknown = UnknownField(body, kFields))
-    return std::make_pair("Unknown field '" + unknown->substr(0, 64) + "'. Known fields: " + JoinList(kFields) + ".",
-                          *unknown);
-  auto name = GetString(body, "name");
-  if (!name.ok()) return std::make_pair(name.status().message(), std::string("name"));
-  if (*name) {
-    if ((*name)->empty() || (*name)->size() > 128)
-      return std::make_pair(std::string("Field 'name' must be 1 to 128 characters."), std::string("name"));
-    if (authz::FindBuiltinRole(**name))
-      return std::make_pair("Role name '" + **name + "' belongs to a built-in role.", std::string("name"));
-    r.name = **name;
-  } else if (creating) {
-    return std::make_pair(std::string("Field 'name' is required."), std::string("name"));
-  }
-  auto desc = GetString(body, "description");
-  if (!desc.ok()) return std::make_pair(desc.status().message(), std::string("description"));
-  if (*desc) r.description = (*desc)->substr(0, 1024);
+  if (auto problem = ApplyNamedFields(body, kFields, creating, r.name, r.description)) return problem;
+  if (body.contains("name") && authz::FindBuiltinRole(r.name))
+    return std::make_pair("Role name '" + r.name + "' belongs to a built-in role.", std::string("name"));
   auto perms = GetStringArray(body, "permissions");
   if (!perms.ok()) return std::make_pair(perms.status().message(), std::string("permissions"));
   if (*perms) {
@@ -258,17 +260,7 @@ std::optional<std::pair<std::string, std::string>> ApplyRoleFields(const json::o
 }
 
 std::optional<authz::RoleDef> RoleFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  auto path_id = app.AuthorizePathId(ctx, "roleId", "role", out);
-  if (!path_id) return std::nullopt;
-  const std::string& id = *path_id;
-  auto role = app.directory().FindRole(id);
-  if (!role) {
-    authz::ResourceNotFound(*ctx.decision, "role", id.substr(0, 64));
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  authz::ResourceFound(*ctx.decision);
-  return role;
+  return FromPath(app, ctx, "roleId", "role", out, [&app](const std::string& id) { return app.directory().FindRole(id); });
 }
 
 HttpResponse BuiltinIsReadOnly(RequestContext& ctx, const authz::RoleDef& role) {

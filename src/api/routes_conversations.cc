@@ -124,14 +124,21 @@ HttpResponse List(App& app, RequestContext& ctx) {
   return JsonResponse(200, o);
 }
 
+// ConversationFromPath, then 409 conversation.ended (through the decision) if it has ended.
+std::optional<store::Conversation> LiveConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
+  auto conv = ConversationFromPath(app, ctx, out);
+  if (conv && conv->ended_at) {
+    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
+    out = app.Deny(ctx);
+    return std::nullopt;
+  }
+  return conv;
+}
+
 HttpResponse Disconnect(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto conv = ConversationFromPath(app, ctx, out);
+  auto conv = LiveConversationFromPath(app, ctx, out);
   if (!conv) return out;
-  if (conv->ended_at) {
-    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
-    return app.Deny(ctx);
-  }
   const auto& p = *ctx.principal;
   auto done = app.store().DisconnectConversation(conv->id, app.clock().Now(), {p.type, p.id, p.name, p.id},
                                                  ctx.context_id);
@@ -151,12 +158,8 @@ HttpResponse Disconnect(App& app, RequestContext& ctx) {
 
 HttpResponse AddParticipant(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto conv = ConversationFromPath(app, ctx, out);
+  auto conv = LiveConversationFromPath(app, ctx, out);
   if (!conv) return out;
-  if (conv->ended_at) {
-    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
-    return app.Deny(ctx);
-  }
   auto body = app.JsonBody(ctx, out);
   if (!body) return out;
   store::Participant p;

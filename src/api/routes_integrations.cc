@@ -8,6 +8,7 @@
 
 #include "api/app.h"
 #include "api/integration_secrets.h"
+#include "api/views.h"
 #include "authz/catalog.h"
 #include "core/ids.h"
 
@@ -22,15 +23,7 @@ json::object IntegrationJson(const store::MediaIntegration& m, const std::vector
   o["name"] = m.name;
   // Enough to tell keys apart; the full key, like the secret, is shown once.
   o["apiKeyPrefix"] = m.api_key.substr(0, 6);
-  json::array ro;
-  for (const auto& id : m.role_ids) {
-    json::object r;
-    r["id"] = id;
-    for (const auto& def : roles)
-      if (def.id == id) r["name"] = def.name;
-    ro.emplace_back(std::move(r));
-  }
-  o["roles"] = std::move(ro);
+  o["roles"] = RoleRefsJson(m.role_ids, roles);
   o["dateCreated"] = FormatRfc3339(m.created_at);
   return o;
 }

@@ -91,6 +91,18 @@ json::object RecordingJson(const store::Recording& r, const std::string& media_b
   return o;
 }
 
+json::array RoleRefsJson(const std::vector<std::string>& role_ids, const std::vector<authz::RoleDef>& roles) {
+  json::array out;
+  for (const auto& id : role_ids) {
+    json::object r;
+    r["id"] = id;
+    for (const auto& def : roles)
+      if (def.id == id) r["name"] = def.name;
+    out.emplace_back(std::move(r));
+  }
+  return out;
+}
+
 json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::RoleDef>& roles) {
   json::object o;
   o["id"] = c.id;
@@ -98,15 +110,7 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   o["description"] = c.description;
   o["allowedScopes"] = ToJsonArray(c.allowed_scopes);
   o["allowedGrantTypes"] = ToJsonArray(c.allowed_grant_types);
-  json::array ro;
-  for (const auto& id : c.role_ids) {
-    json::object r;
-    r["id"] = id;
-    for (const auto& def : roles)
-      if (def.id == id) r["name"] = def.name;
-    ro.emplace_back(std::move(r));
-  }
-  o["roles"] = std::move(ro);
+  o["roles"] = RoleRefsJson(c.role_ids, roles);
   o["accessTokenValiditySeconds"] = c.access_token_validity_seconds;
   o["dateCreated"] = FormatRfc3339(c.created_at);
   o["dateModified"] = FormatRfc3339(c.updated_at);

@@ -13,6 +13,8 @@ json::object SegmentJson(const store::Segment& s);
 json::object TransitionJson(const store::Transition& t);
 // `ended`: the conversation is disconnected, so no action is allowed any more.
 json::object RecordingJson(const store::Recording& r, const std::string& media_base_url, bool ended = false);
+// [{id, name}] for role ids (name omitted for a role that no longer exists).
+json::array RoleRefsJson(const std::vector<std::string>& role_ids, const std::vector<authz::RoleDef>& roles);
 json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::RoleDef>& roles);
 json::object RoleJson(const authz::RoleDef& r);
 json::object AuditEventJson(const store::AuditEvent& e);
