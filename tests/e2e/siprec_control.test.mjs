@@ -4,31 +4,21 @@
 // X-Conversation-Id (or metadata conversationId) and the recording follows
 // that conversation's state and the org's autoStart. The SIP side is the
 // Node UAC (lib/sip_client.mjs) so that this process controls the timing.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { api, loggedTest, createConversation } from './lib/server.mjs';
+import { api, createConversation } from './lib/server.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
 import { assertToneOver, zeroRuns } from './lib/wav.mjs';
 import {
-  startSiprecServer, setupClients, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
+  useSiprecServer, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
   downloadWav, analyzeChannel, assertToneExcept, expectedSample, MS, RATE,
 } from './lib/siprec_env.mjs';
 
 const RTP_PORTS = '42200-42399';  // unique to this file: test files run in parallel
 let srv;
 let cl;
-const t = loggedTest(test, () => srv);
-
-before(async () => {
-  srv = await startSiprecServer({ rtpPorts: RTP_PORTS });
-  cl = await setupClients(srv);
-});
-
-after(async () => {
-  await srv?.dispose();
-});
+const t = useSiprecServer({ rtpPorts: RTP_PORTS }, (s, c) => { srv = s; cl = c; });
 
 const base = (id) => `/api/v2/recordings/conversations/${id}`;
 

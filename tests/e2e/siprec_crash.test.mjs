@@ -1,16 +1,14 @@
 // SPEC §6 "files are written crash-safe … a kill -9 loses at most the last
 // second": kill -9 the server in the middle of a SIPREC call, restart it on
 // the same data directory, and check the recovered WAV.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loggedTest } from './lib/server.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
 import { parseWav, channel, assertToneOver } from './lib/wav.mjs';
 import {
-  startSiprecServer, withSip, setupClients, reissueTokens, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
+  useSiprecServer, withSip, reissueTokens, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
   downloadWav, analyzeChannel, MS, RATE,
 } from './lib/siprec_env.mjs';
 import { waitFor } from './lib/server.mjs';
@@ -18,16 +16,7 @@ import { waitFor } from './lib/server.mjs';
 const RTP_PORTS = '42400-42599';  // unique to this file: test files run in parallel
 let srv;
 let cl;
-const t = loggedTest(test, () => srv);
-
-before(async () => {
-  srv = await startSiprecServer({ rtpPorts: RTP_PORTS });
-  cl = await setupClients(srv);
-});
-
-after(async () => {
-  await srv?.dispose();
-});
+const t = useSiprecServer({ rtpPorts: RTP_PORTS }, (s, c) => { srv = s; cl = c; });
 
 t('kill -9 mid-call: after a restart the partial WAV is valid, listed complete, and holds the audio up to ≤ 1 s before the kill', async () => {
   const uac = await new SipUac({ transport: 'udp', host: srv.sipHost, port: srv.sipPort }).open();

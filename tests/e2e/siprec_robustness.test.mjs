@@ -1,15 +1,14 @@
 // SPEC §6 robustness of the SIPREC recording server: bad SIP, SDP and RTP
 // inputs over UDP and TCP get the right SIP error or are dropped and counted,
 // and the server keeps serving — a normal call afterwards records exactly.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { loggedTest, adminToken, api } from './lib/server.mjs';
+import { adminToken, api } from './lib/server.mjs';
 import { SipUac, SiprecCall, siprecBody, offerSdp, answerPorts, token as tok } from './lib/sip_client.mjs';
 import { startRtp, sendDatagrams, rtpPacket, tonePayload } from './lib/rtp_sender.mjs';
 import { join } from 'node:path';
 import {
-  startSiprecServer, setupClients, conversationByExternalId, waitMediaComplete, downloadWav, metrics,
+  startSiprecServer, useSiprecServer, conversationByExternalId, waitMediaComplete, downloadWav, metrics,
   analyzeChannel, assertToneExcept, runSipp, SIPP_DIR,
 } from './lib/siprec_env.mjs';
 
@@ -17,16 +16,7 @@ const RTP_PORTS = '42600-42799';  // unique to this file: test files run in para
 const SMALL_RTP_PORTS = '42800-42803';  // two RTP ports: one two-stream call
 let srv;
 let cl;
-const t = loggedTest(test, () => srv);
-
-before(async () => {
-  srv = await startSiprecServer({ rtpPorts: RTP_PORTS });
-  cl = await setupClients(srv);
-});
-
-after(async () => {
-  await srv?.dispose();
-});
+const t = useSiprecServer({ rtpPorts: RTP_PORTS }, (s, c) => { srv = s; cl = c; });
 
 const CRLF = '\r\n';
 

@@ -5,31 +5,20 @@
 // writes the answer's RTP ports to a file; this process streams 440 Hz (caller)
 // and 880 Hz (agent) with controlled loss, reordering and duplication, then
 // checks the recorded WAV sample by sample against what was sent.
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loggedTest } from './lib/server.mjs';
 import { startRtp, SAMPLES_PER_PACKET } from './lib/rtp_sender.mjs';
 import { zeroRuns } from './lib/wav.mjs';
 import {
-  startSiprecServer, setupClients, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
+  useSiprecServer, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
   downloadWav, metrics, runSipp, waitForFile, analyzeChannel, assertLostSilence, assertToneExcept, SIPP_DIR, MS, RATE,
 } from './lib/siprec_env.mjs';
 
 const RTP_PORTS = '42000-42199';  // unique to this file: test files run in parallel
 let srv;
 let cl;
-const t = loggedTest(test, () => srv);
-
-before(async () => {
-  srv = await startSiprecServer({ rtpPorts: RTP_PORTS });
-  cl = await setupClients(srv);
-});
-
-after(async () => {
-  await srv?.dispose();
-});
+const t = useSiprecServer({ rtpPorts: RTP_PORTS }, (s, c) => { srv = s; cl = c; });
 
 /**
  * Starts sipp on siprec_uac.xml and waits for the RTP ports it extracted from

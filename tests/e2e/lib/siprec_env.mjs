@@ -4,13 +4,14 @@
 // recorded channel against what the RTP sender sent.
 //
 // Node 20 built-ins only.
+import { test, before, after } from 'node:test';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import {
-  startServer, token, api, adminToken, createClient, waitFor,
+  startServer, token, api, adminToken, createClient, waitFor, loggedTest,
 } from './server.mjs';
 import { ulawToLinear, linearToUlaw, toneSample, SAMPLES_PER_PACKET } from './rtp_sender.mjs';
 import { parseWav, channel, zeroRuns, assertToneOver } from './wav.mjs';
@@ -23,6 +24,28 @@ export const MS = RATE / 1000;  // samples per millisecond
 export async function startSiprecServer({ rtpPorts, extraArgs = [], ...rest }) {
   const srv = await startServer({ extraArgs: ['--rtp-ports', rtpPorts, ...extraArgs], ...rest });
   return withSip(srv);
+}
+
+/**
+ * The set-up every SIPREC test file shares: before() starts a SIPREC server on
+ * `rtpPorts` and creates the API clients (setupClients), then hands both to
+ * `onReady(srv, cl)`; after() disposes of the server. Returns a loggedTest `t`
+ * whose failures carry that server's log. Call it at the top level of the file:
+ *
+ *   let srv;
+ *   let cl;
+ *   const t = useSiprecServer({ rtpPorts: RTP_PORTS }, (s, c) => { srv = s; cl = c; });
+ */
+export function useSiprecServer({ rtpPorts, ...opts }, onReady) {
+  let srv;
+  before(async () => {
+    srv = await startSiprecServer({ rtpPorts, ...opts });
+    onReady(srv, await setupClients(srv));
+  });
+  after(async () => {
+    await srv?.dispose();
+  });
+  return loggedTest(test, () => srv);
 }
 
 export function withSip(srv) {

@@ -2,7 +2,6 @@
 // raw r||s signature checks.
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
-#include <openssl/obj_mac.h>
 
 #include <atomic>
 #include <thread>
@@ -14,6 +13,7 @@ namespace verbatim::oauth {
 namespace {
 
 using testing::B64;
+using testing::OrderN;
 
 // RFC 7515 Appendix A.3: an ES256 JWS, its P-256 key and the key's PKCS#8 form.
 constexpr char kA3X[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
@@ -47,14 +47,6 @@ std::string Pkcs8Pem(EVP_PKEY* pkey, const char* passphrase = nullptr) {
   std::string pem(data, static_cast<size_t>(len));
   BIO_free(bio);
   return pem;
-}
-
-std::string OrderN() {
-  EC_GROUP* g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-  std::string n(32, '\0');
-  BN_bn2binpad(EC_GROUP_get0_order(g), reinterpret_cast<unsigned char*>(n.data()), 32);
-  EC_GROUP_free(g);
-  return n;
 }
 
 TEST(SigningKeyPair, GeneratesP256KeyWithThumbprintKidAndPublicJwk) {

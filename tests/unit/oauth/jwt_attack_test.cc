@@ -2,7 +2,6 @@
 // each pinned to the exact problem code and claim it must be rejected with.
 #include <gtest/gtest.h>
 #include <openssl/ec.h>
-#include <openssl/obj_mac.h>
 
 #include "core/crypto.h"
 #include "unit/oauth/jwt_test_util.h"
@@ -13,21 +12,11 @@ namespace {
 using authz::TokenProblem;
 using namespace std::string_literals;
 using testing::B64;
-using testing::kAudience;
-using testing::kIssuer;
 using testing::kNow;
+using testing::OrderN;
 
-class JwtAttack : public ::testing::Test {
+class JwtAttack : public testing::SignedTokenTest {
  protected:
-  static void SetUpTestSuite() { key_ = new SigningKeyPair(*SigningKeyPair::Generate()); }
-  static void TearDownTestSuite() { delete key_; }
-
-  void SetUp() override {
-    keys_.Add(VerificationKey::FromKeyPair(*key_));
-    opts_.issuer = kIssuer;
-    opts_.audience = kAudience;
-  }
-
   json::object Header() const { return testing::StdHeader(key_->kid()); }
   json::object Header(std::string_view member, json::value v) const {
     json::object h = Header();
@@ -58,20 +47,7 @@ class JwtAttack : public ::testing::Test {
     }
     EXPECT_TRUE(r.token.claims.subject.empty()) << "no claims on failure";
   }
-
-  static SigningKeyPair* key_;
-  KeySet keys_;
-  VerifyOptions opts_;
 };
-SigningKeyPair* JwtAttack::key_ = nullptr;
-
-std::string OrderN() {
-  EC_GROUP* g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
-  std::string n(32, '\0');
-  BN_bn2binpad(EC_GROUP_get0_order(g), reinterpret_cast<unsigned char*>(n.data()), 32);
-  EC_GROUP_free(g);
-  return n;
-}
 
 TEST_F(JwtAttack, ValidTokenIsTheBaseline) {
   VerifyResult r = VerifyAccessToken(Valid(), keys_, opts_, kNow);

@@ -13,17 +13,8 @@ using testing::kAudience;
 using testing::kIssuer;
 using testing::kNow;
 
-class Jwt : public ::testing::Test {
+class Jwt : public testing::SignedTokenTest {
  protected:
-  static void SetUpTestSuite() { key_ = new SigningKeyPair(*SigningKeyPair::Generate()); }
-  static void TearDownTestSuite() { delete key_; }
-
-  void SetUp() override {
-    keys_.Add(VerificationKey::FromKeyPair(*key_));
-    opts_.issuer = kIssuer;
-    opts_.audience = kAudience;
-  }
-
   AccessTokenClaims Claims() const {
     AccessTokenClaims c;
     c.issuer = kIssuer;
@@ -53,12 +44,7 @@ class Jwt : public ::testing::Test {
     EXPECT_EQ(r.check.claim, claim) << r.check.detail;
     EXPECT_FALSE(r.check.detail.empty());
   }
-
-  static SigningKeyPair* key_;
-  KeySet keys_;
-  VerifyOptions opts_;
 };
-SigningKeyPair* Jwt::key_ = nullptr;
 
 TEST_F(Jwt, SignedTokenVerifiesWithAllClaims) {
   auto token = SignAccessToken(*key_, Claims());

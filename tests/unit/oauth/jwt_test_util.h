@@ -1,10 +1,13 @@
 // Helpers for the oauth tests: hand-built tokens (any header, payload and
-// signature bytes) and ECDSA signatures on curves other than P-256.
+// signature bytes), ECDSA signatures on curves other than P-256, the P-256
+// group order, and a fixture with a signing key and a verifier set up for it.
 #pragma once
 
 #include <gtest/gtest.h>
+#include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/pem.h>
 
 #include <memory>
@@ -99,5 +102,37 @@ inline std::string PublicPem(const SigningKeyPair& key) {
   BIO_free(in);
   return pem;
 }
+
+// The order n of the P-256 group, big-endian in 32 bytes: s and n - s are both
+// valid ECDSA signature halves, and r or s >= n is out of range.
+inline std::string OrderN() {
+  EC_GROUP* g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  std::string n(32, '\0');
+  BN_bn2binpad(EC_GROUP_get0_order(g), reinterpret_cast<unsigned char*>(n.data()), 32);
+  EC_GROUP_free(g);
+  return n;
+}
+
+// A fixture for verifying tokens: one ES256 key generated per test suite
+// (key_), a KeySet holding its public half (keys_), and VerifyOptions for
+// kIssuer and kAudience (opts_).
+class SignedTokenTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { key_ = new SigningKeyPair(*SigningKeyPair::Generate()); }
+  static void TearDownTestSuite() {
+    delete key_;
+    key_ = nullptr;
+  }
+
+  void SetUp() override {
+    keys_.Add(VerificationKey::FromKeyPair(*key_));
+    opts_.issuer = kIssuer;
+    opts_.audience = kAudience;
+  }
+
+  inline static SigningKeyPair* key_ = nullptr;
+  KeySet keys_;
+  VerifyOptions opts_;
+};
 
 }  // namespace verbatim::oauth::testing
