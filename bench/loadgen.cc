@@ -27,9 +27,6 @@
 // With --watch-pid, the CPU time that process used in the window is reported
 // (cores used = cpu seconds / window seconds), as are the loadgen's own and the
 // whole machine's, so "other_cores" shows how busy other work kept the box.
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/connect.hpp>
@@ -48,6 +45,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "proc_cpu.h"
 
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -399,42 +398,9 @@ bool LoadTemplates(const Options& o, std::vector<Template>& out, std::vector<std
   return !out.empty();
 }
 
-double CpuSecondsOf(int pid) {  // utime + stime of a process, from /proc
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  size_t p = s.rfind(')');
-  if (p == std::string::npos) return 0;
-  std::vector<std::string> fields;
-  std::string cur;
-  for (size_t i = p + 2; i < s.size(); ++i) {
-    if (s[i] == ' ') {
-      fields.push_back(cur);
-      cur.clear();
-    } else {
-      cur += s[i];
-    }
-  }
-  if (fields.size() < 13) return 0;  // fields[11], [12] = utime, stime (fields 14, 15 of stat)
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double BusyCpuSeconds() {  // whole machine: non-idle time of all cores, from /proc/stat
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  double v[8] = {}, busy = 0;
-  f >> cpu;
-  for (double& x : v) f >> x;
-  for (int i = 0; i < 8; ++i)
-    if (i != 3 && i != 4) busy += v[i];  // all but idle and iowait
-  return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
+using bench::BusyCpuSeconds;
+using bench::CpuSecondsOf;
+using bench::SelfCpuSeconds;
 
 bool ParseArgs(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {

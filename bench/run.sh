@@ -9,9 +9,14 @@
 #   BENCH_CONNECTIONS [32]  keep-alive connections      BENCH_MODES ["pinned shared"]
 #   BENCH_CONVERSATIONS [256]  conversations cycled by the transition figure
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
+#   BENCH_FIGURES ["http media"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
+#   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
+#   Media (pinned mode only): BENCH_MEDIA_DURATION [5] s of RTP per step, from BENCH_MEDIA_START [50]
+#   calls, doubled per step (capped by the server's CPU use) up to BENCH_MEDIA_MAX_CALLS [3200], then
+#   BENCH_MEDIA_REFINE [2] bisection steps, all within BENCH_MEDIA_BUDGET [60] s.
 # Modes: "pinned" runs the servers on CPU 1 with 1 thread and the load
 # generator on CPU 0; "shared" runs both unpinned, servers with one thread per core.
-# Whole run: about 2 minutes after the build.
+# Whole run: about 3 minutes after the build (HTTP figures ~2 min, media ≤ ~1 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,16 +26,31 @@ WARMUP=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-32}
 MODES=${BENCH_MODES:-pinned shared}
 CONVS=${BENCH_CONVERSATIONS:-256}
+FIGURES=${BENCH_FIGURES:-http media}
+MEDIA_DURATION=${BENCH_MEDIA_DURATION:-5}
+MEDIA_START=${BENCH_MEDIA_START:-50}
+MEDIA_MAX=${BENCH_MEDIA_MAX_CALLS:-3200}
+MEDIA_BUDGET=${BENCH_MEDIA_BUDGET:-60}
+MEDIA_REFINE=${BENCH_MEDIA_REFINE:-2}
+# RTP ports for SIPREC streams (2 per call), below the ephemeral range (32768-)
+# so that client sockets never take them: 8 384 streams = 4 192 calls, more than
+# the recorder's own session limit (4 000, then 503).
+RTP_PORTS=16000-32767
 NCPU=$(nproc)
+has_figure() { [[ " $FIGURES " == *" $1 "* ]]; }
+if [[ -n ${BENCH_RESULTS:-} ]]; then RESULTS=$BENCH_RESULTS
+elif has_figure http && has_figure media; then RESULTS=bench/results.json
+else RESULTS=bench/results-$(echo $FIGURES | tr ' ' '-').json; fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVERBATIM_BENCH=ON -DVERBATIM_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server loadgen
+  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server loadgen media_load
 fi
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 VERBATIM=$BUILD/verbatim
 HELLO=$BUILD/bench/hello_server
 LOADGEN=$BUILD/bench/loadgen
+MEDIA_LOAD=$BUILD/bench/media_load
 
 TMP=$(mktemp -d /tmp/verbatim-bench.XXXXXX)
 PIDS=()
@@ -53,9 +73,12 @@ wait_for_file() {  # FILE PID: until FILE exists, or fail if PID died / 15 s pas
 }
 
 # ---- baseline: one core's ECDSA P-256 signing rate (openssl divides by CPU time)
-echo "bench: openssl speed -seconds 3 ecdsap256" >&2
-openssl speed -seconds 3 ecdsap256 2>/dev/null >"$TMP/openssl.txt"
-read -r SIGN_PER_S VERIFY_PER_S < <(awk '/nistp256/ {print $(NF-1), $NF}' "$TMP/openssl.txt")
+SIGN_PER_S=0 VERIFY_PER_S=0
+if has_figure http; then
+  echo "bench: openssl speed -seconds 3 ecdsap256" >&2
+  openssl speed -seconds 3 ecdsap256 2>/dev/null >"$TMP/openssl.txt"
+  read -r SIGN_PER_S VERIFY_PER_S < <(awk '/nistp256/ {print $(NF-1), $NF}' "$TMP/openssl.txt")
+fi
 
 # ---- one mode: start both servers, prepare, run every figure, stop
 run_mode() {
@@ -64,22 +87,38 @@ run_mode() {
   if [[ $mode == pinned ]]; then
     srv_cpu=(taskset -c 1); lg_cpu=(taskset -c 0); threads=1
   fi
-  "${srv_cpu[@]}" "$HELLO" --threads "$threads" --port-file "$dir/hello.port" >/dev/null &
-  local hello_pid=$!
-  PIDS+=("$hello_pid")
+  local hello_pid=""
+  if has_figure http; then
+    "${srv_cpu[@]}" "$HELLO" --threads "$threads" --port-file "$dir/hello.port" >/dev/null &
+    hello_pid=$!
+    PIDS+=("$hello_pid")
+  fi
   # stderr gets one JSON log line per request at the default level (info): a
   # real cost of the default configuration, kept in the measurement.
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
-    --rate-limit-token 0 --rate-limit-auth-failures 0 >"$dir/server.out" 2>"$dir/server.log" &
+    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
   PIDS+=("$server_pid")
-  wait_for_file "$dir/hello.port" "$hello_pid"
   wait_for_file "$dir/data/listen.json" "$server_pid"
+  local server_addr
+  server_addr=$(node -p "require('$dir/data/listen.json').http")
+  if has_figure http; then
+    wait_for_file "$dir/hello.port" "$hello_pid"
+    http_figures
+  fi
+  if has_figure media; then
+    if [[ $mode == pinned ]]; then media_figure; else echo "bench: [$mode] media: measured in the pinned mode only" >&2; fi
+  fi
+
+  kill $hello_pid "$server_pid" 2>/dev/null || true
+  wait $hello_pid "$server_pid" 2>/dev/null || true
+}
+
+# ---- the HTTP figures of one mode (run_mode's variables are visible here)
+http_figures() {
   node bench/setup.mjs "$dir/data" "$dir" "$CONVS" >&2
 
   local hello_addr="127.0.0.1:$(cat "$dir/hello.port")"
-  local server_addr
-  server_addr=$(node -p "require('$dir/data/listen.json').http")
 
   # load NAME ADDR PID [loadgen flags...]: one figure's run, JSON in $dir/NAME.json
   load() {
@@ -106,16 +145,101 @@ run_mode() {
   load grants_half "$server_addr" "$server_pid" --requests "$dir/token.jsonl" --rate "$(half grants)"
   load transitions_half "$server_addr" "$server_pid" --requests "$dir/transitions_half.jsonl" --ordered \
     --rate "$(half transitions)"
+}
 
-  # ---- media hook (not measured yet) -------------------------------------------
-  # MEDIA: once the SIPREC server lands, measure here "concurrent two-party G.711
-  # RTP recordings on one core with zero gaps": start N SIPREC sessions against
-  # $server_addr's SIP listener, stream RTP for $DURATION s, then check every
-  # written WAV for gaps; write $dir/media.json as {"streams": N, "gaps": 0,
-  # "server_cores": ...}. bench/report.mjs prints it when the file exists.
+# ---- the media figure (pinned mode): "concurrent two-party G.711 RTP recordings
+# on one core with zero gaps". media_load sets up N SIPREC calls (UDP, multipart
+# SDP + rs-metadata), streams both legs (PCMU 20 ms, 440/880 Hz) for
+# $MEDIA_DURATION s on an absolute schedule, BYEs them, then checks every WAV
+# they produced (2 channels, duration, no 10 ms run of zeros inside the audio,
+# every sample as sent, the tones) and the server's RTP counters.
+# Search: N doubles from $MEDIA_START (capped where the last step's server CPU
+# extrapolates to 0.95 of a core) until a step is not clean (gaps, loss, setup
+# failures), the server uses >= 0.9 cores, N would pass $MEDIA_MAX, or the
+# next step would overrun the $MEDIA_BUDGET s budget; then up to
+# $MEDIA_REFINE bisection steps between the last clean N and the first failing
+# one, budget permitting. This box is shared: other tenants' work on CPU 1 can
+# starve the pinned server (media_load reports it as server_wait_cores), and a
+# step whose *sender* fell behind its schedule is not a server result. So a step
+# that is not clean while neither the server nor the sender used a whole core is
+# run once more, and fails only if it fails twice (the first try stays in
+# media-N.try1.json); a sender that falls behind makes the load generator the
+# bound. Steps: $dir/media-N.json; summary: $dir/media.json
+# (bench/media-summary.mjs), printed by report.mjs.
+media_figure() {
+  local sip_addr stop=max stop_n=0 good=0 bad=0 last_n=0 last_s=0 start=$SECONDS verdict n
+  sip_addr=$(node -p "require('$dir/data/listen.json').sip")
 
-  kill "$hello_pid" "$server_pid" 2>/dev/null || true
-  wait "$hello_pid" "$server_pid" 2>/dev/null || true
+  fits_budget() {  # N: does a step of N calls fit? (setup/teardown/checks scale with N, the media time does not)
+    ((last_n == 0)) && return 0
+    local predicted=$(( MEDIA_DURATION + 1 + (last_s - MEDIA_DURATION) * $1 / last_n ))
+    ((SECONDS - start + predicted <= MEDIA_BUDGET))
+  }
+  step() {  # N: one step (again once if not clean); sets verdict = ok|saturated|sender|fail|error
+    local n=$1 try t0
+    verdict=error
+    kill -0 "$server_pid" 2>/dev/null || { echo "bench: server $server_pid is gone (before media $n)" >&2; return; }
+    for try in 1 2; do
+      echo "bench: [$mode] media $n calls$( ((try == 1)) || echo " (again: $verdict, not at a whole core)")" >&2
+      t0=$SECONDS
+      "${lg_cpu[@]}" "$MEDIA_LOAD" --sip "$sip_addr" --http "$server_addr" --calls "$n" --duration "$MEDIA_DURATION" \
+        --verify-dir "$dir/data/media" --watch-pid "$server_pid" --out "$dir/media-$n.json" || true
+      last_n=$n last_s=$((SECONDS - t0))
+      # The step's recordings are checked: keep them only if BENCH_KEEP asks for it.
+      [[ ${BENCH_KEEP:-0} == 1 ]] || find "$dir/data/media" -mindepth 1 -delete 2>/dev/null || true
+      [[ -s "$dir/media-$n.json" ]] || return 0
+      # ok | saturated (clean, server >= 0.9 cores) | sender | fail; "+" when a second try
+      # can tell noise from capacity (neither the server nor the sender used a whole core)
+      verdict=$(node -p "const r = require('$dir/media-$n.json');
+        const v = !r.sender_ok ? 'sender' : !r.ok ? 'fail' : (r.server_cores >= 0.9 ? 'saturated' : 'ok');
+        v + ((v === 'sender' || v === 'fail') && r.server_cores < 0.9 && r.loadgen_cores < 0.9 ? '+' : '')")
+      node -p "const r = require('$dir/media-$n.json'); 'bench:   ' + JSON.stringify({
+        up: r.calls_established, server_cores: +(r.server_cores ?? 0).toFixed(3),
+        loadgen_cores: +(r.loadgen_cores ?? 0).toFixed(3), server_wait_cores: +(r.server_wait_cores ?? 0).toFixed(3),
+        gaps: r.gaps, lost: r.metrics.rtp_lost,
+        received: r.metrics.rtp_received, sent: r.packets_sent, late_p99_ms: +r.lateness_ms.p99.toFixed(2),
+        late_max_ms: +r.lateness_ms.max.toFixed(2), setup_failures: r.setup_failures, problems: r.problems })" >&2
+      [[ $verdict == *+ && $try == 1 ]] || { verdict=${verdict%+}; return 0; }
+      verdict=${verdict%+}
+      mv "$dir/media-$n.json" "$dir/media-$n.try1.json"
+    done
+  }
+  failed() {  # N: record a failing step (bisection refines below it; not below an error)
+    stop_n=$1
+    case $verdict in sender) stop=sender bad=$1 ;; fail) stop=not-clean bad=$1 ;; *) stop=error bad=0 ;; esac
+  }
+
+  n=$MEDIA_START
+  while :; do
+    if ! fits_budget "$n"; then stop=budget; break; fi
+    step "$n"
+    case $verdict in
+      ok) good=$n
+          # double, but not past where the server's CPU use says it would reach 0.95 of a core, nor past the max
+          n=$(node -p "const r = require('$dir/media-$n.json'), n = $n;
+            Math.min($MEDIA_MAX, Math.max(n + 50, Math.min(2 * n,
+              Math.floor(n * 0.95 / Math.max(r.server_cores ?? 0, 0.01) / 100) * 100)))")
+          if ((n <= good)); then stop=max; break; fi ;;
+      saturated) good=$n stop=server-cores stop_n=$n; break ;;
+      *) failed "$n"; break ;;
+    esac
+  done
+  # Refine between the last clean N and the first failing one.
+  local refine=0
+  while ((bad > 0 && refine < MEDIA_REFINE)); do
+    n=$(( (good + bad) / 2 / 50 * 50 ))
+    ((n > good && n < bad)) || break
+    fits_budget "$n" || break
+    refine=$((refine + 1))
+    step "$n"
+    case $verdict in
+      ok) good=$n ;;
+      saturated) good=$n stop=server-cores stop_n=$n; break ;;
+      *) failed "$n"; [[ $stop == error ]] && break ;;
+    esac
+  done
+  node bench/media-summary.mjs --dir "$dir" --stop "$stop" --stop-calls "$stop_n" --mode "$mode" \
+    --duration "$MEDIA_DURATION" --budget "$MEDIA_BUDGET" --max "$MEDIA_MAX" --elapsed $((SECONDS - start)) >"$dir/media.json"
 }
 
 if ((NCPU < 2)) && [[ " $MODES " == *" pinned "* ]]; then
@@ -125,4 +249,4 @@ fi
 for mode in $MODES; do run_mode "$mode"; done
 
 node bench/report.mjs --tmp "$TMP" --modes "$MODES" --sign "$SIGN_PER_S" --verify "$VERIFY_PER_S" \
-  --duration "$DURATION" --connections "$CONNS" --out bench/results.json
+  --duration "$DURATION" --connections "$CONNS" --figures "$FIGURES" --out "$RESULTS"
