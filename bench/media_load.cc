@@ -1212,7 +1212,7 @@ int main(int argc, char** argv) {
   metrics["available"] = m0.has_value() && m1.has_value();
   if (m0 && m1) {
     auto delta = [&](const char* name) { return (*m1)[name] - (*m0)[name]; };
-    const double received = delta("verbatim_rtp_packets_received_total"), lost = delta("verbatim_rtp_packets_lost"),
+    const double received = delta("verbatim_rtp_packets_received_total"), lost = delta("verbatim_rtp_packets_lost_total"),
                  dropped = delta("verbatim_rtp_packets_dropped_total");
     // The server prints gauges with %g: 6 significant digits, so a counter
     // past 10^6 is rounded (to 10 below 10^7). The difference is exact only

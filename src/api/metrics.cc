@@ -55,6 +55,11 @@ void Metrics::AddGauge(const std::string& name, const std::string& help, std::fu
   gauges_.emplace_back(name, help, std::move(read));
 }
 
+void Metrics::AddCounterFunc(const std::string& name, const std::string& help, std::function<uint64_t()> read) {
+  std::lock_guard lock(mu_);
+  counter_funcs_.emplace_back(name, help, std::move(read));
+}
+
 uint64_t Metrics::CounterValue(const std::string& name, const Labels& labels) const {
   std::lock_guard lock(mu_);
   auto it = counters_.find(name);
@@ -93,8 +98,13 @@ std::string Metrics::Render() const {
   }
   for (const auto& [name, h, read] : gauges_) {
     out += "# HELP " + name + " " + h + "\n# TYPE " + name + " gauge\n";
-    std::snprintf(num, sizeof num, "%g", read());
+    // %.17g: exact for any integer a double holds (%g rounded counts above 10^6).
+    std::snprintf(num, sizeof num, "%.17g", read());
     out += name + " " + num + "\n";
+  }
+  for (const auto& [name, h, read] : counter_funcs_) {
+    out += "# HELP " + name + " " + h + "\n# TYPE " + name + " counter\n";
+    out += name + " " + std::to_string(read()) + "\n";
   }
   return out;
 }

@@ -23,6 +23,8 @@ class Metrics {
   void Observe(const std::string& name, const Labels& labels, double seconds);
   // A gauge whose value is read at scrape time.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // A counter kept elsewhere (monotonic, name ends in _total), read at scrape time.
+  void AddCounterFunc(const std::string& name, const std::string& help, std::function<uint64_t()> read);
   std::string Render() const;
   uint64_t CounterValue(const std::string& name, const Labels& labels) const;  // for tests
 
@@ -41,6 +43,7 @@ class Metrics {
   std::map<std::string, std::map<std::string, uint64_t>> counters_;     // name → labels → value
   std::map<std::string, std::map<std::string, Histogram>> histograms_;  // name → labels → histogram
   std::vector<std::tuple<std::string, std::string, std::function<double()>>> gauges_;
+  std::vector<std::tuple<std::string, std::string, std::function<uint64_t()>>> counter_funcs_;
 };
 
 }  // namespace verbatim::api

@@ -148,10 +148,10 @@ int RunServe(const ServeOptions& opts) {
     return kExitServer;
   }
 
-  app->metrics().AddGauge("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
-                          [&store] { return static_cast<double>(store->stats().hits); });
-  app->metrics().AddGauge("verbatim_store_cache_misses_total", "Recording/conversation reads that went to SQLite.",
-                          [&store] { return static_cast<double>(store->stats().misses); });
+  app->metrics().AddCounterFunc("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
+                                [&store] { return static_cast<uint64_t>(store->stats().hits); });
+  app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to SQLite.",
+                                [&store] { return static_cast<uint64_t>(store->stats().misses); });
 
   // Media capture: the hub records live sessions; the bridge is its view of the store.
   api::MediaBridge bridge(*app);
@@ -165,8 +165,8 @@ int RunServe(const ServeOptions& opts) {
   }});
   app->metrics().AddGauge("verbatim_media_active_sessions", "Live media sessions (SIPREC calls, AudioHook streams).",
                           [&hub] { return hub ? static_cast<double>(hub->Stats().active_sessions) : 0.0; });
-  app->metrics().AddGauge("verbatim_rtp_packets_lost", "RTP packets declared lost by the jitter buffers.",
-                          [&hub] { return hub ? static_cast<double>(hub->Stats().lost_packets) : 0.0; });
+  app->metrics().AddCounterFunc("verbatim_rtp_packets_lost_total", "RTP packets declared lost by the jitter buffers.",
+                                [&hub] { return hub ? static_cast<uint64_t>(hub->Stats().lost_packets) : uint64_t{0}; });
   hub->Start();
 
   // SIPREC: SIP over UDP and TCP on one port, RTP from a port range.
@@ -189,16 +189,16 @@ int RunServe(const ServeOptions& opts) {
   }});
   app->metrics().AddGauge("verbatim_sip_dialogs", "Live SIPREC dialogs.",
                           [&sip] { return sip ? static_cast<double>(sip->DialogStats().active_dialogs) : 0.0; });
-  app->metrics().AddGauge("verbatim_sip_malformed_total", "SIP messages rejected as malformed.",
-                          [&sip] { return sip ? static_cast<double>(sip->Stats().malformed) : 0.0; });
-  app->metrics().AddGauge("verbatim_rtp_packets_received_total", "RTP packets delivered to recordings.",
-                          [&sip] { return sip ? static_cast<double>(sip->RtpStats().packets.load()) : 0.0; });
-  app->metrics().AddGauge("verbatim_rtp_packets_dropped_total", "RTP datagrams dropped (not RTP, RTCP, wrong payload type or source).",
-                          [&sip] {
-                            if (!sip) return 0.0;
-                            const auto& c = sip->RtpStats();
-                            return static_cast<double>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source);
-                          });
+  app->metrics().AddCounterFunc("verbatim_sip_malformed_total", "SIP messages rejected as malformed.",
+                                [&sip] { return sip ? static_cast<uint64_t>(sip->Stats().malformed) : uint64_t{0}; });
+  app->metrics().AddCounterFunc("verbatim_rtp_packets_received_total", "RTP packets delivered to recordings.",
+                                [&sip] { return sip ? static_cast<uint64_t>(sip->RtpStats().packets.load()) : uint64_t{0}; });
+  app->metrics().AddCounterFunc("verbatim_rtp_packets_dropped_total", "RTP datagrams dropped (not RTP, RTCP, wrong payload type or source).",
+                                [&sip] {
+                                  if (!sip) return uint64_t{0};
+                                  const auto& c = sip->RtpStats();
+                                  return static_cast<uint64_t>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source);
+                                });
   sip->Start();
   audiohook = std::make_unique<api::AudioHookEndpoint>(*app, *hub);
 

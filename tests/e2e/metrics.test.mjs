@@ -62,5 +62,5 @@ t('counters move by exactly what was done', async () => {
   const inf = value(after, 'verbatim_http_request_duration_seconds_bucket', { route, le: '+Inf' });
   assert.equal(inf, value(after, 'verbatim_http_request_duration_seconds_count', { route }));
   assert.ok(after.has('verbatim_media_active_sessions'), 'media gauge present');
-  assert.ok(after.has('verbatim_rtp_packets_lost'), 'RTP loss gauge present');
+  assert.ok(after.has('verbatim_rtp_packets_lost_total'), 'RTP loss counter present');
 });

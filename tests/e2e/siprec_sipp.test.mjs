@@ -170,7 +170,7 @@ t('sipp over UDP: multipart SIPREC INVITE, RTP with loss/reordering/duplicates, 
   const received = m.verbatim_rtp_packets_received_total - (before.verbatim_rtp_packets_received_total ?? 0);
   assert.ok(received > 0, 'verbatim_rtp_packets_received_total grew');
   assert.equal(received, sent, `every datagram sent was delivered to the recording (${received} of ${sent})`);
-  assert.ok(m.verbatim_rtp_packets_lost >= drop0.length + drop1.length, `verbatim_rtp_packets_lost = ${m.verbatim_rtp_packets_lost}`);
+  assert.ok(m.verbatim_rtp_packets_lost_total >= drop0.length + drop1.length, `verbatim_rtp_packets_lost_total = ${m.verbatim_rtp_packets_lost_total}`);
   assert.equal(m.verbatim_sip_dialogs, 0, 'no dialog left');
   assert.equal(m.verbatim_media_active_sessions, 0, 'no media session left');
 });

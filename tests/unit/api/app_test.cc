@@ -45,5 +45,16 @@ TEST(App, UnknownMethodsShareOneMetricsSeries) {
   EXPECT_EQ(t.app().metrics().Render().find("FOO"), std::string::npos);
 }
 
+// Counters read at scrape time are typed counter and printed exactly; gauges
+// too (%g rounded 799620 + 1000000 packets to 6 significant digits).
+TEST(Metrics, ScrapedValuesAreExactAndCountersAreTyped) {
+  Metrics m;
+  m.AddCounterFunc("test_packets_total", "Packets.", [] { return uint64_t{1799621}; });
+  m.AddGauge("test_sessions", "Sessions.", [] { return 1234567.0; });
+  const std::string text = m.Render();
+  EXPECT_NE(text.find("# TYPE test_packets_total counter\ntest_packets_total 1799621\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE test_sessions gauge\ntest_sessions 1234567\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace verbatim::api
