@@ -1,18 +1,25 @@
 #include "api/http_server.h"
 
+#include <unistd.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <array>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <vector>
+
+#include "api/file_slice.h"
 
 namespace verbatim::api {
 
@@ -29,6 +36,22 @@ std::string_view HttpRequest::header(std::string_view name) const {
 namespace {
 
 class Session;
+
+// A response whose body ends with a FileSlice, written chunk by chunk.
+struct FileSend {
+  static constexpr size_t kChunk = 64 << 10;
+  http::response<http::buffer_body> res;
+  std::optional<http::response_serializer<http::buffer_body>> serializer;
+  std::string prefix;  // the handler's own body bytes, sent before the file's
+  bool prefix_sent = false;
+  int fd = -1;
+  uint64_t offset = 0;
+  uint64_t remaining = 0;
+  std::vector<char> chunk;
+  ~FileSend() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 // Live sessions, so Stop() can close the idle ones. Guarded by mu.
 struct Registry {
@@ -170,12 +193,74 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse res) {
+    if (auto slice = DetachFileSlice(res)) return WriteWithFile(std::move(res), std::move(*slice));
     res.prepare_payload();
     auto sp = std::make_shared<HttpResponse>(std::move(res));
     stream_.expires_after(opts_.idle_timeout);
     http::async_write(stream_, *sp, [self = shared_from_this(), sp](beast::error_code ec, size_t) {
       if (!ec && self->linger_) return self->LingeringClose();
       if (ec || !sp->keep_alive()) return self->Close();
+      self->Read();
+    });
+  }
+
+  // Sends res's headers and body, then the slice, reading at most one chunk
+  // at a time (pread on this thread: the slice is usually in the page cache).
+  void WriteWithFile(HttpResponse res, FileSlice slice) {
+    auto send = std::make_shared<FileSend>();
+    send->fd = OpenFileSlice(slice);
+    if (send->fd < 0) {
+      HttpResponse err = errors_(500, "internal", "The file to send could not be opened.");
+      err.version(res.version());
+      err.keep_alive(res.keep_alive());
+      return Write(std::move(err));
+    }
+    send->res.result(res.result_int());
+    send->res.version(res.version());
+    for (const auto& field : res) send->res.insert(field.name_string(), field.value());
+    send->res.keep_alive(res.keep_alive());
+    send->prefix = std::move(res.body());
+    send->offset = slice.offset;
+    send->remaining = slice.length;
+    send->res.content_length(send->prefix.size() + slice.length);
+    send->res.body().data = nullptr;
+    send->res.body().more = true;
+    send->serializer.emplace(send->res);
+    stream_.expires_after(opts_.idle_timeout);
+    http::async_write_header(stream_, *send->serializer, [self = shared_from_this(), send](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->WriteFileChunk(send);
+    });
+  }
+
+  void WriteFileChunk(const std::shared_ptr<FileSend>& send) {
+    auto& body = send->res.body();
+    if (!send->prefix_sent && !send->prefix.empty()) {
+      send->prefix_sent = true;
+      body.data = send->prefix.data();
+      body.size = send->prefix.size();
+      body.more = true;
+    } else if (send->remaining > 0) {
+      send->chunk.resize(static_cast<size_t>(std::min<uint64_t>(FileSend::kChunk, send->remaining)));
+      ssize_t n = ::pread(send->fd, send->chunk.data(), send->chunk.size(), static_cast<off_t>(send->offset));
+      if (n <= 0) return Close();  // the file shrank: the promised Content-Length cannot be met
+      send->offset += static_cast<uint64_t>(n);
+      send->remaining -= static_cast<uint64_t>(n);
+      body.data = send->chunk.data();
+      body.size = static_cast<size_t>(n);
+      body.more = true;
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    const bool last = !body.more;
+    stream_.expires_after(opts_.idle_timeout);
+    http::async_write(stream_, *send->serializer, [self = shared_from_this(), send, last](beast::error_code ec, size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return self->Close();
+      if (!last) return self->WriteFileChunk(send);
+      if (!send->res.keep_alive()) return self->Close();
       self->Read();
     });
   }

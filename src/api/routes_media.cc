@@ -1,13 +1,11 @@
 // GET /api/v2/recordings/conversations/{id}/media?segment=N: the WAV of one
 // recording segment, with single-range support (RFC 9110 §14). A segment still
 // being written is served up to its last checkpoint, whose header is valid.
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 
 #include "api/app.h"
+#include "api/file_slice.h"
 #include "core/ids.h"
 #include "media/wav/wav_reader.h"
 #include "media/wav/wav_writer.h"
@@ -46,21 +44,6 @@ std::optional<ByteRange> ParseRange(std::string_view h, uint64_t size) {
   if (right.empty()) return ByteRange{a, size - 1};
   if (!num(right, b) || b < a) return std::nullopt;
   return ByteRange{a, std::min(b, size - 1)};
-}
-
-bool ReadAt(const std::filesystem::path& p, uint64_t offset, uint64_t length, std::string& out) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  out.resize(length);
-  uint64_t done = 0;
-  while (done < length) {
-    ssize_t n = ::pread(fd, out.data() + done, length - done, static_cast<off_t>(offset + done));
-    if (n <= 0) break;
-    done += static_cast<uint64_t>(n);
-  }
-  ::close(fd);
-  out.resize(done);
-  return done == length;
 }
 
 HttpResponse Download(App& app, RequestContext& ctx) {
@@ -137,15 +120,21 @@ HttpResponse Download(App& app, RequestContext& ctx) {
     res.set(http::field::content_range,
             "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
   }
-  if (!ReadAt(path, first, last - first + 1, res.body()))
-    return app.Fail(ctx, Status::Internal("short read on " + path.string()));
-  if (file->status != "complete" && first == 0) {
-    // A live .part: its on-disk header may already describe a later checkpoint
-    // than we read; rewrite it for exactly the bytes we send.
+  // The bytes stream from the file (FileSlice), never all in memory. A live
+  // .part's on-disk header may already describe a later checkpoint than the
+  // size we promise: its header bytes come from memory, for exactly `size`.
+  uint64_t from = first;
+  if (file->status != "complete" && first < media::wav::kHeaderSize &&
+      info->data_offset == media::wav::kHeaderSize) {
     auto header = media::wav::BuildHeader(info->channels, info->sample_rate, static_cast<uint32_t>(info->data_size));
-    if (info->data_offset == media::wav::kHeaderSize && res.body().size() >= header.size())
-      std::copy(reinterpret_cast<const char*>(header.data()), reinterpret_cast<const char*>(header.data()) + header.size(),
-                res.body().begin());
+    const uint64_t until = std::min<uint64_t>(last + 1, media::wav::kHeaderSize);
+    res.body().assign(reinterpret_cast<const char*>(header.data()) + first, static_cast<size_t>(until - first));
+    from = until;
+  }
+  if (from <= last) {
+    FileSlice slice{path.string(), from, last - from + 1, {}};
+    if (path.extension() == media::wav::kPartSuffix) slice.renamed_path = path.parent_path() / path.stem();
+    AttachFileSlice(res, slice);
   }
   return res;
 }

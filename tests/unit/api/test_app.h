@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "api/app.h"
+#include "api/file_slice.h"
 #include "authz/catalog.h"
 #include "core/clock.h"
 #include "core/ids.h"
@@ -141,7 +142,10 @@ class TestApp {
     auto q = target.find('?');
     HttpRequest req{raw, target.substr(0, q), q == std::string::npos ? std::string() : target.substr(q + 1),
                     "127.0.0.1", std::chrono::steady_clock::now()};
-    return app_->Handle(req);
+    HttpResponse res = app_->Handle(req);
+    // What HttpServer would stream from a file, read here.
+    if (auto slice = DetachFileSlice(res)) EXPECT_TRUE(ReadFileSlice(*slice, res.body())) << slice->path;
+    return res;
   }
 
   // The JSON body of a response (null if it is not JSON).
