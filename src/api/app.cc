@@ -179,7 +179,10 @@ void App::NotifyRecordingChanged(const std::string& conversation_id, const store
 HttpResponse App::RenderReadError(int status, std::string code, std::string message) {
   std::string context_id = NewContextId();
   HttpResponse res = ErrorResponse(status, code, message, context_id,
-                                   InputProblem("", "", status == 413 ? "Send a smaller body." : "Send valid HTTP/1.1."));
+                                   InputProblem("", "", status == 413   ? "Send a smaller body."
+                                                    : status == 414 ? "Send a shorter path and query."
+                                                    : status == 431 ? "Send fewer or smaller headers."
+                                                                    : "Send valid HTTP/1.1."));
   res.set("X-Context-Id", context_id);
   metrics_.Inc("verbatim_http_requests_total", {{"route", "unmatched"}, {"method", "?"}, {"status", std::to_string(status)}});
   Log(LogLevel::kInfo, "request rejected", {{"contextId", context_id}, {"status", status}, {"code", code}});

@@ -131,6 +131,17 @@ class Session : public std::enable_shared_from_this<Session> {
                               " bytes.");
       }
       if (ec == http::error::header_limit) {
+        // RFC 9110 §15.5.15: when it is the request line itself that is too
+        // long, say 414 (a client shortens the URL, not its headers).
+        const auto data = buffer_.cdata();
+        const std::string_view seen(static_cast<const char*>(data.data()), data.size());
+        const size_t eol = seen.find("\r\n");
+        if (eol == std::string_view::npos || eol > opts_.max_header_bytes / 2) {
+          return WriteError(414, "uri.too.long",
+                            "The request target is longer than this server accepts (" +
+                                std::to_string(opts_.max_header_bytes / 2) +
+                                " bytes); send long filters in a request body or page through results.");
+        }
         return WriteError(431, "bad.request",
                           "The request headers are larger than the limit of " +
                               std::to_string(opts_.max_header_bytes) + " bytes.");

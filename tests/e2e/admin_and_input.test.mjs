@@ -280,6 +280,19 @@ t('every input error gives a fix (SPEC §4: "which field, what was expected")', 
   assert.deepEqual(withoutFix, [], 'every input error has a non-empty explanation.fix');
 });
 
+t('a too-long URL gets 414 uri.too.long and too-large headers 431, each with a fix', async () => {
+  const longUrl = await rawHttp(srv.url, 'GET', `/api/v2/conversations?pageSize=1&x=${'a'.repeat(20000)}`,
+    { headers: { authorization: `Bearer ${admin}` } });
+  const e414 = assertErrorBody(longUrl, 414, 'uri.too.long');
+  assert.match(e414.explanation.fix[0], /shorter/);
+  const bigHeader = await rawHttp(srv.url, 'GET', '/api/v2/conversations',
+    { headers: { authorization: `Bearer ${admin}`, 'x-padding': 'b'.repeat(20000) } });
+  const e431 = assertErrorBody(bigHeader, 431, 'bad.request');
+  assert.match(e431.explanation.fix[0], /headers/);
+  // The server keeps serving.
+  assert.equal((await api(srv.url, 'GET', '/healthz')).status, 200);
+});
+
 t('bad input to recording actions and PATCH leaves the recording unchanged', async () => {
   const conv = await createConversation(srv, admin);
   const base = `/api/v2/recordings/conversations/${conv}`;
