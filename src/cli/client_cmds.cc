@@ -1,7 +1,10 @@
 // Commands that talk to a running server: token, explain.
+#include <algorithm>
+#include <array>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/http_client.h"
@@ -24,10 +27,11 @@ std::string Str(const json::object& o, std::string_view key) {
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
 }
 
-// The layer table: what each layer required, what the request had, the verdict.
+// The layer table: what each layer required, what the request had, the
+// verdict. Columns are as wide as their widest cell, so long scope and
+// permission lists never run into the next column.
 void PrintExplanation(const json::object& explanation) {
-  std::cout << std::left << std::setw(12) << "LAYER" << std::setw(15) << "RESULT" << std::setw(30) << "REQUIRED"
-            << std::setw(30) << "GRANTED" << "NOTE\n";
+  std::vector<std::array<std::string, 5>> rows = {{"LAYER", "RESULT", "REQUIRED", "GRANTED", "NOTE"}};
   auto layers = explanation.find("layers");
   if (layers != explanation.end() && layers->value().is_array()) {
     for (const auto& lv : layers->value().as_array()) {
@@ -35,9 +39,16 @@ void PrintExplanation(const json::object& explanation) {
       const auto& l = lv.as_object();
       std::string note = Str(l, "grantedBy").empty() ? Str(l, "detail") : "granted by " + Str(l, "grantedBy");
       if (!Str(l, "code").empty()) note = Str(l, "code") + (note.empty() ? "" : ": " + note);
-      std::cout << std::setw(12) << Str(l, "layer") << std::setw(15) << Str(l, "result") << std::setw(30)
-                << Join(l.if_contains("required")) << std::setw(30) << Join(l.if_contains("granted")) << note << "\n";
+      rows.push_back({Str(l, "layer"), Str(l, "result"), Join(l.if_contains("required")),
+                      Join(l.if_contains("granted")), note});
     }
+  }
+  std::array<size_t, 4> width{};
+  for (const auto& r : rows)
+    for (size_t i = 0; i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < width.size(); ++i) std::cout << std::left << std::setw(static_cast<int>(width[i] + 2)) << r[i];
+    std::cout << r[4] << "\n";
   }
   auto fix = explanation.find("fix");
   if (fix != explanation.end() && fix->value().is_array() && !fix->value().as_array().empty()) {

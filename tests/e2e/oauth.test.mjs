@@ -416,6 +416,13 @@ t('`verbatim token` and `verbatim explain` (table output, exit 3 on deny, 0 on a
   for (const word of ['token', 'scope', 'permission', 'resource', 'missing.scope', 'recording:control']) {
     assert.ok(deny.stdout.includes(word), `explain output contains ${word}:\n${deny.stdout}`);
   }
+  // Columns line up whatever the cell widths: REQUIRED and GRANTED of the scope row sit under their headers.
+  const lines = deny.stdout.split('\n');
+  const header = lines.find((l) => l.startsWith('LAYER'));
+  const scopeRow = lines.find((l) => l.startsWith('scope '));
+  assert.ok(header && scopeRow, deny.stdout);
+  assert.ok(scopeRow.slice(header.indexOf('REQUIRED')).startsWith('recording:control'), deny.stdout);
+  assert.ok(scopeRow.slice(header.indexOf('GRANTED')).startsWith('recording:write'), deny.stdout);
   const allow = await runCli(['explain', '--token', controlTok, '--server', srv.url, 'POST', path]);
   assert.equal(allow.code, 0, `explain allow exit code: ${allow.stdout}${allow.stderr}`);
   for (const word of ['token', 'scope', 'permission', 'resource']) assert.ok(allow.stdout.includes(word), allow.stdout);
