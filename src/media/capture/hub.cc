@@ -75,9 +75,9 @@ void MediaHub::Stop() {
   }
   for (auto& [id, s] : left) {
     s->Finish(now_());
-    Report(*s, true);
     // The server is stopping, not the call: the conversation stays as it is.
   }
+  background_.Drain();  // every file finalized and cataloged before the process exits
 }
 
 Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec) {
@@ -102,6 +102,7 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
   rc.first_segment = a.current_segment > 0 ? a.current_segment : a.next_segment;
   rc.max_lag = std::chrono::milliseconds(300);  // bounds what a kill -9 can lose to ~1 s in total
   rc.wav = opts_.wav;
+  rc.defer_finalize = true;  // fsync and rename happen on background_, see Publish()
   auto rec = recorder::SegmentRecorder::Create(rc);
   if (!rec.ok()) {
     control_.Detach(a.conversation_id, a.created, "recorder could not start");
@@ -109,8 +110,9 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
   }
   std::vector<std::string> labels;
   for (const auto& p : spec.participants) labels.push_back(p.name);
-  auto session = std::make_shared<RecordingSession>(a.conversation_id, a, std::move(labels), std::move(*rec),
-                                                    spec.sample_rate, now_());
+  auto session = std::make_shared<RecordingSession>(
+      a.conversation_id, a, std::move(labels), std::move(*rec), spec.sample_rate, now_(),
+      [this, id = a.conversation_id](FileWork work) { Publish(id, std::move(work)); });
   {
     std::lock_guard lock(mu_);
     if (!sessions_.emplace(a.conversation_id, session).second) {
@@ -139,8 +141,7 @@ void MediaHub::Close(const std::shared_ptr<RecordingSession>& session, const std
     closed_totals_.late_packets += st.late_packets;
     closed_totals_.decode_errors += st.decode_errors;
   }
-  session->Finish(now_());
-  Report(*session, true);
+  session->Finish(now_());  // the file is finalized and cataloged in the background
   control_.Detach(session->conversation_id(), session->attachment().created, reason);
   Log(LogLevel::kInfo, "media session closed", {{"conversationId", session->conversation_id()}, {"reason", reason}});
 }
@@ -154,16 +155,58 @@ void MediaHub::OnRecordingChanged(const std::string& conversation_id, RecordingS
     s = it->second;
   }
   s->SetState(state, now_());
-  Report(*s, false);
 }
 
 Status MediaHub::RequestAction(const std::string& conversation_id, RecordingAction action, const std::string& reason) {
   return control_.RequestAction(conversation_id, action, reason);
 }
 
-void MediaHub::Report(RecordingSession& s, bool include_growth) {
-  for (const auto& f : s.TakeFileUpdates(include_growth)) control_.MediaFileUpdated(s.conversation_id(), f);
+void MediaHub::Publish(const std::string& conversation_id, FileWork work) {
+  std::vector<MediaFileInfo> final_rows;
+  for (auto& f : work.updates) {
+    if (f.complete) {
+      final_rows.push_back(std::move(f));
+      continue;
+    }
+    const int segment = f.segment;
+    bool already_queued;
+    {
+      std::lock_guard lock(rows_mu_);
+      already_queued = !latest_rows_.insert_or_assign({conversation_id, segment}, std::move(f)).second;
+    }
+    // Queued before any final row of this segment (the session's lock orders
+    // our calls), so "recording" never overwrites "complete".
+    if (!already_queued)
+      background_.Post([this, conversation_id, segment] { WriteLatestRow(conversation_id, segment); });
+  }
+  if (work.finalize.empty() && final_rows.empty()) return;
+  // std::function needs a copyable task; the writers are move-only.
+  auto job = std::make_shared<FileWork>(FileWork{std::move(work.finalize), std::move(final_rows)});
+  background_.Post([this, conversation_id, job] {
+    for (auto& writer : job->finalize) {
+      // On failure the .part stays (a valid WAV): RecoverPartials finishes it at the next start.
+      if (Status s = writer->Close(); !s.ok())
+        Log(LogLevel::kError, "media segment not finalized",
+            {{"conversationId", conversation_id}, {"file", writer->part_path().string()}, {"error", s.message()}});
+    }
+    job->finalize.clear();
+    for (const auto& f : job->updates) control_.MediaFileUpdated(conversation_id, f);
+  });
 }
+
+void MediaHub::WriteLatestRow(const std::string& conversation_id, int segment) {
+  MediaFileInfo row;
+  {
+    std::lock_guard lock(rows_mu_);
+    auto it = latest_rows_.find({conversation_id, segment});
+    if (it == latest_rows_.end()) return;
+    row = std::move(it->second);
+    latest_rows_.erase(it);
+  }
+  control_.MediaFileUpdated(conversation_id, row);
+}
+
+void MediaHub::Flush() { background_.Drain(); }
 
 void MediaHub::TickOnce() {
   std::vector<std::shared_ptr<RecordingSession>> live;
@@ -175,10 +218,7 @@ void MediaHub::TickOnce() {
   const Nanos now = now_();
   const bool catalog = now - last_catalog_ >= opts_.catalog_interval;
   if (catalog) last_catalog_ = now;
-  for (auto& s : live) {
-    s->Tick(now);
-    Report(*s, catalog);
-  }
+  for (auto& s : live) s->Tick(now, catalog);
 }
 
 void MediaHub::Run() {

@@ -4,6 +4,16 @@
 // state changes from the control API arrive through OnRecordingChanged(); file
 // progress goes back to the catalog through ConversationControl.
 //
+// Threads. Nothing a transport calls to deliver audio, and nothing the ticker
+// does, waits for fsync or for the store: a background queue owned by the hub
+// finalizes closed segment files (fdatasync, rename, directory fsync) and then
+// writes their catalog rows, in that order, along with the rows of growing
+// files (coalesced per segment, so a slow store cannot make the queue grow
+// without bound). Open() (Attach) and Close() (Detach) still talk to the store
+// synchronously, on the caller's thread: a SIP dialog's answer depends on them,
+// so the transport calls them from its signalling thread, never from the one
+// that reads audio. Stop() drains the queue: nothing finished is lost at exit.
+//
 // Thread-safe.
 #pragma once
 
@@ -16,6 +26,7 @@
 #include <mutex>
 #include <thread>
 
+#include "media/capture/background_queue.h"
 #include "media/capture/control.h"
 #include "media/capture/session.h"
 #include "media/wav/wav_writer.h"
@@ -63,13 +74,17 @@ class MediaHub {
   Status RequestAction(const std::string& conversation_id, RecordingAction action, const std::string& reason);
 
   void TickOnce();  // one ticker round, synchronously (tests)
+  // Returns once the file finalization and catalog rows queued so far are done.
+  void Flush();
   Nanos Now() const { return now_(); }
   HubStats Stats() const;
   const HubOptions& options() const { return opts_; }
 
  private:
   void Run();
-  void Report(RecordingSession& s, bool include_growth);
+  // Queues a session's file work; called under that session's lock.
+  void Publish(const std::string& conversation_id, FileWork work);
+  void WriteLatestRow(const std::string& conversation_id, int segment);
 
   // Constant after construction.
   const HubOptions opts_;
@@ -84,6 +99,14 @@ class MediaHub {
   std::condition_variable wake_;
   std::thread ticker_;
   Nanos last_catalog_{0};
+
+  // Rows of segments still recording, waiting for the queue: a newer row
+  // replaces an older one instead of queueing another store write.
+  std::mutex rows_mu_;  // guards latest_rows_
+  std::map<std::pair<std::string, int>, MediaFileInfo> latest_rows_;  // by (conversation, segment)
+
+  // Last: its tasks use the members above, so it is drained and joined first.
+  BackgroundQueue background_;
 };
 
 }  // namespace verbatim::media::capture

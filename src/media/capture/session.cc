@@ -1,43 +1,49 @@
 #include "media/capture/session.h"
 
 namespace verbatim::media::capture {
-namespace {
-
-// Forwards a channel's playout to the recorder; gaps need nothing (the
-// recorder writes silence wherever a channel has no samples).
-class RecorderSink final : public rtp::JitterSink {
- public:
-  RecorderSink(recorder::SegmentRecorder& rec, size_t channel, Status& error)
-      : rec_(rec), channel_(channel), error_(error) {}
-  void OnSamples(int64_t position, std::span<const int16_t> samples) override {
-    Status s = rec_.PushSamples(channel_, position, samples);
-    if (!s.ok() && error_.ok()) error_ = s;
-  }
-  void OnGap(int64_t, int64_t, bool) override {}
-
- private:
-  recorder::SegmentRecorder& rec_;
-  size_t channel_;
-  Status& error_;
-};
-
-}  // namespace
 
 struct RecordingSession::Channel {
   explicit Channel(rtp::JitterConfig cfg) : jitter(cfg) {}
   rtp::JitterBuffer jitter;
 };
 
+// One round of playout between the two locks: taken out of the jitter buffers
+// under input_mu_, handed to the recorder once that is released. Gaps need
+// nothing: the recorder writes silence wherever a channel has no samples.
+struct RecordingSession::Playout final : public rtp::JitterSink {
+  struct Block {
+    size_t channel;
+    int64_t position;
+    size_t offset;  // into samples
+    size_t size;
+  };
+  size_t channel = 0;  // the channel being pulled
+  std::vector<Block> blocks;
+  std::vector<int16_t> samples;  // kept between rounds: no allocation per tick
+
+  void OnSamples(int64_t position, std::span<const int16_t> s) override {
+    blocks.push_back({channel, position, samples.size(), s.size()});
+    samples.insert(samples.end(), s.begin(), s.end());
+  }
+  void OnGap(int64_t, int64_t, bool) override {}
+  void Clear() {
+    blocks.clear();
+    samples.clear();
+  }
+};
+
 RecordingSession::RecordingSession(std::string conversation_id, Attachment attachment,
                                    std::vector<std::string> channel_labels,
                                    std::unique_ptr<recorder::SegmentRecorder> recorder, uint32_t sample_rate,
-                                   Nanos origin)
+                                   Nanos origin, FileWorkSink publish)
     : conversation_id_(std::move(conversation_id)),
       attachment_(std::move(attachment)),
       labels_(std::move(channel_labels)),
       sample_rate_(sample_rate),
       origin_(origin),
-      recorder_(std::move(recorder)) {
+      publish_(std::move(publish)),
+      recorder_(std::move(recorder)),
+      playout_(std::make_unique<Playout>()) {
   for (const auto& label : labels_) {
     rtp::JitterConfig cfg;
     cfg.clock_rate = sample_rate_;
@@ -59,8 +65,8 @@ int64_t RecordingSession::PositionAt(Nanos t) const {
 
 void RecordingSession::PushRtp(size_t channel, const rtp::Packet& packet, const codec::Decoder& decoder,
                                Nanos arrival) {
-  std::lock_guard lock(mu_);
-  if (finished_ || channel >= channels_.size()) return;
+  std::lock_guard lock(input_mu_);
+  if (input_closed_ || channel >= channels_.size()) return;
   ++stats_.packets;
   scratch_.clear();
   if (decoder.is_audio()) {
@@ -82,8 +88,8 @@ void RecordingSession::PushRtp(size_t channel, const rtp::Packet& packet, const 
 
 void RecordingSession::PushPcm(size_t channel, uint16_t sequence, uint32_t timestamp,
                                std::span<const int16_t> samples, Nanos arrival) {
-  std::lock_guard lock(mu_);
-  if (finished_ || channel >= channels_.size()) return;
+  std::lock_guard lock(input_mu_);
+  if (input_closed_ || channel >= channels_.size()) return;
   ++stats_.packets;
   rtp::JitterInput in;
   in.ssrc = 1;
@@ -96,42 +102,65 @@ void RecordingSession::PushPcm(size_t channel, uint16_t sequence, uint32_t times
 }
 
 void RecordingSession::DrainLocked(Nanos now, bool flush) {
-  for (size_t i = 0; i < channels_.size(); ++i) {
-    RecorderSink sink(*recorder_, i, error_);
-    if (flush) {
-      channels_[i]->jitter.Flush(sink);
-    } else {
-      channels_[i]->jitter.Pull(now, sink);
+  Playout& out = *playout_;
+  out.Clear();
+  {
+    std::lock_guard lock(input_mu_);
+    if (flush) input_closed_ = true;  // atomically with the last playout: nothing pushed after it is lost silently
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      out.channel = i;
+      if (flush) {
+        channels_[i]->jitter.Flush(out);
+      } else {
+        channels_[i]->jitter.Pull(now, out);
+      }
     }
+  }
+  // The writes happen here, with input_mu_ released: pushes never wait for the disk.
+  for (const auto& b : out.blocks) {
+    Status s = recorder_->PushSamples(b.channel, b.position, std::span(out.samples).subspan(b.offset, b.size));
+    if (!s.ok() && error_.ok()) error_ = s;
   }
   Status s = recorder_->AdvanceTo(PositionAt(now));
   if (!s.ok() && error_.ok()) error_ = s;
 }
 
 void RecordingSession::SetState(RecordingState state, Nanos at) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(record_mu_);
   if (finished_) return;
   Status s = recorder_->SetState(state, PositionAt(at));
   if (!s.ok() && error_.ok()) error_ = s;
+  PublishLocked(false);
 }
 
-void RecordingSession::Tick(Nanos now) {
-  std::lock_guard lock(mu_);
+void RecordingSession::Tick(Nanos now, bool report_growth) {
+  std::lock_guard lock(record_mu_);
   if (finished_) return;
   DrainLocked(now, false);
+  PublishLocked(report_growth);
 }
 
 void RecordingSession::Finish(Nanos now) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(record_mu_);
   if (finished_) return;
   DrainLocked(now, true);
   Status s = recorder_->Finish();
   if (!s.ok() && error_.ok()) error_ = s;
   finished_ = true;
+  PublishLocked(true);
+  playout_->samples.shrink_to_fit();
 }
 
-std::vector<MediaFileInfo> RecordingSession::TakeFileUpdates(bool include_growth) {
-  std::lock_guard lock(mu_);
+void RecordingSession::PublishLocked(bool include_growth) {
+  FileWork work;
+  work.finalize = recorder_->TakeUnfinalized();
+  work.updates = FileUpdatesLocked(include_growth);
+  if (work.finalize.empty() && work.updates.empty()) return;
+  // Without a sink the writers Close() themselves as `work` goes: late, but nothing is lost.
+  if (publish_) publish_(std::move(work));
+}
+
+std::vector<MediaFileInfo> RecordingSession::FileUpdatesLocked(bool include_growth) {
   std::vector<MediaFileInfo> out;
   const auto& stats = recorder_->Stats();
   for (const auto& seg : stats.segments) {
@@ -163,20 +192,24 @@ std::vector<MediaFileInfo> RecordingSession::TakeFileUpdates(bool include_growth
 }
 
 SessionStats RecordingSession::Stats() const {
-  std::lock_guard lock(mu_);
-  SessionStats s = stats_;
-  for (const auto& c : channels_) {
-    const auto& j = c->jitter.stats();
-    s.lost_packets += j.lost_packets;
-    s.late_packets += j.late;
-    s.duplicates += j.duplicates;
+  SessionStats s;
+  {
+    std::lock_guard lock(input_mu_);
+    s = stats_;
+    for (const auto& c : channels_) {
+      const auto& j = c->jitter.stats();
+      s.lost_packets += j.lost_packets;
+      s.late_packets += j.late;
+      s.duplicates += j.duplicates;
+    }
   }
+  std::lock_guard lock(record_mu_);
   s.frames_written = recorder_->Stats().frames_written;
   return s;
 }
 
 Status RecordingSession::error() const {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(record_mu_);
   return error_;
 }
 

@@ -6,8 +6,14 @@
 // Time: Nanos on the steady clock, passed in by the caller (the hub's ticker
 // and the transports), never read here.
 // Thread-safe: transports push from their threads, the hub ticks from its own.
+// Two locks, so that a transport's push never waits for the disk: input_mu_
+// guards only the jitter buffers (held for a push or to take out what is due);
+// record_mu_ guards the recorder and is held while it writes. Work that can
+// block for long (finalizing files, catalog rows) is not done here at all: it
+// is handed to the FileWorkSink, in the order it must happen.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -33,10 +39,25 @@ struct SessionStats {
   uint64_t frames_written = 0;
 };
 
+// What a session leaves to the background after a change, to be done in this
+// order: first finalize the files of closed segments (Close(): fdatasync,
+// rename .part → .wav, directory fsync), then write the catalog rows, so that
+// a row saying "complete" never precedes its file's rename.
+struct FileWork {
+  std::vector<std::unique_ptr<wav::WavWriter>> finalize;
+  std::vector<MediaFileInfo> updates;  // new, grown or closed segments
+};
+// Called with the session's lock held, in the order the work arose: it must
+// only queue the work, never do it.
+using FileWorkSink = std::function<void(FileWork)>;
+
 class RecordingSession {
  public:
+  // `recorder` should have defer_finalize set; without it, it finalizes files
+  // itself, on whichever thread closes a segment.
   RecordingSession(std::string conversation_id, Attachment attachment, std::vector<std::string> channel_labels,
-                   std::unique_ptr<recorder::SegmentRecorder> recorder, uint32_t sample_rate, Nanos origin);
+                   std::unique_ptr<recorder::SegmentRecorder> recorder, uint32_t sample_rate, Nanos origin,
+                   FileWorkSink publish);
   ~RecordingSession();
 
   const std::string& conversation_id() const { return conversation_id_; }
@@ -51,19 +72,22 @@ class RecordingSession {
                Nanos arrival);
   // The control state changed (API action, autoStart, SIPREC pause).
   void SetState(RecordingState state, Nanos at);
-  // Plays out the jitter buffers up to `now` and writes the file.
-  void Tick(Nanos now);
-  // End of media: flush everything and close the open segment.
+  // Plays out the jitter buffers up to `now` and writes the file. Publishes
+  // new and closed segments, and with `report_growth` grown ones too.
+  void Tick(Nanos now, bool report_growth);
+  // End of media: flush everything, close the open segment, publish it.
   void Finish(Nanos now);
 
-  // Segments whose catalog entry changed since the last call (new, grown or closed).
-  std::vector<MediaFileInfo> TakeFileUpdates(bool include_growth);
   SessionStats Stats() const;
   Status error() const;
 
  private:
+  struct Channel;
+  struct Playout;
   int64_t PositionAt(Nanos t) const;
   void DrainLocked(Nanos now, bool flush);
+  void PublishLocked(bool include_growth);
+  std::vector<MediaFileInfo> FileUpdatesLocked(bool include_growth);
 
   // Constant after construction.
   const std::string conversation_id_;
@@ -71,15 +95,20 @@ class RecordingSession {
   const std::vector<std::string> labels_;
   const uint32_t sample_rate_;
   const Nanos origin_;
+  const FileWorkSink publish_;
 
-  mutable std::mutex mu_;  // guards everything below
-  struct Channel;
-  std::vector<std::unique_ptr<Channel>> channels_;
-  std::unique_ptr<recorder::SegmentRecorder> recorder_;
+  // Order: record_mu_ before input_mu_, never the other way.
+  mutable std::mutex input_mu_;  // guards channels_' jitter buffers, scratch_, stats_, input_closed_
+  std::vector<std::unique_ptr<Channel>> channels_;  // the vector itself is constant after construction
   std::vector<int16_t> scratch_;
+  SessionStats stats_;
+  bool input_closed_ = false;
+
+  mutable std::mutex record_mu_;  // guards everything below
+  std::unique_ptr<recorder::SegmentRecorder> recorder_;
+  std::unique_ptr<Playout> playout_;       // what the jitter buffers released, on its way to the recorder
   std::vector<uint64_t> reported_frames_;  // per segment index (1-based), frames last reported
   std::vector<bool> reported_closed_;
-  SessionStats stats_;
   bool finished_ = false;
   Status error_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 namespace verbatim::media::recorder {
 namespace {
@@ -267,20 +268,20 @@ Status SegmentRecorder::OpenSegment() {
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail(Status::Internal("create " + dir.string() + ": " + ec.message()));
   // Never overwrite: a file from an earlier run (or its .part) keeps its number.
+  // A WAV needs at least one channel; with no participants yet it records silence.
+  segment_channels_ = std::min<size_t>(std::max<size_t>(1, channels_.size()), 64);
   std::filesystem::path path;
+  Result<std::unique_ptr<wav::WavWriter>> writer = Status::Internal("unreachable");
   for (;; ++next_segment_) {
     path = dir / ("segment-" + std::to_string(next_segment_) + ".wav");
-    if (!std::filesystem::exists(path, ec) &&
-        !std::filesystem::exists(path.string() + wav::kPartSuffix, ec)) {
-      break;
-    }
+    if (std::filesystem::exists(path, ec) || std::filesystem::exists(path.string() + wav::kPartSuffix, ec)) continue;
+    writer = wav::WavWriter::Create(path, static_cast<uint16_t>(segment_channels_), config_.sample_rate, config_.wav);
+    // Taken in between: an earlier session's segment being renamed from .part
+    // by its (deferred) finalization, which neither check above saw.
+    if (!writer.ok() && writer.status().kind() == Status::Kind::kAlreadyExists) continue;
+    break;
   }
-  // A WAV needs at least one channel; with no participants yet it records silence.
-  segment_channels_ = std::max<size_t>(1, channels_.size());
-  auto writer = wav::WavWriter::Create(path, static_cast<uint16_t>(std::min<size_t>(segment_channels_, 64)),
-                                       config_.sample_rate, config_.wav);
   if (!writer.ok()) return Fail(writer.status());
-  segment_channels_ = std::min<size_t>(segment_channels_, 64);
   writer_ = std::move(writer).value();
   stats_.segments.push_back(SegmentInfo{next_segment_, path, write_pos_, static_cast<uint16_t>(segment_channels_)});
   ++next_segment_;
@@ -288,10 +289,22 @@ Status SegmentRecorder::OpenSegment() {
 }
 
 Status SegmentRecorder::CloseSegment() {
-  Status s = writer_->Close();
+  Status s;
+  if (config_.defer_finalize) {
+    // Everything written is on disk (page cache) under a header that says so:
+    // a kill -9 before the caller's Close() loses nothing.
+    s = writer_->Checkpoint();
+    unfinalized_.push_back(std::move(writer_));
+  } else {
+    s = writer_->Close();
+  }
   stats_.segments.back().closed = true;
   writer_.reset();
   return Fail(s);
+}
+
+std::vector<std::unique_ptr<wav::WavWriter>> SegmentRecorder::TakeUnfinalized() {
+  return std::exchange(unfinalized_, {});
 }
 
 std::optional<std::filesystem::path> SegmentRecorder::current_path() const {

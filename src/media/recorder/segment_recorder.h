@@ -12,6 +12,10 @@
 // is finalized (.part renamed). Active after stopped opens segment N+1 at
 // <root>/<conversationId>/segment-<N>.wav. A segment's channel count is fixed
 // when it opens; channels added later appear from the next segment on.
+// Finalizing a file (fdatasync, rename, directory fsync) can take seconds on a
+// busy disk; with defer_finalize the recorder only checkpoints a closed segment
+// (a valid WAV of all its audio, still named .part) and hands its writer to the
+// caller (TakeUnfinalized), who Close()s it where waiting does no harm.
 // No threads, no clock: the caller drives it. Not thread-safe.
 #pragma once
 
@@ -44,6 +48,7 @@ struct RecorderConfig {
   std::chrono::milliseconds max_lag{400};     // how far behind AdvanceTo writing may fall
   std::chrono::milliseconds max_ahead{10000}; // how far past the write position a channel may buffer
   int first_segment = 1;            // existing segment files are never overwritten: skipped
+  bool defer_finalize = false;      // closed segments go to TakeUnfinalized() instead of Close()
   wav::WriterOptions wav;
 };
 
@@ -61,7 +66,7 @@ struct SegmentInfo {
   int64_t start_position = 0;    // timeline position where it opened
   uint16_t channels = 0;
   uint64_t frames = 0;
-  bool closed = false;
+  bool closed = false;           // no more audio; with defer_finalize, maybe not renamed yet
 };
 
 struct RecorderStats {
@@ -89,6 +94,10 @@ class SegmentRecorder {
   Status AdvanceTo(int64_t position);
   // End of input: writes what is buffered, applies queued transitions, closes the segment.
   Status Finish();
+  // With defer_finalize: the writers of segments closed since the last call,
+  // oldest first, checkpointed but not Close()d. Whoever takes them must
+  // Close() them (a writer destroyed unclosed closes itself, blocking).
+  std::vector<std::unique_ptr<wav::WavWriter>> TakeUnfinalized();
 
   const RecorderStats& Stats() const { return stats_; }
   RecordingState state() const { return state_; }
@@ -131,6 +140,7 @@ class SegmentRecorder {
   int64_t write_pos_ = 0;
   std::optional<int64_t> advance_;
   std::unique_ptr<wav::WavWriter> writer_;
+  std::vector<std::unique_ptr<wav::WavWriter>> unfinalized_;  // defer_finalize: closed, not yet taken
   size_t segment_channels_ = 0;
   int next_segment_;
   std::vector<int16_t> scratch_;  // interleaving buffer

@@ -101,9 +101,9 @@ class SipServer::TcpConnection : public std::enable_shared_from_this<TcpConnecti
 };
 
 SipServer::SipServer(SipServerOptions opts, capture::MediaHub& hub)
-    : opts_(std::move(opts)), udp_(io_), tcp_(io_), hub_(hub) {
+    : opts_(std::move(opts)), media_work_(media_io_.get_executor()), udp_(io_), tcp_(io_), hub_(hub) {
   std::string media = opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
-  streams_ = std::make_unique<UdpStreamOpener>(io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first, opts_.rtp_last);
+  streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first, opts_.rtp_last);
   UasOptions uo;
   uo.media_address = media;
   uas_ = std::make_unique<SiprecUas>(uo, hub_, *streams_);
@@ -151,6 +151,7 @@ Status SipServer::Listen() {
 void SipServer::Start() {
   ReceiveUdp();
   AcceptTcp();
+  media_thread_ = std::thread([this] { media_io_.run(); });
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -164,7 +165,10 @@ void SipServer::Stop() {
   });
   io_.stop();
   thread_.join();
-  uas_.reset();  // closes RTP streams; their pending handlers die with the io_context
+  uas_.reset();  // closes RTP streams; their pending handlers die with media_io_
+  media_work_.reset();
+  media_io_.stop();
+  media_thread_.join();
 }
 
 SipServerStats SipServer::Stats() const {

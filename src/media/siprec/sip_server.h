@@ -1,10 +1,18 @@
 // SipServer: SIP over UDP and TCP on one port, for the SIPREC recording
 // server. Frames and parses messages, hands requests to SiprecUas, sends its
 // responses back, retransmits 2xx over UDP until the ACK (RFC 3261 §13.3.1.4).
-// Owns one io_context thread for signaling and RTP reception.
+//
+// Two io_context threads. Signalling (SIP sockets, timers, the dialog logic)
+// runs on one; RTP reception of every call runs on the other and does nothing
+// but hand packets to their sessions. An INVITE waits for the store (create or
+// join the conversation, autoStart: its 200 OK depends on the outcome) and a
+// BYE for the disconnect; on their own thread that delays other SIP
+// transactions at worst, never another call's audio. (File finalization and
+// catalog rows do not run on either: see capture/hub.h.)
 // Thread-safe: Start/Stop from the controlling thread.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -66,13 +74,17 @@ class SipServer {
                   std::chrono::milliseconds interval, std::chrono::steady_clock::time_point give_up);
 
   const SipServerOptions opts_;
-  boost::asio::io_context io_;
+  boost::asio::io_context io_;        // signalling
+  boost::asio::io_context media_io_;  // RTP reception only
+  // Keeps media_io_ running while no call has a stream.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> media_work_;
   boost::asio::ip::udp::socket udp_;
   boost::asio::ip::tcp::acceptor tcp_;
   std::unique_ptr<UdpStreamOpener> streams_;
   std::unique_ptr<SiprecUas> uas_;
   capture::MediaHub& hub_;
-  std::thread thread_;
+  std::thread thread_;        // runs io_
+  std::thread media_thread_;  // runs media_io_
   uint16_t port_ = 0;
 
   // io thread only:

@@ -12,6 +12,10 @@ namespace verbatim::media::siprec {
 namespace asio = boost::asio;
 using udp = asio::ip::udp;
 
+namespace {
+constexpr int kMaxQueuedReads = 4096;  // more than a 256 KiB socket buffer holds
+}  // namespace
+
 // One RTP socket. Reception runs on the io_context; the session is
 // thread-safe. Lifetime: the handle owns a shared state that the pending
 // receive also holds, so closing never races a completion.
@@ -36,8 +40,20 @@ class UdpStream final : public StreamHandle {
                                 });
     }
 
-    void OnDatagram(size_t n) {
-      std::span<const std::byte> datagram(buffer.data(), n);
+    // Reads what the socket holds without waiting, into its own buffer (the
+    // pending receive owns `buffer`).
+    void ReadQueued() {
+      boost::system::error_code ec;
+      socket.non_blocking(true, ec);
+      std::array<std::byte, 2048> queued;
+      for (int i = 0; i < kMaxQueuedReads && !ec; ++i) {
+        const size_t n = socket.receive_from(asio::buffer(queued), from, 0, ec);
+        if (!ec) OnDatagram(std::span<const std::byte>(queued.data(), n));
+      }
+    }
+
+    void OnDatagram(size_t n) { OnDatagram(std::span<const std::byte>(buffer.data(), n)); }
+    void OnDatagram(std::span<const std::byte> datagram) {
       auto parsed = rtp::ParsePacket(datagram);
       if (!parsed.ok()) {
         (parsed.error() == rtp::ParseError::kRtcp ? counters->rtcp : counters->not_rtp)++;
@@ -74,6 +90,16 @@ class UdpStream final : public StreamHandle {
     owner_.Release(port_);
   }
   uint16_t port() const override { return port_; }
+
+  std::future<void> DeliverPending() override {
+    auto done = std::make_shared<std::promise<void>>();
+    auto delivered = done->get_future();
+    asio::post(state_->socket.get_executor(), [st = state_, done] {
+      st->ReadQueued();
+      done->set_value();
+    });
+    return delivered;
+  }
 
  private:
   std::shared_ptr<State> state_;

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <atomic>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,14 @@ class StreamHandle {
  public:
   virtual ~StreamHandle() = default;
   virtual uint16_t port() const = 0;
+  // Has the thread that reads RTP deliver to the session every datagram
+  // already waiting in the socket (what the SRC sent before its BYE). The
+  // future is ready once that is done; do not wait for it on that thread.
+  virtual std::future<void> DeliverPending() {
+    std::promise<void> done;
+    done.set_value();
+    return done.get_future();
+  }
 };
 
 struct StreamSpec {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <future>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -335,6 +337,13 @@ UasOutput SiprecUas::Bye(const sip::Message& req) {
   ++stats_.byes;
   auto owned = std::move(dialogs_[d->call_id]);
   dialogs_.erase(owned->call_id);
+  // RTP is read on another thread: what the SRC sent before its BYE may still
+  // sit in the sockets. It belongs in the file. The wait is bounded: should
+  // that thread ever be stuck, SIP must not be stuck with it.
+  std::vector<std::future<void>> delivered;
+  for (auto& stream : owned->streams) delivered.push_back(stream->DeliverPending());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (auto& d : delivered) d.wait_until(deadline);
   owned->streams.clear();  // stop receiving before the file is finished
   hub_.Close(owned->session, "SIP BYE");
   UasOutput out;

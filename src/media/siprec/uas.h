@@ -11,6 +11,7 @@
 //                    (no body: 200 OK with our current SDP as the offer)
 //   ACK            → ends 2xx retransmission (transport)
 //   BYE            → 200, close the session (disconnects a created conversation)
+//                    once the RTP already received for it is delivered
 //   CANCEL         → 200 if it names a known INVITE (already answered: no effect), else 481
 //   OPTIONS        → 200 (keep-alive)
 // Errors: 400 malformed, 415 body type, 420 unknown Require, 481 no dialog,

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "media/codec/g711.h"
@@ -20,13 +22,16 @@ using testing::Sine;
 using testing::TempDir;
 using std::chrono::milliseconds;
 
-// Records what the hub asks of the rest of verbatim.
-class FakeControl final : public ConversationControl {
+// Records what the hub asks of the rest of verbatim. Catalog rows arrive on
+// the hub's background thread: read `files` after hub.Flush() or hub.Stop().
+class FakeControl : public ConversationControl {
  public:
   RecordingState initial_state = RecordingState::kActive;
   std::string pause_behavior = "silence";
+  std::filesystem::path media_root;  // set: check that a "complete" row follows its file's rename
   std::vector<std::string> detached;
   std::map<int, MediaFileInfo> files;
+  std::vector<std::string> complete_before_rename;
   int attach_calls = 0;
 
   Result<Attachment> Attach(const SessionSpec& spec) override {
@@ -42,7 +47,14 @@ class FakeControl final : public ConversationControl {
   }
   void Detach(const std::string& id, bool, const std::string&) override { detached.push_back(id); }
   Status RequestAction(const std::string&, RecordingAction, const std::string&) override { return Status::Ok(); }
-  void MediaFileUpdated(const std::string&, const MediaFileInfo& f) override { files[f.segment] = f; }
+  void MediaFileUpdated(const std::string&, const MediaFileInfo& f) override {
+    if (f.complete && !media_root.empty()) {
+      const auto path = media_root / f.relative_path;
+      if (!std::filesystem::exists(path) || std::filesystem::exists(path.string() + wav::kPartSuffix))
+        complete_before_rename.push_back(f.relative_path);
+    }
+    files[f.segment] = f;
+  }
 };
 
 struct Clock {
@@ -90,6 +102,7 @@ TEST(CaptureHub, RecordsTwoAlignedChannelsAndSilenceWhilePaused) {
   hub.OnRecordingChanged(s.conversation_id(), RecordingState::kActive);
   Stream(hub, s, clock, 1000, ts, seq);
   hub.Close(*session, "bye");
+  hub.Flush();
 
   ASSERT_EQ(control.detached.size(), 1u);
   ASSERT_TRUE(control.files.count(1));
@@ -131,6 +144,7 @@ TEST(CaptureHub, LostPacketsOnOneChannelAreSilenceOnlyThere) {
     hub.TickOnce();
   }
   hub.Close(*session, "bye");
+  hub.Flush();
   auto pcm = wav::ReadPcm16(dir.path() / control.files[1].relative_path);
   ASSERT_TRUE(pcm.ok());
   auto left = Deinterleave(pcm->samples, 2, 0);
@@ -144,6 +158,7 @@ TEST(CaptureHub, LostPacketsOnOneChannelAreSilenceOnlyThere) {
 TEST(CaptureHub, StopThenStartOpensASecondSegmentFile) {
   TempDir dir;
   FakeControl control;
+  control.media_root = dir.path();
   Clock clock;
   HubOptions opts;
   opts.media_root = dir.path();
@@ -158,12 +173,102 @@ TEST(CaptureHub, StopThenStartOpensASecondSegmentFile) {
   hub.OnRecordingChanged((*session)->conversation_id(), RecordingState::kActive);
   Stream(hub, **session, clock, 500, ts, seq);
   hub.Close(*session, "bye");
+  hub.Flush();
+  EXPECT_TRUE(control.complete_before_rename.empty()) << control.complete_before_rename[0];
   ASSERT_TRUE(control.files.count(1));
   ASSERT_TRUE(control.files.count(2));
   EXPECT_TRUE(control.files[1].complete);
   EXPECT_TRUE(control.files[2].complete);
   EXPECT_EQ(control.files[2].relative_path, (*session)->conversation_id() + "/segment-2.wav");
   EXPECT_NEAR(static_cast<double>(control.files[1].frames), 4000.0, 160.0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / control.files[1].relative_path));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / control.files[2].relative_path));
+}
+
+// A store stuck behind a slow disk: the final catalog row of one conversation
+// hangs until the test releases it.
+class StuckCatalog final : public FakeControl {
+ public:
+  std::string stuck_conversation;
+  std::promise<void> stuck;            // the hanging write has begun
+  std::shared_future<void> release;
+
+  void MediaFileUpdated(const std::string& id, const MediaFileInfo& f) override {
+    if (id == stuck_conversation && f.complete) {
+      stuck.set_value();
+      release.wait();
+    }
+    FakeControl::MediaFileUpdated(id, f);
+  }
+};
+
+// Ending one call must not hold up the audio of the others, however long its
+// file finalization and catalog writes take: the thread that ends call A (a
+// transport's) goes straight on to deliver call B's audio, and all of it is
+// recorded, without gaps, while A's catalog write is still hanging.
+TEST(CaptureHub, EndingACallNeverHoldsUpAnotherCallsAudio) {
+  TempDir dir;
+  StuckCatalog control;
+  control.media_root = dir.path();
+  control.stuck_conversation = "conv-a";
+  std::promise<void> release;
+  control.release = release.get_future().share();
+  Clock clock;
+  HubOptions opts;
+  opts.media_root = dir.path();
+  MediaHub hub(opts, control, [&] { return clock.now; });
+  SessionSpec spec_a = TwoParty(), spec_b = TwoParty();
+  spec_a.conversation_id = "conv-a";
+  spec_b.conversation_id = "conv-b";
+  spec_b.external_id = "call-2";
+  auto a = hub.Open(spec_a);
+  auto b = hub.Open(spec_b);
+  ASSERT_TRUE(a.ok() && b.ok());
+
+  uint32_t ts = 0;
+  uint16_t seq = 0;
+  for (int t = 0; t < 1000; t += 20, ts += 160, ++seq) {  // 1 s of both calls
+    for (auto* s : {a->get(), b->get()}) {
+      s->PushPcm(0, seq, ts, Sine(440, 8000, 160, 8000, ts), clock.now);
+      s->PushPcm(1, seq, ts, Sine(880, 8000, 160, 8000, ts), clock.now);
+    }
+    clock.now += milliseconds(20);
+    hub.TickOnce();
+  }
+
+  std::promise<void> b_delivered;
+  std::thread transport([&] {
+    hub.Close(*a, "bye");
+    Stream(hub, **b, clock, 2000, ts, seq);  // 2 s more of call B
+    b_delivered.set_value();
+  });
+  auto stuck = control.stuck.get_future();
+  const bool a_stuck = stuck.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  // A deadline, not synchronization: on failure the transport is still waiting for the store.
+  const bool b_in_time = b_delivered.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  EXPECT_TRUE(a_stuck) << "call A's final catalog row was never written";
+  EXPECT_TRUE(b_in_time) << "call B's audio waited for call A's catalog write";
+  const uint64_t b_frames_while_stuck = (*b)->Stats().frames_written;
+  release.set_value();
+  transport.join();
+  // While A was stuck, B's recording had caught up with its audio (all but the
+  // recorder's 300 ms of tolerated lag).
+  EXPECT_GE(b_frames_while_stuck, uint64_t{3 * 8000 - 2400 - 160});
+
+  hub.Close(*b, "bye");
+  hub.Stop();  // drains the background work
+  EXPECT_TRUE(control.complete_before_rename.empty()) << control.complete_before_rename[0];
+  EXPECT_EQ(control.detached, (std::vector<std::string>{"conv-a", "conv-b"}));
+  auto pcm = wav::ReadPcm16(dir.path() / "conv-b" / "segment-1.wav");
+  ASSERT_TRUE(pcm.ok()) << pcm.status().ToString();
+  auto left = Deinterleave(pcm->samples, 2, 0);
+  auto right = Deinterleave(pcm->samples, 2, 1);
+  ASSERT_NEAR(static_cast<double>(left.size()), 24000.0, 160.0);
+  for (size_t at = 0; at + 800 <= left.size(); at += 800) {  // every 100 ms: the call's audio, no gap
+    EXPECT_TRUE(HasTone(std::span<const int16_t>(left).subspan(at, 800), 440, 8000)) << "left at " << at;
+    EXPECT_TRUE(HasTone(std::span<const int16_t>(right).subspan(at, 800), 880, 8000)) << "right at " << at;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "conv-a" / "segment-1.wav"));
 }
 
 TEST(CaptureHub, RefusesASecondSessionForTheSameConversationAndBeyondCapacity) {

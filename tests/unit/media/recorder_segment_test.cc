@@ -33,12 +33,13 @@ std::vector<int16_t> Tone(double hz, int64_t position, int64_t n) {
 
 class RecorderTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SegmentRecorder> Make(PauseBehavior pause = PauseBehavior::kSilence) {
+  std::unique_ptr<SegmentRecorder> Make(PauseBehavior pause = PauseBehavior::kSilence, bool defer_finalize = false) {
     RecorderConfig c;
     c.root = dir_.path();
     c.conversation_id = "conv-1";
     c.sample_rate = kRate;
     c.pause_behavior = pause;
+    c.defer_finalize = defer_finalize;
     auto r = SegmentRecorder::Create(c);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return std::move(r).value();
@@ -270,6 +271,40 @@ TEST_F(RecorderTest, ASilentChannelDoesNotStallTheOthersBeyondMaxLag) {
   ASSERT_EQ(pcm.info.frames(), 24000u);
   ExpectBlocks(Deinterleave(pcm.samples, 2, 0), 440, 0, 0);
   ExpectBlocks(Deinterleave(pcm.samples, 2, 1), 880, 8000, 24000);
+}
+
+// With defer_finalize, stopping never syncs or renames on the recorder's
+// thread: the closed segment is a valid .part holding all of its audio (what a
+// kill -9 would leave) until the caller Close()s the writer it took.
+TEST_F(RecorderTest, DeferredFinalizeLeavesAValidPartForTheCallerToClose) {
+  auto r = Make(PauseBehavior::kSilence, /*defer_finalize=*/true);
+  r->AddChannel("a");
+  r->AddChannel("b");
+  ASSERT_TRUE(r->SetState(S::kActive, 0).ok());
+  Feed(*r, 0, 8000 + 3 * kChunk);  // not a checkpoint boundary: some audio is still buffered
+  ASSERT_TRUE(r->SetState(S::kStopped, r->write_position()).ok());
+  ASSERT_TRUE(r->SetState(S::kActive, r->write_position()).ok());  // opens segment 2 meanwhile
+  Feed(*r, 8000 + 3 * kChunk, 12000);
+  ASSERT_EQ(r->Stats().segments.size(), 2u);
+  EXPECT_TRUE(r->Stats().segments[0].closed);
+
+  const fs::path wav1 = dir_.path() / "conv-1" / "segment-1.wav";
+  const fs::path part1 = dir_.path() / "conv-1" / "segment-1.wav.part";
+  auto unfinalized = r->TakeUnfinalized();
+  ASSERT_EQ(unfinalized.size(), 1u);
+  EXPECT_TRUE(r->TakeUnfinalized().empty()) << "handed over once";
+  EXPECT_FALSE(fs::exists(wav1));
+  auto part = media::wav::ReadPcm16(part1);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  EXPECT_EQ(part->info.frames(), 8000u + 3 * kChunk) << "the .part already describes all of the segment's audio";
+  EXPECT_EQ(Deinterleave(part->samples, 2, 0), Tone(440, 0, 8000 + 3 * kChunk));
+
+  ASSERT_TRUE(unfinalized[0]->Close().ok());
+  EXPECT_TRUE(fs::exists(wav1));
+  EXPECT_FALSE(fs::exists(part1));
+  ASSERT_TRUE(r->Finish().ok());
+  EXPECT_EQ(r->TakeUnfinalized().size(), 1u) << "segment 2, closed by Finish()";
+  EXPECT_EQ(Read(1).info.frames(), 8000u + 3 * kChunk);
 }
 
 TEST_F(RecorderTest, AChannelAddedMidSegmentJoinsTheNextOne) {

@@ -1,0 +1,189 @@
+// SipServer over real loopback sockets: SIP signalling and RTP reception run
+// on separate threads, so a call setup waiting for the store (creating the
+// conversation, autoStart) never stalls the audio of the calls already up.
+#include "media/siprec/sip_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <string>
+#include <thread>
+
+#include "media/sdp/sdp.h"
+#include "media/sip/message.h"
+#include "unit/media/audio_test_util.h"
+#include "unit/media/siprec_fixtures.h"
+
+namespace verbatim::media::siprec {
+namespace {
+
+using testing::Crlf;
+using testing::TempDir;
+
+// The store as the hub sees it; Attach for one Call-ID hangs until released,
+// like a conversation INSERT waiting behind a slow commit.
+class GatedControl final : public capture::ConversationControl {
+ public:
+  std::string gated_call;
+  std::promise<void> gate_reached;
+  std::shared_future<void> gate_open;
+
+  Result<capture::Attachment> Attach(const capture::SessionSpec& spec) override {
+    if (spec.external_id == gated_call) {
+      gate_reached.set_value();
+      gate_open.wait();
+    }
+    capture::Attachment a;
+    a.conversation_id = "conv-" + std::to_string(++attached_);  // the signalling thread only
+    a.created = true;
+    a.state = RecordingState::kActive;
+    a.current_segment = 1;
+    a.next_segment = 2;
+    return a;
+  }
+  void Detach(const std::string&, bool, const std::string&) override {}
+  Status RequestAction(const std::string&, RecordingAction, const std::string&) override { return Status::Ok(); }
+  void MediaFileUpdated(const std::string&, const capture::MediaFileInfo&) override {}
+
+ private:
+  int attached_ = 0;
+};
+
+// A loopback UDP socket with a receive deadline.
+class UdpSocket {
+ public:
+  UdpSocket() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    timeval tv{10, 0};  // a deadline for a lost answer, not synchronization
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~UdpSocket() { ::close(fd_); }
+  void SendTo(uint16_t port, const void* data, size_t n) {
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port);
+    ::sendto(fd_, data, n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  void SendTo(uint16_t port, const std::string& s) { SendTo(port, s.data(), s.size()); }
+  std::string Receive() {
+    char buf[65536];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  int fd_;
+};
+
+std::string Invite(const std::string& call_id) {
+  const std::string body = testing::SiprecBody();
+  return Crlf("INVITE sip:srs@127.0.0.1 SIP/2.0\n"
+              "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-" + call_id + "\n"
+              "From: <sip:src@example.com>;tag=src\n"
+              "To: <sip:srs@example.com>\n"
+              "Call-ID: " + call_id + "\n"
+              "CSeq: 1 INVITE\n"
+              "Max-Forwards: 70\n"
+              "Require: siprec\n"
+              "Contact: <sip:src@127.0.0.1>\n"
+              "Content-Type: multipart/mixed;boundary=foobar\n"
+              "Content-Length: " + std::to_string(body.size()) + "\n\n") +
+         body;
+}
+
+std::string Ack(const sip::Message& ok) {
+  return Crlf("ACK sip:verbatim@127.0.0.1 SIP/2.0\n"
+              "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-ack-" + std::string(ok.call_id()) + "\n"
+              "From: <sip:src@example.com>;tag=src\n"
+              "To: <sip:srs@example.com>;tag=" + ok.to_tag().value_or("") + "\n"
+              "Call-ID: " + std::string(ok.call_id()) + "\n"
+              "CSeq: 1 ACK\n"
+              "Max-Forwards: 70\n"
+              "Content-Length: 0\n\n");
+}
+
+// Sends the INVITE, returns the final response (ACKed if 2xx).
+sip::Message Call(UdpSocket& sip, uint16_t server_port, const std::string& call_id) {
+  sip.SendTo(server_port, Invite(call_id));
+  auto res = sip::ParseMessage(sip.Receive());
+  EXPECT_TRUE(res.ok()) << res.status().ToString();
+  if (!res.ok()) return {};
+  if (res->status_code == 200) sip.SendTo(server_port, Ack(*res));
+  return *res;
+}
+
+TEST(SipServer, RtpIsReadWhileACallSetupWaitsForTheStore) {
+  TempDir dir;
+  GatedControl control;
+  control.gated_call = "slow-setup";
+  std::promise<void> open_gate;
+  control.gate_open = open_gate.get_future().share();
+  capture::HubOptions ho;
+  ho.media_root = dir.path();
+  capture::MediaHub hub(ho, control);
+  SipServerOptions so;
+  so.host = "127.0.0.1";
+  so.port = 0;
+  so.rtp_first = 47610;
+  so.rtp_last = 47699;
+  SipServer server(so, hub);
+  ASSERT_TRUE(server.Listen().ok());
+  server.Start();
+
+  UdpSocket sip, rtp;
+  sip::Message up = Call(sip, server.port(), "live-call");
+  ASSERT_EQ(up.status_code, 200);
+  auto answer = sdp::ParseSdp(up.body);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  const auto& m = answer->media.at(0);
+  ASSERT_NE(m.port, 0);
+  const uint8_t pt = static_cast<uint8_t>(std::stoi(m.formats.at(0)));
+
+  // The next call's setup hangs in the store, on the signalling thread.
+  auto reached = control.gate_reached.get_future();
+  sip.SendTo(server.port(), Invite("slow-setup"));
+  ASSERT_EQ(reached.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+
+  // Meanwhile the live call's audio keeps arriving, and is read.
+  constexpr uint64_t kPackets = 50;
+  for (uint16_t seq = 0; seq < kPackets; ++seq) {
+    unsigned char p[12 + 160];
+    std::fill(std::begin(p), std::end(p), 0xFF);
+    const uint32_t ts = seq * 160u, ssrc = 0x1234;
+    p[0] = 0x80;
+    p[1] = pt;
+    p[2] = static_cast<unsigned char>(seq >> 8);
+    p[3] = static_cast<unsigned char>(seq);
+    for (int i = 0; i < 4; ++i) {
+      p[4 + i] = static_cast<unsigned char>(ts >> (24 - 8 * i));
+      p[8 + i] = static_cast<unsigned char>(ssrc >> (24 - 8 * i));
+    }
+    rtp.SendTo(m.port, p, sizeof p);
+  }
+  // A counter, nothing to wait on: poll it until a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.RtpStats().packets.load() < kPackets && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  EXPECT_EQ(server.RtpStats().packets.load(), kPackets) << "RTP was not read while a call setup waited for the store";
+
+  open_gate.set_value();
+  sip::Message slow = sip::ParseMessage(sip.Receive()).value();
+  EXPECT_EQ(slow.status_code, 200) << "the held-up INVITE is still answered";
+  EXPECT_EQ(slow.call_id(), "slow-setup");
+  if (slow.status_code == 200) sip.SendTo(server.port(), Ack(slow));
+  server.Stop();
+  hub.Stop();
+}
+
+}  // namespace
+}  // namespace verbatim::media::siprec
