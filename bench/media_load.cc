@@ -40,11 +40,17 @@
 // Output: one JSON object on stdout or --out. Exit code 0 when the run is
 // clean (every call up, sender on time, no loss, no gap), 3 when it is not, 1
 // on usage errors, 2 when the server cannot be reached.
-#include <arpa/inet.h>
+//
+// The pieces: media_sip.h (the SRC: INVITE bodies, INVITE and BYE
+// transactions), media_tones.h (the audio sent and expected back),
+// media_wav_check.h (step 4's WAV checks), media_counters.h (/metrics and
+// kernel counters), proc_cpu.h (CPU time), media_util.h (ids, addresses).
+// This file holds the options, the RTP sender and its schedule, the run and
+// its JSON.
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,41 +60,29 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <deque>
-#include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
-#include <random>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "media_counters.h"
+#include "media_sip.h"
+#include "media_tones.h"
+#include "media_util.h"
+#include "media_wav_check.h"
 #include "proc_cpu.h"
 
-namespace json = boost::json;
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-using Nanos = std::chrono::nanoseconds;
-using std::chrono::milliseconds;
+namespace bench {
 
 namespace {
 
-constexpr int kRate = 8000;
-constexpr int kPtimeMs = 20;
-constexpr int kSamples = 160;          // per packet
-constexpr int kCyclePackets = 5;       // 440 and 880 Hz repeat every 800 samples = 5 packets
-constexpr int kCycleSamples = kCyclePackets * kSamples;
-constexpr double kAmplitude = 8000;    // with this phase no sample of either tone is (or encodes to) zero,
-constexpr double kPhase = 0.3;         // so a zero in the file is always silence (as tests/e2e/lib/rtp_sender.mjs)
-constexpr int kFreqs[2] = {440, 880};  // channel 0 caller, channel 1 agent
-constexpr int kGapSamples = 80;        // 10 ms of digital silence inside the audio = a gap
-constexpr auto kT1 = milliseconds(500);
-constexpr auto kT2 = milliseconds(4000);
+namespace json = boost::json;
+using Nanos = std::chrono::nanoseconds;
+using std::chrono::milliseconds;
 
 struct Options {
   std::string sip_host = "127.0.0.1", http_host = "127.0.0.1", verify_dir, out_file;
@@ -96,84 +90,6 @@ struct Options {
   int calls = 0, watch_pid = 0, setup_window = 16, phases = 20, rtp_sockets = 16;
   double duration = 5, sip_timeout = 8, max_late_ms = 50, max_p99_late_ms = 20;
 };
-
-// ------------------------------------------------------------------ G.711 µ-law and the tones
-
-uint8_t LinearToUlaw(int sample) {  // ITU-T G.711, as rtp_sender.mjs
-  constexpr int kBias = 0x84, kClip = 32635;
-  int s = std::clamp(sample, -32768, 32767);
-  int sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  if (s > kClip) s = kClip;
-  s += kBias;
-  int exponent = 7;
-  for (int mask = 0x4000; (s & mask) == 0 && exponent > 0; mask >>= 1) --exponent;
-  int mantissa = (s >> (exponent + 3)) & 0x0f;
-  return static_cast<uint8_t>(~(sign | (exponent << 4) | mantissa) & 0xff);
-}
-
-int16_t UlawToLinear(uint8_t u) {
-  u = static_cast<uint8_t>(~u);
-  int sign = u & 0x80, exponent = (u >> 4) & 0x07, mantissa = u & 0x0f;
-  int magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
-  return static_cast<int16_t>(sign ? -magnitude : magnitude);
-}
-
-struct Tones {
-  // payload[tone][packet % 5]: what is sent; expected[tone][sample % 800]: what the file must hold.
-  std::array<std::array<std::array<uint8_t, kSamples>, kCyclePackets>, 2> payload{};
-  std::array<std::array<int16_t, kCycleSamples>, 2> expected{};
-  Tones() {
-    for (int t = 0; t < 2; ++t)
-      for (int n = 0; n < kCycleSamples; ++n) {
-        double v = kAmplitude * std::sin(2 * M_PI * kFreqs[t] * n / kRate + kPhase);
-        uint8_t u = LinearToUlaw(static_cast<int>(std::lround(v)));
-        payload[t][n / kSamples][n % kSamples] = u;
-        expected[t][n] = UlawToLinear(u);
-        if (expected[t][n] == 0) {
-          std::cerr << "media_load: tone sample " << n << " decodes to zero\n";
-          std::abort();
-        }
-      }
-  }
-};
-
-// ------------------------------------------------------------------ small helpers
-
-std::mt19937_64& Rng() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return rng;
-}
-
-std::string Hex(size_t bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    auto b = static_cast<unsigned>(Rng()() & 0xff);
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
-
-std::string Uuid4() {
-  std::string h = Hex(16);
-  h[12] = '4';
-  h[16] = "89ab"[Rng()() & 3];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
-std::string Base64Random(size_t bytes) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::vector<uint8_t> b(bytes);
-  for (auto& x : b) x = static_cast<uint8_t>(Rng()() & 0xff);
-  std::string out;
-  for (size_t i = 0; i + 2 < b.size(); i += 3) {
-    uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
-  }
-  return out;  // callers use multiples of 3 bytes
-}
 
 bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port) {
   auto c = s.rfind(':');
@@ -185,354 +101,12 @@ bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port) {
   return true;
 }
 
-sockaddr_in Addr(const std::string& host, uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  return a;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
 void SleepUntil(Clock::time_point t) {  // absolute: CLOCK_MONOTONIC is steady_clock's clock
   auto ns = t.time_since_epoch().count();
   timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
   }
 }
-
-// ------------------------------------------------------------------ SIP
-
-struct SipResponse {
-  int status = 0;
-  std::string_view call_id, cseq_method, to, contact, body;
-};
-
-// A response's status, Call-ID, CSeq method, To, Contact and body; false if it is not a response.
-bool ParseResponse(std::string_view raw, SipResponse& r) {
-  if (raw.substr(0, 8) != "SIP/2.0 " || raw.size() < 12) return false;
-  r.status = std::atoi(std::string(raw.substr(8, 3)).c_str());
-  size_t head_end = raw.find("\r\n\r\n");
-  std::string_view head = raw.substr(0, head_end == std::string_view::npos ? raw.size() : head_end);
-  r.body = head_end == std::string_view::npos ? std::string_view() : raw.substr(head_end + 4);
-  size_t pos = head.find("\r\n");
-  while (pos != std::string_view::npos) {
-    size_t start = pos + 2, eol = head.find("\r\n", start);
-    std::string_view line = head.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
-    pos = eol;
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = Trim(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
-    if (IEquals(name, "Call-ID") || IEquals(name, "i")) r.call_id = value;
-    else if (IEquals(name, "To") || IEquals(name, "t")) r.to = value;
-    else if (IEquals(name, "Contact") || IEquals(name, "m")) r.contact = value;
-    else if (IEquals(name, "CSeq")) {
-      size_t sp = value.find(' ');
-      if (sp != std::string_view::npos) r.cseq_method = Trim(value.substr(sp + 1));
-    }
-  }
-  return r.status >= 100 && r.status < 700;
-}
-
-std::string TagOf(std::string_view to) {
-  size_t p = to.find(";tag=");
-  if (p == std::string_view::npos) return {};
-  std::string_view t = to.substr(p + 5);
-  size_t end = t.find_first_of(";> \t");
-  return std::string(t.substr(0, end));
-}
-
-std::vector<uint16_t> AnswerPorts(std::string_view sdp) {
-  std::vector<uint16_t> ports;
-  size_t pos = 0;
-  while (pos < sdp.size()) {
-    size_t eol = sdp.find('\n', pos);
-    std::string_view line = sdp.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-    if (line.substr(0, 8) == "m=audio ") ports.push_back(static_cast<uint16_t>(std::atoi(std::string(line.substr(8)).c_str())));
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return ports;
-}
-
-enum class CallState { kNew, kInviting, kUp, kFailed, kByeing, kDone, kByeFailed };
-
-struct Call {
-  int index = 0;
-  std::string call_id, from_tag, to_tag, conv_id, request_uri, remote_target, invite_branch, invite, ack;
-  CallState state = CallState::kNew;
-  int invite_status = 0, bye_status = 0;  // final statuses; -1 = no answer in time
-  uint16_t rtp_port[2] = {0, 0};          // the server's, from its SDP answer
-  uint16_t src_port[2] = {0, 0};          // ours, in the offer
-  Clock::time_point t_invite, t_up, t_bye, t_done;
-};
-
-class SipClient {
- public:
-  bool Open(const std::string& host, uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    int buf = 4 << 20;
-    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    sockaddr_in local = Addr("127.0.0.1", 0);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return false;
-    sockaddr_in server = Addr(host, port);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) return false;
-    socklen_t len = sizeof local;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-    local_port_ = ntohs(local.sin_port);
-    server_ = host + ":" + std::to_string(port);
-    return true;
-  }
-  ~SipClient() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-  uint16_t local_port() const { return local_port_; }
-  const std::string& server() const { return server_; }
-  void Send(const std::string& bytes) {
-    if (send(fd_, bytes.data(), bytes.size(), 0) < 0) ++send_errors;
-  }
-  // Every datagram waiting on the socket, to `f(std::string_view)`.
-  template <class F>
-  void Drain(F&& f) {
-    for (;;) {
-      ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
-      if (n < 0) return;  // EAGAIN (or ECONNREFUSED from an earlier send: nothing to read)
-      f(std::string_view(buf_.data(), static_cast<size_t>(n)));
-    }
-  }
-  uint64_t send_errors = 0;
-
- private:
-  int fd_ = -1;
-  uint16_t local_port_ = 0;
-  std::string server_;
-  std::array<char, 65536> buf_;
-};
-
-std::string Request(const SipClient& sip, std::string_view method, const std::string& uri, const Call& c,
-                    std::string_view branch, int cseq, bool with_to_tag, std::string_view extra_headers = {},
-                    std::string_view body = {}) {
-  std::string lp = std::to_string(sip.local_port());
-  std::string m;
-  m.reserve(600 + body.size());
-  m.append(method).append(" ").append(uri).append(" SIP/2.0\r\n");
-  m.append("Via: SIP/2.0/UDP 127.0.0.1:").append(lp).append(";branch=").append(branch).append(";rport\r\n");
-  m.append("Max-Forwards: 70\r\n");
-  m.append("From: \"SRC\" <sip:src@127.0.0.1:").append(lp).append(">;tag=").append(c.from_tag).append("\r\n");
-  m.append("To: <sip:srs@").append(sip.server()).append(">");
-  if (with_to_tag && !c.to_tag.empty()) m.append(";tag=").append(c.to_tag);
-  m.append("\r\nCall-ID: ").append(c.call_id).append("\r\n");
-  m.append("CSeq: ").append(std::to_string(cseq)).append(" ").append(method).append("\r\n");
-  m.append("Contact: <sip:src@127.0.0.1:").append(lp).append(";transport=udp>;+sip.src\r\n");
-  m.append(extra_headers);
-  m.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
-  m.append(body);
-  return m;
-}
-
-// The SIPREC INVITE: an SDP offer (two sendonly PCMU streams, labels 1 and 2)
-// and RFC 7865 metadata (caller and agent, each sending one stream; the
-// conversationId makes the recording's path known), as
-// tests/e2e/lib/sip_client.mjs builds them.
-std::string SiprecInvite(const SipClient& sip, Call& c) {
-  const std::string boundary = "media-load-" + Hex(6);
-  std::string sdp = "v=0\r\no=SRC 2890844526 1 IN IP4 127.0.0.1\r\ns=SIPREC\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n";
-  for (int s = 0; s < 2; ++s) {
-    sdp += "m=audio " + std::to_string(c.src_port[s]) + " RTP/AVP 0 101\r\n";
-    sdp += "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n";
-    sdp += "a=sendonly\r\na=label:" + std::to_string(s + 1) + "\r\n";
-  }
-  const std::string session = Base64Random(12), streams[2] = {Base64Random(12), Base64Random(12)},
-                    parts[2] = {Base64Random(12), Base64Random(12)};
-  const std::string names[2] = {"Caller " + std::to_string(c.index), "Agent " + std::to_string(c.index)};
-  const std::string aors[2] = {"sip:caller-" + std::to_string(c.index) + "@example.com",
-                               "sip:agent-" + std::to_string(c.index) + "@example.com"};
-  std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\r\n";
-  xml += "  <datamode>complete</datamode>\r\n  <conversationId>" + c.conv_id + "</conversationId>\r\n";
-  xml += "  <session session_id=\"" + session + "\">\r\n    <sipSessionID>" + Hex(16) + "</sipSessionID>\r\n  </session>\r\n";
-  for (int s = 0; s < 2; ++s)
-    xml += "  <participant participant_id=\"" + parts[s] + "\">\r\n    <nameID aor=\"" + aors[s] +
-           "\">\r\n      <name xml:lang=\"en\">" + names[s] + "</name>\r\n    </nameID>\r\n  </participant>\r\n";
-  for (int s = 0; s < 2; ++s)
-    xml += "  <stream stream_id=\"" + streams[s] + "\" session_id=\"" + session + "\">\r\n    <label>" +
-           std::to_string(s + 1) + "</label>\r\n  </stream>\r\n";
-  for (int s = 0; s < 2; ++s)
-    xml += "  <participantstreamassoc participant_id=\"" + parts[s] + "\">\r\n    <send>" + streams[s] +
-           "</send>\r\n    <recv>" + streams[1 - s] + "</recv>\r\n  </participantstreamassoc>\r\n";
-  xml += "</recording>\r\n";
-  std::string body = "--" + boundary + "\r\nContent-Type: application/sdp\r\n\r\n" + sdp;
-  body += "--" + boundary +
-          "\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n" + xml;
-  body += "--" + boundary + "--\r\n";
-  c.invite_branch = "z9hG4bK" + Hex(8);
-  std::string headers = "Require: siprec\r\nAccept: application/sdp, application/rs-metadata\r\n"
-                        "Content-Type: multipart/mixed;boundary=" + boundary + "\r\n";
-  return Request(sip, "INVITE", c.request_uri, c, c.invite_branch, 1, false, headers, body);
-}
-
-// INVITE and BYE client transactions (RFC 3261 §17.1) for many calls at once,
-// over one UDP socket; responses are matched by Call-ID and CSeq method.
-class Signaling {
- public:
-  Signaling(SipClient& sip, std::vector<Call>& calls, const Options& o) : sip_(sip), calls_(calls), o_(o) {}
-
-  // Runs the INVITE (or BYE) transaction of every call in `todo`, at most
-  // --setup-window at once; returns when each has a final response or timed out.
-  void Run(const std::vector<int>& todo, bool invite) {
-    std::deque<int> queue(todo.begin(), todo.end());
-    const auto timeout = Nanos(static_cast<int64_t>(o_.sip_timeout * 1e9));
-    while (!queue.empty() || !inflight_.empty()) {
-      auto now = Clock::now();
-      while (inflight_.size() < static_cast<size_t>(o_.setup_window) && !queue.empty()) {
-        Call& c = calls_[queue.front()];
-        queue.pop_front();
-        Tx tx;
-        tx.invite = invite;
-        if (invite) {
-          tx.wire = c.invite;
-          c.state = CallState::kInviting;
-          c.t_invite = now;
-        } else {
-          tx.wire = Request(sip_, "BYE", c.remote_target, c, "z9hG4bK" + Hex(8), 2, true);
-          c.state = CallState::kByeing;
-          c.t_bye = now;
-        }
-        tx.interval = kT1;
-        tx.next = now + kT1;
-        tx.deadline = now + timeout;
-        sip_.Send(tx.wire);
-        inflight_.emplace(c.index, std::move(tx));
-      }
-      auto wake = now + milliseconds(100);
-      for (auto& [i, tx] : inflight_) wake = std::min({wake, tx.deadline, tx.proceeding ? tx.deadline : tx.next});
-      pollfd p{sip_.fd(), POLLIN, 0};
-      auto wait_ms = std::chrono::duration_cast<milliseconds>(wake - now).count();
-      poll(&p, 1, static_cast<int>(std::clamp<int64_t>(wait_ms + 1, 0, 100)));
-      sip_.Drain([this](std::string_view raw) { OnMessage(raw); });
-      now = Clock::now();
-      for (auto it = inflight_.begin(); it != inflight_.end();) {
-        Tx& tx = it->second;
-        Call& c = calls_[it->first];
-        if (now >= tx.deadline) {  // timer B / F (shortened to --sip-timeout)
-          if (tx.invite) {
-            c.invite_status = -1;
-            c.state = CallState::kFailed;
-            ++invite_failures["timeout"];
-          } else {
-            c.bye_status = -1;
-            c.state = CallState::kByeFailed;
-            ++bye_failures["timeout"];
-          }
-          it = inflight_.erase(it);
-          continue;
-        }
-        if (!tx.proceeding && now >= tx.next) {  // timer A (INVITE, doubling) / E (non-INVITE, capped at T2)
-          sip_.Send(tx.wire);
-          ++(tx.invite ? invite_retransmissions : bye_retransmissions);
-          tx.interval = tx.invite ? tx.interval * 2 : std::min<Nanos>(tx.interval * 2, kT2);
-          tx.next = now + tx.interval;
-        }
-        ++it;
-      }
-    }
-  }
-
-  // One datagram from the server.
-  void OnMessage(std::string_view raw) {
-    SipResponse r;
-    if (!ParseResponse(raw, r)) {
-      ++stray;  // a request (we expect none) or junk
-      return;
-    }
-    int idx = std::atoi(std::string(r.call_id.substr(0, r.call_id.find('.'))).c_str());
-    if (idx < 0 || static_cast<size_t>(idx) >= calls_.size() || calls_[idx].call_id != r.call_id) {
-      ++stray;
-      return;
-    }
-    Call& c = calls_[idx];
-    auto it = inflight_.find(idx);
-    const auto now = Clock::now();
-    if (r.cseq_method == "INVITE") {
-      if (it == inflight_.end() || !it->second.invite) {
-        if (r.status >= 200 && r.status < 300 && !c.ack.empty()) {  // a 2xx retransmission: our ACK was lost
-          sip_.Send(c.ack);
-          ++acks_resent;
-        }
-        return;
-      }
-      if (r.status < 200) {
-        it->second.proceeding = true;  // Proceeding: no more retransmissions, timer B still runs
-        return;
-      }
-      inflight_.erase(it);
-      c.invite_status = r.status;
-      c.to_tag = TagOf(r.to);
-      if (r.status >= 300) {  // the ACK of a non-2xx is part of the INVITE transaction: same branch
-        sip_.Send(Request(sip_, "ACK", c.request_uri, c, c.invite_branch, 1, true));
-        c.state = CallState::kFailed;
-        ++invite_failures[std::to_string(r.status)];
-        return;
-      }
-      std::string_view contact = r.contact;
-      auto lt = contact.find('<'), gt = contact.find('>');
-      c.remote_target = lt != std::string_view::npos && gt > lt ? std::string(contact.substr(lt + 1, gt - lt - 1)) : c.request_uri;
-      c.ack = Request(sip_, "ACK", c.remote_target, c, "z9hG4bK" + Hex(8), 1, true);
-      sip_.Send(c.ack);
-      auto ports = AnswerPorts(r.body);
-      if (ports.size() < 2 || ports[0] == 0 || ports[1] == 0) {
-        c.state = CallState::kFailed;  // answered, but not both streams: counted, and hung up below
-        ++invite_failures["200-without-2-streams"];
-        return;
-      }
-      c.rtp_port[0] = ports[0];
-      c.rtp_port[1] = ports[1];
-      c.state = CallState::kUp;
-      c.t_up = now;
-    } else if (r.cseq_method == "BYE") {
-      if (it == inflight_.end() || it->second.invite || r.status < 200) return;
-      inflight_.erase(it);
-      c.bye_status = r.status;
-      c.t_done = now;
-      if (r.status < 300) {
-        c.state = CallState::kDone;
-      } else {
-        c.state = CallState::kByeFailed;
-        ++bye_failures[std::to_string(r.status)];
-      }
-    } else {
-      ++stray;
-    }
-  }
-
-  std::map<std::string, uint64_t> invite_failures, bye_failures;
-  uint64_t invite_retransmissions = 0, bye_retransmissions = 0, acks_resent = 0, stray = 0;
-
- private:
-  struct Tx {
-    bool invite = true;
-    bool proceeding = false;
-    std::string wire;
-    Clock::time_point next, deadline;
-    Nanos interval{0};
-  };
-  SipClient& sip_;
-  std::vector<Call>& calls_;
-  const Options& o_;
-  std::unordered_map<int, Tx> inflight_;
-};
 
 // ------------------------------------------------------------------ RTP
 
@@ -688,331 +262,6 @@ class RtpSender {
   std::vector<RtpStream> streams_;
 };
 
-// ------------------------------------------------------------------ /metrics and kernel counters
-
-// GET /metrics (public): { name: sum over label sets }; nullopt if unreachable.
-std::optional<std::map<std::string, double>> FetchMetrics(const std::string& host, uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a = Addr(host, port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return std::nullopt;
-  }
-  std::string req = "GET /metrics HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) + "\r\nConnection: close\r\n\r\n";
-  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    close(fd);
-    return std::nullopt;
-  }
-  std::string resp;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    resp.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  if (resp.rfind("HTTP/1.1 200", 0) != 0) return std::nullopt;
-  size_t body = resp.find("\r\n\r\n");
-  if (body == std::string::npos) return std::nullopt;
-  std::map<std::string, double> out;
-  std::istringstream in(resp.substr(body + 4));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t name_end = line.find_first_of("{ ");
-    if (name_end == std::string::npos) continue;
-    std::string name = line.substr(0, name_end);
-    size_t value_at = line.rfind(' ');
-    if (line[name_end] == '{') {
-      size_t close_brace = line.find('}', name_end);
-      if (close_brace == std::string::npos) continue;
-      value_at = line.find(' ', close_brace);
-    }
-    if (value_at == std::string::npos) continue;
-    out[name] += std::strtod(line.c_str() + value_at + 1, nullptr);
-  }
-  return out;
-}
-
-struct KernelCounters {
-  double udp_rcvbuf_errors = 0, udp_in_errors = 0, softnet_dropped = 0;
-};
-
-KernelCounters ReadKernelCounters() {  // machine-wide: other processes' UDP counts too
-  KernelCounters k;
-  std::ifstream snmp("/proc/net/snmp");
-  std::string names, values;
-  while (std::getline(snmp, names) && std::getline(snmp, values)) {
-    if (names.rfind("Udp:", 0) != 0) continue;
-    std::istringstream n(names), v(values);
-    std::string name, value;
-    while (n >> name && v >> value) {
-      if (name == "RcvbufErrors") k.udp_rcvbuf_errors = std::stod(value);
-      if (name == "InErrors") k.udp_in_errors = std::stod(value);
-    }
-    break;
-  }
-  std::ifstream softnet("/proc/net/softnet_stat");
-  std::string line;
-  while (std::getline(softnet, line)) {
-    std::istringstream f(line);
-    std::string processed, dropped;
-    if (f >> processed >> dropped) k.softnet_dropped += static_cast<double>(std::stoul(dropped, nullptr, 16));
-  }
-  return k;
-}
-
-// ------------------------------------------------------------------ WAV checks
-
-struct Wav {
-  int channels = 0, rate = 0, bits = 0, format = 0;
-  std::vector<int16_t> samples;  // interleaved
-  uint64_t frames() const { return channels > 0 ? samples.size() / static_cast<size_t>(channels) : 0; }
-};
-
-std::optional<std::string> ReadWav(const fs::path& path, Wav& w) {  // error text, or nullopt when fine
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return "cannot open";
-  std::string b((std::istreambuf_iterator<char>(f)), {});
-  auto u32 = [&](size_t o) { return static_cast<uint32_t>(static_cast<uint8_t>(b[o]) | static_cast<uint8_t>(b[o + 1]) << 8 |
-                                                          static_cast<uint8_t>(b[o + 2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(b[o + 3])) << 24); };
-  auto u16 = [&](size_t o) { return static_cast<uint16_t>(static_cast<uint8_t>(b[o]) | static_cast<uint8_t>(b[o + 1]) << 8); };
-  if (b.size() < 44 || b.compare(0, 4, "RIFF") != 0 || b.compare(8, 4, "WAVE") != 0) return "not a RIFF/WAVE file";
-  if (u32(4) != b.size() - 8) return "RIFF size " + std::to_string(u32(4)) + " vs file length " + std::to_string(b.size());
-  size_t off = 12;
-  bool have_fmt = false;
-  while (off + 8 <= b.size()) {
-    std::string id = b.substr(off, 4);
-    uint32_t size = u32(off + 4);
-    size_t body = off + 8;
-    if (id == "fmt ") {
-      if (size < 16 || body + size > b.size()) return "bad fmt chunk";
-      w.format = u16(body);
-      w.channels = u16(body + 2);
-      w.rate = static_cast<int>(u32(body + 4));
-      w.bits = u16(body + 14);
-      have_fmt = true;
-    } else if (id == "data") {
-      if (!have_fmt) return "data before fmt";
-      if (w.format != 1 || w.bits != 16 || w.channels < 1) return "not 16-bit PCM";
-      if (body + size != b.size()) return "data chunk does not end the file";
-      if (size % (2 * static_cast<uint32_t>(w.channels)) != 0) return "partial frame";
-      w.samples.resize(size / 2);
-      std::memcpy(w.samples.data(), b.data() + body, size);  // little-endian host
-      return std::nullopt;
-    }
-    off = body + size + (size & 1);
-  }
-  return "no data chunk";
-}
-
-double Goertzel(const Wav& w, int ch, int64_t from, int64_t to, int freq) {  // power of `freq` in [from, to)
-  const double coeff = 2 * std::cos(2 * M_PI * freq / kRate);
-  double s1 = 0, s2 = 0;
-  for (int64_t i = from; i < to; ++i) {
-    double s0 = w.samples[static_cast<size_t>(i * w.channels + ch)] + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const double n = static_cast<double>(to - from);
-  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (n * n);
-}
-
-struct ChannelCheck {
-  int64_t first = -1, last = -1;  // first and last non-zero sample
-  uint64_t gaps = 0, gap_samples = 0, zero_samples = 0, mismatches = 0, tone_blocks = 0, tone_failures = 0;
-};
-
-// Between the first and last non-zero sample of channel `ch`: zero runs
-// (>= 80 samples = a gap), samples that differ from the tone sent on this
-// channel, and every 100 ms block's dominant tone (Goertzel, own vs the other).
-ChannelCheck CheckChannel(const Wav& w, int ch, int tone, const Tones& tones) {
-  ChannelCheck r;
-  const int64_t frames = static_cast<int64_t>(w.frames());
-  auto at = [&](int64_t i) { return w.samples[static_cast<size_t>(i * w.channels + ch)]; };
-  for (int64_t i = 0; i < frames; ++i)
-    if (at(i) != 0) {
-      r.first = i;
-      break;
-    }
-  if (r.first < 0) return r;
-  for (int64_t i = frames - 1; i >= 0; --i)
-    if (at(i) != 0) {
-      r.last = i;
-      break;
-    }
-  uint64_t run = 0;
-  for (int64_t i = r.first; i <= r.last; ++i) {
-    const int16_t v = at(i);
-    if (v == 0) {
-      ++r.zero_samples;
-      ++run;
-      continue;
-    }
-    if (run >= kGapSamples) {
-      ++r.gaps;
-      r.gap_samples += run;
-    }
-    run = 0;
-    if (v != tones.expected[tone][static_cast<size_t>((i - r.first) % kCycleSamples)]) ++r.mismatches;
-  }
-  const int other = kFreqs[1 - tone];
-  for (int64_t a = r.first; a + kCycleSamples <= r.last + 1; a += kCycleSamples) {
-    ++r.tone_blocks;
-    const double own = Goertzel(w, ch, a, a + kCycleSamples, kFreqs[tone]);
-    const double rival = Goertzel(w, ch, a, a + kCycleSamples, other);
-    if (!(own > 20 * rival) || own < 1e5) ++r.tone_failures;  // a 8000-amplitude sine gives ~1.6e7
-  }
-  return r;
-}
-
-struct VerifyTotals {
-  uint64_t expected = 0, checked = 0, ok = 0, missing = 0, bad_format = 0, extra_files = 0, duration_bad = 0,
-           silent_channels = 0, span_bad = 0, gaps = 0, gap_samples = 0, zero_samples = 0, mismatches = 0,
-           tone_blocks = 0, tone_failures = 0;
-  double min_duration_ms = 1e18, max_duration_ms = 0, max_lead_ms = 0;  // lead: file audio before the first packet
-  std::vector<std::string> examples;
-  void Note(std::string s) {
-    if (examples.size() < 8) examples.push_back(std::move(s));
-  }
-  json::object ToJson() const {
-    json::object o;
-    o["files_expected"] = expected;
-    o["files_checked"] = checked;
-    o["files_ok"] = ok;
-    o["missing"] = missing;
-    o["bad_format"] = bad_format;
-    o["extra_files"] = extra_files;
-    o["duration_bad"] = duration_bad;
-    o["silent_channels"] = silent_channels;
-    o["span_bad"] = span_bad;
-    o["gaps"] = gaps;
-    o["gap_ms"] = static_cast<double>(gap_samples) / (kRate / 1000);
-    o["zero_samples_inside"] = zero_samples;
-    o["mismatched_samples"] = mismatches;
-    o["tone_blocks"] = tone_blocks;
-    o["tone_failures"] = tone_failures;
-    o["duration_ms"] = {{"min", checked ? min_duration_ms : 0.0}, {"max", max_duration_ms}};
-    o["max_silence_before_audio_ms"] = max_lead_ms;
-    json::array ex;
-    for (const auto& e : examples) ex.push_back(json::value(e));
-    o["examples"] = std::move(ex);
-    return o;
-  }
-};
-
-// One recording: 2 channels at 8 kHz; per channel, the checks above. With
-// `packets` > 0 also the audio span (= packets × 160 samples, ± one packet)
-// and the duration (>= the media time − 20 ms, <= lifetime_ms + 20 ms).
-void CheckFile(const fs::path& path, int packets, double lifetime_ms, const Tones& tones, VerifyTotals& t) {
-  Wav w;
-  if (auto err = ReadWav(path, w)) {
-    ++t.bad_format;
-    t.Note(path.string() + ": " + *err);
-    return;
-  }
-  ++t.checked;
-  bool good = true;
-  if (w.channels != 2 || w.rate != kRate) {
-    ++t.bad_format;
-    t.Note(path.string() + ": " + std::to_string(w.channels) + " channels at " + std::to_string(w.rate) + " Hz");
-    return;
-  }
-  const double duration_ms = static_cast<double>(w.frames()) * 1000.0 / kRate;
-  t.min_duration_ms = std::min(t.min_duration_ms, duration_ms);
-  t.max_duration_ms = std::max(t.max_duration_ms, duration_ms);
-  if (packets > 0 && (duration_ms < packets * kPtimeMs - 20 || duration_ms > lifetime_ms + 20)) {
-    ++t.duration_bad;
-    good = false;
-    t.Note(path.string() + ": " + std::to_string(duration_ms) + " ms long; media " + std::to_string(packets * kPtimeMs) +
-           " ms, call " + std::to_string(lifetime_ms) + " ms");
-  }
-  for (int ch = 0; ch < 2; ++ch) {
-    ChannelCheck c = CheckChannel(w, ch, ch, tones);
-    if (c.first < 0) {
-      ++t.silent_channels;
-      good = false;
-      t.Note(path.string() + ": channel " + std::to_string(ch) + " is silent");
-      continue;
-    }
-    t.max_lead_ms = std::max(t.max_lead_ms, static_cast<double>(c.first) * 1000.0 / kRate);
-    const int64_t span = c.last - c.first + 1;
-    if (packets > 0 && std::llabs(span - static_cast<int64_t>(packets) * kSamples) > kSamples) {
-      ++t.span_bad;
-      good = false;
-      t.Note(path.string() + ": channel " + std::to_string(ch) + " audio spans " + std::to_string(span) +
-             " samples, sent " + std::to_string(packets * kSamples));
-    }
-    t.gaps += c.gaps;
-    t.gap_samples += c.gap_samples;
-    t.zero_samples += c.zero_samples;
-    t.mismatches += c.mismatches;
-    t.tone_blocks += c.tone_blocks;
-    t.tone_failures += c.tone_failures;
-    if (c.gaps || c.mismatches || c.tone_failures) {
-      good = false;
-      t.Note(path.string() + ": channel " + std::to_string(ch) + ": " + std::to_string(c.gaps) + " gaps (" +
-             std::to_string(c.gap_samples) + " samples), " + std::to_string(c.mismatches) + " samples not as sent, " +
-             std::to_string(c.tone_failures) + "/" + std::to_string(c.tone_blocks) + " blocks without the tone");
-    }
-  }
-  if (good) ++t.ok;
-}
-
-// The recordings of this run: <dir>/<conversationId>/segment-1.wav, nothing else in that folder.
-VerifyTotals VerifyRun(const fs::path& dir, const std::vector<Call>& calls, int packets, const Tones& tones) {
-  VerifyTotals t;
-  for (const Call& c : calls) {
-    if (c.t_up == Clock::time_point{}) continue;  // never recorded
-    ++t.expected;
-    const fs::path folder = dir / c.conv_id, file = folder / "segment-1.wav";
-    std::error_code ec;
-    if (!fs::exists(file, ec)) {
-      ++t.missing;
-      t.Note(file.string() + ": missing");
-      continue;
-    }
-    for (const auto& e : fs::directory_iterator(folder, ec))
-      if (e.path().filename() != "segment-1.wav") {
-        ++t.extra_files;
-        t.Note(e.path().string() + ": unexpected file");
-      }
-    const auto end = c.t_done != Clock::time_point{} ? c.t_done : Clock::now();
-    CheckFile(file, packets, std::chrono::duration<double, std::milli>(end - c.t_invite).count(), tones, t);
-  }
-  return t;
-}
-
-// Every <dir>/*/segment-*.wav (format, gaps, tones; no expectations on length).
-VerifyTotals VerifyAll(const fs::path& dir, const Tones& tones) {
-  VerifyTotals t;
-  std::error_code ec;
-  for (const auto& conv : fs::directory_iterator(dir, ec)) {
-    if (!conv.is_directory()) continue;
-    for (const auto& e : fs::directory_iterator(conv.path(), ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.rfind("segment-", 0) != 0) continue;
-      if (!name.ends_with(".wav")) {
-        ++t.extra_files;
-        t.Note(e.path().string() + ": not a finished WAV");
-        continue;
-      }
-      ++t.expected;
-      CheckFile(e.path(), 0, 0, tones, t);
-    }
-  }
-  return t;
-}
-
-bool VerifyClean(const VerifyTotals& v) {
-  return v.expected > 0 && v.ok == v.expected && v.missing == 0 && v.bad_format == 0 && v.extra_files == 0 &&
-         v.gaps == 0 && v.mismatches == 0 && v.tone_failures == 0;
-}
-
 // ------------------------------------------------------------------ main
 
 bool ParseArgs(int argc, char** argv, Options& o) {
@@ -1052,9 +301,7 @@ json::object Counts(const std::map<std::string, uint64_t>& m) {
   return o;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   Options o;
   if (!ParseArgs(argc, argv, o)) {
     std::cerr << "usage: media_load --sip HOST:PORT --calls N [--duration S] [--http HOST:PORT] [--verify-dir DIR]\n"
@@ -1110,7 +357,7 @@ int main(int argc, char** argv) {
   }
 
   // 1. setup
-  Signaling sig(sip, calls, o);
+  Signaling sig(sip, calls, o.setup_window, o.sip_timeout);
   const double setup_cpu0 = o.watch_pid ? bench::CpuSecondsOf(o.watch_pid) : 0;
   const auto s0 = Clock::now();
   sig.Run(all, true);
@@ -1254,3 +501,9 @@ int main(int argc, char** argv) {
   Emit(o, out);
   return problems.empty() ? 0 : 3;
 }
+
+}  // namespace
+
+}  // namespace bench
+
+int main(int argc, char** argv) { return bench::Main(argc, argv); }
