@@ -143,7 +143,9 @@ Status App::Init() {
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
-  audit_ = std::make_unique<AuditLog>(store_);
+  AuditLogOptions audit_opts;
+  audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
+  audit_ = std::make_unique<AuditLog>(store_, clock_, audit_opts);
   workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
   RegisterRoutes();
   return Status::Ok();

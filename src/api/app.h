@@ -42,6 +42,7 @@ struct AppConfig {
   std::string sync_mode = "normal";
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
+  int audit_retention_days = 0;  // 0 = keep every audit event
 };
 
 // Hooks the media layer registers so recording state changes reach live

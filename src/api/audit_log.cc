@@ -4,7 +4,8 @@
 
 namespace verbatim::api {
 
-AuditLog::AuditLog(store::Store& store, std::chrono::milliseconds interval) : store_(store), interval_(interval) {
+AuditLog::AuditLog(store::Store& store, const Clock& clock, AuditLogOptions opts)
+    : store_(store), clock_(clock), opts_(opts), next_purge_(std::chrono::steady_clock::now()) {
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -34,6 +35,23 @@ void AuditLog::Stop() {
   if (writer_.joinable()) writer_.join();
 }
 
+int64_t AuditLog::PurgeExpired() {
+  if (opts_.retention.count() <= 0) return 0;
+  const TimePoint cutoff = clock_.Now() - opts_.retention;
+  int64_t total = 0;
+  for (int i = 0; i < opts_.purge_max_batches; ++i) {
+    auto n = store_.PurgeAuditBefore(cutoff, opts_.purge_batch);
+    if (!n.ok()) {
+      Log(LogLevel::kError, "audit retention failed", {{"error", n.status().message()}});
+      break;
+    }
+    total += *n;
+    if (*n < opts_.purge_batch) break;
+  }
+  if (total > 0) Log(LogLevel::kInfo, "audit events past retention deleted", {{"events", total}});
+  return total;
+}
+
 uint64_t AuditLog::write_errors() const {
   std::lock_guard lock(mu_);
   return errors_;
@@ -42,7 +60,13 @@ uint64_t AuditLog::write_errors() const {
 void AuditLog::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    wake_.wait_for(lock, interval_, [&] { return stop_ || queue_.size() >= 256 || committed_n_ < enqueued_; });
+    wake_.wait_for(lock, opts_.interval, [&] { return stop_ || queue_.size() >= 256 || committed_n_ < enqueued_; });
+    if (opts_.retention.count() > 0 && !stop_ && std::chrono::steady_clock::now() >= next_purge_) {
+      next_purge_ = std::chrono::steady_clock::now() + opts_.purge_every;
+      lock.unlock();
+      PurgeExpired();
+      lock.lock();
+    }
     if (queue_.empty()) {
       if (stop_) break;
       continue;

@@ -6,6 +6,10 @@
 // interval of events for *reads* is lost; state transitions write their
 // audit event inside their own transaction instead.
 //
+// Retention: with `retention` > 0 the same thread deletes events older than
+// that, in bounded batches, once per `purge_every` (and at start-up), so the
+// table stops growing with the request count.
+//
 // Thread-safe.
 #pragma once
 
@@ -16,13 +20,22 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "store/store.h"
 
 namespace verbatim::api {
 
+struct AuditLogOptions {
+  std::chrono::milliseconds interval{20};  // longest wait before a batch is committed
+  std::chrono::hours retention{0};         // 0 = keep every event
+  std::chrono::minutes purge_every{60};
+  int purge_batch = 5000;                  // events per delete transaction
+  int purge_max_batches = 200;             // per round: the writer is shared with the API
+};
+
 class AuditLog {
  public:
-  explicit AuditLog(store::Store& store, std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+  AuditLog(store::Store& store, const Clock& clock, AuditLogOptions opts = {});
   ~AuditLog();
 
   void Record(store::AuditEvent e);
@@ -30,12 +43,16 @@ class AuditLog {
   void Flush();
   void Stop();  // flushes and joins the writer
   uint64_t write_errors() const;
+  // One retention round now, on the calling thread; returns the events deleted.
+  int64_t PurgeExpired();
 
  private:
   void Run();
 
   store::Store& store_;
-  const std::chrono::milliseconds interval_;
+  const Clock& clock_;
+  const AuditLogOptions opts_;
+  std::chrono::steady_clock::time_point next_purge_;  // writer thread only
 
   mutable std::mutex mu_;             // guards everything below
   std::condition_variable wake_;      // writer waits for work

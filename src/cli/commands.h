@@ -26,6 +26,7 @@ struct ServeOptions {
   double rate_token_per_client = 100;  // 0 = unlimited
   double rate_auth_failures = 10;      // per source address per second; 0 = unlimited
   double rate_auth_failure_burst = 100;
+  int audit_retention_days = 0;  // 0 = keep every audit event
   bool dev = false;
 };
 

@@ -40,6 +40,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["rate_limit_token"].value<double>()) s.rate_token_per_client = *v;
     if (auto v = t["rate_limit_auth_failures"].value<double>()) s.rate_auth_failures = *v;
     if (auto v = t["rate_limit_auth_burst"].value<double>()) s.rate_auth_failure_burst = *v;
+    if (auto v = t["audit_retention_days"].value<int>()) s.audit_retention_days = *v;
     return true;
   } catch (const toml::parse_error& e) {
     std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
@@ -85,6 +86,9 @@ int main(int argc, char** argv) {
       ->envname("VERBATIM_RATE_LIMIT_AUTH_FAILURES")->capture_default_str();
   s->add_option("--rate-limit-auth-burst", serve.rate_auth_failure_burst, "Failed authentications allowed in a burst")
       ->envname("VERBATIM_RATE_LIMIT_AUTH_BURST")->capture_default_str();
+  s->add_option("--audit-retention-days", serve.audit_retention_days,
+                "Delete audit events older than this many days, hourly (0 = keep every event)")
+      ->envname("VERBATIM_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
 
   std::string init_dir = "./data", init_name = "admin";

@@ -142,6 +142,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.media_dir = media_dir;
   cfg.sync_mode = opts.sync;
   cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
+  cfg.audit_retention_days = opts.audit_retention_days;
   app = std::make_unique<api::App>(cfg, *store, SystemClock::Instance());
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";

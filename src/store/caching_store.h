@@ -68,6 +68,9 @@ class CachingStore final : public Store {
   }
   Status AppendAudit(const std::vector<AuditEvent>& events) override { return inner_->AppendAudit(events); }
   Result<AuditEvent> GetAudit(const std::string& context_id) override { return inner_->GetAudit(context_id); }
+  Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) override {
+    return inner_->PurgeAuditBefore(cutoff, limit);
+  }
   Result<AuditPage> ListAudit(const AuditFilter& f) override { return inner_->ListAudit(f); }
   Status CreateIntegration(const MediaIntegration& m) override { return inner_->CreateIntegration(m); }
   Result<std::vector<MediaIntegration>> ListIntegrations() override { return inner_->ListIntegrations(); }

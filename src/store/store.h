@@ -90,6 +90,10 @@ class Store {
   virtual Status AppendAudit(const std::vector<AuditEvent>& events) = 0;
   virtual Result<AuditEvent> GetAudit(const std::string& context_id) = 0;  // NotFound "audit.not.found"
   virtual Result<AuditPage> ListAudit(const AuditFilter& f) = 0;          // newest first
+  // Retention: deletes up to `limit` of the oldest events older than `cutoff`
+  // (and, once fewer than `limit` were left, the shared explanations no event
+  // points to any more). Returns how many events it deleted.
+  virtual Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) = 0;
 
   // --- AudioHook integrations ---
   virtual Status CreateIntegration(const MediaIntegration& m) = 0;

@@ -196,6 +196,12 @@ CREATE TABLE audit_explanations (
 );
 ALTER TABLE audit_events ADD COLUMN explanation_id INTEGER;
 )sql",
+
+    // 4: retention deletes old events, then the explanations none points to:
+    // find the pointers without a scan (only denials have one).
+    R"sql(
+CREATE INDEX audit_by_explanation ON audit_events(explanation_id) WHERE explanation_id IS NOT NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -50,6 +50,22 @@ Status SqliteStore::AppendAudit(const std::vector<AuditEvent>& events) {
   });
 }
 
+Result<int64_t> SqliteStore::PurgeAuditBefore(TimePoint cutoff, int limit) {
+  int64_t deleted = 0;
+  VERBATIM_RETURN_IF_ERROR(Write([&](Db& db) -> Status {
+    // Oldest first through audit_by_time; bounded so the writer is never held long.
+    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM audit_events WHERE rowid IN "
+                                     "(SELECT rowid FROM audit_events WHERE at < ? ORDER BY at LIMIT ?)",
+                                     cutoff, limit));
+    deleted = db.Changes();
+    if (deleted >= limit) return Status::Ok();
+    // The last batch of a round: drop the explanations nothing points to.
+    return db.Exec("DELETE FROM audit_explanations WHERE NOT EXISTS "
+                   "(SELECT 1 FROM audit_events e WHERE e.explanation_id = audit_explanations.id)");
+  }));
+  return deleted;
+}
+
 Result<AuditEvent> SqliteStore::GetAudit(const std::string& context_id) {
   AuditEvent out;
   VERBATIM_RETURN_IF_ERROR(Read([&](Db& db) -> Status {

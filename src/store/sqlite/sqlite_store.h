@@ -84,6 +84,7 @@ class SqliteStore final : public Store {
   // Duplicate context ids are ignored (a retried batch is harmless).
   Status AppendAudit(const std::vector<AuditEvent>& events) override;
   Result<AuditEvent> GetAudit(const std::string& context_id) override;
+  Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) override;
   // since and until are inclusive; limit clamped to 1..200.
   Result<AuditPage> ListAudit(const AuditFilter& f) override;
 

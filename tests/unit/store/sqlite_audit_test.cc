@@ -219,5 +219,51 @@ TEST_F(SqliteStoreTest, LongExplanationsAreStoredOnceAndReadBackExactly) {
   sqlite3_close(db);
 }
 
+// Retention: the oldest events first, in bounded batches, then the shared
+// explanations nothing points to; newer events and their explanations stay.
+TEST_F(SqliteStoreTest, PurgeDeletesOldEventsInBatchesAndOrphanedExplanations) {
+  const std::string old_text = R"({"decision":"deny","fix":[")" + std::string(1000, 'o') + R"("]})";
+  const std::string kept_text = R"({"decision":"deny","fix":[")" + std::string(1000, 'k') + R"("]})";
+  std::vector<AuditEvent> batch;
+  for (int i = 0; i < 30; ++i) {
+    AuditEvent e = Event(i);
+    e.at = T(i * 1000);
+    e.explanation_json = i < 20 ? old_text : kept_text;
+    if (i == 25) e.explanation_json = old_text;  // a new event still uses the old text
+    batch.push_back(e);
+  }
+  ASSERT_TRUE(store_->AppendAudit(batch).ok());
+
+  auto first = store_->PurgeAuditBefore(T(20 * 1000), 8);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 8);
+  EXPECT_FALSE(store_->GetAudit(batch[0].context_id).ok()) << "oldest first";
+  EXPECT_TRUE(store_->GetAudit(batch[8].context_id).ok());
+  int64_t total = *first;
+  for (;;) {
+    auto n = store_->PurgeAuditBefore(T(20 * 1000), 8);
+    ASSERT_TRUE(n.ok());
+    total += *n;
+    if (*n < 8) break;
+  }
+  EXPECT_EQ(total, 20);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(store_->GetAudit(batch[i].context_id).ok(), i >= 20) << i;
+  auto kept = store_->GetAudit(batch[25].context_id);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->explanation_json, old_text) << "an explanation still in use survives";
+
+  // Once the last user of old_text goes, so does the text.
+  ASSERT_TRUE(store_->PurgeAuditBefore(T(26 * 1000), 100).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_explanations", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1) << "only the text of the events still kept";
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  EXPECT_EQ(store_->GetAudit(batch[29].context_id)->explanation_json, kept_text);
+}
+
 }  // namespace
 }  // namespace verbatim::store
