@@ -37,6 +37,21 @@ AuditEvent Event(int i) {
   return e;
 }
 
+// The integer a one-row query returns, read through a separate read-only
+// connection (what is on disk, not the store's view); -1 if it fails.
+int64_t QueryCount(const std::string& db_path, const char* sql) {
+  sqlite3* db = nullptr;
+  int64_t out = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 class AuditTest : public SqliteStoreTest {
  protected:
   static constexpr int kEvents = 250;
@@ -205,18 +220,9 @@ TEST_F(SqliteStoreTest, LongExplanationsAreStoredOnceAndReadBackExactly) {
   EXPECT_EQ(page->events.size(), 7u);
   for (const auto& e : page->events) EXPECT_FALSE(e.explanation_json.empty());
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM audit_explanations), "
-                                   "(SELECT count(*) FROM audit_events WHERE explanation_json = '')",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 2) << "two distinct long texts";
-  EXPECT_EQ(sqlite3_column_int(st, 1), 5) << "five rows point to them";
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_explanations"), 2) << "two distinct long texts";
+  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_events WHERE explanation_json = ''"), 5)
+      << "five rows point to them";
 }
 
 // Retention: the oldest events first, in bounded batches, then the shared
@@ -254,14 +260,8 @@ TEST_F(SqliteStoreTest, PurgeDeletesOldEventsInBatchesAndOrphanedExplanations) {
 
   // Once the last user of old_text goes, so does the text.
   ASSERT_TRUE(store_->PurgeAuditBefore(T(26 * 1000), 100).ok());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit_explanations", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1) << "only the text of the events still kept";
-  sqlite3_finalize(st);
-  sqlite3_close(db);
+  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_explanations"), 1)
+      << "only the text of the events still kept";
   EXPECT_EQ(store_->GetAudit(batch[29].context_id)->explanation_json, kept_text);
 }
 
