@@ -37,7 +37,8 @@ std::string MethodLabel(std::string_view m) {
 
 // OAuth client libraries read RFC 6749 §5.2 `error`/`error_description` from
 // any error of the token endpoints, including the ones that are not OAuth's
-// own (413, 429, 500, 503): give those bodies both shapes.
+// own (429, 500, 503): give those bodies both shapes. A 413 for a body over
+// the limit is answered by the HTTP layer before routing and does not pass here.
 void AddOAuthErrorFields(HttpResponse& res) {
   const int status = res.result_int();
   if (status < 400 || res.body().empty()) return;
@@ -72,7 +73,6 @@ std::string AuditExplanation(const authz::Decision& d, int status) {
   expl["status"] = status;
   return ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
 }
-
 
 bool QueryIsDecodable(std::string_view q) {
   for (size_t i = 0; i < q.size(); ++i) {
