@@ -85,8 +85,18 @@ class UdpSocket {
   int fd_;
 };
 
+std::shared_ptr<const TrunkTable> LoopbackTrunks() {
+  Trunk t;
+  t.id = "7a7a7a7a-0000-4000-8000-00000000000a";
+  t.name = "loopback";
+  t.networks = {*ParseCidr("127.0.0.0/8")};
+  return std::make_shared<TrunkTable>(std::vector<Trunk>{t});
+}
+
 std::string Invite(const std::string& call_id) {
-  const std::string body = testing::SiprecBody();
+  // The offer names the loopback address: RTP is accepted only from there.
+  std::string body = testing::SiprecBody();
+  for (size_t at; (at = body.find("198.51.100.1")) != std::string::npos;) body.replace(at, 12, "127.0.0.1");
   return Crlf("INVITE sip:srs@127.0.0.1 SIP/2.0\n"
               "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-" + call_id + "\n"
               "From: <sip:src@example.com>;tag=src\n"
@@ -95,7 +105,7 @@ std::string Invite(const std::string& call_id) {
               "CSeq: 1 INVITE\n"
               "Max-Forwards: 70\n"
               "Require: siprec\n"
-              "Contact: <sip:src@127.0.0.1>\n"
+              "Contact: <sip:src@127.0.0.1>;+sip.src\n"
               "Content-Type: multipart/mixed;boundary=foobar\n"
               "Content-Length: " + std::to_string(body.size()) + "\n\n") +
          body;
@@ -138,6 +148,7 @@ TEST(SipServer, RtpIsReadWhileACallSetupWaitsForTheStore) {
   so.rtp_last = 47699;
   SipServer server(so, hub);
   ASSERT_TRUE(server.Listen().ok());
+  server.SetTrunks(LoopbackTrunks());
   server.Start();
 
   UdpSocket sip, rtp;
