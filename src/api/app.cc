@@ -147,6 +147,8 @@ Status App::Init() {
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
   audit_ = std::make_unique<AuditLog>(store_, clock_, audit_opts);
   workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
+  sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
+  VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
   RegisterRoutes();
   return Status::Ok();
 }
@@ -161,6 +163,7 @@ void App::RegisterRoutes() {
   RegisterMediaRoutes(*this, router_);
   RegisterAudioHookRoutes(*this, router_);
   RegisterIntegrationRoutes(*this, router_);
+  RegisterTrunkRoutes(*this, router_);
 }
 
 void App::AddRecordingListener(RecordingListener l) {

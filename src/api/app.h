@@ -20,6 +20,7 @@
 #include "api/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
+#include "api/trunks/trunk_registry.h"
 #include "api/worker_pool.h"
 #include "core/clock.h"
 #include "oauth/token_service.h"
@@ -43,6 +44,8 @@ struct AppConfig {
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
   int audit_retention_days = 0;  // 0 = keep every audit event
+  std::vector<store::SipTrunk> config_trunks;  // [[siprec.trunks]] of the config file (docs/sip-trunks.md)
+  bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
 };
 
 // Hooks the media layer registers so recording state changes reach live
@@ -76,6 +79,7 @@ class App {
   Directory& directory() { return directory_; }
   AuditLog& audit() { return *audit_; }
   Metrics& metrics() { return metrics_; }
+  TrunkRegistry& sip_trunks() { return *sip_trunks_; }
   const Router& router() const { return router_; }
   bool ready() const { return ready_.load(); }
 
@@ -123,6 +127,7 @@ class App {
   DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<TrunkRegistry> sip_trunks_;
   std::unique_ptr<WorkerPool> workers_;
   Metrics metrics_;
   RateLimiter token_limiter_;
@@ -143,5 +148,6 @@ void RegisterInsightRoutes(App& app, Router& r);
 void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);
+void RegisterTrunkRoutes(App& app, Router& r);
 
 }  // namespace verbatim::api

@@ -83,6 +83,31 @@ export async function reissueTokens(srv, clients) {
   };
 }
 
+/** The id of the trunk named `name` (default: the implicit --dev trunk), from the admin API. */
+export async function trunkId(srv, adminTok, name = 'dev-loopback') {
+  const r = await api(srv.url, 'GET', '/api/v2/media/siprec/trunks', { token: adminTok });
+  assert.equal(r.status, 200, r.text);
+  const t = r.json.entities.find((e) => e.name === name);
+  assert.ok(t, `no trunk ${name} in ${r.text}`);
+  return t.id;
+}
+
+/**
+ * A connected conversation created through the API whose media may come from
+ * trunk `trunk` (id): only its owner can join a conversation (docs/sip-trunks.md).
+ */
+export async function createOwnedConversation(srv, adminTok, owner) {
+  const r = await api(srv.url, 'POST', '/api/v2/conversations', {
+    token: adminTok,
+    body: {
+      participants: [{ name: 'Alice Customer', purpose: 'customer' }, { name: 'Bob Agent', purpose: 'agent' }],
+      mediaOwner: owner,
+    },
+  });
+  assert.equal(r.status, 201, `creating a conversation owned by ${JSON.stringify(owner)}: ${r.text}`);
+  return r.json.id;
+}
+
 export async function getRecording(srv, tok, id) {
   const r = await api(srv.url, 'GET', `/api/v2/recordings/conversations/${id}`, { token: tok });
   assert.equal(r.status, 200, `GET recording ${id}: ${r.text}`);
