@@ -119,6 +119,16 @@ StreamPlan PlanStreams(const sdp::SessionDescription& offer, const TrunkLimits& 
   return plan;
 }
 
+bool AnyStreamSending(const sdp::SessionDescription& offer, const std::vector<size_t>& mlines) {
+  for (size_t i : mlines) {
+    if (i >= offer.media.size()) continue;
+    const auto& m = offer.media[i];
+    if (m.port != 0 && (m.direction == sdp::Direction::kSendOnly || m.direction == sdp::Direction::kSendRecv))
+      return true;
+  }
+  return false;
+}
+
 RtpSourcePolicy RtpSourceFor(const Trunk& trunk, const sdp::SessionDescription& offer,
                              const sdp::MediaDescription& media, const std::optional<IpAddress>& signalling_source) {
   RtpSourcePolicy p;

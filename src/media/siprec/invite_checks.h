@@ -62,6 +62,11 @@ struct StreamPlan {
 };
 StreamPlan PlanStreams(const sdp::SessionDescription& offer, const TrunkLimits& limits);
 
+// Whether the SRC says it sends on any of the streams we record (the offered
+// m= lines at `mlines`): sendonly or sendrecv with a port. inactive/recvonly
+// everywhere means paused (RFC 7866 §8.1.3) or not started yet.
+bool AnyStreamSending(const sdp::SessionDescription& offer, const std::vector<size_t>& mlines);
+
 // Whom a stream's RTP is accepted from: the offer's c= address for that m=
 // line when it is a usable literal (not 0.0.0.0 / ::, not a name), else the
 // address the signalling came from; with RtpSource::kLatch, the trunk's networks.

@@ -199,13 +199,9 @@ UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
 
   // The SRC pauses by making its streams inactive (RFC 7866 §8.1.3): when
   // none of our streams is being sent any more, the recording pauses.
-  bool any_sending = false;
-  for (size_t i = 0; i < new_offer->media.size() && i < d.ports.size(); ++i) {
-    if (d.ports[i] == 0) continue;
-    auto dir = new_offer->media[i].direction;
-    if (new_offer->media[i].port != 0 && (dir == sdp::Direction::kSendOnly || dir == sdp::Direction::kSendRecv))
-      any_sending = true;
-  }
+  const bool any_sending = AnyStreamSending(*new_offer, d.stream_mlines);
+  if (any_sending && !d.media_expected) d.media_since = opts_.now();  // the inactivity window starts with the media
+  d.media_expected = any_sending;
   const std::string& conv = d.session->conversation_id();
   if (!any_sending && !d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kPause, "SIPREC re-INVITE: streams inactive");
@@ -214,7 +210,6 @@ UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
   } else if (any_sending && d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kResume, "SIPREC re-INVITE: streams active again");
     d.paused_by_sip = false;
-    d.media_since = opts_.now();  // the inactivity window starts again with the media
     if (!s.ok()) Log(LogLevel::kWarn, "siprec resume not applied", {{"conversationId", conv}, {"error", s.message()}});
   }
   // The SRC may move its media (failover to another interface): follow the new offer's addresses.
@@ -319,7 +314,7 @@ void SiprecUas::Sweep() {
           continue;
         }
       }
-      if (opts_.rtp_timeout.count() == 0 || d->paused_by_sip) continue;
+      if (opts_.rtp_timeout.count() == 0 || !d->media_expected) continue;
       capture::Nanos last = d->media_since;
       for (const auto& s : d->streams) last = std::max(last, s->LastPacket());
       if (now - last >= opts_.rtp_timeout) silent.push_back(id);

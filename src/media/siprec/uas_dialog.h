@@ -31,6 +31,10 @@ struct SiprecUas::Dialog {
   uint64_t sdp_version = 1;
   sdp::SessionDescription offer;  // the SRC's latest offer
   bool paused_by_sip = false;
+  // Some stream of the latest offer is sending (sendonly/sendrecv). Cisco CUBE
+  // may open with every stream inactive and send media only after a re-INVITE:
+  // no RTP is expected until then, so the inactivity timeout waits too.
+  bool media_expected = true;
 
   // Timers (steady clock). The RTP inactivity window restarts when media
   // (re)starts; the session timer when a refresh is accepted.

@@ -181,6 +181,7 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   }
   const capture::Nanos now = opts_.now();
   d->media_since = now;
+  d->media_expected = AnyStreamSending(*offer, d->stream_mlines);
   d->refreshed_at = now;
   d->session_interval = timer.kind == TimerDecision::Kind::kAccept ? timer.interval : 0;
   d->offer = std::move(*offer);
