@@ -35,6 +35,7 @@ struct ServeOptions {
   uint64_t media_min_free_mb = 512;   // refuse new media sessions below this much free disk; 0 = never
   int rtp_timeout = 60;               // seconds without RTP that end a SIPREC session; 0 = never
   int sip_min_se = 90;                // smallest RFC 4028 session interval accepted, seconds
+  int sip_nonce_lifetime = 300;       // seconds a SIP digest nonce stays fresh
   size_t max_media_sessions = 4000;   // live SIPREC + AudioHook sessions
 };
 

@@ -45,6 +45,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["media_min_free_mb"].value<int64_t>()) s.media_min_free_mb = static_cast<uint64_t>(std::max<int64_t>(0, *v));
     if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
     if (auto v = t["sip_min_se"].value<int>()) s.sip_min_se = *v;
+    if (auto v = t["sip_nonce_lifetime"].value<int>()) s.sip_nonce_lifetime = *v;
     if (auto v = t["max_media_sessions"].value<int64_t>()) s.max_media_sessions = static_cast<size_t>(std::max<int64_t>(1, *v));
     s.config_path = path;  // serve reads its [[siprec.trunks]] (docs/sip-trunks.md)
     return true;
@@ -104,6 +105,9 @@ int main(int argc, char** argv) {
   s->add_option("--sip-min-se", serve.sip_min_se,
                 "Smallest RFC 4028 session interval accepted, seconds (shorter: 422; RFC minimum 90)")
       ->envname("VERBATIM_SIP_MIN_SE")->check(CLI::Range(1, 86400))->capture_default_str();
+  s->add_option("--sip-nonce-lifetime", serve.sip_nonce_lifetime,
+                "Seconds a SIP digest nonce stays fresh; older ones get 401 stale=true")
+      ->envname("VERBATIM_SIP_NONCE_LIFETIME")->check(CLI::Range(1, 86400))->capture_default_str();
   s->add_option("--max-media-sessions", serve.max_media_sessions,
                 "Live SIPREC + AudioHook sessions at most (beyond: SIP 503, AudioHook disconnect)")
       ->envname("VERBATIM_MAX_MEDIA_SESSIONS")->check(CLI::Range(1, 1000000))->capture_default_str();

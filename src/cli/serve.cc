@@ -204,6 +204,7 @@ int RunServe(const ServeOptions& opts) {
   sip_opts.media_address = opts.media_address;
   sip_opts.rtp_timeout = std::chrono::seconds(opts.rtp_timeout);
   sip_opts.min_se = static_cast<uint32_t>(opts.sip_min_se);
+  sip_opts.nonce_lifetime = std::chrono::seconds(opts.sip_nonce_lifetime);
   sip_opts.events = api::SiprecEventCounter(app->metrics());
   auto sip = std::make_unique<media::siprec::SipServer>(sip_opts, *hub);
   if (Status s = sip->Listen(); !s.ok()) {

@@ -51,6 +51,7 @@ std::unique_ptr<SiprecUas> SipServer::MakeUas(const std::string& contact) const 
   uo.contact = contact;
   uo.rtp_timeout = opts_.rtp_timeout;
   uo.min_se = opts_.min_se;
+  uo.nonce_lifetime = opts_.nonce_lifetime;
   auto uas = std::make_unique<SiprecUas>(uo, hub_, *streams_, opts_.events);
   std::lock_guard lock(trunks_mu_);
   uas->SetTrunks(trunks_);
@@ -249,6 +250,10 @@ void SipServer::AcceptTcp() {
     }
     boost::system::error_code ep_ec;
     const auto remote = socket.remote_endpoint(ep_ec);
+    // SIP answers are small: a fixed kernel send buffer (no autotuning to MBs)
+    // keeps what a non-reading peer can hold us to near max_tcp_write_queue.
+    boost::system::error_code ignored;
+    socket.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
     ++*tcp_connections_;
     StreamLimits limits;
     limits.max_write_queue = opts_.max_tcp_write_queue;

@@ -48,6 +48,7 @@ struct SipServerOptions {
   size_t max_tcp_write_queue = 256 * 1024;  // bytes of answers a TCP peer may leave unread
   std::chrono::seconds rtp_timeout{60};     // UasOptions::rtp_timeout
   uint32_t min_se = 90;                     // UasOptions::min_se
+  std::chrono::seconds nonce_lifetime{300}; // UasOptions::nonce_lifetime
   std::chrono::milliseconds sweep_interval{200};
   UasEventSink events;                      // counted refusals and session ends (metrics)
 };

@@ -166,6 +166,21 @@ export async function metrics(srv) {
   return out;
 }
 
+/** One labelled sample of GET /metrics, e.g. ('verbatim_sip_refusals_total', { reason: 'untrusted_source' }); 0 if absent. */
+export async function metricValue(srv, name, labels = {}) {
+  const r = await fetch(`${srv.url}/metrics`);
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = (m[2] ?? '').split(',').filter(Boolean).sort().join(',');
+    if (got === want) return Number(m[3]);
+  }
+  return 0;
+}
+
 /** Runs sipp; resolves { code, stdout, stderr } when it exits (killed at the deadline). */
 export function runSipp(args, { deadlineMs = 40_000 } = {}) {
   const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
