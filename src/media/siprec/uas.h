@@ -7,7 +7,7 @@
 //   from outside every trunk → 403 with nothing else (INVITE, BYE, …), or no
 //                    answer (OPTIONS, ACK, malformed): strangers learn nothing
 //   INVITE (new)   → admission in order: trunk transport, digest (401/403),
-//                    +sip.src (403), Require (420), body (415/400), session
+//                    live Call-ID (482), +sip.src (403), Require (420), body (415/400), session
 //                    timer (422), trunk and global capacity, free disk, RTP
 //                    ports (503 + Retry-After); then streams within the
 //                    trunk's limits (the rest declined, port 0), a hub session

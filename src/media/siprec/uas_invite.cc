@@ -16,18 +16,18 @@ namespace verbatim::media::siprec {
 
 UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::shared_ptr<const Trunk>& trunk) {
   const std::string call_id(req.call_id());
-  if (auto it = dialogs_.find(call_id); it != dialogs_.end()) {
-    const Dialog& d = *it->second;
+  auto live = dialogs_.find(call_id);
+  if (live != dialogs_.end()) {
+    const Dialog& d = *live->second;
     // A retransmitted INVITE: answer it again, do not record twice. Only the
-    // same transaction from the same trunk is a retransmission.
+    // same transaction from the same trunk is a retransmission (it was
+    // authenticated the first time; its nonce count must not count twice).
     if (req.via_branch() == d.invite_branch && req.from_tag() == d.remote_tag && d.trunk->id == trunk->id) {
       UasOutput out;
       out.responses.push_back(d.invite_response);
       out.reliable_2xx = true;
       return out;
     }
-    // Anyone else reusing a live Call-ID is refused, never joined to the dialog.
-    return Reject(req, 482, "Loop Detected", "a dialog with this Call-ID already exists", "call_id_in_use");
   }
   ++stats_.invites;
 
@@ -50,6 +50,11 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
         return out;
     }
   }
+
+  // Authentication first: whether a Call-ID is live is nobody else's business.
+  // Anyone reusing a live Call-ID is refused, never joined to the dialog.
+  if (live != dialogs_.end())
+    return Reject(req, 482, "Loop Detected", "a dialog with this Call-ID already exists", "call_id_in_use");
 
   if (!IsRecordingSessionContact(req)) {
     return Reject(req, 403, "Not a Recording Session",
