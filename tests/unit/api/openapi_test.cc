@@ -323,7 +323,8 @@ TEST(OpenApiSchemaValidator, RejectsMismatches) {
   const json::value with_secret = json::parse(
       R"({"id":"6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90","name":"n","description":"","allowedScopes":[],)"
       R"("allowedGrantTypes":[],"roles":[],"accessTokenValiditySeconds":3600,"dateCreated":"2026-01-01T00:00:00Z",)"
-      R"("dateModified":"2026-01-01T00:00:00Z","clientSecret":"s"})");
+      R"("dateModified":"2026-01-01T00:00:00Z","enabled":true,"tokensValidAfter":null,"tokensValidAfterReason":null,)"
+      R"("clientSecret":"s"})");
   EXPECT_TRUE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/ClientWithSecret"}}).empty());
   EXPECT_FALSE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/Client"}}).empty());
   const json::value role = {{"$ref", "#/components/schemas/RoleCreate"}};
@@ -851,7 +852,7 @@ TEST_F(OpenApiConformance, Administration) {
   Expect(400, "PATCH", cp, A, R"({"accessTokenValiditySeconds":59})");
   Expect(404, "PATCH", "/api/v2/oauth/clients/" + NewUuid(), A, R"({"description":"x"})");
   Expect(200, "POST", cp + "/secret", A);
-  Expect(200, "PUT", cp + "/roles/Auditor", A);  // by name
+  Expect(400, "PUT", cp + "/roles/Auditor", A);  // {roleId} is an id only, never a name
   Expect(200, "PUT", cp + "/roles/" + authz::FindBuiltinRole("Auditor")->id, A);
   Expect(400, "PUT", cp + "/roles/no-such-role", A);
   Expect(200, "DELETE", cp + "/roles/" + authz::FindBuiltinRole("Auditor")->id, A);
