@@ -373,8 +373,8 @@ void RegisterRoleRoutes(App& app, Router& r) {
            if (auto problem = ApplyRoleFields(app, *body, updated, false))
              return app.BadRequest(ctx, problem->first, problem->second);
            // Every client holding the role gets the new permissions: no more than the caller holds.
-           if (auto denied = DenyBeyondCeiling(app, ctx, RoleGrant(updated.name, updated.permissions, &role->permissions)))
-             return *denied;
+           auto grant = RoleGrant(updated.name, updated.permissions, &role->permissions);
+           if (auto denied = DenyBeyondCeiling(app, ctx, grant)) return *denied;
            if (Status s = app.directory().UpdateRole(updated); !s.ok()) return FailWrite(app, ctx, s);
            return JsonResponse(200, RoleJson({updated.id, updated.name, updated.description, updated.permissions, false}));
          }});

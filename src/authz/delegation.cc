@@ -184,7 +184,8 @@ void DenyBeyondCeiling(Decision& d, const Grantor& grantor, const Grant& grant, 
   json::object requested;
   requested["target"] = grant.target;
   json::array perms;
-  for (const auto& p : grant.permissions) perms.emplace_back(json::object{{"pattern", p.pattern}, {"source", p.source}});
+  for (const auto& p : grant.permissions)
+    perms.emplace_back(json::object{{"pattern", p.pattern}, {"source", p.source}});
   requested["permissions"] = std::move(perms);
   requested["scopes"] = ToJson(grant.scopes);
   l.extra["requested"] = std::move(requested);
@@ -196,7 +197,10 @@ void DenyBeyondCeiling(Decision& d, const Grantor& grantor, const Grant& grant, 
   Deny(d, 403, l.code,
        "{principalType} '{principal}' cannot grant what it does not hold: {items}. A principal may give {target} "
        "only permissions and scopes that it holds itself.",
-       {{"principalType", Capitalized(who.type)}, {"principal", who.name}, {"items", listed}, {"target", grant.target}});
+       {{"principalType", Capitalized(who.type)},
+        {"principal", who.name},
+        {"items", listed},
+        {"target", grant.target}});
 
   d.fix.clear();
   for (const auto& p : roles_lack) {
