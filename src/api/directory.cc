@@ -128,6 +128,16 @@ authz::Principal Directory::PrincipalOf(const store::OAuthClient& c) const {
   return p;
 }
 
+bool Directory::StillVouchesFor(const store::OAuthClient& used) {
+  std::lock_guard lock(mu_);  // no client write is in progress while we hold it
+  auto snap = Get();
+  auto it = snap->clients.find(used.id);
+  if (it == snap->clients.end()) return false;
+  const store::OAuthClient& now = it->second;
+  return now.enabled == used.enabled && now.secret_hash == used.secret_hash &&
+         now.tokens_valid_after == used.tokens_valid_after;
+}
+
 Status Directory::KeepsAnAdministrator(const ClientMap& clients_after,
                                        const std::vector<authz::RoleDef>& roles_after) const {
   auto snap = Get();

@@ -52,14 +52,19 @@ class Directory {
   // from a principal's roles may be cached under it.
   uint64_t Generation() const { return Get()->generation; }
 
-  // Token issuance against client writes, without a lock: the token endpoint
-  // reads CutoffEpoch() before it looks its client up and, once the token is
-  // signed, keeps it only if NoClientWriteSince(epoch). A client write makes
-  // the epoch odd before it reads the clock for a cutoff and even again after
-  // the new snapshot is visible, so a token authenticated against the client
-  // as it was is either refused here or issued before that cutoff.
+  // Token issuance against client writes, without a lock on the grant path:
+  // the token endpoint reads CutoffEpoch() before it looks its client up and,
+  // once the token is signed, keeps it if NoClientWriteSince(epoch) or, when
+  // some client write ran meanwhile, if StillVouchesFor(the client it used).
+  // A client write makes the epoch odd (under mu_) before it reads the clock
+  // for a cutoff and even again after the new snapshot is visible, so a token
+  // authenticated against the client as it was is either dropped or issued
+  // before that cutoff.
   uint64_t CutoffEpoch() const { return cutoff_epoch_.load(); }
   bool NoClientWriteSince(uint64_t epoch) const { return epoch % 2 == 0 && cutoff_epoch_.load() == epoch; }
+  // Waits for a client write in progress, then: does the client still have
+  // the secret, the enabled flag and the token cutoff of `used`?
+  bool StillVouchesFor(const store::OAuthClient& used);
 
   // Write-through (Store first; the cache only changes if the Store did).
   Status CreateClient(const store::OAuthClient& c);

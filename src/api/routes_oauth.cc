@@ -188,12 +188,12 @@ HttpResponse Token(App& app, RequestContext& ctx) {
 
   auto issued = app.tokens().Issue(client, scopes);
   if (!issued.ok()) return app.Fail(ctx, issued.status());
-  if (!app.directory().NoClientWriteSince(epoch)) {
-    // A client changed while this token was signed: it may have been
+  if (!app.directory().NoClientWriteSince(epoch) && !app.directory().StillVouchesFor(client)) {
+    // This client changed while its token was signed: it may have been
     // authenticated against the client as it was. Drop it; a retry sees the change.
     app.metrics().Inc("verbatim_token_errors_total", {{"error", "temporarily_unavailable"}});
     HttpResponse busy = OAuthError(503, "temporarily_unavailable",
-                                   "An OAuth client changed while this token was issued; request a new one.",
+                                   "Client '" + client.name + "' changed while this token was issued; request a new one.",
                                    ctx.context_id);
     busy.set(http::field::retry_after, "1");
     return busy;

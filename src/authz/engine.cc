@@ -74,8 +74,8 @@ TokenText TokenTexts(TokenProblem p) {
               "published at /.well-known/jwks.json are accepted."};
     case TokenProblem::kRevoked:
       return {"The access token has been revoked: {detail}",
-              "Request a new token from POST /oauth/token (if the client was deleted or disabled, an "
-              "administrator must create a new one or enable it)."};
+              "Request a new token from POST /oauth/token, with the client's current secret (if the client "
+              "was deleted or disabled, an administrator must create a new one or enable it)."};
     case TokenProblem::kAudience:
       return {"The access token was not issued for this API: {detail}",
               "Request the token from this server's POST /oauth/token, without a 'resource' parameter or "

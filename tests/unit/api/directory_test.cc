@@ -112,6 +112,27 @@ TEST(Directory, ClientWritesSetTheCutoffAndMoveTheEpoch) {
   EXPECT_EQ(dir.RevokeTokens(NewUuid(), "x").status().code(), "client.not.found");
 }
 
+TEST(Directory, StillVouchesForAClientUntilItsSecretEnabledFlagOrCutoffChange) {
+  TestApp t;
+  ASSERT_TRUE(t.ok());
+  auto c = t.CreateClient("crm", {"recording:read"}, {"Recording Viewer"});
+  auto other = t.CreateClient("other", {"recording:read"}, {"Recording Viewer"});
+  Directory& dir = t.app().directory();
+  const store::OAuthClient used = Get(t, c.id);
+  store::OAuthClient renamed = used;
+  renamed.name = "crm-renamed";
+  ASSERT_TRUE(dir.UpdateClient(renamed).ok());
+  ASSERT_TRUE(dir.RevokeTokens(other.id, "x").ok());
+  EXPECT_TRUE(dir.StillVouchesFor(used)) << "a rename, or another client's change, refuses nothing";
+  store::OAuthClient rotated = Get(t, c.id);
+  rotated.secret_hash = oauth::HashClientSecret(oauth::NewClientSecret());
+  ASSERT_TRUE(dir.UpdateClient(rotated).ok());
+  EXPECT_FALSE(dir.StillVouchesFor(used));
+  EXPECT_TRUE(dir.StillVouchesFor(Get(t, c.id)));
+  ASSERT_TRUE(dir.DeleteClient(c.id).ok());
+  EXPECT_FALSE(dir.StillVouchesFor(used));
+}
+
 TEST(Directory, TokensIssuedBeforeACutoffAreRefusedAndOnesIssuedRightAfterWork) {
   FakeClock clock(FromUnixMillis(1'800'000'000'200));
   TestApp t(clock);
