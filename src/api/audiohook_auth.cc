@@ -128,7 +128,7 @@ UpgradeAuth AudioHookAuthenticator::Signature(const RawRequest& req, const std::
     p.name = integration->name;
     p.allowed_scopes = {"media:ingest"};
     for (const auto& id : integration->role_ids)
-      if (auto role = app_.directory().FindRole(id)) p.roles.push_back(*role);
+      if (auto role = app_.directory().FindRoleById(id)) p.roles.push_back(*role);
     out.token.subject = out.token.client_id = integration->id;
     out.token.scopes = {"media:ingest"};
     out.token.issued_at = FromUnixSeconds(check.params.created.value_or(ToUnixSeconds(now)));

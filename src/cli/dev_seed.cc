@@ -25,7 +25,8 @@ Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const st
     if (c.name != name) continue;
     c.secret_hash = oauth::HashClientSecret(secret);
     c.updated_at = app.clock().Now();
-    if (Status s = app.directory().UpdateClient(c); !s.ok()) return s;
+    // A new secret refuses the tokens issued with the old one (oauth/client_cutoff.h).
+    if (auto stored = app.directory().UpdateClient(c); !stored.ok()) return stored.status();
     return std::make_pair(c.id, secret);
   }
   store::OAuthClient c;

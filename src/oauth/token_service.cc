@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "authz/catalog.h"
+#include "oauth/client_cutoff.h"
 #include "core/ids.h"
 
 namespace verbatim::oauth {
@@ -100,8 +101,9 @@ Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, const 
   c.org = opts_.org_id;
   c.jti = NewUuid();
   c.scopes = scopes;
-  // Whole seconds: JWT dates are integers, and exp must not round up past the lifetime.
-  c.issued_at = FromUnixSeconds(ToUnixSeconds(clock_.Now()));
+  // Whole seconds: JWT dates are integers, and exp must not round up past the
+  // lifetime. After the client's token cutoff even within its second.
+  c.issued_at = IssuedAtFor(client, clock_.Now());
   c.expires_at = c.issued_at + std::chrono::seconds(client.access_token_validity_seconds);
   auto jwt = SignAccessToken(*keys->active, c);
   if (!jwt.ok()) return jwt.status();

@@ -34,6 +34,12 @@ struct OAuthClient {
   std::string secret_hash;  // hex SHA-256 of the secret; never leaves the server
   TimePoint created_at;
   TimePoint updated_at;
+  bool enabled = true;  // a disabled client gets no tokens, and the ones it has are refused
+  // Tokens issued at or before this instant are refused (its secret was
+  // rotated, a scope or role removed, it was disabled, or an administrator
+  // revoked them all); the reason is quoted in the 401.
+  std::optional<TimePoint> tokens_valid_after;
+  std::string tokens_valid_after_reason;
 };
 
 // Custom roles only; built-in roles are constants of authz and never stored.

@@ -95,7 +95,7 @@ class TestApp {
     c.allowed_scopes = std::move(scopes);
     c.allowed_grant_types = {"client_credentials"};
     for (const auto& r : roles) {
-      auto role = app_->directory().FindRole(r);
+      auto role = app_->directory().ResolveRoleRef(r);
       EXPECT_TRUE(role.has_value()) << "no role " << r;
       if (role) c.role_ids.push_back(role->id);
     }

@@ -161,6 +161,39 @@ TEST_F(SqliteStoreTest, ClientCrudRoundTripsEveryField) {
   EXPECT_EQ(RawInt("SELECT COUNT(*) FROM client_roles WHERE client_id = 'c1'"), 0);
 }
 
+TEST_F(SqliteStoreTest, ClientEnabledFlagAndTokenCutoffRoundTrip) {
+  OAuthClient c = MakeClient("c1");
+  ASSERT_TRUE(store_->CreateClient(c).ok());
+  auto got = store_->GetClient("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->enabled);
+  EXPECT_FALSE(got->tokens_valid_after.has_value());
+  EXPECT_EQ(got->tokens_valid_after_reason, "");
+
+  c.enabled = false;
+  c.tokens_valid_after = T(1234);
+  c.tokens_valid_after_reason = "it was disabled";
+  ASSERT_TRUE(store_->UpdateClient(c).ok());
+  Reopen();
+  got = store_->GetClient("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(got->tokens_valid_after, T(1234));
+  EXPECT_EQ(got->tokens_valid_after_reason, "it was disabled");
+}
+
+TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
+  // A row as an older binary wrote it: none of the step-5 columns named.
+  RawText(
+      "INSERT INTO oauth_clients (id, name, description, allowed_scopes, allowed_grant_types, "
+      "access_token_validity_seconds, secret_hash, created_at, updated_at) "
+      "VALUES ('old', 'old', '', '[]', '[\"client_credentials\"]', 3600, 'ab', 1, 1)");
+  auto got = store_->GetClient("old");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->enabled);
+  EXPECT_FALSE(got->tokens_valid_after.has_value());
+}
+
 TEST_F(SqliteStoreTest, InputIsBoundNeverSpliced) {
   const std::string evil = "x'); DROP TABLE oauth_clients; --";
   ASSERT_TRUE(store_->CreateClient(MakeClient(evil, {evil})).ok());
