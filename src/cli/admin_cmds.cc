@@ -18,7 +18,7 @@ namespace {
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
   TightenReport tightened;
   VERBATIM_RETURN_IF_ERROR(PrepareDataDir(data_dir, "", tightened));
-  ReportTightened(tightened, data_dir, "verbatim");
+  ReportTightened(tightened, data_dir, Notice{"verbatim"});
   store::SqliteOptions o;
   o.path = data_dir + "/verbatim.db";
   return store::OpenSqliteStore(o, SystemClock::Instance());
@@ -44,7 +44,7 @@ int RunInit(const std::string& data_dir, const std::string& kek_file, const std:
     return kExitUsage;
   }
   // Creates the key file on a fresh install (and binds the database to it).
-  auto secrets = BindSecrets(**store, data_dir, kek_file, "verbatim init");
+  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim init"});
   if (!secrets.ok()) {
     std::cerr << "verbatim init: " << secrets.status().message() << "\n";
     return kExitServer;
@@ -80,7 +80,7 @@ int RunKeysRotate(const std::string& data_dir, const std::string& kek_file) {
     std::cerr << "verbatim keys rotate: " << store.status().message() << "\n";
     return kExitServer;
   }
-  auto secrets = BindSecrets(**store, data_dir, kek_file, "verbatim keys rotate");
+  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim keys rotate"});
   if (!secrets.ok()) {
     std::cerr << "verbatim keys rotate: " << secrets.status().message() << "\n";
     return kExitServer;

@@ -59,13 +59,18 @@ std::string ServerUrl(const ClientOptions& c);
 // --key-encryption-key-file, or <data_dir>/kek.
 std::string KekPath(const std::string& data_dir, const std::string& flag);
 // Creates the data (and media) directory 0700 and tightens what verbatim keeps
-// there to 0700/0600 (docs/secrets-at-rest.md); ReportTightened logs it.
+// there to 0700/0600 (docs/secrets-at-rest.md); ReportTightened says so.
 Status PrepareDataDir(const std::string& data_dir, const std::string& media_dir, TightenReport& report);
-void ReportTightened(const TightenReport& report, const std::string& data_dir, const char* command);
-// OpenSecretsAtRest for the data dir's database, telling the operator on
-// stderr (prefixed with `command`) about a created key or migrated secrets.
+// Where one-off notices go: a JSON log line (serve), or "<command>: ..." on stderr.
+struct Notice {
+  const char* command;
+  bool log = false;
+};
+void ReportTightened(const TightenReport& report, const std::string& data_dir, const Notice& notice);
+// OpenSecretsAtRest for the data dir's database, telling the operator about a
+// created key, a finished rotation or migrated secrets.
 Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
-                                       const char* command);
+                                       const Notice& notice);
 // Writes `content` to `path` atomically (tmp + rename) with the given mode.
 bool WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
 

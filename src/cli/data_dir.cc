@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/log.h"
 
 namespace verbatim::cli {
 namespace {
@@ -37,38 +38,57 @@ Status PrepareDataDir(const std::string& data_dir, const std::string& media_dir,
   return Status::Ok();
 }
 
-void ReportTightened(const TightenReport& report, const std::string& data_dir, const char* command) {
-  // stderr, not the log: offline commands print JSON on stdout and set up no logger.
+namespace {
+
+// Tells the operator something once. `serve` writes a JSON log line (its
+// stderr is a log stream); offline commands write a sentence to stderr (their
+// stdout may be JSON, and they set up no logger).
+void Say(const Notice& n, const std::string& text, const json::object& fields) {
+  if (n.log) {
+    Log(LogLevel::kWarn, text, fields);
+    return;
+  }
+  std::cerr << n.command << ": " << text;
+  const char* sep = " (";
+  for (const auto& f : fields) {
+    std::cerr << sep << std::string_view(f.key().data(), f.key().size()) << " "
+              << (f.value().is_string() ? std::string(f.value().as_string()) : json::serialize(f.value()));
+    sep = ", ";
+  }
+  std::cerr << (fields.empty() ? "\n" : ")\n");
+}
+
+}  // namespace
+
+void ReportTightened(const TightenReport& report, const std::string& data_dir, const Notice& notice) {
   if (report.tightened > 0)
-    std::cerr << command << ": made " << report.tightened << " file(s) and directories under " << data_dir
-              << " private (directories 0700, files 0600); an earlier verbatim left them readable by others "
-                 "(docs/secrets-at-rest.md).\n";
+    Say(notice, "made files private (directories 0700, files 0600) that an earlier verbatim left readable by others",
+        {{"entries", report.tightened}, {"dataDir", data_dir}, {"see", "docs/secrets-at-rest.md"}});
   size_t shown = 0;
   for (const auto& e : report.errors) {
     if (++shown > 10) break;  // a tree we cannot change: a sample is enough
-    std::cerr << command << ": warning: cannot make private: " << e << "\n";
+    Say(notice, "cannot make private", {{"entry", e}});
   }
 }
 
 Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
-                                       const char* command) {
+                                       const Notice& notice) {
   api::SecretsAtRestOptions o;
   o.kek_path = KekPath(data_dir, kek_flag);
   o.db_name = data_dir + "/verbatim.db";
   auto secrets = api::OpenSecretsAtRest(store, o);
   if (!secrets.ok()) return secrets.status();
-  // Said on stderr, not only in the log: these need the operator's attention once.
+  const std::string& id = secrets->box->key_id();
   if (secrets->created)
-    std::cerr << command << ": created key-encryption key " << o.kek_path << " (key id " << secrets->box->key_id()
-              << "). Back it up apart from the database: without it, the signing keys and integration secrets in "
-              << o.db_name << " cannot be read (docs/secrets-at-rest.md).\n";
+    Say(notice,
+        "created key-encryption key: back it up apart from the database; without it the database's signing keys and "
+        "integration secrets cannot be read",
+        {{"file", o.kek_path}, {"keyId", id}, {"see", "docs/secrets-at-rest.md"}});
   if (secrets->finished_rotation)
-    std::cerr << command << ": finished an interrupted `verbatim kek rotate`: " << o.kek_path << " now holds key id "
-              << secrets->box->key_id() << ".\n";
+    Say(notice, "finished an interrupted `verbatim kek rotate`", {{"file", o.kek_path}, {"keyId", id}});
   if (secrets->migrated > 0)
-    std::cerr << command << ": sealed " << secrets->migrated
-              << " secret(s) stored in the clear or under the old in-database key, with key-encryption key "
-              << secrets->box->key_id() << ".\n";
+    Say(notice, "sealed secrets that an earlier verbatim stored in the clear or under its in-database key",
+        {{"secrets", secrets->migrated}, {"keyId", id}, {"see", "docs/secrets-at-rest.md"}});
   return secrets;
 }
 

@@ -91,7 +91,7 @@ int RunServe(const ServeOptions& opts) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
     return kExitServer;
   }
-  ReportTightened(tightened, opts.data_dir, "verbatim serve");
+  ReportTightened(tightened, opts.data_dir, Notice{"verbatim serve", true});
 
   store::SqliteOptions sopts;
   sopts.path = opts.data_dir + "/verbatim.db";
@@ -105,7 +105,7 @@ int RunServe(const ServeOptions& opts) {
   auto store = std::make_unique<store::CachingStore>(std::move(*sqlite));
   // Held until the process ends: the key-encryption key file's lock keeps
   // `verbatim kek rotate` from running under this server.
-  auto secrets = BindSecrets(*store, opts.data_dir, opts.key_encryption_key_file, "verbatim serve");
+  auto secrets = BindSecrets(*store, opts.data_dir, opts.key_encryption_key_file, Notice{"verbatim serve", true});
   if (!secrets.ok()) {
     std::cerr << "verbatim serve: " << secrets.status().message() << "\n";
     return kExitServer;

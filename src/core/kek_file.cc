@@ -67,20 +67,22 @@ void SyncParentDirectory(const std::string& path) {
   ::close(fd);
 }
 
-// O_EXCL create with mode 0600 (fchmod: the umask must not widen or narrow it).
-Result<int> CreateExclusive(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("kek.exists", path + " already exists");
-    return Status::Internal(Errno("create", path));
-  }
-  if (::fchmod(fd, 0600) != 0) {
-    Status s = Status::Internal(Errno("chmod", path));
-    ::close(fd);
-    ::unlink(path.c_str());
-    return s;
-  }
-  return fd;
+// Creates `path` with `content`, mode 0600, all or nothing: the content is
+// written and fsync'd under a temporary name, then link(2)ed to `path`, which
+// fails if `path` exists. A process that finds the file never reads it half
+// written (two processes creating the key of a new database at once).
+Status CreateFileAtomically(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());  // 0600, O_EXCL
+  if (fd < 0) return Status::Internal(Errno("create", tmp));
+  FileLock closer(fd);
+  Status s = ::fchmod(fd, 0600) == 0 ? WriteAllAndSync(fd, content, tmp) : Status::Internal(Errno("chmod", tmp));
+  if (s.ok() && ::link(tmp.c_str(), path.c_str()) != 0)
+    s = errno == EEXIST ? Status::AlreadyExists("kek.exists", path + " already exists")
+                        : Status::Internal(Errno("link " + tmp + " to", path));
+  ::unlink(tmp.c_str());
+  if (s.ok()) SyncParentDirectory(path);
+  return s;
 }
 
 }  // namespace
@@ -158,32 +160,18 @@ Result<KekFile> OpenKekFile(const std::string& path, KekLock lock) {
 }
 
 Result<KekFile> CreateKekFile(const std::string& path) {
-  auto fd = CreateExclusive(path);
-  if (!fd.ok()) return fd.status();
-  FileLock holder(*fd);
-  // Locked before the key is written: a rotation cannot start on a half-made file.
-  VERBATIM_RETURN_IF_ERROR(TakeLock(*fd, KekLock::kShared, path));
-  KeyEncryptionKey key = KeyEncryptionKey::Generate();
-  Wiped text{FormatKekFile(key)};
-  if (Status s = WriteAllAndSync(*fd, text.s, path); !s.ok()) {
-    ::unlink(path.c_str());
-    return s;
+  {
+    KeyEncryptionKey key = KeyEncryptionKey::Generate();
+    Wiped text{FormatKekFile(key)};
+    VERBATIM_RETURN_IF_ERROR(CreateFileAtomically(path, text.s));
   }
-  SyncParentDirectory(path);
-  return KekFile{path, std::move(key), std::move(holder)};
+  // Read back through the checks every start applies.
+  return OpenKekFile(path, KekLock::kShared);
 }
 
 Status WriteKekFile(const std::string& path, const KeyEncryptionKey& key) {
-  auto fd = CreateExclusive(path);
-  if (!fd.ok()) return fd.status();
-  FileLock closer(*fd);
   Wiped text{FormatKekFile(key)};
-  if (Status s = WriteAllAndSync(*fd, text.s, path); !s.ok()) {
-    ::unlink(path.c_str());
-    return s;
-  }
-  SyncParentDirectory(path);
-  return Status::Ok();
+  return CreateFileAtomically(path, text.s);
 }
 
 Status RenameKekFile(const std::string& from, const std::string& to) {

@@ -52,12 +52,13 @@ struct KekFile {
 //   Internal for other I/O errors. Messages say what to do.
 Result<KekFile> OpenKekFile(const std::string& path, KekLock lock);
 
-// Creates `path` with a fresh key: O_EXCL, mode 0600 whatever the umask,
-// fsync'd with its directory before it is used, held with a shared lock.
+// Creates `path` with a fresh key: mode 0600 whatever the umask, complete
+// before it appears (written under a temporary name, then linked: fails if
+// `path` exists), fsync'd with its directory, then opened with a shared lock.
 // AlreadyExists "kek.exists" if the file is there.
 Result<KekFile> CreateKekFile(const std::string& path);
 
-// Writes `key` to a new file `path` (O_EXCL, 0600, durable); no lock.
+// Writes `key` to a new file `path` the same way; no lock.
 Status WriteKekFile(const std::string& path, const KeyEncryptionKey& key);
 
 // rename(2) `from` over `to`, durable (the directory is fsync'd).

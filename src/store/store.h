@@ -116,7 +116,7 @@ class Store {
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
   virtual Status DeleteIntegration(const std::string& id) = 0;
 
-  // --- server secrets (e.g. the key that encrypts integration secrets) ---
+  // --- server secrets (e.g. the key check, kKeyCheckSecretName) ---
   virtual Result<std::optional<std::string>> GetSecret(const std::string& name) = 0;
   virtual Status PutSecretIfAbsent(const std::string& name, const std::string& value) = 0;
 

@@ -72,6 +72,11 @@ async function initDir(dataDir) {
   return JSON.parse(init.stdout);
 }
 
+/** The server's JSON log lines (its stderr is a log stream). */
+function logLines(stderr) {
+  return stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
 const modeOf = (p) => lstatSync(p).mode & 0o7777;
 const octal = (m) => `0${m.toString(8)}`;
 
@@ -233,8 +238,12 @@ t('a database written before secrets were sealed (plaintext PEM signing key) is 
 
   const s = await startServer({ dev: false, dataDir: dir });
   try {
-    assert.match(s.stderr, /created key-encryption key/);
-    assert.match(s.stderr, /sealed 1 secret/);
+    const notices = logLines(s.stderr);
+    const created = notices.find((l) => l.msg.startsWith('created key-encryption key'));
+    assert.equal(created?.file, join(dir, 'kek'), s.stderr);
+    const sealed = notices.find((l) => l.msg.startsWith('sealed secrets'));
+    assert.equal(sealed?.secrets, 1, s.stderr);
+    assert.equal(sealed.keyId, created.keyId);
     assert.equal(octal(modeOf(join(dir, 'kek'))), '0600');
     // Tokens are still signed with the migrated key: the old public key verifies them.
     const tok = await token(s.url, creds.clientId, creds.clientSecret);
@@ -348,15 +357,16 @@ t('a data dir left with loose modes by an older version is tightened at start', 
   const conv = join(dir, 'media', randomUUID());
   mkdirSync(conv, { recursive: true });
   writeFileSync(join(conv, 'segment-1.wav'), 'RIFF');
-  writeFileSync(join(dir, 'listen.json'), '{}');
+  writeFileSync(join(dir, 'dev-credentials.json'), '{}');  // (listen.json: the harness removes it before a start)
   writeFileSync(join(dir, 'notes.txt'), 'not ours');
   for (const [p, m] of [[dir, 0o755], [join(dir, 'media'), 0o755], [conv, 0o775], [join(conv, 'segment-1.wav'), 0o644],
-    [join(dir, 'listen.json'), 0o644], [join(dir, 'verbatim.db'), 0o644], [join(dir, 'notes.txt'), 0o644]]) chmodSync(p, m);
+    [join(dir, 'dev-credentials.json'), 0o644], [join(dir, 'verbatim.db'), 0o644], [join(dir, 'notes.txt'), 0o644]]) chmodSync(p, m);
   const s = await startServer({ dev: false, dataDir: dir });
   try {
-    assert.match(s.stderr, /private \(directories 0700, files 0600\)/);
+    const notice = logLines(s.stderr).find((l) => l.msg.includes('private (directories 0700, files 0600)'));
+    assert.equal(notice?.entries, 6, `data dir, media, its conversation dir, the WAV, dev-credentials.json, verbatim.db: ${s.stderr}`);
     for (const p of [dir, join(dir, 'media'), conv]) assert.equal(octal(modeOf(p)), '0700', p);
-    for (const p of [join(conv, 'segment-1.wav'), join(dir, 'listen.json'), join(dir, 'verbatim.db')]) {
+    for (const p of [join(conv, 'segment-1.wav'), join(dir, 'dev-credentials.json'), join(dir, 'verbatim.db'), join(dir, 'listen.json')]) {
       assert.equal(octal(modeOf(p)), '0600', p);
     }
     assert.equal(octal(modeOf(join(dir, 'notes.txt'))), '0644', 'files verbatim does not own are left alone');
