@@ -29,14 +29,17 @@ struct DbState {
 
   // Anything sealed under some key-encryption key: a new key would not open it.
   bool HasSealed() const {
-    return check || std::any_of(keys.begin(), keys.end(), [](const auto& k) { return SecretBox::IsEnvelope(k.private_key_sealed); }) ||
+    return check ||
+           std::any_of(keys.begin(), keys.end(),
+                       [](const auto& k) { return SecretBox::IsEnvelope(k.private_key_sealed); }) ||
            std::any_of(integrations.begin(), integrations.end(),
                        [](const auto& m) { return SecretBox::IsEnvelope(m.secret_encrypted); });
   }
   // Rows from before secrets were sealed.
   bool HasLegacy() const {
     return legacy_key ||
-           std::any_of(keys.begin(), keys.end(), [](const auto& k) { return !SecretBox::IsEnvelope(k.private_key_sealed); }) ||
+           std::any_of(keys.begin(), keys.end(),
+                       [](const auto& k) { return !SecretBox::IsEnvelope(k.private_key_sealed); }) ||
            std::any_of(integrations.begin(), integrations.end(),
                        [](const auto& m) { return !SecretBox::IsEnvelope(m.secret_encrypted); });
   }
@@ -100,7 +103,8 @@ Status Mismatch(const SecretsAtRestOptions& o, const std::string& loaded_id, con
 // Secrets of AudioHook integrations before the key-encryption key:
 // nonce || crypto_secretbox(secret), keyed by server secret "integration-key".
 Result<std::string> OpenLegacyIntegrationSecret(std::string_view key, std::string_view sealed) {
-  if (key.size() != crypto_secretbox_KEYBYTES || sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+  if (key.size() != crypto_secretbox_KEYBYTES ||
+      sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
     return Status::Internal("malformed");
   const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
   const size_t box = sealed.size() - crypto_secretbox_NONCEBYTES;

@@ -14,8 +14,8 @@ namespace {
 // What verbatim itself keeps directly in the data directory. Only these are
 // tightened: the directory may be shared with files that are not ours.
 constexpr const char* kOwnFiles[] = {
-    "verbatim.db",  "verbatim.db-wal",      "verbatim.db-shm",          "verbatim.db-journal", "listen.json",
-    "listen.json.tmp", "dev-credentials.json", "dev-credentials.json.tmp",
+    "verbatim.db", "verbatim.db-wal", "verbatim.db-shm",      "verbatim.db-journal",
+    "listen.json", "listen.json.tmp", "dev-credentials.json", "dev-credentials.json.tmp",
 };
 
 }  // namespace

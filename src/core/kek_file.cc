@@ -38,12 +38,13 @@ Status TakeLock(int fd, KekLock lock, const std::string& path) {
   if (::flock(fd, (lock == KekLock::kShared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0) return Status::Ok();
   if (errno == EWOULDBLOCK)
     return Status::Unavailable(
-        "kek.locked", lock == KekLock::kShared
-                          ? "The key-encryption key " + path +
-                                " is being rotated (`verbatim kek rotate` holds it). Retry when the rotation has finished."
-                          : "The key-encryption key " + path +
-                                " is in use by a running verbatim process (serve, init or keys). Stop the server "
-                                "before rotating the key-encryption key (docs/secrets-at-rest.md).");
+        "kek.locked",
+        lock == KekLock::kShared
+            ? "The key-encryption key " + path +
+                  " is being rotated (`verbatim kek rotate` holds it). Retry when the rotation has finished."
+            : "The key-encryption key " + path +
+                  " is in use by a running verbatim process (serve, init or keys). Stop the server "
+                  "before rotating the key-encryption key (docs/secrets-at-rest.md).");
   return Status::Internal(Errno("flock", path));
 }
 
@@ -117,14 +118,16 @@ Result<KeyEncryptionKey> ParseKekFile(std::string_view content, std::string_view
   Wiped wipe{std::move(*raw)};
   if (wipe.s.size() != KeyEncryptionKey::kBytes)
     return Status::InvalidArgument("kek.malformed", expected + " (the key is " + std::to_string(wipe.s.size()) +
-                                                        " bytes, not " + std::to_string(KeyEncryptionKey::kBytes) + ").");
+                                                        " bytes, not " + std::to_string(KeyEncryptionKey::kBytes) +
+                                                        ").");
   return KeyEncryptionKey::FromBytes(wipe.s);
 }
 
 Result<KekFile> OpenKekFile(const std::string& path, KekLock lock) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound("kek.missing", "The key-encryption key file " + path + " does not exist.");
+    if (errno == ENOENT)
+      return Status::NotFound("kek.missing", "The key-encryption key file " + path + " does not exist.");
     return Status::Internal(Errno("open", path));
   }
   FileLock holder(fd);  // closes fd on every early return
@@ -136,7 +139,8 @@ Result<KekFile> OpenKekFile(const std::string& path, KekLock lock) {
     return Status::FailedPrecondition(
         "kek.insecure", path + " has mode " + Octal(st.st_mode) +
                             ": group or others may read it, and it opens every secret of the database. Make it "
-                            "private to its owner (chmod 600 " + path + ") and start again.");
+                            "private to its owner (chmod 600 " +
+                            path + ") and start again.");
   if (static_cast<size_t>(st.st_size) > kMaxFileBytes)
     return Status::InvalidArgument("kek.malformed", path + " is " + std::to_string(st.st_size) +
                                                         " bytes: not a verbatim key-encryption key (61 bytes).");

@@ -108,8 +108,8 @@ std::string SecretBox::Seal(std::string_view plaintext, std::string_view context
 Result<std::string> SecretBox::Open(std::string_view envelope, std::string_view context) const {
   auto parsed = Parse(envelope);
   if (!parsed)
-    return Status::InvalidArgument("secret.malformed", "the stored value for '" + std::string(context) +
-                                                           "' is not a v1 sealed secret");
+    return Status::InvalidArgument("secret.malformed",
+                                   "the stored value for '" + std::string(context) + "' is not a v1 sealed secret");
   if (parsed->key_id != key_id())
     return Status::FailedPrecondition("secret.wrong.key", "'" + std::string(context) +
                                                               "' is sealed with key-encryption key " + parsed->key_id +
