@@ -135,12 +135,14 @@ App::~App() {
 }
 
 Status App::Init() {
+  if (!cfg_.secrets) return Status::Internal("App needs the key-encryption key (AppConfig::secrets)");
   auto org = store_.GetOrganization();
   if (!org.ok()) return org.status();
   oauth::TokenServiceOptions topts;
   topts.issuer = cfg_.issuer;
   topts.audience = cfg_.audience;
   topts.org_id = org->id;
+  topts.secrets = cfg_.secrets;
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());

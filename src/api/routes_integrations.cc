@@ -67,9 +67,7 @@ HttpResponse Create(App& app, RequestContext& ctx) {
                                                  "A media integration named '" + m.name + "' exists (id " + m.id +
                                                      "); delete it or choose another name."));
   }
-  auto key = LoadIntegrationKey(app.store());
-  if (!key.ok()) return app.Fail(ctx, key.status());
-  NewIntegration n = MakeIntegration(*key, **name, std::move(role_ids), app.clock().Now());
+  NewIntegration n = MakeIntegration(app.secrets(), **name, std::move(role_ids), app.clock().Now());
   if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return app.Fail(ctx, s);
   json::object o = IntegrationJson(n.record, *app.directory().Roles());
   o["apiKey"] = n.record.api_key;

@@ -121,7 +121,7 @@ Status InsertKeyRow(Db& db, const SigningKey& k) {
   return db.Exec(
       "INSERT INTO signing_keys (kid, alg, private_key_pem, public_jwk_json, created_at, retired_at, publish_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      k.kid, k.alg, k.private_key_pem, k.public_jwk_json, k.created_at, k.retired_at, k.publish_until);
+      k.kid, k.alg, k.private_key_sealed, k.public_jwk_json, k.created_at, k.retired_at, k.publish_until);
 }
 
 // Collects every row of `st` through `read` (a Result-returning row reader).
