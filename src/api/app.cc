@@ -152,6 +152,7 @@ Status App::Init() {
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
   AuditLogOptions audit_opts;
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
+  audit_opts.max_queued = std::max<size_t>(1, cfg_.audit_max_queued);
   audit_ = std::make_unique<AuditLog>(store_, clock_, audit_opts);
   metrics_.AddCounterFunc("verbatim_audit_write_errors_total", "Audit batch commits that failed (each is retried).",
                           [this] { return audit_->write_errors(); });

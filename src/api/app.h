@@ -43,6 +43,7 @@ struct AppConfig {
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
   int audit_retention_days = 0;  // 0 = keep every audit event
+  size_t audit_max_queued = 65536;  // audit events waiting for the writer before protected requests get 503
 };
 
 // Hooks the media layer registers so recording state changes reach live
