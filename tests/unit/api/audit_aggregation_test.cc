@@ -116,7 +116,7 @@ TEST(AuditAggregation, DistinctKeysPerIntervalAreCappedByAnOverflowEvent) {
   ASSERT_TRUE(t.app().audit().Flush());
   EXPECT_EQ(CountRows(t.dir() / "verbatim.db", "SELECT count(*) FROM audit_events"), 1024 + 1);
   auto admin = t.CreateAdmin();
-  auto page = t.Call("GET", "/api/v2/audit/events?decision=deny&pageSize=5", t.Token(admin.id, {"audit:read"}));
+  auto page = t.Call("GET", "/api/v2/audit/events?decision=deny&pageSize=200", t.Token(admin.id, {"audit:read"}));
   ASSERT_EQ(page.result_int(), 200);
   bool found = false;
   const json::value listed = TestApp::Body(page);
