@@ -30,8 +30,10 @@ namespace verbatim::api {
 
 struct DenialAggregatorOptions {
   std::chrono::seconds interval{60};
-  int individual_per_key = 3;  // recorded as they are, per key and interval
-  size_t max_keys = 1024;      // distinct (address, code) per interval before the overflow bucket
+  // Recorded as they are, per key and interval: enough for a person trying
+  // every kind of bad token (the attack suite of examples/seed-scenario.mjs).
+  int individual_per_key = 10;
+  size_t max_keys = 512;  // distinct (address, code) per interval before the overflow bucket
 };
 
 class DenialAggregator {

@@ -31,6 +31,10 @@ int64_t CountRows(const std::filesystem::path& db_path, const char* sql) {
 
 std::string ContextId(const HttpResponse& res) { return std::string(res["X-Context-Id"]); }
 
+// The App's defaults (api/denial_aggregator.h).
+const int kOwn = DenialAggregatorOptions{}.individual_per_key;
+const int kMaxKeys = static_cast<int>(DenialAggregatorOptions{}.max_keys);
+
 TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
   TestApp t(SystemClock::Instance(), [](AppConfig& cfg) { cfg.limits.auth_failures_per_ip = 0; });  // no 429s here
   ASSERT_TRUE(t.ok()) << t.status().ToString();
@@ -43,7 +47,7 @@ TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
       {"198.51.100.7", "garbage", "token.malformed", 200},
       {"2001:db8:1:2::1", "", "token.missing", 50},
       {"2001:db8:1:2::99", "", "token.missing", 50},  // the same /64
-      {"203.0.113.9", "", "token.missing", 2},        // below the individual allowance
+      {"203.0.113.9", "", "token.missing", kOwn - 1},  // below the individual allowance
   };
   std::map<std::string, std::vector<std::string>> ids;  // key → context ids in order
   for (const auto& f : floods) {
@@ -55,22 +59,22 @@ TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
   }
   ASSERT_TRUE(t.app().audit().Flush());
 
-  // Per key: the first 3 as they are, the rest as one event. 852 requests → 14 rows.
+  // Per key: the first kOwn as they are, the rest as one event.
   const int64_t rows = CountRows(t.dir() / "verbatim.db", "SELECT count(*) FROM audit_events");
-  EXPECT_EQ(rows, (3 + 1) + (3 + 1) + (3 + 1) + 2) << "four keys, one below the allowance";
+  EXPECT_EQ(rows, 3 * (kOwn + 1) + (kOwn - 1)) << "four keys, one below the allowance";
 
   auto admin = t.CreateAdmin();
   const std::string token = t.Token(admin.id, {"audit:read"});
   auto check = [&](const std::string& key, int64_t count, const std::string& address, const std::string& code) {
     const auto& seen = ids[key];
-    // The first three are findable by their own contextId, with no aggregate.
-    for (int i = 0; i < 3; ++i) {
+    // The first kOwn are findable by their own contextId, with no aggregate.
+    for (int i = 0; i < kOwn; ++i) {
       auto own = t.Call("GET", "/api/v2/audit/events/" + seen[i], token);
       ASSERT_EQ(own.result_int(), 200) << key << " " << i << ": " << own.body();
       EXPECT_TRUE(TestApp::Body(own).at("aggregate").is_null());
     }
-    // The fourth is the sample of the aggregate: the rest have no row.
-    auto res = t.Call("GET", "/api/v2/audit/events/" + seen[3], token);
+    // The next is the sample of the aggregate: the rest have no row.
+    auto res = t.Call("GET", "/api/v2/audit/events/" + seen[kOwn], token);
     ASSERT_EQ(res.result_int(), 200) << key << ": " << res.body();
     const json::object ev = TestApp::Body(res).as_object();
     EXPECT_EQ(ev.at("code").as_string(), code);
@@ -85,15 +89,15 @@ TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
     EXPECT_LE(agg.at("firstAt").as_string(), agg.at("lastAt").as_string());
     EXPECT_EQ(agg.at("firstAt").as_string(), ev.at("at").as_string());
     EXPECT_EQ(agg.at("intervalSeconds").as_int64(), 60);
-    for (size_t i = 4; i < seen.size(); i += 97)
+    for (size_t i = kOwn + 1; i < seen.size(); i += 37)
       EXPECT_EQ(t.Call("GET", "/api/v2/audit/events/" + seen[i], token).result_int(), 404) << "folded: no row";
   };
-  check("198.51.100.token.missing", 497, "198.51.100.7", "token.missing");
-  check("198.51.100.token.malformed", 197, "198.51.100.7", "token.malformed");
-  // Both IPv6 addresses share their /64's aggregate: 100 - 3.
+  check("198.51.100.token.missing", 500 - kOwn, "198.51.100.7", "token.missing");
+  check("198.51.100.token.malformed", 200 - kOwn, "198.51.100.7", "token.malformed");
+  // Both IPv6 addresses share their /64's aggregate.
   const auto& v6a = ids["2001:db8:1:token.missing"];
   ASSERT_EQ(v6a.size(), 100u);
-  check("2001:db8:1:token.missing", 97, "2001:db8:1:2::/64", "token.missing");
+  check("2001:db8:1:token.missing", 100 - kOwn, "2001:db8:1:2::/64", "token.missing");
 
   // The list shows aggregates like any event; a filter on denials finds them.
   auto list = t.Call("GET", "/api/v2/audit/events?decision=deny&pageSize=200", token);
@@ -108,13 +112,14 @@ TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
 TEST(AuditAggregation, DistinctKeysPerIntervalAreCappedByAnOverflowEvent) {
   TestApp t(SystemClock::Instance(), [](AppConfig& cfg) { cfg.limits.auth_failures_per_ip = 0; });
   ASSERT_TRUE(t.ok());
-  // 1024 keys per interval (api/denial_aggregator.h), then one overflow event.
-  for (int i = 0; i < 1100; ++i)
+  // kMaxKeys keys per interval, then one overflow event.
+  const int requests = kMaxKeys + 76;
+  for (int i = 0; i < requests; ++i)
     ASSERT_EQ(t.CallFrom("10.9." + std::to_string(i / 256) + "." + std::to_string(i % 256), "GET", "/api/v2/conversations")
                   .result_int(),
               401);
   ASSERT_TRUE(t.app().audit().Flush());
-  EXPECT_EQ(CountRows(t.dir() / "verbatim.db", "SELECT count(*) FROM audit_events"), 1024 + 1);
+  EXPECT_EQ(CountRows(t.dir() / "verbatim.db", "SELECT count(*) FROM audit_events"), kMaxKeys + 1);
   auto admin = t.CreateAdmin();
   auto page = t.Call("GET", "/api/v2/audit/events?decision=deny&pageSize=200", t.Token(admin.id, {"audit:read"}));
   ASSERT_EQ(page.result_int(), 200);
@@ -125,7 +130,7 @@ TEST(AuditAggregation, DistinctKeysPerIntervalAreCappedByAnOverflowEvent) {
     if (agg.is_null()) continue;
     found = true;
     EXPECT_TRUE(agg.as_object().at("address").is_null()) << "the overflow bucket has no single address";
-    EXPECT_EQ(agg.as_object().at("count").as_int64(), 1100 - 1024);
+    EXPECT_EQ(agg.as_object().at("count").as_int64(), requests - kMaxKeys);
   }
   EXPECT_TRUE(found) << page.body();
 }
