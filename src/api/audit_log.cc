@@ -140,7 +140,8 @@ void AuditLog::Run() {
     Status s = store_.AppendAudit(inflight_);
     lock.lock();
     if (s.ok()) {
-      if (failing) Log(LogLevel::kWarn, "audit writes recovered", {{"events", inflight_.size()}, {"failedAttempts", errors_}});
+      if (failing)
+        Log(LogLevel::kWarn, "audit writes recovered", {{"events", inflight_.size()}, {"failedAttempts", errors_}});
       committed_n_ += inflight_.size();
       inflight_.clear();
       queued_.store(enqueued_ - committed_n_, std::memory_order_relaxed);

@@ -21,7 +21,8 @@ void RegisterSystemRoutes(App& app, Router& r) {
            if (!ready)
              return ErrorResponse(503, "not.ready", "The server is starting or cannot reach its store.", ctx.context_id);
            // Not ready either while protected requests are refused for want of audit.
-           if (auto audit = app.audit().health(); !audit.available) return AuditUnavailableResponse(audit, ctx.context_id);
+           if (auto audit = app.audit().health(); !audit.available)
+             return AuditUnavailableResponse(audit, ctx.context_id);
            return JsonResponse(200, o);
          }});
   r.Add({"GET", "/metrics", Access::kPublic, "", [&app](RequestContext&) {

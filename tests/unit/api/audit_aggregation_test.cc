@@ -114,10 +114,10 @@ TEST(AuditAggregation, DistinctKeysPerIntervalAreCappedByAnOverflowEvent) {
   ASSERT_TRUE(t.ok());
   // kMaxKeys keys per interval, then one overflow event.
   const int requests = kMaxKeys + 76;
-  for (int i = 0; i < requests; ++i)
-    ASSERT_EQ(t.CallFrom("10.9." + std::to_string(i / 256) + "." + std::to_string(i % 256), "GET", "/api/v2/conversations")
-                  .result_int(),
-              401);
+  for (int i = 0; i < requests; ++i) {
+    const std::string address = "10.9." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    ASSERT_EQ(t.CallFrom(address, "GET", "/api/v2/conversations").result_int(), 401);
+  }
   ASSERT_TRUE(t.app().audit().Flush());
   EXPECT_EQ(CountRows(t.dir() / "verbatim.db", "SELECT count(*) FROM audit_events"), kMaxKeys + 1);
   auto admin = t.CreateAdmin();

@@ -20,7 +20,9 @@ void StrictLimits(AppConfig& cfg) {
 }
 
 std::pair<std::string, std::string> FormType() { return {"Content-Type", "application/x-www-form-urlencoded"}; }
-std::string Basic(const std::string& id, const std::string& secret) { return "Basic " + Base64Encode(id + ":" + secret); }
+std::string Basic(const std::string& id, const std::string& secret) {
+  return "Basic " + Base64Encode(id + ":" + secret);
+}
 
 HttpResponse TokenRequest(TestApp& t, const std::string& from, const std::string& id, const std::string& secret) {
   return t.CallFrom(from, "POST", "/oauth/token", {}, "grant_type=client_credentials",

@@ -65,9 +65,10 @@ TEST(DenialAggregator, RecordsTheFirstDenialsOfAKeyThenFoldsTheRestIntoTheFirstF
 TEST(DenialAggregator, KeysBeyondTheCapShareOneOverflowEvent) {
   DenialAggregator agg({seconds(60), 1, 3});
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(agg.Offer(Denial(i), "addr" + std::to_string(i)).has_value());
-  for (int i = 3; i < 10; ++i)
-    EXPECT_FALSE(agg.Offer(Denial(i, i % 2 ? "token.missing" : "token.signature"), "addr" + std::to_string(i)).has_value())
-        << "no individual event past the key cap";
+  for (int i = 3; i < 10; ++i) {
+    auto e = Denial(i, i % 2 ? "token.missing" : "token.signature");
+    EXPECT_FALSE(agg.Offer(std::move(e), "addr" + std::to_string(i)).has_value()) << "no own event past the key cap";
+  }
   EXPECT_EQ(agg.keys(), 3u) << "memory stays bounded";
   auto out = agg.Close(kT0, true);
   ASSERT_EQ(out.size(), 1u);

@@ -1159,7 +1159,9 @@ TEST(OpenApiAudit, AuditUnavailableAndAggregatesAreDocumented) {
     ASSERT_EQ(res.result_int(), status) << where << " " << res.body();
     auto m = t.app().router().Match(method, path);
     ASSERT_NE(m.route, nullptr);
-    const json::value* response = Deref(Doc(), Get(Get(*Operation(m.route->pattern, method), "responses"), std::to_string(status)));
+    const json::object* op = Operation(m.route->pattern, method);
+    ASSERT_NE(op, nullptr) << where;
+    const json::value* response = Deref(Doc(), Get(Get(*op, "responses"), std::to_string(status)));
     ASSERT_NE(response, nullptr) << where;
     const json::value* schema = Get(Get(Get(response, "content"), "application/json"), "schema");
     ASSERT_NE(schema, nullptr) << where;
