@@ -154,6 +154,7 @@ json::object AuditEventJson(const store::AuditEvent& e) {
     if (auto* a = expl->as_object().if_contains("aggregate")) {
       aggregate = std::move(*a);
       expl->as_object().erase("aggregate");
+      if (expl->as_object().empty()) *expl = nullptr;  // a sample refused before authorization had none
     }
   }
   o["explanation"] = expl.ok() ? std::move(*expl) : json::value(nullptr);

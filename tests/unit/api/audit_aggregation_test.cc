@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/views.h"
 #include "core/ids.h"
 #include "unit/api/test_app.h"
 
@@ -163,6 +164,22 @@ TEST(AuditAggregation, TruncationKeepsWholeUtf8Characters) {
   EXPECT_EQ(TruncateForAudit(s, 16), s);
   EXPECT_EQ(TruncateForAudit(s, 3), "ab\u2026[truncated, 6 bytes]") << "é is not cut in half";
   EXPECT_EQ(TruncateForAudit(s, 4), "ab\xC3\xA9\u2026[truncated, 6 bytes]");
+}
+
+// A sample refused before authorization (an AudioHook upgrade over capacity)
+// has no explanation of its own: the aggregate is shown, the explanation is null.
+TEST(AuditAggregation, AnAggregateWithoutAnExplanationShowsNull) {
+  DenialAggregator agg({std::chrono::seconds(60), 0, 8});
+  store::AuditEvent e;
+  e.context_id = NewContextId();
+  e.decision = "deny";
+  e.code = "media.capacity";
+  ASSERT_FALSE(agg.Offer(e, "192.0.2.1").has_value());
+  auto out = agg.Close(SystemClock::Instance().Now(), true);
+  ASSERT_EQ(out.size(), 1u);
+  json::object view = AuditEventJson(out[0]);
+  EXPECT_TRUE(view.at("explanation").is_null());
+  EXPECT_EQ(view.at("aggregate").as_object().at("count").as_int64(), 1);
 }
 
 }  // namespace
