@@ -15,6 +15,9 @@
 namespace verbatim::api {
 namespace {
 
+// Longer than any client id this server issues (UUIDs, 36 bytes).
+constexpr size_t kMaxClientIdBytes = 64;
+
 bool IsFormContentType(std::string_view ct) {
   std::string media(ct.substr(0, ct.find(';')));
   while (!media.empty() && media.back() == ' ') media.pop_back();
@@ -78,9 +81,23 @@ ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error
     return out;
   }
 
-  if (auto blocked = app.AuthBlocked(ctx.http.remote_ip, id)) {
+  // Client ids are UUIDs: a longer one is nobody's, and is refused before it
+  // can become a rate-limiter key or a lookup (docs/decisions.md "Failed
+  // authentications are counted per address and per (client, address)").
+  const bool id_too_long = id.size() > kMaxClientIdBytes;
+  if (auto blocked = app.AuthBlocked(ctx.http.remote_ip, id_too_long ? std::string_view() : std::string_view(id))) {
     error = app.TooManyRequests(ctx, blocked->retry_after,
-                                "Too many failed client authentications from this address or for this client id.");
+                                "Too many failed client authentications from this address (or for this client from "
+                                "this address).");
+    return out;
+  }
+  if (id_too_long) {
+    app.CountAuthFailure(ctx.http.remote_ip);
+    app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
+    error = OAuthError(401, "invalid_client",
+                       "Client authentication failed: client_id is longer than any client id (at most " +
+                           std::to_string(kMaxClientIdBytes) + " bytes).",
+                       ctx.context_id);
     return out;
   }
   auto client = app.directory().FindClient(id);
@@ -88,7 +105,8 @@ ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error
   static const std::string kNoSuchClientHash(64, '0');
   bool ok = oauth::VerifyClientSecret(secret, client ? client->secret_hash : kNoSuchClientHash);
   if (!client || !ok) {
-    app.CountAuthFailure(ctx.http.remote_ip, id);
+    // Per (client, address) only for a real client: random ids would only fill the limiter.
+    app.CountAuthFailure(ctx.http.remote_ip, client ? std::string_view(id) : std::string_view());
     app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
     error = OAuthError(401, "invalid_client", "Client authentication failed: unknown client or wrong secret.",
                        ctx.context_id);

@@ -150,7 +150,18 @@ json::object AuditEventJson(const store::AuditEvent& e) {
   o["code"] = e.code.empty() ? json::value(nullptr) : json::value(e.code);
   o["status"] = e.status;
   auto expl = ParseJsonStrict(e.explanation_json);
+  // An aggregate of unauthenticated denials (api/denial_aggregator.h) keeps
+  // its counts beside the sample's explanation; they are shown beside it too.
+  json::value aggregate = nullptr;
+  if (expl.ok() && expl->is_object()) {
+    if (auto* a = expl->as_object().if_contains("aggregate")) {
+      aggregate = std::move(*a);
+      expl->as_object().erase("aggregate");
+      if (expl->as_object().empty()) *expl = nullptr;  // a sample refused before authorization had none
+    }
+  }
   o["explanation"] = expl.ok() ? std::move(*expl) : json::value(nullptr);
+  o["aggregate"] = std::move(aggregate);
   return o;
 }
 

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
                 "Token requests per second per client (burst: 2 s worth; 0 = unlimited)")
       ->envname("VERBATIM_RATE_LIMIT_TOKEN")->capture_default_str();
   s->add_option("--rate-limit-auth-failures", serve.rate_auth_failures,
-                "Failed authentications per second per source address and client id (0 = unlimited)")
+                "Failed authentications per second per source address (IPv6: /64) and per (client, address) (0 = unlimited)")
       ->envname("VERBATIM_RATE_LIMIT_AUTH_FAILURES")->capture_default_str();
   s->add_option("--rate-limit-auth-burst", serve.rate_auth_failure_burst, "Failed authentications allowed in a burst")
       ->envname("VERBATIM_RATE_LIMIT_AUTH_BURST")->capture_default_str();

@@ -12,6 +12,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/openapi_doc.h"
@@ -19,6 +20,7 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "media/wav/wav_writer.h"
+#include "unit/api/faulty_store.h"
 #include "unit/api/test_app.h"
 
 namespace verbatim::api {
@@ -1163,6 +1165,78 @@ TEST_F(OpenApiConformance, RequestSchemasAgreeWithHandlers) {
         << (problems.empty() ? "valid" : "invalid: " + problems.front()) << "; server answered " << res.result_int()
         << " " << res.body().substr(0, 300);
   }
+}
+
+// 503 audit.unavailable (the audit log cannot record): documented on every
+// protected operation and on /readyz, with Retry-After; live bodies match.
+// Aggregated audit events match the AuditEvent schema.
+TEST(OpenApiAudit, AuditUnavailableAndAggregatesAreDocumented) {
+  testing_util::FaultyStore* faulty = nullptr;
+  TestApp t(
+      SystemClock::Instance(),
+      [](AppConfig& cfg) {
+        cfg.audit_max_queued = 1;
+        cfg.limits.auth_failures_per_ip = 0;
+      },
+      [&](std::unique_ptr<store::Store> inner) {
+        auto wrapped = std::make_unique<testing_util::FaultyStore>(std::move(inner));
+        faulty = wrapped.get();
+        return wrapped;
+      });
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  t.app().SetReady(true);
+  for (const auto& r : t.app().router().routes()) {
+    if (r.access == Access::kPublic) continue;
+    const json::object* op = Operation(r.pattern, r.method);
+    ASSERT_NE(op, nullptr);
+    const json::value* response = Deref(Doc(), Get(Get(*op, "responses"), "503"));
+    ASSERT_NE(response, nullptr) << r.method << " " << r.pattern << ": 503 audit.unavailable not documented";
+    EXPECT_NE(Get(Get(response, "headers"), "Retry-After"), nullptr) << r.method << " " << r.pattern;
+    EXPECT_NE(Str(Get(response, "description")).find("audit.unavailable"), std::string::npos) << r.pattern;
+  }
+  auto admin = t.CreateAdmin();
+  std::vector<std::string> all;
+  for (const auto& s : authz::AllScopes()) all.push_back(s.name);
+  const std::string token = t.Token(admin.id, all);
+  // Unauthenticated denials beyond the first few of an address become one aggregate.
+  const int own = DenialAggregatorOptions{}.individual_per_key;
+  for (int i = 0; i < own + 3; ++i) {
+    ASSERT_EQ(t.Call("GET", "/api/v2/conversations").result_int(), 401);
+    // The queue holds one event at most: wait for the writer (Flush would end the aggregation interval).
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (t.app().audit().queued() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(t.app().audit().Flush());  // ends the interval: one aggregate of three
+
+  auto check = [&](const std::string& method, const std::string& path, const HttpResponse& res, int status) {
+    const std::string where = method + " " + path;
+    ASSERT_EQ(res.result_int(), status) << where << " " << res.body();
+    auto m = t.app().router().Match(method, path);
+    ASSERT_NE(m.route, nullptr);
+    const json::object* op = Operation(m.route->pattern, method);
+    ASSERT_NE(op, nullptr) << where;
+    const json::value* response = Deref(Doc(), Get(Get(*op, "responses"), std::to_string(status)));
+    ASSERT_NE(response, nullptr) << where;
+    const json::value* schema = Get(Get(Get(response, "content"), "application/json"), "schema");
+    ASSERT_NE(schema, nullptr) << where;
+    auto body = ParseJsonStrict(res.body());
+    ASSERT_TRUE(body.ok()) << where;
+    for (const auto& p : SchemaValidator(Doc(), /*strict=*/true).Validate(*body, *schema))
+      ADD_FAILURE() << where << ": " << p << "\n" << res.body();
+  };
+  const HttpResponse listed = t.Call("GET", "/api/v2/audit/events?decision=deny", token);
+  check("GET", "/api/v2/audit/events", listed, 200);
+  EXPECT_NE(listed.body().find("\"aggregate\":{\"count\":3,"), std::string::npos) << listed.body();
+  ASSERT_TRUE(t.app().audit().Flush());
+
+  faulty->CloseGate();  // the writer blocks: one queued event fills the queue
+  check("GET", "/api/v2/tokens/me", t.Call("GET", "/api/v2/tokens/me", token), 200);
+  check("GET", "/api/v2/tokens/me", t.Call("GET", "/api/v2/tokens/me", token), 503);
+  check("POST", "/api/v2/conversations", t.Call("POST", "/api/v2/conversations", token, "{}"), 503);
+  check("GET", "/readyz", t.Call("GET", "/readyz"), 503);
+  faulty->OpenGate();
+  ASSERT_TRUE(t.app().audit().Flush());
 }
 
 }  // namespace
