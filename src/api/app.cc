@@ -2,9 +2,11 @@
 
 #include <cctype>
 
-
+#include "api/audit_unavailable.h"
+#include "api/client_address.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "oauth/client_cutoff.h"
 #include "oauth/form.h"
 
 namespace verbatim::api {
@@ -89,7 +91,7 @@ App::App(AppConfig cfg, store::Store& store, const Clock& clock)
     : cfg_(std::move(cfg)),
       store_(store),
       clock_(clock),
-      directory_(store),
+      directory_(store, clock),
       token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2),
       auth_fail_ip_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst),
       auth_fail_client_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst) {}
@@ -102,16 +104,22 @@ std::chrono::nanoseconds SteadyNanos() {
 
 std::optional<RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::string_view client_id) {
   auto now = SteadyNanos();
-  if (auto v = auth_fail_ip_limiter_.Peek(ip, now); !v.allowed) return v;
+  const std::string address = AddressKey(ip);
+  if (auto v = auth_fail_ip_limiter_.Peek(address, now); !v.allowed) return v;
   if (!client_id.empty())
-    if (auto v = auth_fail_client_limiter_.Peek(client_id, now); !v.allowed) return v;
+    if (auto v = auth_fail_client_limiter_.Peek(std::string(client_id) + '\n' + address, now); !v.allowed) return v;
   return std::nullopt;
 }
 
 void App::CountAuthFailure(std::string_view ip, std::string_view client_id) {
   auto now = SteadyNanos();
-  auth_fail_ip_limiter_.Take(ip, now);
-  if (!client_id.empty()) auth_fail_client_limiter_.Take(client_id, now);
+  const std::string address = AddressKey(ip);
+  auth_fail_ip_limiter_.Take(address, now);
+  if (!client_id.empty()) auth_fail_client_limiter_.Take(std::string(client_id) + '\n' + address, now);
+}
+
+size_t App::RateLimiterKeys() const {
+  return token_limiter_.size() + auth_fail_ip_limiter_.size() + auth_fail_client_limiter_.size();
 }
 
 RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
@@ -134,18 +142,32 @@ App::~App() {
 }
 
 Status App::Init() {
+  if (!cfg_.secrets) return Status::Internal("App needs the key-encryption key (AppConfig::secrets)");
   auto org = store_.GetOrganization();
   if (!org.ok()) return org.status();
   oauth::TokenServiceOptions topts;
   topts.issuer = cfg_.issuer;
   topts.audience = cfg_.audience;
   topts.org_id = org->id;
+  topts.secrets = cfg_.secrets;
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
   AuditLogOptions audit_opts;
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
+  audit_opts.max_queued = std::max<size_t>(1, cfg_.audit_max_queued);
   audit_ = std::make_unique<AuditLog>(store_, clock_, audit_opts);
+  metrics_.AddCounterFunc("verbatim_audit_write_errors_total", "Audit batch commits that failed (each is retried).",
+                          [this] { return audit_->write_errors(); });
+  metrics_.AddGauge("verbatim_audit_queued_events", "Audit events recorded but not yet committed.",
+                    [this] { return static_cast<double>(audit_->queued()); });
+  metrics_.AddGauge("verbatim_audit_available", "1 while the audit log can record (else protected requests get 503).",
+                    [this] { return audit_->available() ? 1.0 : 0.0; });
+  metrics_.AddCounterFunc("verbatim_audit_denials_aggregated_total",
+                          "Unauthenticated denials counted into an aggregate audit event instead of their own.",
+                          [this] { return audit_->aggregated(); });
+  metrics_.AddGauge("verbatim_rate_limiter_keys", "Buckets held by the rate limiters (bounded, LRU).",
+                    [this] { return static_cast<double>(RateLimiterKeys()); });
   workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
   sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
   VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
@@ -238,7 +260,11 @@ HttpResponse App::Handle(const HttpRequest& req) {
     ctx.route = match.route;
     ctx.params = std::move(match.params);
     try {
-      res = match.route->handler(ctx);
+      // Fail closed: a protected request the audit log could not record is
+      // refused before anything is done (docs/decisions.md "Audit fails closed").
+      res = match.route->access != Access::kPublic && !audit_->available()
+                ? AuditUnavailableResponse(audit_->health(), ctx.context_id)
+                : match.route->handler(ctx);
     } catch (const std::exception& e) {
       Log(LogLevel::kError, "handler threw", {{"contextId", ctx.context_id}, {"error", e.what()}});
       res = ErrorResponse(500, "internal",
@@ -276,7 +302,10 @@ authz::Request App::MakeAuthzRequest(const authz::TokenCheck& token, std::string
   r.resource = std::move(resource);
   r.token = token;
   if (token.ok()) {
-    if (auto client = directory_.FindClient(token.client_id)) r.principal = directory_.PrincipalOf(*client);
+    if (auto client = directory_.FindClient(token.client_id)) {
+      oauth::CheckAgainstClient(r.token, *client);  // disabled client, or a token from before its cutoff
+      if (r.token.ok()) r.principal = directory_.PrincipalOf(*client);
+    }
   }
   return r;
 }
@@ -302,7 +331,8 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
     return false;
   }
   ctx.token = tokens_->CheckAuthorization(ctx.http.header("Authorization"));
-  if (!ctx.token.ok()) CountAuthFailure(ctx.http.remote_ip);
+  // No token at all is not a failed authentication: only a wrong one is.
+  if (!ctx.token.ok() && ctx.token.problem != authz::TokenProblem::kMissing) CountAuthFailure(ctx.http.remote_ip);
   std::string denial_key;
   if (ctx.route->access == Access::kPermission) {
     denial_key = DenialCache::Key(ctx.token, ctx.route->action, resource, directory_.Generation());
@@ -317,6 +347,7 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
   auto catalog = directory_.Roles();
   req.role_catalog = *catalog;
+  ctx.token = req.token;
   ctx.principal = req.principal;
   ctx.decision = ctx.route->access == Access::kToken ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
   const auto& d = *ctx.decision;
@@ -462,8 +493,8 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
   } else if (!ctx.token.client_id.empty()) {
     e.actor = {"client", ctx.token.client_id, "", ctx.token.client_id};
   }
-  e.method = std::string(ctx.http.method());
-  e.path = ctx.http.path;
+  e.method = TruncateForAudit(ctx.http.method(), 32);  // any token is a method
+  e.path = TruncateForAudit(ctx.http.path, kAuditPathMaxBytes);
   e.conversation_id = ctx.conversation_id;
   e.status = status;
   if (ctx.decision) {
@@ -484,6 +515,18 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
   return e;
 }
 
-void App::RecordAudit(RequestContext& ctx, int status) { audit_->Record(AuditEventFor(ctx, status)); }
+void App::RecordAudit(RequestContext& ctx, int status) { Audit(ctx, AuditEventFor(ctx, status)); }
+
+void App::Audit(const RequestContext& ctx, store::AuditEvent e) {
+  // Nobody proved an identity: no token, a bad one, or refused before checking.
+  const bool unauthenticated =
+      e.decision == "deny" && !ctx.principal &&
+      (!ctx.decision || ctx.decision->layer(authz::Layer::kToken).outcome == authz::Outcome::kFail);
+  if (unauthenticated) {
+    audit_->RecordUnauthenticated(std::move(e), AddressKey(ctx.http.remote_ip));
+  } else {
+    audit_->Record(std::move(e));
+  }
+}
 
 }  // namespace verbatim::api

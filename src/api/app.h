@@ -23,6 +23,7 @@
 #include "api/trunks/trunk_registry.h"
 #include "api/worker_pool.h"
 #include "core/clock.h"
+#include "core/secret_box.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
 
@@ -44,6 +45,9 @@ struct AppConfig {
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
   int audit_retention_days = 0;  // 0 = keep every audit event
+  // Seals signing keys and integration secrets (docs/secrets-at-rest.md). Required.
+  std::shared_ptr<const SecretBox> secrets;
+  size_t audit_max_queued = 65536;  // audit events waiting for the writer before protected requests get 503
   std::vector<store::SipTrunk> config_trunks;  // [[siprec.trunks]] of the config file (docs/sip-trunks.md)
   bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
 };
@@ -75,6 +79,7 @@ class App {
   const AppConfig& config() const { return cfg_; }
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
+  const SecretBox& secrets() const { return *cfg_.secrets; }
   oauth::TokenService& tokens() { return *tokens_; }
   Directory& directory() { return directory_; }
   AuditLog& audit() { return *audit_; }
@@ -87,10 +92,14 @@ class App {
   // Runs token → scope → permission for ctx.route (kPermission) or token only
   // (kToken). Fills ctx.decision/principal/token. True if allowed so far.
   bool Authorize(RequestContext& ctx, std::string resource);
-  // Failed authentications per source address (and per client id on the
-  // token endpoint). Blocked() says whether to refuse before doing any crypto.
+  // Failed authentications per source address (AddressKey: IPv6 by /64) and,
+  // on the token endpoint, per (client id, address), so failures from one
+  // address never lock a client out elsewhere. AuthBlocked() says whether to
+  // refuse before doing any crypto. Pass `client_id` to CountAuthFailure only
+  // for a client that exists (unknown ids would only fill the limiter).
   std::optional<RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {});
   void CountAuthFailure(std::string_view ip, std::string_view client_id = {});
+  size_t RateLimiterKeys() const;  // buckets held by every limiter (a metric)
   RateLimiter::Verdict TakeTokenRequest(std::string_view client_id);
   HttpResponse TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message);
   // Builds an authz::Request for a token check (also used by the simulator).
@@ -113,6 +122,10 @@ class App {
   std::optional<json::object> JsonBody(RequestContext& ctx, HttpResponse& error_out);
   // Builds the audit event for ctx with the given outcome.
   store::AuditEvent AuditEventFor(const RequestContext& ctx, int status) const;
+  // Records `e`, the audit event of ctx: a denial of a caller who proved no
+  // identity is aggregated per address (docs/decisions.md "Unauthenticated
+  // denials are aggregated").
+  void Audit(const RequestContext& ctx, store::AuditEvent e);
 
  private:
   void RegisterRoutes();

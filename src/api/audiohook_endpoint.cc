@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 
+#include "api/audit_unavailable.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "media/audiohook/server_session.h"
@@ -369,7 +370,7 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
       e.decision = "deny";
       auto body = ParseJsonObject(res.body());
       if (body.ok() && body->contains("code") && body->at("code").is_string()) e.code = body->at("code").as_string();
-      s.app.audit().Record(std::move(e));
+      s.app.Audit(ctx, std::move(e));
     }
     s.app.metrics().Inc("verbatim_audiohook_upgrades_total",
                         {{"outcome", outcome}, {"status", std::to_string(res.result_int())}});
@@ -377,6 +378,14 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
         {{"contextId", context_id}, {"status", res.result_int()}, {"remote", remote_ip}, {"outcome", outcome}});
     Respond(std::move(stream), std::move(res));
   };
+  if (!s.app.audit().available()) {
+    // Fail closed like App::Handle: nothing is done, so there is nothing to record.
+    HttpResponse res = AuditUnavailableResponse(s.app.audit().health(), context_id);
+    res.set("X-Context-Id", context_id);
+    s.app.metrics().Inc("verbatim_audiohook_upgrades_total", {{"outcome", "audit-unavailable"}, {"status", "503"}});
+    Respond(std::move(stream), std::move(res));
+    return;
+  }
   if (live_connections() >= opts_.max_connections) {
     HttpResponse res = ErrorResponse(503, "media.capacity",
                                      "The AudioHook endpoint is at capacity (" + std::to_string(opts_.max_connections) +
@@ -408,7 +417,10 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
   }
   const std::string resource = session_id.empty() ? "audiohook" : "audiohook/" + session_id;
   UpgradeAuth auth = s.auth.Authenticate(req, resource);
-  if (!auth.decision.allowed && auth.decision.status == 401) s.app.CountAuthFailure(remote_ip);
+  // No credentials at all is not a failed authentication (as in App::Authorize).
+  if (!auth.decision.allowed && auth.decision.status == 401 &&
+      auth.decision.code != authz::Code(authz::TokenProblem::kMissing))
+    s.app.CountAuthFailure(remote_ip);
   ctx.decision = auth.decision;
   ctx.principal = auth.principal;
   ctx.token = auth.token;
@@ -419,7 +431,7 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
   s.app.metrics().Inc("verbatim_authz_decisions_total",
                       {{"decision", d.allowed ? "allow" : "deny"}, {"layer", layer}, {"code", d.code}});
   // Every attempt is audited, allowed (101) or not, with its explanation.
-  s.app.audit().Record(s.app.AuditEventFor(ctx, d.allowed ? 101 : d.status));
+  s.app.Audit(ctx, s.app.AuditEventFor(ctx, d.allowed ? 101 : d.status));
   if (!d.allowed) {
     HttpResponse res = DecisionResponse(d, context_id);
     if (auth.scheme == "audiohook-signature" && d.status == 401)

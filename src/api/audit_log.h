@@ -2,9 +2,19 @@
 // and committed by one background thread in batches (group commit), so a GET
 // costs a queue push, not an fsync. Flush() makes everything recorded so far
 // durable and visible (the audit query endpoints call it first, so callers
-// always read their own requests). On a crash, at most the last batch
-// interval of events for *reads* is lost; state transitions write their
-// audit event inside their own transaction instead.
+// always read their own requests). State transitions write their audit event
+// inside their own transaction instead.
+//
+// Fails closed (docs/decisions.md "Audit fails closed"): a batch the store
+// refuses is kept and retried with back-off, never dropped. While the writer
+// is failing, or while `max_queued` events wait, available() is false and
+// the App refuses protected requests (503 audit.unavailable) before doing
+// anything. What a kill -9 can still lose: events of reads answered within
+// the last batch interval (20 ms), or, while the store is failing, those
+// answered before the failure was seen.
+//
+// Unauthenticated denials go through a DenialAggregator (RecordUnauthenticated)
+// so that a flood of garbage costs O(addresses) rows per interval.
 //
 // Retention: with `retention` > 0 the same thread deletes events older than
 // that, in bounded batches, once per `purge_every` (and at start-up), so the
@@ -13,17 +23,27 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "api/denial_aggregator.h"
 #include "core/clock.h"
 #include "store/store.h"
 
 namespace verbatim::api {
+
+// Longest request path an audit event keeps; longer ones are cut with a marker.
+constexpr size_t kAuditPathMaxBytes = 512;
+// `s` if it fits in `max_bytes`, else its first bytes (whole UTF-8 characters)
+// followed by "…[truncated, N bytes]".
+std::string TruncateForAudit(std::string_view s, size_t max_bytes);
 
 struct AuditLogOptions {
   std::chrono::milliseconds interval{20};  // longest wait before a batch is committed
@@ -31,6 +51,11 @@ struct AuditLogOptions {
   std::chrono::minutes purge_every{60};
   int purge_batch = 5000;                  // events per delete transaction
   int purge_max_batches = 200;             // per round: the writer is shared with the API
+  size_t max_queued = 65536;               // events waiting (~1.5 s of the fastest reads): beyond, refuse
+  std::chrono::milliseconds retry_first{50};  // back-off after a failed batch, doubling ...
+  std::chrono::milliseconds retry_max{2000};  // ... up to this
+  std::chrono::seconds stop_grace{10};        // how long Stop() keeps retrying a failing store
+  DenialAggregatorOptions aggregation;
 };
 
 class AuditLog {
@@ -38,29 +63,64 @@ class AuditLog {
   AuditLog(store::Store& store, const Clock& clock, AuditLogOptions opts = {});
   ~AuditLog();
 
+  // Queues `e`. Never drops it: the bound is enforced by available(), which
+  // the App checks before it does anything for a request.
   void Record(store::AuditEvent e);
-  // Blocks until every event recorded before the call is committed.
-  void Flush();
-  void Stop();  // flushes and joins the writer
-  uint64_t write_errors() const;
+  // An unauthenticated denial from `address_key` (AddressKey() of the client):
+  // recorded as it is, or counted into its aggregate (see DenialAggregator).
+  void RecordUnauthenticated(store::AuditEvent e, std::string_view address_key);
+  // Closes the current aggregation interval and waits until every event
+  // recorded before the call is committed; false if that took over `timeout`
+  // (the store is failing).
+  bool Flush(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  void Stop();  // flushes (retrying for up to stop_grace) and joins the writer
+
+  // Whether new protected requests may be served: the writer is not failing
+  // and fewer than max_queued events wait. Lock-free (every request asks).
+  bool available() const {
+    return !writer_failing_.load(std::memory_order_relaxed) &&
+           queued_.load(std::memory_order_relaxed) < opts_.max_queued;
+  }
+  struct Health {
+    bool available = true;
+    bool writer_failing = false;
+    bool queue_full = false;
+    size_t queued = 0;
+    std::chrono::seconds retry_after{0};  // until the writer's next attempt (at least 1 s when unavailable)
+  };
+  Health health() const;
+  uint64_t write_errors() const;   // failed batch commits, each retried
+  uint64_t aggregated() const;     // unauthenticated denials folded into an aggregate event
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
   // One retention round now, on the calling thread; returns the events deleted.
   int64_t PurgeExpired();
 
  private:
   void Run();
+  void PushLocked(store::AuditEvent e);          // REQUIRES(mu_)
+  void CloseAggregatesLocked(bool force);        // REQUIRES(mu_)
 
+  // Constant after construction.
   store::Store& store_;
   const Clock& clock_;
   const AuditLogOptions opts_;
+
   std::chrono::steady_clock::time_point next_purge_;  // writer thread only
+  std::vector<store::AuditEvent> inflight_;            // writer thread only: the batch being committed (or retried)
+
+  std::atomic<bool> writer_failing_{false};  // written under mu_, read lock-free
+  std::atomic<size_t> queued_{0};            // recorded, not yet committed; written under mu_
 
   mutable std::mutex mu_;             // guards everything below
   std::condition_variable wake_;      // writer waits for work
   std::condition_variable committed_; // Flush() waits for progress
   std::deque<store::AuditEvent> queue_;
-  uint64_t enqueued_ = 0;   // events ever recorded
-  uint64_t committed_n_ = 0;  // events ever committed (or dropped after an error)
+  DenialAggregator aggregator_;
+  uint64_t enqueued_ = 0;     // events ever queued
+  uint64_t committed_n_ = 0;  // events ever committed (or given up at the end of Stop)
   uint64_t errors_ = 0;
+  std::chrono::steady_clock::time_point retry_at_{};  // while failing: the next attempt
+  bool writer_done_ = false;  // the writer has exited (Flush must not wait for it)
   bool stop_ = false;
   std::thread writer_;
 };

@@ -1,10 +1,24 @@
 #include "api/rate_limiter.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 
 namespace verbatim::api {
+
+namespace {
+// A key of any length as at most kMaxKeyBytes + 1: short ones as they are,
+// long ones by their digest; the first byte says which, so they never meet.
+std::string BoundedKey(std::string_view key) {
+  if (key.size() <= RateLimiter::kMaxKeyBytes) return "=" + std::string(key);
+  unsigned char digest[32];
+  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr,
+                     0);
+  return "#" + std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+}  // namespace
 
 RateLimiter::RateLimiter(double rate_per_second, double burst, size_t max_keys)
     : rate_(rate_per_second), burst_(std::max(1.0, burst)), max_keys_per_shard_(std::max<size_t>(1, max_keys / 16)) {}
@@ -13,7 +27,7 @@ size_t RateLimiter::size() const {
   size_t n = 0;
   for (auto& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    n += shard.buckets.size();
+    n += shard.lru.size();
   }
   return n;
 }
@@ -21,24 +35,24 @@ size_t RateLimiter::size() const {
 RateLimiter::Verdict RateLimiter::Take(std::string_view key, std::chrono::nanoseconds now) { return Apply(key, now, true); }
 RateLimiter::Verdict RateLimiter::Peek(std::string_view key, std::chrono::nanoseconds now) { return Apply(key, now, false); }
 
-RateLimiter::Verdict RateLimiter::Apply(std::string_view key, std::chrono::nanoseconds now, bool take) {
+RateLimiter::Verdict RateLimiter::Apply(std::string_view raw_key, std::chrono::nanoseconds now, bool take) {
   if (rate_ <= 0) return {};
+  const std::string key = BoundedKey(raw_key);
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % shards_.size()];
   std::lock_guard lock(shard.mu);
-  auto it = shard.buckets.find(std::string(key));
-  if (it == shard.buckets.end()) {
-    if (!take) return {};
-    if (shard.buckets.size() >= max_keys_per_shard_) {
-      // Forget buckets that have refilled completely: they carry no state.
-      std::erase_if(shard.buckets, [&](const auto& kv) {
-        double secs = std::chrono::duration<double>(now - kv.second.updated).count();
-        return kv.second.tokens + secs * rate_ >= burst_;
-      });
-      if (shard.buckets.size() >= max_keys_per_shard_) shard.buckets.erase(shard.buckets.begin());
+  auto found = shard.index.find(key);
+  if (found == shard.index.end()) {
+    if (!take) return {};  // an unknown key has a full bucket
+    if (shard.lru.size() >= max_keys_per_shard_) {
+      shard.index.erase(shard.lru.back().key);
+      shard.lru.pop_back();
     }
-    it = shard.buckets.emplace(std::string(key), Bucket{burst_, now}).first;
+    shard.lru.push_front(Bucket{key, burst_, now});
+    found = shard.index.emplace(shard.lru.front().key, shard.lru.begin()).first;
+  } else if (found->second != shard.lru.begin()) {
+    shard.lru.splice(shard.lru.begin(), shard.lru, found->second);  // iterators stay valid
   }
-  Bucket& b = it->second;
+  Bucket& b = *found->second;
   double secs = std::chrono::duration<double>(now - b.updated).count();
   if (secs > 0) {
     b.tokens = std::min(burst_, b.tokens + secs * rate_);

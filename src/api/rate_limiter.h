@@ -1,12 +1,18 @@
 // Token-bucket rate limiting keyed by a string (client id, source address).
-// Buckets refill continuously at `rate` per second up to `burst`; idle buckets
-// are forgotten so an attacker spraying keys cannot grow memory without bound.
+// Buckets refill continuously at `rate` per second up to `burst`.
+//
+// Memory is bounded whatever the keys: a key longer than kMaxKeyBytes is
+// replaced by its BLAKE2b digest, and each shard holds at most its share of
+// `max_keys` buckets, evicting the least recently used one when a new key
+// arrives (a bucket that refilled carries no state, so evicting it is free;
+// one that did not is the oldest, i.e. the least useful to keep).
 // Time is passed in (steady nanoseconds). Thread-safe (sharded mutexes).
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -16,6 +22,8 @@ namespace verbatim::api {
 
 class RateLimiter {
  public:
+  static constexpr size_t kMaxKeyBytes = 128;
+
   // rate <= 0 disables the limiter (every Take succeeds).
   RateLimiter(double rate_per_second, double burst, size_t max_keys = 100000);
 
@@ -32,15 +40,19 @@ class RateLimiter {
 
  private:
   struct Bucket {
+    std::string key;
     double tokens = 0;
     std::chrono::nanoseconds updated{0};
   };
+  using Lru = std::list<Bucket>;  // most recently used first
   struct Shard {
-    std::mutex mu;  // guards buckets
-    std::unordered_map<std::string, Bucket> buckets;
+    std::mutex mu;  // guards lru and index
+    Lru lru;
+    std::unordered_map<std::string_view, Lru::iterator> index;  // views into lru's keys
   };
   Verdict Apply(std::string_view key, std::chrono::nanoseconds now, bool take);
 
+  // Constant after construction.
   const double rate_;
   const double burst_;
   const size_t max_keys_per_shard_;

@@ -4,12 +4,16 @@
 #include <algorithm>
 
 #include "api/app.h"
+#include "api/audit_unavailable.h"
 #include "api/views.h"
 #include "authz/permission.h"
 #include "core/ids.h"
 
 namespace verbatim::api {
 namespace {
+
+// How long an audit query waits for the writer (it waits only when the store fails).
+constexpr std::chrono::seconds kAuditFlushWait{2};
 
 json::object TokensMe(App& app, const RequestContext& ctx) {
   const auto& p = *ctx.principal;
@@ -218,7 +222,8 @@ HttpResponse ListAudit(App& app, RequestContext& ctx) {
     if (v->empty() || *end || n < 1 || n > 200) return app.BadRequest(ctx, "'pageSize' must be 1 to 200.", "pageSize");
     f.limit = static_cast<int>(n);
   }
-  app.audit().Flush();  // read your own requests
+  // Read your own requests; a store that fails meanwhile is a 503, never a silently short page.
+  if (!app.audit().Flush(kAuditFlushWait)) return AuditUnavailableResponse(app.audit().health(), ctx.context_id);
   auto page = app.store().ListAudit(f);
   if (!page.ok()) return app.Fail(ctx, page.status());
   json::array entities;
@@ -234,7 +239,7 @@ HttpResponse GetAudit(App& app, RequestContext& ctx) {
   std::string id = ctx.Param("contextId");
   if (!app.Authorize(ctx, "audit/" + id.substr(0, 64))) return app.Deny(ctx);
   if (auto bad = app.RequireUuid(ctx, id, "context")) return *bad;
-  app.audit().Flush();
+  if (!app.audit().Flush(kAuditFlushWait)) return AuditUnavailableResponse(app.audit().health(), ctx.context_id);
   auto e = app.store().GetAudit(id);
   if (!e.ok()) {
     if (e.status().kind() == Status::Kind::kNotFound) {

@@ -1,5 +1,6 @@
 // Health, readiness, metrics and the OpenAPI document.
 #include "api/app.h"
+#include "api/audit_unavailable.h"
 #include "api/openapi_doc.h"
 
 namespace verbatim::api {
@@ -19,6 +20,9 @@ void RegisterSystemRoutes(App& app, Router& r) {
            o["version"] = app.config().version;
            if (!ready)
              return ErrorResponse(503, "not.ready", "The server is starting or cannot reach its store.", ctx.context_id);
+           // Not ready either while protected requests are refused for want of audit.
+           if (auto audit = app.audit().health(); !audit.available)
+             return AuditUnavailableResponse(audit, ctx.context_id);
            return JsonResponse(200, o);
          }});
   r.Add({"GET", "/metrics", Access::kPublic, "", [&app](RequestContext&) {

@@ -117,6 +117,9 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   o["accessTokenValiditySeconds"] = c.access_token_validity_seconds;
   o["dateCreated"] = FormatRfc3339(c.created_at);
   o["dateModified"] = FormatRfc3339(c.updated_at);
+  o["enabled"] = c.enabled;
+  o["tokensValidAfter"] = OptionalTime(c.tokens_valid_after);
+  o["tokensValidAfterReason"] = c.tokens_valid_after ? json::value(c.tokens_valid_after_reason) : json::value(nullptr);
   return o;
 }
 
@@ -150,7 +153,18 @@ json::object AuditEventJson(const store::AuditEvent& e) {
   o["code"] = e.code.empty() ? json::value(nullptr) : json::value(e.code);
   o["status"] = e.status;
   auto expl = ParseJsonStrict(e.explanation_json);
+  // An aggregate of unauthenticated denials (api/denial_aggregator.h) keeps
+  // its counts beside the sample's explanation; they are shown beside it too.
+  json::value aggregate = nullptr;
+  if (expl.ok() && expl->is_object()) {
+    if (auto* a = expl->as_object().if_contains("aggregate")) {
+      aggregate = std::move(*a);
+      expl->as_object().erase("aggregate");
+      if (expl->as_object().empty()) *expl = nullptr;  // a sample refused before authorization had none
+    }
+  }
   o["explanation"] = expl.ok() ? std::move(*expl) : json::value(nullptr);
+  o["aggregate"] = std::move(aggregate);
   return o;
 }
 

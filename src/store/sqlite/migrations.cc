@@ -203,7 +203,16 @@ ALTER TABLE audit_events ADD COLUMN explanation_id INTEGER;
 CREATE INDEX audit_by_explanation ON audit_events(explanation_id) WHERE explanation_id IS NOT NULL;
 )sql",
 
-    // 5: SIPREC trunks (the allow-listed recording sources, docs/sip-trunks.md)
+    // 5: tokens follow their client: a client can be disabled, and every token
+    // issued at or before tokens_valid_after (unix ms) is refused, for the
+    // reason kept next to it (docs/decisions.md "Tokens follow their client").
+    R"sql(
+ALTER TABLE oauth_clients ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after INTEGER;
+ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEFAULT '';
+)sql",
+
+    // 6: SIPREC trunks (the allow-listed recording sources, docs/sip-trunks.md)
     // and the media source that owns each conversation: only it may join.
     // Existing conversations get no owner, so no media session can join them.
     R"sql(

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/secret_box.h"
 #include "oauth/client_secret.h"
 #include "store/store.h"
 
@@ -35,9 +36,11 @@ struct TestClient {
 class TestApp {
  public:
   // Creates the data dir, opens the store and initializes the App. Check ok().
-  // `configure` may adjust the AppConfig (limits, issuer) before the App is built.
+  // `configure` may adjust the AppConfig (limits, issuer) before the App is built;
+  // `wrap_store` may put a decorator (e.g. a fault-injecting one) around the store.
+  using StoreWrapper = std::function<std::unique_ptr<store::Store>(std::unique_ptr<store::Store>)>;
   explicit TestApp(const Clock& clock = SystemClock::Instance(),
-                   const std::function<void(AppConfig&)>& configure = nullptr)
+                   const std::function<void(AppConfig&)>& configure = nullptr, const StoreWrapper& wrap_store = nullptr)
       : clock_(clock) {
     // Request logs are noise in test output; VERBATIM_TEST_LOG=1 keeps them.
     if (!std::getenv("VERBATIM_TEST_LOG")) spdlog::set_level(spdlog::level::warn);
@@ -56,11 +59,13 @@ class TestApp {
       return;
     }
     store_ = std::move(*store);
+    if (wrap_store) store_ = wrap_store(std::move(store_));
     AppConfig cfg;
     cfg.issuer = "http://127.0.0.1:8080";
     cfg.audience = cfg.issuer + "/api";
     cfg.data_dir = dir_.string();
     cfg.media_dir = (dir_ / "media").string();
+    cfg.secrets = std::make_shared<SecretBox>(KeyEncryptionKey::Generate());
     if (configure) configure(cfg);
     app_ = std::make_unique<App>(cfg, *store_, clock_);
     status_ = app_->Init();
@@ -95,7 +100,7 @@ class TestApp {
     c.allowed_scopes = std::move(scopes);
     c.allowed_grant_types = {"client_credentials"};
     for (const auto& r : roles) {
-      auto role = app_->directory().FindRole(r);
+      auto role = app_->directory().ResolveRoleRef(r);
       EXPECT_TRUE(role.has_value()) << "no role " << r;
       if (role) c.role_ids.push_back(role->id);
     }
@@ -129,6 +134,12 @@ class TestApp {
   HttpResponse Call(const std::string& method, const std::string& target, const std::string& token = {},
                     const std::string& body = {},
                     std::initializer_list<std::pair<std::string, std::string>> headers = {}) {
+    return CallFrom("127.0.0.1", method, target, token, body, headers);
+  }
+  // The same, from client address `remote_ip`.
+  HttpResponse CallFrom(const std::string& remote_ip, const std::string& method, const std::string& target,
+                        const std::string& token = {}, const std::string& body = {},
+                        std::initializer_list<std::pair<std::string, std::string>> headers = {}) {
     RawRequest raw;
     raw.method_string(method);
     raw.target(target);
@@ -141,7 +152,7 @@ class TestApp {
     raw.prepare_payload();
     auto q = target.find('?');
     HttpRequest req{raw, target.substr(0, q), q == std::string::npos ? std::string() : target.substr(q + 1),
-                    "127.0.0.1", std::chrono::steady_clock::now()};
+                    remote_ip, std::chrono::steady_clock::now()};
     HttpResponse res = app_->Handle(req);
     // What HttpServer would stream from a file, read here.
     if (auto slice = DetachFileSlice(res)) EXPECT_TRUE(ReadFileSlice(*slice, res.body())) << slice->path;
