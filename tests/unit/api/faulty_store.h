@@ -115,6 +115,7 @@ class FaultyStore final : public store::Store {
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
     return inner_->PutSecretIfAbsent(name, value);
   }
+  Result<int> ResealSecrets(const store::ResealPlan& plan) override { return inner_->ResealSecrets(plan); }
 
  private:
   std::unique_ptr<store::Store> inner_;
