@@ -69,15 +69,15 @@ Diagnostic RenderDenial(const std::string& client_name, const std::string& actio
   std::vector<std::string> in_config;
   if (Failed(scope)) {
     auto required = JStrings(*scope, "required");
-    todo.push_back("add scope " + (required.empty() ? std::string("(none unlocks it)") : JoinWith(required, " or ")));
+    todo.push_back("scope " + (required.empty() ? std::string("(none unlocks it)") : JoinWith(required, " or ")));
     if (!required.empty()) in_config.push_back("add \"" + required.front() + "\" to scopes");
   }
   if (Failed(perm)) {
     if (grantingRoles.empty()) {
-      todo.push_back("add a role with permission " + action);
+      todo.push_back("a role with permission " + action);
       in_config.push_back("add a verbatim_role with permission \"" + action + "\" to roles");
     } else {
-      todo.push_back("add a role that grants it (" + JoinWith(grantingRoles, " or ") + ")");
+      todo.push_back("a role that grants it (" + JoinWith(grantingRoles, " or ") + ")");
       in_config.push_back("add one of " + JoinWith(grantingRoles, ", ") + " to roles");
     }
   }
@@ -86,7 +86,7 @@ Diagnostic RenderDenial(const std::string& client_name, const std::string& actio
                                  : "403";
   std::string code = JStr(check, "code");
   std::string summary = client_name + " will get " + status + " " + code + " on " + action;
-  if (!todo.empty()) summary += ": " + JoinWith(todo, " and ");
+  if (!todo.empty()) summary += ": add " + JoinWith(todo, " and ");
 
   std::string detail = JStr(check, "message");
   detail += "\n\nverbatim's authorization engine (POST /api/v2/authorization/check), with the planned scopes and roles:";

@@ -149,8 +149,9 @@ TEST_F(OAuthClientTest, ChangingTheTriggerPlansANewSecretAndOnlyThen) {
   ASSERT_TRUE(applied.diags.empty()) << applied.diags[0].detail;
   EXPECT_EQ(applied.state.GetString("client_secret"), "new-secret");
   EXPECT_EQ(applied.state.GetString("rotate_secret_trigger"), "2026-02");
-  ASSERT_EQ(server.calls().size(), 2u);
-  EXPECT_EQ(server.calls()[0].method, "PATCH");
+  const auto calls = server.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].method, "PATCH");
 }
 
 TEST_F(OAuthClientTest, CreateSendsTheClientAndKeepsTheSecretShownOnce) {
@@ -165,7 +166,8 @@ TEST_F(OAuthClientTest, CreateSendsTheClientAndKeepsTheSecretShownOnce) {
   for (const char* k : {"id", "client_id", "client_secret", "access_token_validity_seconds"}) planned.Put(k, Value::Unknown());
   StateResult r = rt_->Apply(server, {Value::Null(), planned, planned, ""});
   ASSERT_TRUE(r.diags.empty());
-  const auto& body = server.calls().at(0).body.as_object();
+  const auto calls = server.calls();
+  const auto& body = calls.at(0).body.as_object();
   EXPECT_EQ(body.at("allowedGrantTypes"), json::array({"client_credentials"}));
   EXPECT_EQ(body.at("roles"), json::array({"recording controller"}));
   EXPECT_FALSE(body.contains("expected_actions"));

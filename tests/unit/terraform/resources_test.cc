@@ -144,7 +144,8 @@ TEST(AccessCheckData, RendersTheSimulatorsAnswerAndPlannedPrincipals) {
   EXPECT_EQ(r.state.Get("layers").elements()[1].GetString("granted_by"), "recording:control");
   EXPECT_EQ(r.state.Get("fix"), Value::StringList({"assign a role"}));
   // No principal: a planned client made of the given scopes.
-  const auto& sent = api.calls().at(0).body.as_object();
+  const auto calls = api.calls();
+  const auto& sent = calls.at(0).body.as_object();
   EXPECT_EQ(sent.at("principal").as_object().at("scopes"), json::array({"recording:control"}));
 }
 
