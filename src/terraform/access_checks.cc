@@ -113,8 +113,9 @@ Diagnostic RenderUnusableScope(const std::string& client_name, const json::value
   return Warning(client_name + ": scope " + scope + " can never be used", std::move(detail), {"scopes"});
 }
 
-Diagnostics CheckPlannedClient(AdminApi& api, const PlannedClient& c) {
+Diagnostics CheckPlannedClient(AdminApi& api, const PlannedClient& c, AccessCheckMode mode) {
   Diagnostics out;
+  if (mode == AccessCheckMode::kOff) return out;
   json::object principal;
   principal["name"] = c.name;
   principal["scopes"] = ToJsonStrings(c.scopes);
@@ -150,7 +151,10 @@ Diagnostics CheckPlannedClient(AdminApi& api, const PlannedClient& c) {
       out.push_back(ApiError(c.name + ": cannot check expected action " + action, *check, {"expected_actions"}));
       continue;
     }
-    if (JStr(check->body, "decision") != "allow") out.push_back(RenderDenial(c.name, action, check->body));
+    if (JStr(check->body, "decision") != "allow") {
+      out.push_back(RenderDenial(c.name, action, check->body));
+      if (mode == AccessCheckMode::kWarning) out.back().severity = Diagnostic::Severity::kWarning;
+    }
   }
   return out;
 }

@@ -20,6 +20,11 @@
 
 namespace verbatim::terraform {
 
+// How plan-time checks report a denial: an error stops the plan (default); a
+// warning lets it through (e.g. to destroy: `terraform destroy` runs a normal
+// plan first); off asks nothing. Provider attribute `access_checks`.
+enum class AccessCheckMode { kError, kWarning, kOff };
+
 struct PlannedClient {
   std::string name;       // for messages
   std::string client_id;  // set when the client exists (a what-if on it)
@@ -31,7 +36,8 @@ struct PlannedClient {
 // Warnings for unusable scopes; an error per expected action that would be
 // denied; a warning when a role does not exist yet (made in the same apply:
 // the check runs again when Terraform re-plans during apply).
-Diagnostics CheckPlannedClient(AdminApi& api, const PlannedClient& client);
+Diagnostics CheckPlannedClient(AdminApi& api, const PlannedClient& client,
+                               AccessCheckMode mode = AccessCheckMode::kError);
 
 // Renders the simulator's answer for one denied expected action:
 // summary "recording-api-client will get 403 missing.scope on

@@ -20,6 +20,10 @@ Provider::Provider(ApiFactory factory) : factory_(std::move(factory)) {
       Sensitive(Optional("client_secret", Type::String(), "Its secret. Default: `VERBATIM_CLIENT_SECRET`.")),
       Optional("ca_file", Type::String(),
                "PEM file of CAs to trust for an `https` endpoint, besides the system's. Default: `VERBATIM_CA_FILE`."),
+      Optional("access_checks", Type::String(),
+               "How a plan reports an OAuth client that cannot perform one of its `expected_actions`: `error` "
+               "(default: the plan fails), `warning`, or `off`. `terraform destroy` runs a normal plan first, so "
+               "destroying such a client needs `warning` (or `-refresh=false`). Default: `VERBATIM_ACCESS_CHECKS`."),
   };
   resources_.push_back(NewOAuthClientResource());
   resources_.push_back(NewRoleResource());
@@ -42,8 +46,22 @@ const DataSourceType* Provider::FindDataSource(std::string_view name) const {
   return nullptr;
 }
 
+Result<AccessCheckMode> Provider::ResolveAccessChecks(const Value& config,
+                                                      const std::function<const char*(const char*)>& getenv) {
+  std::string mode = config.GetString("access_checks").value_or("");
+  if (mode.empty())
+    if (const char* e = getenv("VERBATIM_ACCESS_CHECKS")) mode = e;
+  if (mode.empty() || mode == "error") return AccessCheckMode::kError;
+  if (mode == "warning") return AccessCheckMode::kWarning;
+  if (mode == "off") return AccessCheckMode::kOff;
+  return Status::InvalidArgument("config.invalid",
+                                 "access_checks must be \"error\", \"warning\" or \"off\" (it is \"" + mode + "\").");
+}
+
 Diagnostics Provider::ValidateConfig(const Value& config) const {
   Diagnostics d;
+  if (auto m = config.GetString("access_checks"); m && *m != "error" && *m != "warning" && *m != "off")
+    d.push_back(Error("access_checks must be \"error\", \"warning\" or \"off\"", "It is \"" + *m + "\".", {"access_checks"}));
   if (auto e = config.GetString("endpoint"); e && e->rfind("http://", 0) != 0 && e->rfind("https://", 0) != 0)
     d.push_back(Error("endpoint must start with http:// or https://", "It is \"" + *e + "\".", {"endpoint"}));
   return d;
@@ -80,7 +98,13 @@ Result<RestOptions> Provider::ResolveOptions(const Value& config, const std::fun
 Diagnostics Provider::Configure(const Value& config, const std::string& terraform_version) {
   Diagnostics d = ValidateConfig(config);
   if (HasError(d)) return d;
-  auto opts = ResolveOptions(config, [](const char* k) { return std::getenv(k); });
+  auto getenv = [](const char* k) { return std::getenv(k); };
+  auto checks = ResolveAccessChecks(config, getenv);
+  if (!checks.ok()) {
+    d.push_back(Error("provider \"verbatim\" is not configured", checks.status().message(), {"access_checks"}));
+    return d;
+  }
+  auto opts = ResolveOptions(config, getenv);
   if (!opts.ok()) {
     d.push_back(Error("provider \"verbatim\" is not configured", opts.status().message()));
     return d;
@@ -106,7 +130,13 @@ Diagnostics Provider::Configure(const Value& config, const std::string& terrafor
   Log(LogLevel::kInfo, "configured", {{"endpoint", opts->endpoint}, {"client_id", opts->client_id}});
   std::lock_guard lock(mu_);
   api_ = std::move(*api);
+  access_checks_ = *checks;
   return d;
+}
+
+AccessCheckMode Provider::access_checks() const {
+  std::lock_guard lock(mu_);
+  return access_checks_;
 }
 
 std::shared_ptr<AdminApi> Provider::api() const {

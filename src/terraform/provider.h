@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "terraform/access_checks.h"
 #include "terraform/resource.h"
 #include "terraform/rest_client.h"
 
@@ -39,8 +40,12 @@ class Provider {
   Diagnostics Configure(const Value& config, const std::string& terraform_version);
   // Null before a successful Configure.
   std::shared_ptr<AdminApi> api() const;
+  AccessCheckMode access_checks() const;
   // The options Configure resolved (for tests); the secret is never logged.
   static Result<RestOptions> ResolveOptions(const Value& config, const std::function<const char*(const char*)>& getenv);
+  // `access_checks` (or VERBATIM_ACCESS_CHECKS): error (default), warning, off.
+  static Result<AccessCheckMode> ResolveAccessChecks(const Value& config,
+                                                     const std::function<const char*(const char*)>& getenv);
 
  private:
   // Constant after construction.
@@ -51,6 +56,7 @@ class Provider {
 
   mutable std::mutex mu_;
   std::shared_ptr<AdminApi> api_;  // guarded by mu_
+  AccessCheckMode access_checks_ = AccessCheckMode::kError;  // guarded by mu_
 };
 
 }  // namespace verbatim::terraform

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "terraform/access_checks.h"
 #include "terraform/admin_api.h"
 #include "terraform/diagnostics.h"
 #include "terraform/schema.h"
@@ -27,6 +28,7 @@ struct PlanRequest {
   Value proposed;     // Terraform's merge of config and prior state; null on destroy
   Value config;
   std::string prior_private;
+  AccessCheckMode access_checks = AccessCheckMode::kError;  // provider attribute `access_checks`
 };
 
 struct PlanResult {

@@ -215,6 +215,7 @@ grpc::Status ProviderService::PlanResourceChange(grpc::ServerContext*, const tfp
       !DecodeInto(req->config(), rt->schema(), "configuration", pr.config, diags))
     return grpc::Status::OK;
   pr.prior_private = req->prior_private();
+  pr.access_checks = provider_.access_checks();
   auto api = NeedApi(provider_, diags);
   if (!api) return grpc::Status::OK;
   PlanResult r = rt->Plan(*api, pr);

@@ -56,13 +56,17 @@ class AudioHookIntegration final : public ResourceType {
     return out;  // null when gone
   }
 
-  PlanResult Plan(AdminApi&, const PlanRequest& req) const override {
+  PlanResult Plan(AdminApi& api, const PlanRequest& req) const override {
     PlanResult out;
     out.planned_private = req.prior_private;
     if (req.proposed.is_null()) return out;
     Value p = req.proposed;
     bool create = req.prior_state.is_null();
     if (!create) {
+      auto want = p.GetStrings("roles");
+      auto had = req.prior_state.GetStrings("roles");
+      if (want && had && !(p.Get("roles") == req.prior_state.Get("roles")) && SameRoles(api, *want, *had))
+        p.Put("roles", req.prior_state.Get("roles"));  // same roles, other spelling: no replacement
       if (!(p.Get("name") == req.prior_state.Get("name"))) out.requires_replace.push_back("name");
       if (!(p.Get("roles") == req.prior_state.Get("roles"))) out.requires_replace.push_back("roles");
     }

@@ -1,8 +1,8 @@
 #include "terraform/resources/common.h"
 
+#include <algorithm>
 #include <cctype>
 
-#include "terraform/admin_api.h"
 
 namespace verbatim::terraform {
 
@@ -29,6 +29,34 @@ std::vector<std::string> RoleRefsLike(const json::value& server_roles, const std
     if (!matched) out.push_back(name.empty() ? id : name);
   }
   return out;
+}
+
+bool SameRoles(AdminApi& api, const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  auto covered = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
+    for (const auto& e : x) {
+      bool found = false;
+      for (const auto& f : y) found = found || EqualsIgnoreCase(e, f);
+      if (!found) return false;
+    }
+    return true;
+  };
+  if (covered(a, b) && covered(b, a)) return true;
+  auto r = api.Call("GET", "/api/v2/authorization/roles", nullptr);
+  if (!r.ok() || !r->ok()) return false;
+  const json::value* all = JField(r->body, "entities");
+  if (!all || !all->is_array()) return false;
+  auto ids = [&](const std::vector<std::string>& refs) {
+    std::vector<std::string> out;
+    for (const auto& ref : refs) {
+      std::string id = "?" + ref;  // a role the server does not know matches nothing
+      for (const auto& role : all->as_array())
+        if (JStr(role, "id") == ref || EqualsIgnoreCase(JStr(role, "name"), ref)) id = JStr(role, "id");
+      if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  return ids(a) == ids(b);
 }
 
 std::vector<std::string> StringsOr(const Value& v, std::string_view name) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "terraform/admin_api.h"
 #include "terraform/diagnostics.h"
 #include "terraform/value.h"
 
@@ -19,6 +20,12 @@ namespace verbatim::terraform {
 std::vector<std::string> RoleRefsLike(const json::value& server_roles, const std::vector<std::string>& reference);
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// True when `a` and `b` name the same roles: equal ignoring case, or, asking
+// the server's role list, resolving to the same ids ("auditor" and the
+// Auditor role's id). A plan keeps the prior spelling then: Terraform accepts
+// a planned value equal to the prior state as "the same as configured".
+bool SameRoles(AdminApi& api, const std::vector<std::string>& a, const std::vector<std::string>& b);
 
 // A known string set attribute of `v` as a vector, or {} when null.
 std::vector<std::string> StringsOr(const Value& v, std::string_view name);

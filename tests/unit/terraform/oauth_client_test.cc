@@ -214,3 +214,49 @@ TEST_F(OAuthClientTest, ValidateRejectsWhatTheServerWouldBeforeAnythingIsSent) {
 
 }  // namespace
 }  // namespace verbatim::terraform
+
+namespace verbatim::terraform {
+namespace {
+
+TEST_F(OAuthClientTest, AnImportedClientsRoleSpellingIsNotAChange) {
+  FakeApi api([](const RecordedCall& c) {
+    if (c.path == "/api/v2/authorization/roles")
+      return Answer(200, R"({"entities":[{"id":"r-aud","name":"Auditor"},{"id":"r-rc","name":"Recording Controller"}]})");
+    return Answer(200, R"({"scopeUse":[]})");
+  });
+  Value prior = Config({"audit:read"}, std::vector<std::string>{"Auditor"});  // as Read wrote it after import
+  for (const char* k : {"id", "client_id"}) prior.Put(k, Value::String("c-1"));
+  prior.Put("description", Value::String(""));
+  prior.Put("access_token_validity_seconds", Value::Number(3600));
+  for (const auto& spelling : {"auditor", "r-aud"}) {
+    Value config = prior;
+    config.Put("roles", Value::StringSet({spelling}));
+    PlanResult r = rt_->Plan(api, {prior, config, config, ""});
+    EXPECT_EQ(r.planned, prior) << spelling;  // Terraform accepts the prior value as "unchanged"
+  }
+  Value other = prior;
+  other.Put("roles", Value::StringSet({"Recording Controller"}));
+  EXPECT_EQ(rt_->Plan(api, {prior, other, other, ""}).planned.Get("roles"), Value::StringSet({"Recording Controller"}));
+}
+
+TEST_F(OAuthClientTest, AccessChecksWarningOrOffLetAPlanThrough) {
+  FakeApi api([](const RecordedCall& c) {
+    if (c.path == "/api/v2/authorization/effective-access") return Answer(200, R"({"scopeUse":[]})");
+    return Answer(200, kMissingScope);
+  });
+  Value config = Config({"recording:write"}, std::vector<std::string>{"Recording Controller"},
+                        std::vector<std::string>{"recording:recording:start"});
+  PlanRequest req{Value::Null(), config, config, ""};
+  req.access_checks = AccessCheckMode::kWarning;
+  PlanResult warned = rt_->Plan(api, req);
+  ASSERT_EQ(warned.diags.size(), 1u);
+  EXPECT_EQ(warned.diags[0].severity, Diagnostic::Severity::kWarning);
+  EXPECT_NE(warned.diags[0].summary.find("will get 403 missing.scope"), std::string::npos);
+  req.access_checks = AccessCheckMode::kOff;
+  size_t calls = api.calls().size();
+  EXPECT_TRUE(rt_->Plan(api, req).diags.empty());
+  EXPECT_EQ(api.calls().size(), calls);  // nothing asked
+}
+
+}  // namespace
+}  // namespace verbatim::terraform
