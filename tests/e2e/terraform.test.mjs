@@ -193,3 +193,16 @@ scenario('a role made in the same run is checked when apply plans the client aga
   await ws.expect(['destroy', '-auto-approve', '-input=false'], 0, { extraEnv: { VERBATIM_ACCESS_CHECKS: 'warning' } });
   assert.equal(byName((await get('/api/v2/authorization/roles')).entities, 'Viewer Only'), undefined);
 });
+
+scenario('examples/terraform is a working configuration: init, apply, an empty second plan, destroy', new URL('../../examples/terraform/', import.meta.url).pathname, async (ws) => {
+  const before = await snapshot();
+  await ws.expect(['init', '-input=false']);
+  await ws.expect(['apply', '-auto-approve', '-input=false']);
+  const out = await ws.outputs();
+  assert.deepEqual([...out.supervisor_app_can.value].sort(), ['audit:event:view', 'recording:media:download', 'recording:recording:view']);
+  await token(srv.url, out.recording_api_client_id.value, out.recording_api_client_secret.value, 'recording:control');
+  const again = await ws.expect(['plan', '-detailed-exitcode'], 0);
+  assert.doesNotMatch(again.stdout + again.stderr, /Warning: (?!Provider development overrides)|Error/, 'the example plans without a warning');
+  await ws.expect(['destroy', '-auto-approve', '-input=false']);
+  assert.deepEqual(await snapshot(), before);
+});

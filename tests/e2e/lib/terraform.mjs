@@ -44,14 +44,16 @@ function goArch() {
 }
 
 /**
- * A working directory holding the fixture `name` (tests/e2e/terraform/<name>),
+ * A working directory holding the fixture `name` (tests/e2e/terraform/<name>,
+ * or an absolute path; null: an empty directory),
  * configured for `srv` through VERBATIM_ENDPOINT / _CLIENT_ID / _CLIENT_SECRET
  * (the dev admin client).
  */
 export function workspace(tf, srv, name) {
   const root = tempDir('verbatim-tf-');
   const dir = join(root, 'work');
-  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  if (name) cpSync(name.startsWith('/') ? name : join(FIXTURES, name), dir, { recursive: true });
+  else mkdirSync(dir);
   const provider = providerBin();
   if (!provider || !existsSync(provider)) throw new Error(`terraform-provider-verbatim not found at ${provider}: build it (ninja -C build terraform-provider-verbatim)`);
   const mirror = join(root, 'mirror', 'registry.terraform.io', 'verbatim', 'verbatim', '0.1.0', `linux_${goArch()}`);
