@@ -10,6 +10,11 @@ import {
   startServer, adminToken, api, token, createClient, createConversation, withLog,
 } from './lib/server.mjs';
 import { terraformAvailability, workspace } from './lib/terraform.mjs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import https from 'node:https';
+import http from 'node:http';
 
 const { tf, skip, fail } = terraformAvailability();
 if (skip) console.log(`# ${skip}`);
@@ -205,4 +210,38 @@ scenario('examples/terraform is a working configuration: init, apply, an empty s
   assert.doesNotMatch(again.stdout + again.stderr, /Warning: (?!Provider development overrides)|Error/, 'the example plans without a warning');
   await ws.expect(['destroy', '-auto-approve', '-input=false']);
   assert.deepEqual(await snapshot(), before);
+});
+
+scenario('https: the server certificate is verified against ca_file and the endpoint host name', 'https', async (ws) => {
+  // A TLS front for the server, with a certificate for "localhost" only.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+    '-keyout', join(ws.dir, 'key.pem'), '-out', join(ws.dir, 'cert.pem')], { stdio: 'ignore' });
+  const upstream = new URL(srv.url);
+  const front = https.createServer({ key: readFileSync(join(ws.dir, 'key.pem')), cert: readFileSync(join(ws.dir, 'cert.pem')) }, (req, res) => {
+    const up = http.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve));
+  const port = front.address().port;
+  try {
+    const ca = { VERBATIM_CA_FILE: join(ws.dir, 'cert.pem') };
+    await ws.expect(['init', '-input=false']);
+    await ws.expect(['apply', '-auto-approve', '-input=false'], 0, { extraEnv: { ...ca, VERBATIM_ENDPOINT: `https://localhost:${port}` } });
+    assert.equal((await ws.outputs()).auditor_id.value, '7f2b6c80-0000-4000-8000-000000000007');
+
+    // Not trusted without ca_file; not valid for a name the certificate does not carry.
+    const untrusted = await ws.expect(['plan', '-input=false'], 1, { extraEnv: { VERBATIM_ENDPOINT: `https://localhost:${port}` } });
+    assert.match(untrusted.stderr, /TLS handshake with https:\/\/localhost:\d+ failed/);
+    assert.match(untrusted.stderr, /ca_file or VERBATIM_CA_FILE/);
+    const wrongName = await ws.expect(['plan', '-input=false'], 1, { extraEnv: { ...ca, VERBATIM_ENDPOINT: `https://127.0.0.1:${port}` } });
+    assert.match(wrongName.stderr, /TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed/);
+  } finally {
+    front.close();
+    front.closeAllConnections();
+  }
 });
