@@ -174,6 +174,19 @@ scenario('acceptance story: the 403 is caught at plan time with its fix; with th
   assert.equal(started.status, 200, started.text);
   assert.equal(started.json.state, 'active');
 
+  // The provider's debug log names every call but no secret and no token.
+  const logPath = join(ws.dir, 'provider.log');
+  await ws.expect(['plan', '-input=false'], 0, { extraEnv: { TF_LOG_PROVIDER: 'trace', TF_LOG_PATH: logPath } });
+  const log = readFileSync(logPath, 'utf8');
+  assert.match(log, /verbatim API call: .*path=\/api\/v2\/authorization\/check status=200/);
+  for (const secret of [srv.creds.admin.clientSecret, out.client_secret.value, 'Bearer ', 'eyJ']) {
+    assert.ok(!log.includes(secret), `the provider log contains ${secret.slice(0, 6)}…`);
+  }
+  // Wrong credentials: the server's reason, and not the secret that was tried.
+  const wrong = await ws.expect(['plan', '-input=false'], 1, { extraEnv: { VERBATIM_CLIENT_SECRET: 'not-the-secret-4b1d' } });
+  assert.match(wrong.stderr, /answered 401 invalid_client/);
+  assert.ok(!(wrong.stdout + wrong.stderr).includes('not-the-secret-4b1d'));
+
   await ws.expect(['destroy', '-auto-approve', '-input=false']);
   assert.equal(byName((await get('/api/v2/oauth/clients')).entities, 'recording-api-client'), undefined);
 });
