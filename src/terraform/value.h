@@ -34,7 +34,7 @@ class Type {
 
   Kind kind() const { return kind_; }
   bool is_collection() const { return kind_ == Kind::kList || kind_ == Kind::kSet || kind_ == Kind::kMap; }
-  const Type& element() const { return *element_; }  // list, set, map only
+  const Type& element() const { return *element_; }  // list, set, map only (null otherwise: never call)
   const Attributes& attributes() const;               // object only
   const Type* attribute(std::string_view name) const;  // nullptr if absent
 

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 
@@ -157,7 +158,7 @@ Result<Value> FromMsgpack(const msgpack::object& o, const Type& t, const std::st
         if (!IsUtf8(key)) return Malformed(path, "map key is not valid UTF-8");
         if (!seen.insert(std::string_view(kv.key.via.str.ptr, kv.key.via.str.size)).second)
           return Malformed(path, "duplicate key '" + key.substr(0, 64) + "'");
-        const Type* et = &t.element();
+        const Type* et = t.kind() == Type::Kind::kMap ? &t.element() : nullptr;
         if (t.kind() == Type::Kind::kObject) {
           et = t.attribute(key);
           if (!et) {
@@ -235,7 +236,7 @@ Result<Value> FromJson(const json::value& j, const Type& t, const std::string& p
       Value::Entries entries;
       for (const auto& kv : j.as_object()) {
         std::string key(kv.key());
-        const Type* et = &t.element();
+        const Type* et = t.kind() == Type::Kind::kMap ? &t.element() : nullptr;
         if (t.kind() == Type::Kind::kObject) {
           et = t.attribute(key);
           if (!et) {
@@ -272,7 +273,20 @@ void PackString(Packer& pk, std::string_view s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
-Status ToMsgpack(Packer& pk, const Value& v, const Type& t, const std::string& path) {
+// A float64 written by hand: msgpack-cxx's pack_double turns integral values
+// into integers through a cast that is undefined for 2^64 (found by
+// fuzz/tf_msgpack_fuzz.cc), so it is never called.
+void PackFloat64(msgpack::sbuffer& buf, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  char out[9];
+  out[0] = static_cast<char>(0xcb);
+  for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+  buf.write(out, sizeof out);
+}
+
+Status ToMsgpack(msgpack::sbuffer& buf, const Value& v, const Type& t, const std::string& path) {
+  Packer pk(buf);
   if (v.is_null()) {
     pk.pack_nil();
     return Status::Ok();
@@ -293,7 +307,7 @@ Status ToMsgpack(Packer& pk, const Value& v, const Type& t, const std::string& p
       if (v.kind() != Value::Kind::kNumber || !std::isfinite(v.as_number())) return Mismatch(path, t, v);
       double d = v.as_number();
       if (d == std::floor(d) && std::fabs(d) < 9.2e18) pk.pack_int64(static_cast<int64_t>(d));
-      else pk.pack_double(d);
+      else PackFloat64(buf, d);
       return Status::Ok();
     }
     case Type::Kind::kBool:
@@ -306,7 +320,7 @@ Status ToMsgpack(Packer& pk, const Value& v, const Type& t, const std::string& p
       if (v.kind() != Value::Kind::kList && v.kind() != Value::Kind::kSet) return Mismatch(path, t, v);
       pk.pack_array(static_cast<uint32_t>(v.elements().size()));
       for (size_t i = 0; i < v.elements().size(); ++i)
-        VERBATIM_RETURN_IF_ERROR(ToMsgpack(pk, v.elements()[i], t.element(), path + "[" + std::to_string(i) + "]"));
+        VERBATIM_RETURN_IF_ERROR(ToMsgpack(buf, v.elements()[i], t.element(), path + "[" + std::to_string(i) + "]"));
       return Status::Ok();
     }
     case Type::Kind::kMap: {
@@ -314,7 +328,7 @@ Status ToMsgpack(Packer& pk, const Value& v, const Type& t, const std::string& p
       pk.pack_map(static_cast<uint32_t>(v.entries().size()));
       for (const auto& [k, e] : v.entries()) {
         PackString(pk, k);
-        VERBATIM_RETURN_IF_ERROR(ToMsgpack(pk, e, t.element(), path + "[\"" + k + "\"]"));
+        VERBATIM_RETURN_IF_ERROR(ToMsgpack(buf, e, t.element(), path + "[\"" + k + "\"]"));
       }
       return Status::Ok();
     }
@@ -326,7 +340,7 @@ Status ToMsgpack(Packer& pk, const Value& v, const Type& t, const std::string& p
       pk.pack_map(static_cast<uint32_t>(t.attributes().size()));
       for (const auto& [k, at] : t.attributes()) {
         PackString(pk, k);
-        VERBATIM_RETURN_IF_ERROR(ToMsgpack(pk, v.Get(k), at, path + "." + k));
+        VERBATIM_RETURN_IF_ERROR(ToMsgpack(buf, v.Get(k), at, path + "." + k));
       }
       return Status::Ok();
     }
@@ -371,8 +385,7 @@ Result<Value> DecodeJson(std::string_view bytes, const Type& type, const DecodeO
 
 Result<std::string> EncodeMsgpack(const Value& v, const Type& type) {
   msgpack::sbuffer buf;
-  Packer pk(buf);
-  if (Status s = ToMsgpack(pk, v, type, ""); !s.ok()) return s;
+  if (Status s = ToMsgpack(buf, v, type, ""); !s.ok()) return s;
   return std::string(buf.data(), buf.size());
 }
 

@@ -2,6 +2,8 @@
 // byte by byte from the msgpack spec, not with the library under test.
 #include "terraform/value_codec.h"
 
+#include "core/base64.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -196,6 +198,49 @@ TEST(TfJson, ReadsStoredStateAndCanDropAttributesTheSchemaNoLongerHas) {
   EXPECT_TRUE(v->Get("enabled").is_null());
   EXPECT_FALSE(DecodeJson(R"({"name":1})", ClientType()).ok());
   EXPECT_FALSE(DecodeJson("{", ClientType()).ok());
+}
+
+}  // namespace
+}  // namespace verbatim::terraform
+
+namespace verbatim::terraform {
+namespace {
+
+// Found by fuzz/tf_msgpack_fuzz.cc: whatever decodes must come back the same
+// after an encode/decode round trip.
+TEST(TfMsgpack, RoundTripOfARefinedUnknownAndAStringNumber) {
+  const std::string bytes = *Base64Decode("gqRuYW1lxwMMgQHCqHZhbGlkaXR5ozFlMw==");
+  const Type t = Type::Object({{"id", Type::String()},
+                               {"name", Type::String()},
+                               {"scopes", Type::Set(Type::String())},
+                               {"validity", Type::Number()},
+                               {"enabled", Type::Bool()}});
+  auto v = DecodeMsgpack(bytes, t);
+  ASSERT_TRUE(v.ok()) << v.status().message();
+  auto encoded = EncodeMsgpack(*v, t);
+  ASSERT_TRUE(encoded.ok()) << encoded.status().message();
+  auto again = DecodeMsgpack(*encoded, t);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*again, *v) << DebugString(*v) << " vs " << DebugString(*again);
+}
+
+}  // namespace
+}  // namespace verbatim::terraform
+
+namespace verbatim::terraform {
+namespace {
+
+// Found by fuzz/tf_msgpack_fuzz.cc: 2^64 (an integral double no integer type
+// holds) must go out as a float64, byte for byte.
+TEST(TfMsgpack, HugeIntegralNumbersGoOutAsFloat64) {
+  auto enc = EncodeMsgpack(Value::Number(18446744073709551616.0), Type::Number());
+  ASSERT_TRUE(enc.ok());
+  EXPECT_EQ(*enc, std::string("\xcb\x43\xf0\x00\x00\x00\x00\x00\x00", 9));
+  EXPECT_EQ(DecodeMsgpack(*enc, Type::Number())->as_number(), 18446744073709551616.0);
+  auto big = DecodeMsgpack(std::string("\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 9), Type::Number());  // uint64 max
+  ASSERT_TRUE(big.ok());
+  auto round = DecodeMsgpack(*EncodeMsgpack(*big, Type::Number()), Type::Number());
+  EXPECT_EQ(round->as_number(), big->as_number());
 }
 
 }  // namespace
