@@ -58,11 +58,11 @@ Diagnostic RoleNotYetThere(const PlannedClient& c, const ApiResponse& r) {
 Diagnostic RenderDenial(const std::string& client_name, const std::string& action, const json::value& check) {
   const json::value* scope = Layer(check, "scope");
   const json::value* perm = Layer(check, "permission");
-  std::vector<std::string> grantingRoles;
+  std::vector<std::string> granting_roles;
   if (perm && perm->is_object())
     if (const auto* extra = perm->as_object().if_contains("grantingRoles"); extra && extra->is_array())
       for (const auto& r : extra->as_array())
-        if (r.is_string()) grantingRoles.emplace_back(r.as_string());
+        if (r.is_string()) granting_roles.emplace_back(r.as_string());
 
   // The short fix, in the configuration's terms.
   std::vector<std::string> todo;
@@ -73,12 +73,12 @@ Diagnostic RenderDenial(const std::string& client_name, const std::string& actio
     if (!required.empty()) in_config.push_back("add \"" + required.front() + "\" to scopes");
   }
   if (Failed(perm)) {
-    if (grantingRoles.empty()) {
+    if (granting_roles.empty()) {
       todo.push_back("a role with permission " + action);
       in_config.push_back("add a verbatim_role with permission \"" + action + "\" to roles");
     } else {
-      todo.push_back("a role that grants it (" + JoinWith(grantingRoles, " or ") + ")");
-      in_config.push_back("add one of " + JoinWith(grantingRoles, ", ") + " to roles");
+      todo.push_back("a role that grants it (" + JoinWith(granting_roles, " or ") + ")");
+      in_config.push_back("add one of " + JoinWith(granting_roles, ", ") + " to roles");
     }
   }
   const std::string status = check.is_object() && check.as_object().contains("status")
