@@ -149,6 +149,7 @@ void Init() {
   cfg.audience = cfg.issuer + "/api";
   cfg.data_dir = env->dir.string();
   cfg.media_dir = (env->dir / "media").string();
+  cfg.secrets = std::make_shared<SecretBox>(KeyEncryptionKey::Generate());
   // Rate limits would turn most inputs into 429s after the first second.
   cfg.limits.token_per_client = 1e9;
   cfg.limits.auth_failures_per_ip = 1e9;

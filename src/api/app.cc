@@ -5,6 +5,7 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "oauth/client_cutoff.h"
 #include "oauth/form.h"
 
 namespace verbatim::api {
@@ -89,7 +90,7 @@ App::App(AppConfig cfg, store::Store& store, const Clock& clock)
     : cfg_(std::move(cfg)),
       store_(store),
       clock_(clock),
-      directory_(store),
+      directory_(store, clock),
       token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2),
       auth_fail_ip_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst),
       auth_fail_client_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst) {}
@@ -134,12 +135,14 @@ App::~App() {
 }
 
 Status App::Init() {
+  if (!cfg_.secrets) return Status::Internal("App needs the key-encryption key (AppConfig::secrets)");
   auto org = store_.GetOrganization();
   if (!org.ok()) return org.status();
   oauth::TokenServiceOptions topts;
   topts.issuer = cfg_.issuer;
   topts.audience = cfg_.audience;
   topts.org_id = org->id;
+  topts.secrets = cfg_.secrets;
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
@@ -273,7 +276,10 @@ authz::Request App::MakeAuthzRequest(const authz::TokenCheck& token, std::string
   r.resource = std::move(resource);
   r.token = token;
   if (token.ok()) {
-    if (auto client = directory_.FindClient(token.client_id)) r.principal = directory_.PrincipalOf(*client);
+    if (auto client = directory_.FindClient(token.client_id)) {
+      oauth::CheckAgainstClient(r.token, *client);  // disabled client, or a token from before its cutoff
+      if (r.token.ok()) r.principal = directory_.PrincipalOf(*client);
+    }
   }
   return r;
 }
@@ -314,6 +320,7 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
   auto catalog = directory_.Roles();
   req.role_catalog = *catalog;
+  ctx.token = req.token;
   ctx.principal = req.principal;
   ctx.decision = ctx.route->access == Access::kToken ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
   const auto& d = *ctx.decision;

@@ -22,6 +22,7 @@
 #include "api/router.h"
 #include "api/worker_pool.h"
 #include "core/clock.h"
+#include "core/secret_box.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
 
@@ -43,6 +44,8 @@ struct AppConfig {
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
   int audit_retention_days = 0;  // 0 = keep every audit event
+  // Seals signing keys and integration secrets (docs/secrets-at-rest.md). Required.
+  std::shared_ptr<const SecretBox> secrets;
 };
 
 // Hooks the media layer registers so recording state changes reach live
@@ -72,6 +75,7 @@ class App {
   const AppConfig& config() const { return cfg_; }
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
+  const SecretBox& secrets() const { return *cfg_.secrets; }
   oauth::TokenService& tokens() { return *tokens_; }
   Directory& directory() { return directory_; }
   AuditLog& audit() { return *audit_; }

@@ -128,7 +128,7 @@ UpgradeAuth AudioHookAuthenticator::Signature(const RawRequest& req, const std::
     p.name = integration->name;
     p.allowed_scopes = {"media:ingest"};
     for (const auto& id : integration->role_ids)
-      if (auto role = app_.directory().FindRole(id)) p.roles.push_back(*role);
+      if (auto role = app_.directory().FindRoleById(id)) p.roles.push_back(*role);
     out.token.subject = out.token.client_id = integration->id;
     out.token.scopes = {"media:ingest"};
     out.token.issued_at = FromUnixSeconds(check.params.created.value_or(ToUnixSeconds(now)));
@@ -155,16 +155,6 @@ UpgradeAuth AudioHookAuthenticator::Signature(const RawRequest& req, const std::
   return out;
 }
 
-Result<std::string> AudioHookAuthenticator::ServerKey() {
-  std::lock_guard lock(key_mu_);
-  if (server_key_.empty()) {
-    auto key = LoadIntegrationKey(app_.store());
-    if (!key.ok()) return key.status();
-    server_key_ = std::move(*key);
-  }
-  return server_key_;
-}
-
 std::optional<std::string> AudioHookAuthenticator::KeyFor(const std::string& api_key,
                                                           std::optional<store::MediaIntegration>& found) {
   auto integration = app_.store().GetIntegrationByApiKey(api_key);
@@ -173,12 +163,7 @@ std::optional<std::string> AudioHookAuthenticator::KeyFor(const std::string& api
       Log(LogLevel::kError, "integration lookup failed", {{"error", integration.status().message()}});
     return std::nullopt;
   }
-  auto key = ServerKey();
-  if (!key.ok()) {
-    Log(LogLevel::kError, "integration key unavailable", {{"error", key.status().message()}});
-    return std::nullopt;
-  }
-  auto secret = OpenSecret(*key, integration->secret_encrypted);
+  auto secret = OpenIntegrationSecret(app_.secrets(), *integration);
   if (!secret.ok()) {
     Log(LogLevel::kError, "integration secret unreadable",
         {{"integrationId", integration->id}, {"error", secret.status().message()}});

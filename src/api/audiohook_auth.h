@@ -40,12 +40,9 @@ class AudioHookAuthenticator {
  private:
   UpgradeAuth Signature(const RawRequest& req, const std::string& resource);
   std::optional<std::string> KeyFor(const std::string& api_key, std::optional<store::MediaIntegration>& found);
-  Result<std::string> ServerKey();
 
   App& app_;
   SignatureVerifier verifier_;  // thread-safe (its nonce cache locks)
-  std::mutex key_mu_;           // guards server_key_
-  std::string server_key_;      // cached once loaded: it never changes
 };
 
 }  // namespace verbatim::api

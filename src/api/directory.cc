@@ -3,7 +3,48 @@
 #include <algorithm>
 #include <chrono>
 
+#include "authz/delegation.h"
+#include "core/ids.h"
+#include "oauth/client_cutoff.h"
+
 namespace verbatim::api {
+namespace {
+
+// Names of the enabled clients that could grant anything (authz/delegation.h).
+std::vector<std::string> FullAdministrators(const std::unordered_map<std::string, store::OAuthClient>& clients,
+                                            const std::vector<authz::RoleDef>& roles) {
+  std::vector<std::string> out;
+  for (const auto& [id, c] : clients) {
+    if (!c.enabled) continue;
+    std::vector<authz::RoleDef> held;
+    for (const auto& rid : c.role_ids)
+      for (const auto& r : roles)
+        if (r.id == rid) held.push_back(r);
+    if (authz::IsFullAdministrator(held, c.allowed_scopes)) out.push_back(c.name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Odd for the lifetime of a client write (see Directory::CutoffEpoch()).
+class ClientWriteEpoch {
+ public:
+  explicit ClientWriteEpoch(std::atomic<uint64_t>& epoch) : epoch_(epoch) { ++epoch_; }
+  ~ClientWriteEpoch() { ++epoch_; }
+  ClientWriteEpoch(const ClientWriteEpoch&) = delete;
+  ClientWriteEpoch& operator=(const ClientWriteEpoch&) = delete;
+
+ private:
+  std::atomic<uint64_t>& epoch_;
+};
+
+std::string Listed(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+  return out;
+}
+
+}  // namespace
 
 Status Directory::Load() {
   std::lock_guard lock(mu_);
@@ -56,11 +97,22 @@ std::shared_ptr<const std::vector<authz::RoleDef>> Directory::Roles() const {
   return std::shared_ptr<const std::vector<authz::RoleDef>>(snap, &snap->roles);
 }
 
-std::optional<authz::RoleDef> Directory::FindRole(const std::string& id_or_name) const {
+std::optional<authz::RoleDef> Directory::FindRoleById(std::string_view id) const {
   auto snap = Get();
   for (const auto& r : snap->roles)
-    if (r.id == id_or_name || authz::EqualsIgnoreCase(r.name, id_or_name)) return r;
+    if (authz::EqualsIgnoreCase(r.id, id)) return r;  // ids are UUIDs: case carries no meaning
   return std::nullopt;
+}
+
+std::optional<authz::RoleDef> Directory::FindRoleByName(std::string_view name) const {
+  auto snap = Get();
+  for (const auto& r : snap->roles)
+    if (authz::EqualsIgnoreCase(r.name, name)) return r;
+  return std::nullopt;
+}
+
+std::optional<authz::RoleDef> Directory::ResolveRoleRef(std::string_view ref) const {
+  return IsUuid(ref) ? FindRoleById(ref) : FindRoleByName(ref);
 }
 
 authz::Principal Directory::PrincipalOf(const store::OAuthClient& c) const {
@@ -76,20 +128,75 @@ authz::Principal Directory::PrincipalOf(const store::OAuthClient& c) const {
   return p;
 }
 
+bool Directory::StillVouchesFor(const store::OAuthClient& used) {
+  std::lock_guard lock(mu_);  // no client write is in progress while we hold it
+  auto snap = Get();
+  auto it = snap->clients.find(used.id);
+  if (it == snap->clients.end()) return false;
+  const store::OAuthClient& now = it->second;
+  return now.enabled == used.enabled && now.secret_hash == used.secret_hash &&
+         now.tokens_valid_after == used.tokens_valid_after;
+}
+
+Status Directory::KeepsAnAdministrator(const ClientMap& clients_after,
+                                       const std::vector<authz::RoleDef>& roles_after) const {
+  auto snap = Get();
+  auto before = FullAdministrators(snap->clients, snap->roles);
+  if (before.empty() || !FullAdministrators(clients_after, roles_after).empty()) return Status::Ok();
+  return Status::FailedPrecondition(
+      "admin.last", "This change would leave no enabled client that holds System Administrator ('*:*:*') with every "
+                    "scope, the only kind of client that can grant every permission; " +
+                        std::string(before.size() == 1 ? "client " : "clients ") + Listed(before) +
+                        (before.size() == 1 ? " is the last one." : " are the last ones."));
+}
+
 Status Directory::CreateClient(const store::OAuthClient& c) {
   std::lock_guard lock(mu_);
   VERBATIM_RETURN_IF_ERROR(store_.CreateClient(c));
   return Reload();
 }
 
-Status Directory::UpdateClient(const store::OAuthClient& c) {
-  std::lock_guard lock(mu_);
+Result<store::OAuthClient> Directory::WriteClient(store::OAuthClient c) {
+  auto snap = Get();
+  auto it = snap->clients.find(c.id);
+  if (it == snap->clients.end())
+    return Status::NotFound("client.not.found", "OAuth client '" + c.id + "' does not exist.");
+  ClientMap after = snap->clients;
+  after[c.id] = c;
+  VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(after, snap->roles));
+  ClientWriteEpoch epoch(cutoff_epoch_);
+  if (auto why = oauth::TokensInvalidatedBy(it->second, c, snap->roles))
+    oauth::InvalidateTokens(c, clock_.Now(), std::move(*why));
   VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c));
-  return Reload();
+  VERBATIM_RETURN_IF_ERROR(Reload());
+  return c;
+}
+
+Result<store::OAuthClient> Directory::UpdateClient(store::OAuthClient c) {
+  std::lock_guard lock(mu_);
+  return WriteClient(std::move(c));
+}
+
+Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::string reason) {
+  std::lock_guard lock(mu_);
+  auto snap = Get();
+  auto it = snap->clients.find(id);
+  if (it == snap->clients.end())
+    return Status::NotFound("client.not.found", "OAuth client '" + id + "' does not exist.");
+  ClientWriteEpoch epoch(cutoff_epoch_);
+  store::OAuthClient c = it->second;
+  c.updated_at = clock_.Now();
+  oauth::InvalidateTokens(c, c.updated_at, std::move(reason));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c));
+  VERBATIM_RETURN_IF_ERROR(Reload());
+  return c;
 }
 
 Status Directory::DeleteClient(const std::string& id) {
   std::lock_guard lock(mu_);
+  ClientMap after = Get()->clients;
+  after.erase(id);
+  VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(after, Get()->roles));
   VERBATIM_RETURN_IF_ERROR(store_.DeleteClient(id));
   return Reload();
 }
@@ -102,12 +209,22 @@ Status Directory::CreateRole(const store::Role& r) {
 
 Status Directory::UpdateRole(const store::Role& r) {
   std::lock_guard lock(mu_);
+  auto snap = Get();
+  std::vector<authz::RoleDef> after = snap->roles;
+  for (auto& def : after)
+    if (def.id == r.id) def.permissions = r.permissions;
+  VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(snap->clients, after));
   VERBATIM_RETURN_IF_ERROR(store_.UpdateRole(r));
   return Reload();
 }
 
 Status Directory::DeleteRole(const std::string& id) {
   std::lock_guard lock(mu_);
+  auto snap = Get();
+  std::vector<authz::RoleDef> after;
+  for (const auto& def : snap->roles)
+    if (def.id != id) after.push_back(def);
+  VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(snap->clients, after));
   VERBATIM_RETURN_IF_ERROR(store_.DeleteRole(id));
   return Reload();
 }

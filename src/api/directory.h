@@ -4,6 +4,11 @@
 // in a fresh snapshot. Roles are resolved per request, never baked into
 // tokens, so a role change applies to the next request (SPEC §4a).
 //
+// Writes keep two invariants (docs/decisions.md): a change that takes
+// authority away from a client or replaces its secret refuses the client's
+// earlier tokens (oauth/client_cutoff.h), and no write leaves the directory
+// without a full administrator if it had one ("admin.last").
+//
 // Thread-safe: readers take an immutable snapshot; writers serialize on mu_.
 #pragma once
 
@@ -12,18 +17,20 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "authz/catalog.h"
 #include "authz/engine.h"
+#include "core/clock.h"
 #include "store/store.h"
 
 namespace verbatim::api {
 
 class Directory {
  public:
-  explicit Directory(store::Store& store) : store_(store) {}
+  Directory(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
   Status Load();
 
@@ -33,31 +40,63 @@ class Directory {
   std::vector<store::OAuthClient> Clients() const;
   // Built-in roles first, then custom roles by name.
   std::shared_ptr<const std::vector<authz::RoleDef>> Roles() const;
-  std::optional<authz::RoleDef> FindRole(const std::string& id_or_name) const;
+  // Ids and names are separate paths (authz/role_names.h): a name never
+  // resolves as an id, nor an id as a name.
+  std::optional<authz::RoleDef> FindRoleById(std::string_view id) const;
+  std::optional<authz::RoleDef> FindRoleByName(std::string_view name) const;  // case-insensitive
+  // A role reference from a request body: a UUID is looked up as an id only,
+  // anything else as a name only.
+  std::optional<authz::RoleDef> ResolveRoleRef(std::string_view ref) const;
   authz::Principal PrincipalOf(const store::OAuthClient& c) const;
   // Changes whenever clients or roles change (any reload): anything derived
   // from a principal's roles may be cached under it.
   uint64_t Generation() const { return Get()->generation; }
 
+  // Token issuance against client writes, without a lock on the grant path:
+  // the token endpoint reads CutoffEpoch() before it looks its client up and,
+  // once the token is signed, keeps it if NoClientWriteSince(epoch) or, when
+  // some client write ran meanwhile, if StillVouchesFor(the client it used).
+  // A client write makes the epoch odd (under mu_) before it reads the clock
+  // for a cutoff and even again after the new snapshot is visible, so a token
+  // authenticated against the client as it was is either dropped or issued
+  // before that cutoff.
+  uint64_t CutoffEpoch() const { return cutoff_epoch_.load(); }
+  bool NoClientWriteSince(uint64_t epoch) const { return epoch % 2 == 0 && cutoff_epoch_.load() == epoch; }
+  // Waits for a client write in progress, then: does the client still have
+  // the secret, the enabled flag and the token cutoff of `used`?
+  bool StillVouchesFor(const store::OAuthClient& used);
+
   // Write-through (Store first; the cache only changes if the Store did).
   Status CreateClient(const store::OAuthClient& c);
-  Status UpdateClient(const store::OAuthClient& c);
+  // Sets the token cutoff when the change calls for it; returns the client as stored.
+  Result<store::OAuthClient> UpdateClient(store::OAuthClient c);
+  // Refuses every token the client was issued until now, for `reason`.
+  Result<store::OAuthClient> RevokeTokens(const std::string& id, std::string reason);
   Status DeleteClient(const std::string& id);
   Status CreateRole(const store::Role& r);
   Status UpdateRole(const store::Role& r);
   Status DeleteRole(const std::string& id);
 
  private:
+  using ClientMap = std::unordered_map<std::string, store::OAuthClient>;
   struct Snapshot {
-    std::unordered_map<std::string, store::OAuthClient> clients;
+    ClientMap clients;
     std::vector<authz::RoleDef> roles;  // built-in + custom
     uint64_t generation = 0;
   };
   std::shared_ptr<const Snapshot> Get() const { return snap_.load(); }
   Status Reload();  // caller holds mu_
+  // FailedPrecondition "admin.last" when the current snapshot has a full
+  // administrator and the state after the write would have none. Caller holds mu_.
+  Status KeepsAnAdministrator(const ClientMap& clients_after, const std::vector<authz::RoleDef>& roles_after) const;
+  Result<store::OAuthClient> WriteClient(store::OAuthClient c);  // caller holds mu_
 
+  // Constant after construction.
   store::Store& store_;
+  const Clock& clock_;
+
   std::mutex mu_;  // serializes writers
+  std::atomic<uint64_t> cutoff_epoch_{0};  // odd while a client write runs (see CutoffEpoch())
   std::atomic<int64_t> last_miss_reload_ms_{0};  // steady clock
   std::atomic<uint64_t> reloads_{0};
   std::atomic<std::shared_ptr<const Snapshot>> snap_{std::make_shared<const Snapshot>()};

@@ -1,11 +1,10 @@
 // AudioHook integration credentials. Unlike OAuth client secrets (stored as
 // hashes), an integration's client secret must stay usable: it is the HMAC key
-// of the request signature. So it is kept encrypted at rest with a 32-byte
-// server key (libsodium crypto_secretbox, XSalsa20-Poly1305), which lives in
-// the store's server_secrets table under "integration-key" and is created on
-// first use.
+// of the request signature. So it is stored sealed under the key-encryption
+// key (core/secret_box.h), bound to the integration's id
+// (docs/secrets-at-rest.md).
 //
-// Thread-safe: pure functions plus Store calls.
+// Thread-safe: pure functions.
 #pragma once
 
 #include <string>
@@ -13,29 +12,23 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/secret_box.h"
 #include "core/status.h"
-#include "store/store.h"
+#include "store/model.h"
 
 namespace verbatim::api {
-
-inline constexpr std::string_view kIntegrationKeyName = "integration-key";
-
-// The server key, created if absent. Two processes racing to create it both
-// end up with the one that won (PutSecretIfAbsent, then re-read).
-Result<std::string> LoadIntegrationKey(store::Store& store);
-
-// nonce || secretbox(secret); and its inverse (Internal on a wrong key or
-// tampered blob).
-std::string SealSecret(std::string_view key, std::string_view secret);
-Result<std::string> OpenSecret(std::string_view key, std::string_view sealed);
 
 struct NewIntegration {
   store::MediaIntegration record;  // secret_encrypted set; not yet stored
   std::string client_secret;       // base64 of 32 random bytes: shown once
 };
 
-// Fresh API key (32 base64url chars) and secret for `name`.
-NewIntegration MakeIntegration(std::string_view key, std::string name, std::vector<std::string> role_ids,
-                               TimePoint now);
+// Fresh id, API key (32 base64url chars) and secret for `name`. Give `id` to
+// keep an existing integration's id (the secret is bound to it).
+NewIntegration MakeIntegration(const SecretBox& secrets, std::string name, std::vector<std::string> role_ids,
+                               TimePoint now, std::string id = {});
+
+// The raw secret (the HMAC key) of a stored integration.
+Result<std::string> OpenIntegrationSecret(const SecretBox& secrets, const store::MediaIntegration& m);
 
 }  // namespace verbatim::api

@@ -110,7 +110,7 @@ std::optional<SimulatedPrincipal> ResolvePrincipal(App& app, RequestContext& ctx
   if (*roles) {
     sp.principal.roles.clear();
     for (const auto& r : **roles) {
-      auto role = app.directory().FindRole(r);
+      auto role = app.directory().ResolveRoleRef(r);
       if (!role) {
         out = app.BadRequest(ctx,
                              "Role '" + r.substr(0, 128) +

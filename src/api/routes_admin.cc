@@ -1,10 +1,14 @@
 // Administration API (SPEC §4a): OAuth clients, roles, organization settings,
-// signing-key rotation. Needs scope `admin` and the matching permission.
+// signing-key rotation. Needs scope `admin` and the matching permission, and
+// every write that hands out authority stays within the caller's own
+// (api/delegation_guard.h).
 #include <algorithm>
 
 #include "api/app.h"
+#include "api/delegation_guard.h"
 #include "api/views.h"
 #include "authz/permission.h"
+#include "authz/role_names.h"
 #include "core/ids.h"
 #include "oauth/client_secret.h"
 
@@ -58,7 +62,7 @@ std::optional<std::pair<std::string, std::string>> ApplyNamedFields(const json::
 std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, const json::object& body,
                                                                      store::OAuthClient& c, bool creating) {
   static const std::initializer_list<std::string_view> kFields = {
-      "name", "description", "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds"};
+      "name", "description", "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds", "enabled"};
   if (auto problem = ApplyNamedFields(body, kFields, creating, c.name, c.description)) return problem;
 
   auto scopes = GetStringArray(body, "allowedScopes");
@@ -92,11 +96,10 @@ std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, c
   if (*roles) {
     std::vector<std::string> ids;
     for (const auto& r : **roles) {
-      auto role = app.directory().FindRole(r);
+      auto role = app.directory().ResolveRoleRef(r);
       if (!role)
-        return std::make_pair("Role '" + r.substr(0, 128) +
-                                  "' does not exist (roles are given by id or name; GET /api/v2/authorization/roles "
-                                  "lists them).",
+        return std::make_pair((IsUuid(r) ? "No role has id '" : "No role is named '") + r.substr(0, 128) +
+                                  "' (roles are given by id or name; GET /api/v2/authorization/roles lists them).",
                               std::string("roles"));
       if (std::find(ids.begin(), ids.end(), role->id) == ids.end()) ids.push_back(role->id);
     }
@@ -111,6 +114,9 @@ std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, c
                             std::string("accessTokenValiditySeconds"));
     c.access_token_validity_seconds = static_cast<int>(**validity);
   }
+  auto enabled = GetBool(body, "enabled");
+  if (!enabled.ok()) return std::make_pair(enabled.status().message(), std::string("enabled"));
+  if (*enabled) c.enabled = **enabled;
   return std::nullopt;
 }
 
@@ -150,6 +156,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            store::OAuthClient c;
            if (auto problem = ApplyClientFields(app, *body, c, true))
              return app.BadRequest(ctx, problem->first, problem->second);
+           if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(c, nullptr, *app.directory().Roles())))
+             return *denied;
            c.id = NewUuid();
            const std::string secret = oauth::NewClientSecret();
            c.secret_hash = oauth::HashClientSecret(secret);
@@ -182,18 +190,24 @@ void RegisterClientRoutes(App& app, Router& r) {
            if (!c) return out;
            auto body = app.JsonBody(ctx, out);
            if (!body) return out;
-           if (auto problem = ApplyClientFields(app, *body, *c, false))
+           store::OAuthClient after = *c;
+           if (auto problem = ApplyClientFields(app, *body, after, false))
              return app.BadRequest(ctx, problem->first, problem->second);
-           c->updated_at = app.clock().Now();
-           if (Status s = app.directory().UpdateClient(*c); !s.ok()) return app.Fail(ctx, s);
-           return ClientResponse(app, 200, *c);
+           if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(after, &*c, *app.directory().Roles())))
+             return *denied;
+           after.updated_at = app.clock().Now();
+           auto stored = app.directory().UpdateClient(std::move(after));
+           if (!stored.ok()) return FailWrite(app, ctx, stored.status());
+           return ClientResponse(app, 200, *stored);
          }});
   r.Add({"DELETE", "/api/v2/oauth/clients/{clientId}", Access::kPermission, "oauth:client:delete",
          [&app](RequestContext& ctx) {
            HttpResponse out;
            auto c = ClientFromPath(app, ctx, out);
            if (!c) return out;
-           if (Status s = app.directory().DeleteClient(c->id); !s.ok()) return app.Fail(ctx, s);
+           if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
+             return *denied;
+           if (Status s = app.directory().DeleteClient(c->id); !s.ok()) return FailWrite(app, ctx, s);
            return EmptyResponse(204);
          }});
   r.Add({"POST", "/api/v2/oauth/clients/{clientId}/secret", Access::kPermission, "oauth:client:edit",
@@ -201,32 +215,52 @@ void RegisterClientRoutes(App& app, Router& r) {
            HttpResponse out;
            auto c = ClientFromPath(app, ctx, out);
            if (!c) return out;
+           // The new secret is shown to the caller: it may act as this client from now on.
+           if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
+             return *denied;
            const std::string secret = oauth::NewClientSecret();
            c->secret_hash = oauth::HashClientSecret(secret);
            c->updated_at = app.clock().Now();
-           if (Status s = app.directory().UpdateClient(*c); !s.ok()) return app.Fail(ctx, s);
-           return ClientResponse(app, 200, *c, &secret);
+           auto stored = app.directory().UpdateClient(*c);
+           if (!stored.ok()) return FailWrite(app, ctx, stored.status());
+           return ClientResponse(app, 200, *stored, &secret);
          }});
   auto role_assignment = [&app](bool assign) {
     return [&app, assign](RequestContext& ctx) {
       HttpResponse out;
       auto c = ClientFromPath(app, ctx, out);
       if (!c) return out;
-      auto role = app.directory().FindRole(ctx.Param("roleId"));
-      if (!role)
-        return app.BadRequest(ctx, "Role '" + ctx.Param("roleId").substr(0, 64) + "' does not exist.", "roleId");
-      auto it = std::find(c->role_ids.begin(), c->role_ids.end(), role->id);
-      if (assign && it == c->role_ids.end()) c->role_ids.push_back(role->id);
-      if (!assign && it != c->role_ids.end()) c->role_ids.erase(it);
-      c->updated_at = app.clock().Now();
-      if (Status s = app.directory().UpdateClient(*c); !s.ok()) return app.Fail(ctx, s);
-      return ClientResponse(app, 200, *c);
+      // {roleId} is an id, never a name (authz/role_names.h).
+      if (auto bad = app.RequireUuid(ctx, ctx.Param("roleId"), "role")) return *bad;
+      auto role = app.directory().FindRoleById(ctx.Param("roleId"));
+      if (!role) return app.BadRequest(ctx, "No role has id '" + ctx.Param("roleId") + "'.", "roleId");
+      store::OAuthClient after = *c;
+      auto it = std::find(after.role_ids.begin(), after.role_ids.end(), role->id);
+      if (assign && it == after.role_ids.end()) after.role_ids.push_back(role->id);
+      if (!assign && it != after.role_ids.end()) after.role_ids.erase(it);
+      if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(after, &*c, *app.directory().Roles())))
+        return *denied;
+      after.updated_at = app.clock().Now();
+      auto stored = app.directory().UpdateClient(std::move(after));
+      if (!stored.ok()) return FailWrite(app, ctx, stored.status());
+      return ClientResponse(app, 200, *stored);
     };
   };
   r.Add({"PUT", "/api/v2/oauth/clients/{clientId}/roles/{roleId}", Access::kPermission, "oauth:client:edit",
          role_assignment(true)});
   r.Add({"DELETE", "/api/v2/oauth/clients/{clientId}/roles/{roleId}", Access::kPermission, "oauth:client:edit",
          role_assignment(false)});
+  r.Add({"DELETE", "/api/v2/oauth/clients/{clientId}/tokens", Access::kPermission, "oauth:client:edit",
+         [&app](RequestContext& ctx) {
+           HttpResponse out;
+           auto c = ClientFromPath(app, ctx, out);
+           if (!c) return out;
+           if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
+             return *denied;
+           auto stored = app.directory().RevokeTokens(c->id, "an administrator revoked all its tokens");
+           if (!stored.ok()) return FailWrite(app, ctx, stored.status());
+           return ClientResponse(app, 200, *stored);
+         }});
   r.Add({"POST", "/api/v2/oauth/keys/rotate", Access::kPermission, "oauth:key:rotate", [&app](RequestContext& ctx) {
            if (!app.Authorize(ctx, "keys")) return app.Deny(ctx);
            auto kid = app.tokens().RotateKey();
@@ -238,12 +272,32 @@ void RegisterClientRoutes(App& app, Router& r) {
          }});
 }
 
-std::optional<std::pair<std::string, std::string>> ApplyRoleFields(const json::object& body, store::Role& r,
-                                                                   bool creating) {
+// A name that could be read as an id, or as another role, is refused here;
+// a custom role's name taken case-insensitively is the store's 409 role.name.taken.
+std::optional<std::string> RoleNameRefusal(const std::string& name, const std::string& own_id,
+                                           const std::vector<authz::RoleDef>& roles) {
+  auto check = authz::CheckRoleName(name, own_id, roles);
+  switch (check.problem) {
+    case authz::RoleNameProblem::kNone:
+    case authz::RoleNameProblem::kTaken: return std::nullopt;
+    case authz::RoleNameProblem::kUuidShaped:
+      return "Role name '" + name.substr(0, 128) +
+             "' looks like a UUID; role ids are UUIDs, so a name may not look like one.";
+    case authz::RoleNameProblem::kIsRoleId:
+      return "Role name '" + name.substr(0, 128) + "' is the id of role '" + check.other->name + "'.";
+    case authz::RoleNameProblem::kBuiltinName:
+      return "Role name '" + name.substr(0, 128) + "' belongs to a built-in role.";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, std::string>> ApplyRoleFields(App& app, const json::object& body,
+                                                                   store::Role& r, bool creating) {
   static const std::initializer_list<std::string_view> kFields = {"name", "description", "permissions"};
   if (auto problem = ApplyNamedFields(body, kFields, creating, r.name, r.description)) return problem;
-  if (body.contains("name") && authz::FindBuiltinRole(r.name))
-    return std::make_pair("Role name '" + r.name + "' belongs to a built-in role.", std::string("name"));
+  if (body.contains("name"))
+    if (auto refusal = RoleNameRefusal(r.name, r.id, *app.directory().Roles()))
+      return std::make_pair(*refusal, std::string("name"));
   auto perms = GetStringArray(body, "permissions");
   if (!perms.ok()) return std::make_pair(perms.status().message(), std::string("permissions"));
   if (*perms) {
@@ -260,7 +314,8 @@ std::optional<std::pair<std::string, std::string>> ApplyRoleFields(const json::o
 }
 
 std::optional<authz::RoleDef> RoleFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  return FromPath(app, ctx, "roleId", "role", out, [&app](const std::string& id) { return app.directory().FindRole(id); });
+  return FromPath(app, ctx, "roleId", "role", out,
+                  [&app](const std::string& id) { return app.directory().FindRoleById(id); });
 }
 
 HttpResponse BuiltinIsReadOnly(RequestContext& ctx, const authz::RoleDef& role) {
@@ -289,7 +344,10 @@ void RegisterRoleRoutes(App& app, Router& r) {
            auto body = app.JsonBody(ctx, err);
            if (!body) return err;
            store::Role role;
-           if (auto problem = ApplyRoleFields(*body, role, true)) return app.BadRequest(ctx, problem->first, problem->second);
+           if (auto problem = ApplyRoleFields(app, *body, role, true))
+             return app.BadRequest(ctx, problem->first, problem->second);
+           if (auto denied = DenyBeyondCeiling(app, ctx, RoleGrant(role.name, role.permissions, nullptr)))
+             return *denied;
            role.id = NewUuid();
            role.created_at = role.updated_at = app.clock().Now();
            if (Status s = app.directory().CreateRole(role); !s.ok()) return app.Fail(ctx, s);
@@ -312,8 +370,12 @@ void RegisterRoleRoutes(App& app, Router& r) {
            auto body = app.JsonBody(ctx, out);
            if (!body) return out;
            store::Role updated{role->id, role->name, role->description, role->permissions, {}, app.clock().Now()};
-           if (auto problem = ApplyRoleFields(*body, updated, false)) return app.BadRequest(ctx, problem->first, problem->second);
-           if (Status s = app.directory().UpdateRole(updated); !s.ok()) return app.Fail(ctx, s);
+           if (auto problem = ApplyRoleFields(app, *body, updated, false))
+             return app.BadRequest(ctx, problem->first, problem->second);
+           // Every client holding the role gets the new permissions: no more than the caller holds.
+           auto grant = RoleGrant(updated.name, updated.permissions, &role->permissions);
+           if (auto denied = DenyBeyondCeiling(app, ctx, grant)) return *denied;
+           if (Status s = app.directory().UpdateRole(updated); !s.ok()) return FailWrite(app, ctx, s);
            return JsonResponse(200, RoleJson({updated.id, updated.name, updated.description, updated.permissions, false}));
          }});
   r.Add({"DELETE", "/api/v2/authorization/roles/{roleId}", Access::kPermission, "authorization:role:delete",
@@ -322,7 +384,9 @@ void RegisterRoleRoutes(App& app, Router& r) {
            auto role = RoleFromPath(app, ctx, out);
            if (!role) return out;
            if (role->builtin) return BuiltinIsReadOnly(ctx, *role);
-           if (Status s = app.directory().DeleteRole(role->id); !s.ok()) return app.Fail(ctx, s);
+           if (auto denied = DenyBeyondCeiling(app, ctx, RoleGrant(role->name, role->permissions, nullptr)))
+             return *denied;
+           if (Status s = app.directory().DeleteRole(role->id); !s.ok()) return FailWrite(app, ctx, s);
            return EmptyResponse(204);
          }});
 }

@@ -2,11 +2,13 @@
 // An integration is what a Genesys-style AudioHook client authenticates as: an
 // API key plus a client secret (shown once, kept encrypted: the signature
 // check needs it), and roles (default Media Ingest). Needs scope `admin` and
-// oauth:integration:add/view/delete. Order as everywhere: authorize, then
-// validate the id, then look it up.
+// oauth:integration:add/view/delete, and the caller must hold what the
+// integration gets (api/delegation_guard.h). Order as everywhere: authorize,
+// then validate the id, then look it up.
 #include <algorithm>
 
 #include "api/app.h"
+#include "api/delegation_guard.h"
 #include "api/integration_secrets.h"
 #include "api/views.h"
 #include "authz/catalog.h"
@@ -47,15 +49,16 @@ HttpResponse Create(App& app, RequestContext& ctx) {
   if (!roles.ok()) return app.BadRequest(ctx, roles.status().message(), "roles");
   std::vector<std::string> role_ids;
   for (const auto& r : roles.value().value_or(std::vector<std::string>{kDefaultRole})) {
-    auto role = app.directory().FindRole(r);
+    auto role = app.directory().ResolveRoleRef(r);
     if (!role)
       return app.BadRequest(ctx,
-                            "Role '" + r.substr(0, 128) +
-                                "' does not exist (roles are given by id or name; GET /api/v2/authorization/roles "
-                                "lists them).",
+                            (IsUuid(r) ? "No role has id '" : "No role is named '") + r.substr(0, 128) +
+                                "' (roles are given by id or name; GET /api/v2/authorization/roles lists them).",
                             "roles");
     if (std::find(role_ids.begin(), role_ids.end(), role->id) == role_ids.end()) role_ids.push_back(role->id);
   }
+  if (auto denied = DenyBeyondCeiling(app, ctx, IntegrationGrant(**name, role_ids, *app.directory().Roles())))
+    return *denied;
   auto existing = app.store().ListIntegrations();
   if (!existing.ok()) return app.Fail(ctx, existing.status());
   for (const auto& m : *existing) {
@@ -64,9 +67,7 @@ HttpResponse Create(App& app, RequestContext& ctx) {
                                                  "A media integration named '" + m.name + "' exists (id " + m.id +
                                                      "); delete it or choose another name."));
   }
-  auto key = LoadIntegrationKey(app.store());
-  if (!key.ok()) return app.Fail(ctx, key.status());
-  NewIntegration n = MakeIntegration(*key, **name, std::move(role_ids), app.clock().Now());
+  NewIntegration n = MakeIntegration(app.secrets(), **name, std::move(role_ids), app.clock().Now());
   if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return app.Fail(ctx, s);
   json::object o = IntegrationJson(n.record, *app.directory().Roles());
   o["apiKey"] = n.record.api_key;
@@ -92,13 +93,23 @@ HttpResponse Delete(App& app, RequestContext& ctx) {
   std::string id = ctx.Param("integrationId");
   if (!app.Authorize(ctx, "integration/" + id.substr(0, 64))) return app.Deny(ctx);
   if (auto bad = app.RequireUuid(ctx, id, "integration")) return *bad;
+  auto all = app.store().ListIntegrations();
+  if (!all.ok()) return app.Fail(ctx, all.status());
+  auto it = std::find_if(all->begin(), all->end(), [&](const store::MediaIntegration& m) { return m.id == id; });
+  if (it == all->end()) {
+    authz::ResourceNotFound(*ctx.decision, "integration", id);
+    return app.Deny(ctx);
+  }
+  authz::ResourceFound(*ctx.decision);
+  // Deleting takes authority away from a principal: only one within the caller's own.
+  if (auto denied = DenyBeyondCeiling(app, ctx, IntegrationGrant(it->name, it->role_ids, *app.directory().Roles())))
+    return *denied;
   Status s = app.store().DeleteIntegration(id);
-  if (s.code() == "integration.not.found") {
+  if (s.code() == "integration.not.found") {  // deleted meanwhile
     authz::ResourceNotFound(*ctx.decision, "integration", id);
     return app.Deny(ctx);
   }
   if (!s.ok()) return app.Fail(ctx, s);
-  authz::ResourceFound(*ctx.decision);
   return EmptyResponse(204);
 }
 

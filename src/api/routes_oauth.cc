@@ -1,10 +1,14 @@
 // The authorization server: RFC 6749 token endpoint (client_credentials),
 // RFC 7662 introspection, RFC 7009 revocation, RFC 8414 metadata, JWKS.
 // Errors here use RFC 6749 §5.2 bodies, because OAuth client libraries parse them.
+// Tokens follow their client (oauth/client_cutoff.h): a disabled client gets
+// none, and introspection reports a token refused by its client's cutoff as
+// inactive.
 #include <algorithm>
 
 #include "api/app.h"
 #include "authz/catalog.h"
+#include "oauth/client_cutoff.h"
 #include "oauth/client_secret.h"
 #include "oauth/form.h"
 
@@ -116,10 +120,19 @@ std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
 }
 
 HttpResponse Token(App& app, RequestContext& ctx) {
+  const uint64_t epoch = app.directory().CutoffEpoch();  // before the client is looked up (api/directory.h)
   HttpResponse error;
   ClientAuth auth = AuthenticateClient(app, ctx, error);
   if (!auth.client) return error;
   const store::OAuthClient& client = *auth.client;
+  if (!client.enabled) {
+    // Said only to a caller that proved it holds the secret.
+    app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
+    return OAuthError(401, "invalid_client",
+                      "Client '" + client.name + "' is disabled; an administrator can enable it with PATCH "
+                      "/api/v2/oauth/clients/" + client.id + " {\"enabled\": true}.",
+                      ctx.context_id);
+  }
   const oauth::Form& form = auth.form;
   if (auto v = app.TakeTokenRequest(client.id); !v.allowed) {
     return app.TooManyRequests(ctx, v.retry_after,
@@ -175,6 +188,16 @@ HttpResponse Token(App& app, RequestContext& ctx) {
 
   auto issued = app.tokens().Issue(client, scopes);
   if (!issued.ok()) return app.Fail(ctx, issued.status());
+  if (!app.directory().NoClientWriteSince(epoch) && !app.directory().StillVouchesFor(client)) {
+    // This client changed while its token was signed: it may have been
+    // authenticated against the client as it was. Drop it; a retry sees the change.
+    app.metrics().Inc("verbatim_token_errors_total", {{"error", "temporarily_unavailable"}});
+    HttpResponse busy = OAuthError(503, "temporarily_unavailable",
+                                   "Client '" + client.name + "' changed while this token was issued; request a new one.",
+                                   ctx.context_id);
+    busy.set(http::field::retry_after, "1");
+    return busy;
+  }
   app.metrics().Inc("verbatim_tokens_issued_total", {{"grant_type", "client_credentials"}});
   json::object body;
   body["access_token"] = issued->access_token;
@@ -186,22 +209,59 @@ HttpResponse Token(App& app, RequestContext& ctx) {
   return res;
 }
 
+// RFC 7662. A client learns about its own tokens; anyone else's need
+// oauth:token:introspect, and without it the answer is {"active": false}
+// (§2.2: nothing about whether the token exists). Every introspection leaves
+// an audit event: who asked about which jti, and whether it was told.
 HttpResponse Introspect(App& app, RequestContext& ctx) {
   HttpResponse error;
   ClientAuth auth = AuthenticateClient(app, ctx, error);
   if (!auth.client) return error;
+  const store::OAuthClient& caller = *auth.client;
   const std::string* token = auth.form.Find("token");
   if (!token) return OAuthError(400, "invalid_request", "Parameter 'token' is required.", ctx.context_id);
+
   auto inspection = app.tokens().Inspect(*token);
-  json::object body;
-  const auto& check = inspection.check;
-  bool client_exists = check.ok() && app.directory().FindClient(check.client_id).has_value();
-  if (!check.ok() || !client_exists) {
-    body["active"] = false;
-    return JsonResponse(200, body);
+  auto& check = inspection.check;
+  std::optional<store::OAuthClient> owner;
+  if (check.ok()) owner = app.directory().FindClient(check.client_id);
+  if (owner) oauth::CheckAgainstClient(check, *owner);
+  const bool active = check.ok() && owner;
+
+  // The caller, as the engine sees a client that authenticated with its
+  // secret: it could request any of its allowed scopes.
+  authz::Request req;
+  req.action = "oauth:token:introspect";
+  req.resource = check.jti.empty() ? std::string("token") : "token/" + check.jti;
+  req.token.subject = req.token.client_id = caller.id;
+  req.token.scopes = caller.allowed_scopes;
+  req.token.issued_at = req.token.expires_at = app.clock().Now();
+  if (caller.enabled) {
+    req.principal = app.directory().PrincipalOf(caller);
+  } else {
+    req.token.problem = authz::TokenProblem::kRevoked;
+    req.token.claim = "client_id";
+    req.token.detail = "client '" + caller.name + "' is disabled.";
   }
+  auto catalog = app.directory().Roles();
+  req.role_catalog = *catalog;
+  ctx.principal = req.principal;
+  ctx.token = req.token;
+  const bool own = active && check.client_id == caller.id;
+  ctx.decision = own || !active ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
+  auto& d = *ctx.decision;
+  if (d.layer(authz::Layer::kToken).outcome == authz::Outcome::kPass)
+    d.layer(authz::Layer::kToken).detail = "Client '" + caller.name + "' authenticated with its secret.";
+  if (d.allowed) {
+    authz::ResourceFound(d, !active ? "The token is not active (" + std::string(authz::Code(check.problem)) + ")."
+                            : own   ? "The token was issued to the caller itself."
+                                    : "The token was issued to client '" + check.client_id + "'.");
+  }
+  json::object body;
+  body["active"] = d.allowed && active;
+  if (!d.allowed || !active) return JsonResponse(200, body);
+
   const auto& c = inspection.token.claims;
-  body["active"] = true;
   body["scope"] = Join(c.scopes);
   body["client_id"] = c.client_id;
   body["sub"] = c.subject;

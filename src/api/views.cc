@@ -114,6 +114,9 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   o["accessTokenValiditySeconds"] = c.access_token_validity_seconds;
   o["dateCreated"] = FormatRfc3339(c.created_at);
   o["dateModified"] = FormatRfc3339(c.updated_at);
+  o["enabled"] = c.enabled;
+  o["tokensValidAfter"] = OptionalTime(c.tokens_valid_after);
+  o["tokensValidAfterReason"] = c.tokens_valid_after ? json::value(c.tokens_valid_after_reason) : json::value(nullptr);
   return o;
 }
 

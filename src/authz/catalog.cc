@@ -105,6 +105,7 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"oauth:client:edit", "change OAuth clients"},
       {"oauth:client:delete", "delete OAuth clients"},
       {"oauth:key:rotate", "rotate the token signing key"},
+      {"oauth:token:introspect", "introspect tokens issued to other clients"},
       {"oauth:integration:view", "view media integrations"},
       {"oauth:integration:add", "create media integrations"},
       {"oauth:integration:delete", "delete media integrations"},

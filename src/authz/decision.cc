@@ -1,6 +1,41 @@
 #include "authz/decision.h"
 
+#include <algorithm>
+
 namespace verbatim::authz {
+namespace {
+
+std::string Fill(std::string_view tmpl, const MessageParams& params) {
+  std::string out;
+  out.reserve(tmpl.size() + 64);
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '{') {
+      size_t end = tmpl.find('}', i);
+      if (end != std::string_view::npos) {
+        std::string_view key = tmpl.substr(i + 1, end - i - 1);
+        auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == key; });
+        if (it != params.end()) {
+          out += it->second;
+          i = end;
+          continue;
+        }
+      }
+    }
+    out += tmpl[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+void Deny(Decision& d, int status, std::string code, std::string tmpl, MessageParams params) {
+  d.allowed = false;
+  d.status = status;
+  d.code = std::move(code);
+  d.message = Fill(tmpl, params);
+  d.message_template = std::move(tmpl);
+  d.params = std::move(params);
+}
 
 json::object ExplanationJson(const Decision& d) {
   json::object e;

@@ -59,4 +59,10 @@ struct Decision {
 // The `explanation` object of SPEC §4.
 json::object ExplanationJson(const Decision& d);
 
+using MessageParams = std::vector<std::pair<std::string, std::string>>;
+
+// Marks `d` denied with `status` and `code`; `message` is `tmpl` with each
+// {name} replaced by its param (messageWithParams keeps the template).
+void Deny(Decision& d, int status, std::string code, std::string tmpl, MessageParams params);
+
 }  // namespace verbatim::authz

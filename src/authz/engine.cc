@@ -7,38 +7,6 @@
 namespace verbatim::authz {
 namespace {
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-std::string Fill(std::string_view tmpl, const Params& params) {
-  std::string out;
-  out.reserve(tmpl.size() + 64);
-  for (size_t i = 0; i < tmpl.size(); ++i) {
-    if (tmpl[i] == '{') {
-      size_t end = tmpl.find('}', i);
-      if (end != std::string_view::npos) {
-        std::string_view key = tmpl.substr(i + 1, end - i - 1);
-        auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == key; });
-        if (it != params.end()) {
-          out += it->second;
-          i = end;
-          continue;
-        }
-      }
-    }
-    out += tmpl[i];
-  }
-  return out;
-}
-
-void Deny(Decision& d, int status, std::string code, std::string tmpl, Params params) {
-  d.allowed = false;
-  d.status = status;
-  d.code = std::move(code);
-  d.message = Fill(tmpl, params);
-  d.message_template = std::move(tmpl);
-  d.params = std::move(params);
-}
-
 // "a, b or c"
 std::string JoinOr(const std::vector<std::string>& items) {
   std::string out;
@@ -106,8 +74,8 @@ TokenText TokenTexts(TokenProblem p) {
               "published at /.well-known/jwks.json are accepted."};
     case TokenProblem::kRevoked:
       return {"The access token has been revoked: {detail}",
-              "Request a new token from POST /oauth/token (if the client was deleted, an administrator "
-              "must create a new one)."};
+              "Request a new token from POST /oauth/token, with the client's current secret (if the client "
+              "was deleted or disabled, an administrator must create a new one or enable it)."};
     case TokenProblem::kAudience:
       return {"The access token was not issued for this API: {detail}",
               "Request the token from this server's POST /oauth/token, without a 'resource' parameter or "

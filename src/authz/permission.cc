@@ -1,12 +1,8 @@
 #include "authz/permission.h"
 
-#include <array>
-
 namespace verbatim::authz {
-namespace {
 
-// Splits into exactly three parts; false if the shape is wrong.
-bool Split(std::string_view p, std::array<std::string_view, 3>& out) {
+bool SplitPermission(std::string_view p, std::array<std::string_view, 3>& out) {
   size_t a = p.find(':');
   if (a == std::string_view::npos) return false;
   size_t b = p.find(':', a + 1);
@@ -14,6 +10,8 @@ bool Split(std::string_view p, std::array<std::string_view, 3>& out) {
   out = {p.substr(0, a), p.substr(a + 1, b - a - 1), p.substr(b + 1)};
   return true;
 }
+
+namespace {
 
 bool ValidPart(std::string_view s) {
   if (s == "*") return true;
@@ -29,7 +27,7 @@ bool ValidPart(std::string_view s) {
 
 bool IsValidPermission(std::string_view p) {
   std::array<std::string_view, 3> parts;
-  if (!Split(p, parts)) return false;
+  if (!SplitPermission(p, parts)) return false;
   for (auto part : parts)
     if (!ValidPart(part)) return false;
   return true;
@@ -37,7 +35,7 @@ bool IsValidPermission(std::string_view p) {
 
 bool Covers(std::string_view granted, std::string_view required) {
   std::array<std::string_view, 3> g, r;
-  if (!Split(granted, g) || !Split(required, r)) return false;
+  if (!SplitPermission(granted, g) || !SplitPermission(required, r)) return false;
   for (size_t i = 0; i < 3; ++i) {
     if (g[i] != "*" && g[i] != r[i]) return false;
   }

@@ -1,4 +1,6 @@
-// Offline commands that work on the data directory: init, keys rotate.
+// Offline commands that work on the data directory: init, keys rotate,
+// kek rotate. Each binds the store to its key-encryption key first
+// (docs/secrets-at-rest.md).
 #include <filesystem>
 #include <iostream>
 
@@ -14,9 +16,9 @@ namespace verbatim::cli {
 namespace {
 
 Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return Status::Internal("cannot create " + data_dir + ": " + ec.message());
+  TightenReport tightened;
+  VERBATIM_RETURN_IF_ERROR(PrepareDataDir(data_dir, "", tightened));
+  ReportTightened(tightened, data_dir, Notice{"verbatim"});
   store::SqliteOptions o;
   o.path = data_dir + "/verbatim.db";
   return store::OpenSqliteStore(o, SystemClock::Instance());
@@ -24,7 +26,8 @@ Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
 
 }  // namespace
 
-int RunInit(const std::string& data_dir, const std::string& name, bool as_json, bool force) {
+int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool as_json,
+            bool force) {
   auto store = OpenStore(data_dir);
   if (!store.ok()) {
     std::cerr << "verbatim init: " << store.status().message() << "\n";
@@ -39,6 +42,12 @@ int RunInit(const std::string& data_dir, const std::string& name, bool as_json, 
     std::cerr << "verbatim init: " << data_dir << " already has " << clients->size()
               << " client(s). Use the admin API, or --force to create another administrator.\n";
     return kExitUsage;
+  }
+  // Creates the key file on a fresh install (and binds the database to it).
+  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim init"});
+  if (!secrets.ok()) {
+    std::cerr << "verbatim init: " << secrets.status().message() << "\n";
+    return kExitServer;
   }
   store::OAuthClient c;
   c.id = NewUuid();
@@ -65,14 +74,19 @@ int RunInit(const std::string& data_dir, const std::string& name, bool as_json, 
   return kExitOk;
 }
 
-int RunKeysRotate(const std::string& data_dir) {
+int RunKeysRotate(const std::string& data_dir, const std::string& kek_file) {
   auto store = OpenStore(data_dir);
   if (!store.ok()) {
     std::cerr << "verbatim keys rotate: " << store.status().message() << "\n";
     return kExitServer;
   }
+  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim keys rotate"});
+  if (!secrets.ok()) {
+    std::cerr << "verbatim keys rotate: " << secrets.status().message() << "\n";
+    return kExitServer;
+  }
   const TimePoint now = SystemClock::Instance().Now();
-  auto key = oauth::NewSigningKey(now);
+  auto key = oauth::NewSigningKey(*secrets->box, now);
   if (!key.ok()) {
     std::cerr << "verbatim keys rotate: " << key.status().message() << "\n";
     return kExitServer;
@@ -85,6 +99,28 @@ int RunKeysRotate(const std::string& data_dir) {
   }
   std::cout << "New signing key " << k.kid
             << ". A running server picks it up within 10 seconds; old keys stay in JWKS until their tokens expire.\n";
+  return kExitOk;
+}
+
+int RunKekRotate(const std::string& data_dir, const std::string& kek_file) {
+  auto store = OpenStore(data_dir);
+  if (!store.ok()) {
+    std::cerr << "verbatim kek rotate: " << store.status().message() << "\n";
+    return kExitServer;
+  }
+  api::SecretsAtRestOptions o;
+  o.kek_path = KekPath(data_dir, kek_file);
+  o.db_name = data_dir + "/verbatim.db";
+  auto r = api::RotateKeyEncryptionKey(**store, o);
+  if (!r.ok()) {
+    std::cerr << "verbatim kek rotate: " << r.status().message() << "\n";
+    return kExitServer;
+  }
+  std::cout << "Re-sealed " << r->resealed << " secret(s) with the new key-encryption key " << r->new_key_id
+            << " (was " << r->old_key_id << "); " << o.kek_path
+            << " now holds it and the old key is gone.\n"
+               "Back up the new file. Database backups taken before now still need the old key ("
+            << r->old_key_id << "): keep its backup as long as you keep them (docs/secrets-at-rest.md).\n";
   return kExitOk;
 }
 

@@ -4,6 +4,10 @@
 
 #include <string>
 
+#include "api/secrets_at_rest.h"
+#include "core/private_files.h"
+#include "store/store.h"
+
 namespace verbatim::cli {
 
 inline constexpr int kExitOk = 0;
@@ -27,6 +31,7 @@ struct ServeOptions {
   double rate_auth_failures = 10;      // per source address per second; 0 = unlimited
   double rate_auth_failure_burst = 100;
   int audit_retention_days = 0;  // 0 = keep every audit event
+  std::string key_encryption_key_file;  // "" = <data_dir>/kek
   bool dev = false;
 };
 
@@ -37,8 +42,9 @@ struct ClientOptions {
 };
 
 int RunServe(const ServeOptions& opts);
-int RunInit(const std::string& data_dir, const std::string& name, bool json, bool force);
-int RunKeysRotate(const std::string& data_dir);
+int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force);
+int RunKeysRotate(const std::string& data_dir, const std::string& kek_file);
+int RunKekRotate(const std::string& data_dir, const std::string& kek_file);
 int RunToken(const ClientOptions& c, const std::string& client_id, const std::string& client_secret,
              const std::string& scope);
 int RunExplain(const ClientOptions& c, const std::string& token, const std::string& method, const std::string& path,
@@ -50,6 +56,21 @@ bool ParseHostPort(const std::string& s, std::string& host, uint16_t& port);
 bool ParseRtpRange(const std::string& s, uint16_t& first, uint16_t& last);
 // Resolves the server base URL for client commands.
 std::string ServerUrl(const ClientOptions& c);
+// --key-encryption-key-file, or <data_dir>/kek.
+std::string KekPath(const std::string& data_dir, const std::string& flag);
+// Creates the data (and media) directory 0700 and tightens what verbatim keeps
+// there to 0700/0600 (docs/secrets-at-rest.md); ReportTightened says so.
+Status PrepareDataDir(const std::string& data_dir, const std::string& media_dir, TightenReport& report);
+// Where one-off notices go: a JSON log line (serve), or "<command>: ..." on stderr.
+struct Notice {
+  const char* command;
+  bool log = false;
+};
+void ReportTightened(const TightenReport& report, const std::string& data_dir, const Notice& notice);
+// OpenSecretsAtRest for the data dir's database, telling the operator about a
+// created key, a finished rotation or migrated secrets.
+Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
+                                       const Notice& notice);
 // Writes `content` to `path` atomically (tmp + rename) with the given mode.
 bool WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
 

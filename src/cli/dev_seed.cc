@@ -25,7 +25,8 @@ Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const st
     if (c.name != name) continue;
     c.secret_hash = oauth::HashClientSecret(secret);
     c.updated_at = app.clock().Now();
-    if (Status s = app.directory().UpdateClient(c); !s.ok()) return s;
+    // A new secret refuses the tokens issued with the old one (oauth/client_cutoff.h).
+    if (auto stored = app.directory().UpdateClient(c); !stored.ok()) return stored.status();
     return std::make_pair(c.id, secret);
   }
   store::OAuthClient c;
@@ -44,21 +45,20 @@ Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const st
 // Creates the dev AudioHook integration, or gives the existing one (same id
 // and API key) a new secret: the old one cannot be shown again.
 Result<std::pair<std::string, std::string>> EnsureIntegration(api::App& app, const std::string& name) {
-  auto key = api::LoadIntegrationKey(app.store());
-  if (!key.ok()) return key.status();
   auto all = app.store().ListIntegrations();
   if (!all.ok()) return all.status();
-  api::NewIntegration n =
-      api::MakeIntegration(*key, name, {authz::FindBuiltinRole("Media Ingest")->id}, app.clock().Now());
-  for (const auto& m : *all) {
-    if (m.name != name) continue;
-    n.record.id = m.id;
-    n.record.api_key = m.api_key;
-    n.record.role_ids = m.role_ids;
-    n.record.created_at = m.created_at;
+  const store::MediaIntegration* existing = nullptr;
+  for (const auto& m : *all)
+    if (m.name == name) existing = &m;
+  // The sealed secret is bound to the integration's id: seal it for the id it keeps.
+  api::NewIntegration n = api::MakeIntegration(app.secrets(), name, {authz::FindBuiltinRole("Media Ingest")->id},
+                                               app.clock().Now(), existing ? existing->id : std::string());
+  if (existing) {
+    n.record.api_key = existing->api_key;
+    n.record.role_ids = existing->role_ids;
+    n.record.created_at = existing->created_at;
     // The store has no update for integrations; dev mode can afford delete + create.
-    if (Status s = app.store().DeleteIntegration(m.id); !s.ok()) return s;
-    break;
+    if (Status s = app.store().DeleteIntegration(existing->id); !s.ok()) return s;
   }
   if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return s;
   return std::make_pair(n.record.api_key, n.client_secret);

@@ -1,4 +1,6 @@
 // verbatim: one binary, subcommands in the style of Vault's CLI.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -41,6 +43,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["rate_limit_auth_failures"].value<double>()) s.rate_auth_failures = *v;
     if (auto v = t["rate_limit_auth_burst"].value<double>()) s.rate_auth_failure_burst = *v;
     if (auto v = t["audit_retention_days"].value<int>()) s.audit_retention_days = *v;
+    if (auto v = t["key_encryption_key_file"].value<std::string>()) s.key_encryption_key_file = *v;
     return true;
   } catch (const toml::parse_error& e) {
     std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
@@ -52,6 +55,9 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything verbatim creates (database, WAVs, key file, listen.json) is
+  // private to its user: directories 0700, files 0600 (docs/secrets-at-rest.md).
+  ::umask(077);
   verbatim::InitRandom();
   CLI::App app{"verbatim: conversation recording whose every denial explains itself"};
   app.require_subcommand(1);
@@ -89,13 +95,19 @@ int main(int argc, char** argv) {
   s->add_option("--audit-retention-days", serve.audit_retention_days,
                 "Delete audit events older than this many days, hourly (0 = keep every event)")
       ->envname("VERBATIM_AUDIT_RETENTION_DAYS")->check(CLI::Range(0, 36500))->capture_default_str();
+  s->add_option("--key-encryption-key-file", serve.key_encryption_key_file,
+                "Key that seals signing keys and integration secrets (default <data-dir>/kek; created 0600 for a new "
+                "database; docs/secrets-at-rest.md)")
+      ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
 
-  std::string init_dir = "./data", init_name = "admin";
+  std::string init_dir = "./data", init_name = "admin", kek_file;
   bool init_json = false, init_force = false;
   auto* i = app.add_subcommand("init", "Create the first System Administrator client and print its secret once");
   i->add_option("--data-dir", init_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   i->add_option("--name", init_name, "Client name")->capture_default_str();
+  i->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek; created if absent)")
+      ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
   i->add_flag("--json", init_json, "Print {\"clientId\",\"clientSecret\"} only");
   i->add_flag("--force", init_force, "Create another administrator even if clients exist");
 
@@ -129,6 +141,18 @@ int main(int argc, char** argv) {
   k->require_subcommand(1);
   auto* rotate = k->add_subcommand("rotate", "Start signing with a new key; old keys stay in JWKS until their tokens expire");
   rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
+      ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+
+  auto* kek = app.add_subcommand("kek", "Key-encryption key management (docs/secrets-at-rest.md)");
+  kek->require_subcommand(1);
+  auto* kek_rotate = kek->add_subcommand(
+      "rotate", "Re-seal every secret with a new key-encryption key and replace the key file (server stopped)");
+  kek_rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  kek_rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
+      ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  kek_rotate->footer("Exit codes: 0 rotated, 2 refused or failed (nothing changed unless it says so).\n"
+                     "Example:\n  verbatim kek rotate --data-dir /var/lib/verbatim");
 
   app.add_subcommand("version", "Print the version");
 
@@ -140,7 +164,7 @@ int main(int argc, char** argv) {
   }
 
   if (s->parsed()) return RunServe(serve);
-  if (i->parsed()) return RunInit(init_dir, init_name, init_json, init_force);
+  if (i->parsed()) return RunInit(init_dir, kek_file, init_name, init_json, init_force);
   if (t->parsed()) return RunToken(client, client_id, client_secret, scope);
   if (e->parsed()) {
     if (context_id.empty() && request.size() != 2) {
@@ -150,7 +174,8 @@ int main(int argc, char** argv) {
     return RunExplain(client, token, request.size() == 2 ? request[0] : "", request.size() == 2 ? request[1] : "",
                       context_id);
   }
-  if (rotate->parsed()) return RunKeysRotate(keys_dir);
+  if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file);
+  if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file);
   std::cout << "verbatim 0.1.0\n";
   return kExitOk;
 }

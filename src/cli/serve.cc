@@ -85,15 +85,13 @@ int RunServe(const ServeOptions& opts) {
     return kExitUsage;
   }
 
-  std::error_code ec;
-  std::filesystem::create_directories(opts.data_dir, ec);
-  if (ec) {
-    std::cerr << "verbatim serve: cannot create data dir " << opts.data_dir << ": " << ec.message() << "\n";
+  const std::string media_dir = opts.media_dir.empty() ? opts.data_dir + "/media" : opts.media_dir;
+  TightenReport tightened;
+  if (Status s = PrepareDataDir(opts.data_dir, media_dir, tightened); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.message() << "\n";
     return kExitServer;
   }
-  ::chmod(opts.data_dir.c_str(), 0700);
-  const std::string media_dir = opts.media_dir.empty() ? opts.data_dir + "/media" : opts.media_dir;
-  std::filesystem::create_directories(media_dir, ec);
+  ReportTightened(tightened, opts.data_dir, Notice{"verbatim serve", true});
 
   store::SqliteOptions sopts;
   sopts.path = opts.data_dir + "/verbatim.db";
@@ -105,6 +103,13 @@ int RunServe(const ServeOptions& opts) {
   }
   // Recordings and conversations are read on every GET: keep recent ones in memory.
   auto store = std::make_unique<store::CachingStore>(std::move(*sqlite));
+  // Held until the process ends: the key-encryption key file's lock keeps
+  // `verbatim kek rotate` from running under this server.
+  auto secrets = BindSecrets(*store, opts.data_dir, opts.key_encryption_key_file, Notice{"verbatim serve", true});
+  if (!secrets.ok()) {
+    std::cerr << "verbatim serve: " << secrets.status().message() << "\n";
+    return kExitServer;
+  }
 
   // The server is bound before the App exists: the issuer depends on the bound port.
   std::unique_ptr<api::App> app;
@@ -143,6 +148,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.sync_mode = opts.sync;
   cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
   cfg.audit_retention_days = opts.audit_retention_days;
+  cfg.secrets = secrets->box;
   app = std::make_unique<api::App>(cfg, *store, SystemClock::Instance());
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
@@ -217,7 +223,7 @@ int RunServe(const ServeOptions& opts) {
   json::object listen;
   listen["http"] = bound;
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
-  if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0644)) {
+  if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0600)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
     server.Stop();
     return kExitServer;

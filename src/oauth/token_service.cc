@@ -1,22 +1,37 @@
 #include "oauth/token_service.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 
 #include "authz/catalog.h"
+#include "oauth/client_cutoff.h"
 #include "core/ids.h"
 
 namespace verbatim::oauth {
 
-Result<store::SigningKey> NewSigningKey(TimePoint now) {
+Result<store::SigningKey> NewSigningKey(const SecretBox& secrets, TimePoint now) {
   auto pair = SigningKeyPair::Generate();
   if (!pair.ok()) return pair.status();
   store::SigningKey k;
   k.kid = pair->kid();
   k.alg = "ES256";
-  k.private_key_pem = pair->PrivatePem();
+  std::string pem = pair->PrivatePem();
+  k.private_key_sealed = secrets.Seal(pem, store::SealedContext(store::SealedKind::kSigningKey, k.kid));
+  sodium_memzero(pem.data(), pem.size());
   k.public_jwk_json = ToJson(pair->PublicJwk());
   k.created_at = now;
   return k;
+}
+
+Result<SigningKeyPair> OpenSigningKey(const SecretBox& secrets, const store::SigningKey& k) {
+  auto pem = secrets.Open(k.private_key_sealed, store::SealedContext(store::SealedKind::kSigningKey, k.kid));
+  if (!pem.ok()) return Status::Internal("signing key " + k.kid + " does not open: " + pem.status().message());
+  auto pair = SigningKeyPair::FromPrivatePem(*pem);
+  sodium_memzero(pem->data(), pem->size());
+  if (!pair.ok()) return Status::Internal("signing key " + k.kid + " is unreadable: " + pair.status().message());
+  if (pair->kid() != k.kid) return Status::Internal("signing key " + k.kid + " holds the private key of " + pair->kid());
+  return pair;
 }
 
 TokenService::TokenService(store::Store& store, const Clock& clock, TokenServiceOptions opts)
@@ -27,10 +42,11 @@ TokenService::TokenService(store::Store& store, const Clock& clock, TokenService
 }
 
 Status TokenService::Init() {
+  if (!opts_.secrets) return Status::Internal("TokenService needs the key-encryption key (options.secrets)");
   auto keys = store_.ListKeys();
   if (!keys.ok()) return keys.status();
   if (keys->empty()) {
-    auto k = NewSigningKey(clock_.Now());
+    auto k = NewSigningKey(*opts_.secrets, clock_.Now());
     if (!k.ok()) return k.status();
     VERBATIM_RETURN_IF_ERROR(store_.InsertKey(*k));
   }
@@ -53,8 +69,8 @@ Status TokenService::LoadKeys() {
   for (const auto& k : *keys) {
     bool published = !k.publish_until || *k.publish_until > now;
     if (!k.retired_at) {
-      auto pair = SigningKeyPair::FromPrivatePem(k.private_key_pem);
-      if (!pair.ok()) return Status::Internal("signing key " + k.kid + " is unreadable: " + pair.status().message());
+      auto pair = OpenSigningKey(*opts_.secrets, k);
+      if (!pair.ok()) return pair.status();
       state->active = std::make_shared<SigningKeyPair>(std::move(*pair));  // newest non-retired wins
     }
     if (!published) continue;
@@ -80,7 +96,7 @@ Status TokenService::ReloadKeys() {
 Result<std::string> TokenService::RotateKey() {
   std::lock_guard lock(rotate_mu_);
   const TimePoint now = clock_.Now();
-  auto k = NewSigningKey(now);
+  auto k = NewSigningKey(*opts_.secrets, now);
   if (!k.ok()) return k.status();
   VERBATIM_RETURN_IF_ERROR(store_.RotateKeys(*k, now, now + opts_.max_token_lifetime + opts_.leeway));
   VERBATIM_RETURN_IF_ERROR(LoadKeys());
@@ -100,8 +116,9 @@ Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, const 
   c.org = opts_.org_id;
   c.jti = NewUuid();
   c.scopes = scopes;
-  // Whole seconds: JWT dates are integers, and exp must not round up past the lifetime.
-  c.issued_at = FromUnixSeconds(ToUnixSeconds(clock_.Now()));
+  // Whole seconds: JWT dates are integers, and exp must not round up past the
+  // lifetime. After the client's token cutoff even within its second.
+  c.issued_at = IssuedAtFor(client, clock_.Now());
   c.expires_at = c.issued_at + std::chrono::seconds(client.access_token_validity_seconds);
   auto jwt = SignAccessToken(*keys->active, c);
   if (!jwt.ok()) return jwt.status();

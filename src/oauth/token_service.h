@@ -1,5 +1,6 @@
 // TokenService: the authorization server's token side. Owns the signing keys
-// (persisted in the Store), issues RFC 9068 access tokens, verifies bearer
+// (persisted in the Store, private keys sealed under the key-encryption key;
+// only the active one is ever opened, and only as an OpenSSL key), issues RFC 9068 access tokens, verifies bearer
 // tokens (with a bounded cache of verified tokens, as Envoy's jwt_authn has),
 // and keeps the revocation set (in memory, backed by the Store).
 //
@@ -18,6 +19,7 @@
 
 #include "authz/token_check.h"
 #include "core/clock.h"
+#include "core/secret_box.h"
 #include "oauth/jwt.h"
 #include "oauth/token_cache.h"
 #include "store/store.h"
@@ -33,6 +35,8 @@ struct TokenServiceOptions {
   // Longest lifetime any client may give its tokens; a retired key stays
   // published this long after rotation.
   std::chrono::seconds max_token_lifetime{86400};
+  // Seals and opens the private keys (docs/secrets-at-rest.md). Required.
+  std::shared_ptr<const SecretBox> secrets;
 };
 
 struct IssuedToken {
@@ -48,8 +52,11 @@ struct TokenInspection {
   VerifiedToken token;      // claims, when the signature verified
 };
 
-// A fresh ES256 key as the store keeps it (also used by `verbatim keys rotate`).
-Result<store::SigningKey> NewSigningKey(TimePoint now);
+// A fresh ES256 key as the store keeps it, its private key sealed with
+// `secrets` (also used by `verbatim keys rotate`).
+Result<store::SigningKey> NewSigningKey(const SecretBox& secrets, TimePoint now);
+// The private key of a stored key, opened with `secrets`.
+Result<SigningKeyPair> OpenSigningKey(const SecretBox& secrets, const store::SigningKey& k);
 
 class TokenService {
  public:

@@ -82,6 +82,7 @@ class CachingStore final : public Store {
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
     return inner_->PutSecretIfAbsent(name, value);
   }
+  Result<int> ResealSecrets(const ResealPlan& plan) override { return inner_->ResealSecrets(plan); }
 
   struct CacheStats {
     uint64_t hits = 0;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -34,6 +35,12 @@ struct OAuthClient {
   std::string secret_hash;  // hex SHA-256 of the secret; never leaves the server
   TimePoint created_at;
   TimePoint updated_at;
+  bool enabled = true;  // a disabled client gets no tokens, and the ones it has are refused
+  // Tokens issued at or before this instant are refused (its secret was
+  // rotated, a scope or role removed, it was disabled, or an administrator
+  // revoked them all); the reason is quoted in the 401.
+  std::optional<TimePoint> tokens_valid_after;
+  std::string tokens_valid_after_reason;
 };
 
 // Custom roles only; built-in roles are constants of authz and never stored.
@@ -49,7 +56,9 @@ struct Role {
 struct SigningKey {
   std::string kid;  // RFC 7638 thumbprint
   std::string alg;  // "ES256"
-  std::string private_key_pem;
+  // The PKCS#8 PEM sealed under the key-encryption key (core/secret_box.h,
+  // context SealedContext(kSigningKey, kid)); stored in column private_key_pem.
+  std::string private_key_sealed;
   std::string public_jwk_json;  // {"kty":"EC",...} without private parts
   TimePoint created_at;
   std::optional<TimePoint> retired_at;  // set when a newer key takes over signing
@@ -171,10 +180,34 @@ struct MediaIntegration {
   std::string id;
   std::string name;
   std::string api_key;           // sent by AudioHook clients as X-API-KEY
-  std::string secret_encrypted;  // secretbox(server key, client secret)
+  // The raw client secret sealed under the key-encryption key (context
+  // SealedContext(kIntegrationSecret, id)).
+  std::string secret_encrypted;
   std::vector<std::string> role_ids;
   TimePoint created_at;
 };
+
+// Secrets the store keeps sealed under the key-encryption key
+// (docs/secrets-at-rest.md). A new kind of sealed column adds a value here and
+// its table to SqliteStore::ResealSecrets, so that key migration and
+// `verbatim kek rotate` cover it.
+enum class SealedKind { kSigningKey, kIntegrationSecret };
+
+struct SealedValue {
+  SealedKind kind = SealedKind::kSigningKey;
+  std::string id;     // the row: kid, integration id
+  std::string value;  // as stored
+};
+
+// The associated data that binds a sealed value to its row: a value copied
+// into another row does not open there.
+inline std::string SealedContext(SealedKind kind, std::string_view id) {
+  switch (kind) {
+    case SealedKind::kSigningKey: return "signing-key:" + std::string(id);
+    case SealedKind::kIntegrationSecret: return "integration:" + std::string(id);
+  }
+  return "unknown:" + std::string(id);
+}
 
 struct Page {
   int limit = 50;

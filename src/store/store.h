@@ -7,6 +7,7 @@
 // "role.name.taken", "integration.not.found"; storage failures are Internal.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,20 @@
 #include "store/model.h"
 
 namespace verbatim::store {
+
+// Name of the server secret holding the key check: a known text sealed under
+// the key-encryption key, so that a wrong key is recognized at start-up.
+inline constexpr char kKeyCheckSecretName[] = "kek-check";
+
+// One pass over every sealed value (see ResealSecrets).
+struct ResealPlan {
+  std::optional<std::string> expected_check;  // the stored key check; nullopt = none yet
+  std::string new_check;                      // stored when the pass succeeds
+  std::vector<std::string> drop_secrets;      // server secrets to delete (e.g. a legacy key)
+  // The new stored value of one sealed value (returning it unchanged skips the
+  // write); a failure aborts the pass.
+  std::function<Result<std::string>(const SealedValue&)> reseal;
+};
 
 struct ActionOutcome {
   Recording recording;    // after the action; timeline: only the latest transition, media: not loaded
@@ -101,9 +116,17 @@ class Store {
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
   virtual Status DeleteIntegration(const std::string& id) = 0;
 
-  // --- server secrets (e.g. the key that encrypts integration secrets) ---
+  // --- server secrets (e.g. the key check, kKeyCheckSecretName) ---
   virtual Result<std::optional<std::string>> GetSecret(const std::string& name) = 0;
   virtual Status PutSecretIfAbsent(const std::string& name, const std::string& value) = 0;
+
+  // --- values sealed under the key-encryption key (docs/secrets-at-rest.md) ---
+  // In one write transaction: FailedPrecondition "kek.check.changed" unless
+  // the stored key check equals plan.expected_check (another process bound or
+  // rotated the key meanwhile); else every sealed value goes through
+  // plan.reseal, drop_secrets are deleted and new_check is stored. Nothing is
+  // written if any step fails. Returns how many values were rewritten.
+  virtual Result<int> ResealSecrets(const ResealPlan& plan) = 0;
 };
 
 enum class SyncMode { kNormal, kFull };  // kFull also survives power loss

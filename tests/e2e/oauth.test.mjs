@@ -312,7 +312,7 @@ t('deleting a client revokes its tokens at once', async () => {
   assert.deepEqual(intro.json, { active: false });
 });
 
-t('removing roles applies to tokens already issued (403 missing.permission at once)', async () => {
+t('removing a role refuses the client\'s earlier tokens (401 naming the change); a new token gets 403 missing.permission', async () => {
   const c = await createClient(srv, admin, { name: 'ctl-roles', allowedScopes: ['recording:control'], roles: ['Recording Controller'] });
   const tok = await token(srv.url, c.id, c.clientSecret);
   const id = await createConversation(srv, admin);
@@ -320,14 +320,20 @@ t('removing roles applies to tokens already issued (403 missing.permission at on
   assert.equal((await api(srv.url, 'POST', `${path}/start`, { token: tok })).status, 200);
   const patch = await api(srv.url, 'PATCH', `/api/v2/oauth/clients/${c.id}`, { token: admin, body: { roles: [] } });
   assert.equal(patch.status, 200, patch.text);
-  const body = assertErrorBody(await api(srv.url, 'POST', `${path}/stop`, { token: tok }), 403, 'missing.permission', 'after role removal');
+  assert.equal(patch.json.tokensValidAfterReason, "role 'Recording Controller' was removed from it");
+  const old = assertErrorBody(await api(srv.url, 'POST', `${path}/stop`, { token: tok }), 401, 'token.revoked', 'token from before the role removal');
+  assert.equal(layersOf(old).token.claim, 'iat');
+  assert.match(old.message, /role 'Recording Controller' was removed from it/);
+  // A new token still lacks the role: the role layer says so, and a new token will not help.
+  const fresh = await token(srv.url, c.id, c.clientSecret);
+  const body = assertErrorBody(await api(srv.url, 'POST', `${path}/stop`, { token: fresh }), 403, 'missing.permission', 'after role removal');
   assert.equal(layersOf(body).scope.result, 'pass', 'the token still carries its scope');
-  // Scopes added later do not reach old tokens; roles given back do.
+  // Roles given back apply to that token at once (roles are evaluated per request).
   await api(srv.url, 'PATCH', `/api/v2/oauth/clients/${c.id}`, { token: admin, body: { roles: ['Recording Controller'] } });
-  assert.equal((await api(srv.url, 'POST', `${path}/stop`, { token: tok })).status, 200);
+  assert.equal((await api(srv.url, 'POST', `${path}/stop`, { token: fresh })).status, 200);
 });
 
-t('narrowing allowedScopes: issued tokens keep their scopes, new requests for the removed scope are invalid_scope', async () => {
+t('narrowing allowedScopes: earlier tokens are refused (401 naming the scope), new requests for the removed scope are invalid_scope', async () => {
   const c = await createClient(srv, admin, {
     name: 'narrowed', allowedScopes: ['recording:control', 'conversation:read'], roles: ['Recording Controller'],
   });
@@ -337,7 +343,8 @@ t('narrowing allowedScopes: issued tokens keep their scopes, new requests for th
   assert.deepEqual(patch.json.allowedScopes, ['conversation:read']);
   const id = await createConversation(srv, admin);
   const start = await api(srv.url, 'POST', `/api/v2/recordings/conversations/${id}/actions/start`, { token: tok });
-  assert.equal(start.status, 200, `a token keeps the scopes it was issued with (SPEC §4a): ${start.text}`);
+  const refused = assertErrorBody(start, 401, 'token.revoked', 'a token issued before its scope was removed');
+  assert.match(refused.message, /scope 'recording:control' was removed from its allowed scopes/);
   const again = await tokenRequest(srv.url, c.id, c.clientSecret, { scope: 'recording:control' });
   const e = assertOAuthError(again, 400, 'invalid_scope', 'removed scope');
   assert.ok(e.error_description.includes('recording:control') && e.error_description.includes('conversation:read'), e.error_description);
@@ -456,7 +463,11 @@ t('with a fixed --issuer, tokens and revocations survive a restart (keys and rev
     const m = await metadata(fixed.url);
     assert.equal(m.issuer, 'http://verbatim.test');
     assert.equal(m.token_endpoint, 'http://verbatim.test/oauth/token');
-    const c = fixed.creds.crmIntegration;
+    // Not a dev client: `serve --dev` gives those a new secret on every start, which refuses their tokens.
+    const created = await createClient(fixed, await adminToken(fixed), {
+      name: 'restart-survivor', allowedScopes: ['recording:control'], roles: ['Recording Controller'],
+    });
+    const c = { clientId: created.id, clientSecret: created.clientSecret };
     const keep = await token(fixed.url, c.clientId, c.clientSecret, 'recording:control');
     const drop = await token(fixed.url, c.clientId, c.clientSecret, 'recording:control');
     assert.equal(parseJwt(keep).payload.iss, 'http://verbatim.test');

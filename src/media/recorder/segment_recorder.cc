@@ -265,7 +265,9 @@ Status SegmentRecorder::Transition(RecordingState to) {
 Status SegmentRecorder::OpenSegment() {
   const std::filesystem::path dir = config_.root / config_.conversation_id;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // 0700 whatever the umask: recordings are for this user only (docs/secrets-at-rest.md).
+  if (std::filesystem::create_directories(dir, ec) && !ec)
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   if (ec) return Fail(Status::Internal("create " + dir.string() + ": " + ec.message()));
   // Never overwrite: a file from an earlier run (or its .part) keeps its number.
   // A WAV needs at least one channel; with no participants yet it records silence.

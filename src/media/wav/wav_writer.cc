@@ -94,7 +94,8 @@ Result<std::unique_ptr<WavWriter>> WavWriter::Create(std::filesystem::path path,
   if (std::filesystem::exists(path, ec)) return Status::AlreadyExists("wav.exists", path.string() + " exists");
   const std::filesystem::path part = PartOf(path);
   // O_EXCL: an existing .part is a crashed recording that recovery has not seen yet.
-  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // 0600: recordings are personal data, for this user only (docs/secrets-at-rest.md).
+  const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST) return Status::AlreadyExists("wav.exists", part.string() + " exists");
     return Errno("open", part);

@@ -202,6 +202,15 @@ ALTER TABLE audit_events ADD COLUMN explanation_id INTEGER;
     R"sql(
 CREATE INDEX audit_by_explanation ON audit_events(explanation_id) WHERE explanation_id IS NOT NULL;
 )sql",
+
+    // 5: tokens follow their client: a client can be disabled, and every token
+    // issued at or before tokens_valid_after (unix ms) is refused, for the
+    // reason kept next to it (docs/decisions.md "Tokens follow their client").
+    R"sql(
+ALTER TABLE oauth_clients ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after INTEGER;
+ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

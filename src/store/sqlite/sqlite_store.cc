@@ -61,7 +61,7 @@ Status IntegrationNotFound() {
 
 constexpr char kClientSelect[] =
     "SELECT id, name, description, allowed_scopes, allowed_grant_types, access_token_validity_seconds, "
-    "secret_hash, created_at, updated_at FROM oauth_clients";
+    "secret_hash, created_at, updated_at, enabled, tokens_valid_after, tokens_valid_after_reason FROM oauth_clients";
 
 Result<OAuthClient> ReadClient(Db& db, const Stmt& st) {
   OAuthClient c;
@@ -74,6 +74,9 @@ Result<OAuthClient> ReadClient(Db& db, const Stmt& st) {
   c.secret_hash = st.Text(6);
   c.created_at = st.Time(7);
   c.updated_at = st.Time(8);
+  c.enabled = st.Int(9) != 0;
+  c.tokens_valid_after = st.OptTime(10);
+  c.tokens_valid_after_reason = st.Text(11);
   STORE_ASSIGN_OR_RETURN(c.role_ids, sqlite::LoadRoleIds(db, kClientRolesSql, c.id));
   return c;
 }
@@ -118,7 +121,7 @@ Status InsertKeyRow(Db& db, const SigningKey& k) {
   return db.Exec(
       "INSERT INTO signing_keys (kid, alg, private_key_pem, public_jwk_json, created_at, retired_at, publish_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      k.kid, k.alg, k.private_key_pem, k.public_jwk_json, k.created_at, k.retired_at, k.publish_until);
+      k.kid, k.alg, k.private_key_sealed, k.public_jwk_json, k.created_at, k.retired_at, k.publish_until);
 }
 
 // Collects every row of `st` through `read` (a Result-returning row reader).
@@ -299,10 +302,11 @@ Status SqliteStore::CreateClient(const OAuthClient& c) {
     if (exists) return Status::AlreadyExists("client.exists", "OAuth client '" + c.id + "' already exists.");
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO oauth_clients (id, name, description, allowed_scopes, allowed_grant_types, "
-        "access_token_validity_seconds, secret_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "access_token_validity_seconds, secret_hash, created_at, updated_at, enabled, tokens_valid_after, "
+        "tokens_valid_after_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         c.id, c.name, c.description, sqlite::EncodeStrings(c.allowed_scopes),
         sqlite::EncodeStrings(c.allowed_grant_types), c.access_token_validity_seconds, c.secret_hash, c.created_at,
-        c.updated_at));
+        c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason));
     return ReplaceClientRoles(db, c);
   });
 }
@@ -332,9 +336,11 @@ Status SqliteStore::UpdateClient(const OAuthClient& c) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "UPDATE oauth_clients SET name = ?, description = ?, allowed_scopes = ?, allowed_grant_types = ?, "
-        "access_token_validity_seconds = ?, secret_hash = ?, updated_at = ? WHERE id = ?",
+        "access_token_validity_seconds = ?, secret_hash = ?, updated_at = ?, enabled = ?, tokens_valid_after = ?, "
+        "tokens_valid_after_reason = ? WHERE id = ?",
         c.name, c.description, sqlite::EncodeStrings(c.allowed_scopes), sqlite::EncodeStrings(c.allowed_grant_types),
-        c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.id));
+        c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.enabled, c.tokens_valid_after,
+        c.tokens_valid_after_reason, c.id));
     if (db.Changes() == 0) return ClientNotFound(c.id);
     return ReplaceClientRoles(db, c);
   });

@@ -9,7 +9,8 @@
 // checkpoints run on a background thread (see checkpointer.h), not in requests.
 //
 // Implementation is split by topic: sqlite_store.cc (open, org, clients,
-// roles, keys, revocation, integrations, secrets), sqlite_recordings.cc
+// roles, keys, revocation, integrations, secrets), sqlite_sealed.cc (values
+// sealed under the key-encryption key), sqlite_recordings.cc
 // (conversations, recordings), sqlite_audit.cc (audit).
 #pragma once
 
@@ -95,6 +96,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<std::string>> GetSecret(const std::string& name) override;
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;
+  Result<int> ResealSecrets(const ResealPlan& plan) override;
 
   // Diagnostics (and tests): a PRAGMA as the writer connection sees it. Only
   // journal_mode, synchronous, foreign_keys, busy_timeout and user_version.

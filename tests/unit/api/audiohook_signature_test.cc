@@ -278,23 +278,28 @@ TEST(NonceCache, IsBoundedAndForgetsExpiredNonces) {
   EXPECT_EQ(c.Insert("a", 200, 100), NonceCache::Outcome::kFresh);  // a expired at 100
 }
 
-TEST(IntegrationSecrets, SealsAndOpensWithTheServerKeyOnly) {
-  std::string key(32, 'k');
-  std::string sealed = SealSecret(key, "the secret bytes");
-  EXPECT_EQ(sealed.find("the secret bytes"), std::string::npos);
-  auto opened = OpenSecret(key, sealed);
-  ASSERT_TRUE(opened.ok());
-  EXPECT_EQ(*opened, "the secret bytes");
-  EXPECT_FALSE(OpenSecret(std::string(32, 'j'), sealed).ok());
-  sealed.back() ^= 1;
-  EXPECT_FALSE(OpenSecret(key, sealed).ok());
-
-  NewIntegration n = MakeIntegration(key, "genesys", {"role"}, FromUnixSeconds(0));
+TEST(IntegrationSecrets, AreSealedForTheirOwnIdUnderTheKeyEncryptionKey) {
+  const SecretBox box(KeyEncryptionKey::Generate());
+  NewIntegration n = MakeIntegration(box, "genesys", {"role"}, FromUnixSeconds(0));
   auto raw = Base64Decode(n.client_secret);
   ASSERT_TRUE(raw);
   EXPECT_EQ(raw->size(), 32u);
-  EXPECT_EQ(*OpenSecret(key, n.record.secret_encrypted), *raw);  // the HMAC key is the decoded secret
+  EXPECT_EQ(n.record.secret_encrypted.find(*raw), std::string::npos);
+  EXPECT_TRUE(SecretBox::IsEnvelope(n.record.secret_encrypted));
+  auto opened = OpenIntegrationSecret(box, n.record);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, *raw);  // the HMAC key is the decoded secret
   EXPECT_EQ(n.record.api_key.size(), 32u);
+
+  // Another key does not open it; nor does another integration's row.
+  EXPECT_EQ(OpenIntegrationSecret(SecretBox(KeyEncryptionKey::Generate()), n.record).status().code(),
+            "secret.wrong.key");
+  store::MediaIntegration moved = n.record;
+  moved.id = "another-integration";
+  EXPECT_EQ(OpenIntegrationSecret(box, moved).status().code(), "secret.tampered");
+
+  // An existing id is kept (dev mode re-seals the dev integration's new secret for it).
+  EXPECT_EQ(MakeIntegration(box, "genesys", {}, FromUnixSeconds(0), "kept-id").record.id, "kept-id");
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ TEST(DenialCache, RoleChangeAppliesToTheNextRequest) {
 
   auto client = t.app().directory().FindClient(created.id);
   ASSERT_TRUE(client.has_value());
-  auto viewer = t.app().directory().FindRole("Recording Viewer");
+  auto viewer = t.app().directory().FindRoleByName("Recording Viewer");
   ASSERT_TRUE(viewer.has_value());
   client->role_ids.push_back(viewer->id);
   ASSERT_TRUE(t.app().directory().UpdateClient(*client).ok());

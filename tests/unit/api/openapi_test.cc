@@ -323,7 +323,8 @@ TEST(OpenApiSchemaValidator, RejectsMismatches) {
   const json::value with_secret = json::parse(
       R"({"id":"6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90","name":"n","description":"","allowedScopes":[],)"
       R"("allowedGrantTypes":[],"roles":[],"accessTokenValiditySeconds":3600,"dateCreated":"2026-01-01T00:00:00Z",)"
-      R"("dateModified":"2026-01-01T00:00:00Z","clientSecret":"s"})");
+      R"("dateModified":"2026-01-01T00:00:00Z","enabled":true,"tokensValidAfter":null,"tokensValidAfterReason":null,)"
+      R"("clientSecret":"s"})");
   EXPECT_TRUE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/ClientWithSecret"}}).empty());
   EXPECT_FALSE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/Client"}}).empty());
   const json::value role = {{"$ref", "#/components/schemas/RoleCreate"}};
@@ -851,7 +852,7 @@ TEST_F(OpenApiConformance, Administration) {
   Expect(400, "PATCH", cp, A, R"({"accessTokenValiditySeconds":59})");
   Expect(404, "PATCH", "/api/v2/oauth/clients/" + NewUuid(), A, R"({"description":"x"})");
   Expect(200, "POST", cp + "/secret", A);
-  Expect(200, "PUT", cp + "/roles/Auditor", A);  // by name
+  Expect(400, "PUT", cp + "/roles/Auditor", A);  // {roleId} is an id only, never a name
   Expect(200, "PUT", cp + "/roles/" + authz::FindBuiltinRole("Auditor")->id, A);
   Expect(400, "PUT", cp + "/roles/no-such-role", A);
   Expect(200, "DELETE", cp + "/roles/" + authz::FindBuiltinRole("Auditor")->id, A);
@@ -941,6 +942,60 @@ TEST_F(OpenApiConformance, IntrospectionAndAudit) {
   EXPECT_EQ(Str(event.as_object()["code"]), "missing.permissions");
   Expect(404, "GET", "/api/v2/audit/events/" + NewUuid(), A);
   Expect(400, "GET", "/api/v2/audit/events/abc", A);
+}
+
+// Delegation ceiling, last administrator, token cutoff and need-to-know
+// introspection (docs/decisions.md): every new response as documented.
+TEST_F(OpenApiConformance, DelegationCutoffAndIntrospection) {
+  const std::string& A = admin_token_;
+  // A delegate that manages clients and holds Recording Controller only.
+  store::Role manager{NewUuid(), "Client Manager", "", {"oauth:client:*", "authorization:role:*"}, {}, {}};
+  ASSERT_TRUE(t_.app().directory().CreateRole(manager).ok());
+  auto delegate = t_.CreateClient("delegate", {"admin", "recording:control"}, {"Client Manager", "Recording Controller"});
+  const std::string D = t_.Token(delegate.id, {"admin", "recording:control"});
+
+  json::value beyond = Expect(403, "POST", "/api/v2/oauth/clients", D,
+                              R"({"name":"x","allowedScopes":["admin"],"roles":["System Administrator"]})");
+  EXPECT_EQ(Str(beyond.as_object()["code"]), "delegation.exceeds.grantor");
+  Expect(403, "PATCH", "/api/v2/oauth/clients/" + admin_.id, D, R"({"description":"x"})");
+  Expect(403, "DELETE", "/api/v2/oauth/clients/" + admin_.id, D);
+  Expect(403, "POST", "/api/v2/oauth/clients/" + admin_.id + "/secret", D);
+  Expect(403, "DELETE", "/api/v2/oauth/clients/" + admin_.id + "/tokens", D);
+  Expect(403, "PUT", "/api/v2/oauth/clients/" + crm_.id + "/roles/" + authz::FindBuiltinRole("Auditor")->id, D);
+  Expect(403, "POST", "/api/v2/authorization/roles", D, R"({"name":"Mine","permissions":["*:*:*"]})");
+  Expect(403, "PUT", "/api/v2/authorization/roles/" + manager.id, D, R"({"permissions":["*:*:*"]})");
+  store::Role root{NewUuid(), "Root", "", {"*:*:*"}, {}, {}};
+  ASSERT_TRUE(t_.app().directory().CreateRole(root).ok());
+  Expect(403, "DELETE", "/api/v2/authorization/roles/" + root.id, D);
+  Expect(400, "POST", "/api/v2/authorization/roles", A, R"({"name":")" + NewUuid() + R"(","permissions":[]})");
+
+  // The last full administrator.
+  json::value last = Expect(409, "DELETE", "/api/v2/oauth/clients/" + admin_.id, A);
+  EXPECT_EQ(Str(last.as_object()["code"]), "admin.last");
+  Expect(409, "PATCH", "/api/v2/oauth/clients/" + admin_.id, A, R"({"enabled":false})");
+  Expect(409, "DELETE",
+         "/api/v2/oauth/clients/" + admin_.id + "/roles/" + authz::FindBuiltinRole("System Administrator")->id, A);
+
+  // Tokens follow their client.
+  const std::string crm_token = t_.Token(crm_.id, {"recording:control"});
+  json::value revoked = Expect(200, "DELETE", "/api/v2/oauth/clients/" + crm_.id + "/tokens", A);
+  EXPECT_TRUE(revoked.as_object()["tokensValidAfter"].is_string());
+  json::value refused = Expect(401, "GET", "/api/v2/tokens/me", crm_token);
+  EXPECT_EQ(Str(refused.as_object()["code"]), "token.revoked");
+  Expect(404, "DELETE", "/api/v2/oauth/clients/" + NewUuid() + "/tokens", A);
+  Expect(400, "DELETE", "/api/v2/oauth/clients/nope/tokens", A);
+  Expect(200, "PATCH", "/api/v2/oauth/clients/" + crm_.id, A, R"({"enabled":false})");
+  Expect(401, "POST", "/oauth/token", {}, "grant_type=client_credentials", {Form(), {"Authorization", Basic(crm_)}});
+  Expect(200, "PATCH", "/api/v2/oauth/clients/" + crm_.id, A, R"({"enabled":true})");
+
+  // Introspection: another client's token without the permission.
+  const std::string fresh = t_.Token(crm_.id, {"recording:control"});
+  json::value hidden = Expect(200, "POST", "/oauth/introspect", {}, "token=" + fresh,
+                              {Form(), {"Authorization", Basic(delegate)}});
+  EXPECT_FALSE(hidden.as_object()["active"].as_bool());
+  json::value shown = Expect(200, "POST", "/oauth/introspect", {}, "token=" + fresh,
+                             {Form(), {"Authorization", Basic(admin_)}});
+  EXPECT_TRUE(shown.as_object()["active"].as_bool());
 }
 
 TEST_F(OpenApiConformance, MediaDownload) {

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/json.h"
+#include "core/secret_box.h"
 #include "oauth/client_secret.h"
 #include "store/store.h"
 
@@ -61,6 +62,7 @@ class TestApp {
     cfg.audience = cfg.issuer + "/api";
     cfg.data_dir = dir_.string();
     cfg.media_dir = (dir_ / "media").string();
+    cfg.secrets = std::make_shared<SecretBox>(KeyEncryptionKey::Generate());
     if (configure) configure(cfg);
     app_ = std::make_unique<App>(cfg, *store_, clock_);
     status_ = app_->Init();
@@ -95,7 +97,7 @@ class TestApp {
     c.allowed_scopes = std::move(scopes);
     c.allowed_grant_types = {"client_credentials"};
     for (const auto& r : roles) {
-      auto role = app_->directory().FindRole(r);
+      auto role = app_->directory().ResolveRoleRef(r);
       EXPECT_TRUE(role.has_value()) << "no role " << r;
       if (role) c.role_ids.push_back(role->id);
     }

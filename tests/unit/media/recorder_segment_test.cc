@@ -1,6 +1,7 @@
 #include "media/recorder/segment_recorder.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -221,6 +222,23 @@ TEST_F(RecorderTest, ExistingSegmentFilesAreNeverOverwritten) {
   r->AddChannel("a");
   ASSERT_TRUE(r->SetState(S::kActive, 0).ok());
   EXPECT_EQ(r->current_path(), dir_.path() / "conv-1" / "segment-2.wav");
+}
+
+TEST_F(RecorderTest, RecordingsArePrivateWhateverTheUmask) {
+  const mode_t old = ::umask(0);  // the loosest umask: the modes come from the recorder itself
+  auto r = Make();
+  r->AddChannel("a");
+  ASSERT_TRUE(r->SetState(S::kActive, 0).ok());
+  ::umask(old);
+  auto mode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+  };
+  EXPECT_EQ(mode(dir_.path() / "conv-1"), 0700u);
+  EXPECT_EQ(mode(dir_.path() / "conv-1" / "segment-1.wav.part"), 0600u);
+  ASSERT_TRUE(r->Finish().ok());
+  EXPECT_EQ(mode(dir_.path() / "conv-1" / "segment-1.wav"), 0600u) << "rename keeps the mode";
 }
 
 TEST_F(RecorderTest, LossOnOneChannelIsSilenceThereWhileTheOtherKeepsItsTone) {

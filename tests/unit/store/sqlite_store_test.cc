@@ -161,6 +161,39 @@ TEST_F(SqliteStoreTest, ClientCrudRoundTripsEveryField) {
   EXPECT_EQ(RawInt("SELECT COUNT(*) FROM client_roles WHERE client_id = 'c1'"), 0);
 }
 
+TEST_F(SqliteStoreTest, ClientEnabledFlagAndTokenCutoffRoundTrip) {
+  OAuthClient c = MakeClient("c1");
+  ASSERT_TRUE(store_->CreateClient(c).ok());
+  auto got = store_->GetClient("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->enabled);
+  EXPECT_FALSE(got->tokens_valid_after.has_value());
+  EXPECT_EQ(got->tokens_valid_after_reason, "");
+
+  c.enabled = false;
+  c.tokens_valid_after = T(1234);
+  c.tokens_valid_after_reason = "it was disabled";
+  ASSERT_TRUE(store_->UpdateClient(c).ok());
+  Reopen();
+  got = store_->GetClient("c1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(got->tokens_valid_after, T(1234));
+  EXPECT_EQ(got->tokens_valid_after_reason, "it was disabled");
+}
+
+TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
+  // A row as an older binary wrote it: none of the step-5 columns named.
+  RawText(
+      "INSERT INTO oauth_clients (id, name, description, allowed_scopes, allowed_grant_types, "
+      "access_token_validity_seconds, secret_hash, created_at, updated_at) "
+      "VALUES ('old', 'old', '', '[]', '[\"client_credentials\"]', 3600, 'ab', 1, 1)");
+  auto got = store_->GetClient("old");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->enabled);
+  EXPECT_FALSE(got->tokens_valid_after.has_value());
+}
+
 TEST_F(SqliteStoreTest, InputIsBoundNeverSpliced) {
   const std::string evil = "x'); DROP TABLE oauth_clients; --";
   ASSERT_TRUE(store_->CreateClient(MakeClient(evil, {evil})).ok());
@@ -242,7 +275,7 @@ TEST_F(SqliteStoreTest, KeysListOldestFirstAndRotateRetiresEveryActiveKey) {
     EXPECT_EQ((*keys)[i].publish_until, T(3700));
   }
   EXPECT_FALSE((*keys)[2].retired_at.has_value());
-  EXPECT_EQ((*keys)[2].private_key_pem, "-----BEGIN PRIVATE KEY-----k3");
+  EXPECT_EQ((*keys)[2].private_key_sealed, "-----BEGIN PRIVATE KEY-----k3");
   EXPECT_EQ((*keys)[2].public_jwk_json, R"({"kty":"EC","kid":"k3"})");
 
   // A second rotation keeps the first retirement times of already-retired keys.
@@ -312,6 +345,78 @@ TEST_F(SqliteStoreTest, SecretsAreWrittenOnceAndKeptExactly) {
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ(**got, v1);
+}
+
+// ---------------------------------------------------------------- sealed values
+
+// A reseal that tags every value with "new:" and records what it saw.
+ResealPlan Tagging(std::optional<std::string> expected, std::vector<SealedValue>* seen) {
+  ResealPlan p;
+  p.expected_check = std::move(expected);
+  p.new_check = "check-2";
+  p.reseal = [seen](const SealedValue& v) -> Result<std::string> {
+    seen->push_back(v);
+    if (v.id == "k-same") return v.value;  // unchanged: not written, not counted
+    return "new:" + v.value;
+  };
+  return p;
+}
+
+TEST_F(SqliteStoreTest, ResealSecretsRewritesEverySealedValueAndTheCheckInOneTransaction) {
+  ASSERT_TRUE(store_->InsertKey(MakeKey("k1", T(1))).ok());
+  ASSERT_TRUE(store_->InsertKey(MakeKey("k-same", T(2))).ok());
+  const std::string binary("\x00sealed\xff", 8);
+  ASSERT_TRUE(store_->CreateIntegration(MediaIntegration{"i1", "hook", "key-1", binary, {}, T(5)}).ok());
+  ASSERT_TRUE(store_->PutSecretIfAbsent("integration-key", "legacy").ok());
+  ASSERT_TRUE(store_->PutSecretIfAbsent("other", "kept").ok());
+
+  std::vector<SealedValue> seen;
+  ResealPlan plan = Tagging(std::nullopt, &seen);
+  plan.drop_secrets = {"integration-key"};
+  auto n = store_->ResealSecrets(plan);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].kind, SealedKind::kSigningKey);
+  EXPECT_EQ(seen[0].id, "k1");
+  EXPECT_EQ(seen[2].kind, SealedKind::kIntegrationSecret);
+  EXPECT_EQ(seen[2].value, binary) << "BLOB bytes exactly";
+
+  Reopen();
+  EXPECT_EQ((*store_->ListKeys())[0].private_key_sealed, "new:-----BEGIN PRIVATE KEY-----k1");
+  EXPECT_EQ((*store_->ListKeys())[1].private_key_sealed, "-----BEGIN PRIVATE KEY-----k-same");
+  EXPECT_EQ(store_->GetIntegrationByApiKey("key-1")->secret_encrypted, "new:" + binary);
+  EXPECT_FALSE(store_->GetSecret("integration-key")->has_value());
+  EXPECT_EQ(**store_->GetSecret("other"), "kept");
+  EXPECT_EQ(**store_->GetSecret(kKeyCheckSecretName), "check-2");
+}
+
+TEST_F(SqliteStoreTest, ResealSecretsIsACompareAndSetOnTheCheck) {
+  ASSERT_TRUE(store_->InsertKey(MakeKey("k1", T(1))).ok());
+  std::vector<SealedValue> seen;
+  ASSERT_TRUE(store_->ResealSecrets(Tagging(std::nullopt, &seen)).ok());
+  // A second process that also saw "no check yet" loses, and writes nothing.
+  EXPECT_EQ(store_->ResealSecrets(Tagging(std::nullopt, &seen)).status().code(), "kek.check.changed");
+  EXPECT_EQ(store_->ResealSecrets(Tagging("stale", &seen)).status().code(), "kek.check.changed");
+  EXPECT_EQ((*store_->ListKeys())[0].private_key_sealed, "new:-----BEGIN PRIVATE KEY-----k1");
+  EXPECT_TRUE(store_->ResealSecrets(Tagging("check-2", &seen)).ok());
+}
+
+TEST_F(SqliteStoreTest, AFailedResealWritesNothing) {
+  ASSERT_TRUE(store_->InsertKey(MakeKey("k1", T(1))).ok());
+  ASSERT_TRUE(store_->InsertKey(MakeKey("k2", T(2))).ok());
+  ASSERT_TRUE(store_->PutSecretIfAbsent("integration-key", "legacy").ok());
+  ResealPlan plan;
+  plan.new_check = "check";
+  plan.drop_secrets = {"integration-key"};
+  plan.reseal = [](const SealedValue& v) -> Result<std::string> {
+    if (v.id == "k2") return Status::Internal("cannot open k2");
+    return "new:" + v.value;
+  };
+  EXPECT_EQ(store_->ResealSecrets(plan).status().message(), "cannot open k2");
+  EXPECT_EQ((*store_->ListKeys())[0].private_key_sealed, "-----BEGIN PRIVATE KEY-----k1") << "k1 rolled back";
+  EXPECT_TRUE(store_->GetSecret("integration-key")->has_value());
+  EXPECT_FALSE(store_->GetSecret(kKeyCheckSecretName)->has_value());
 }
 
 // ---------------------------------------------------------------- durability

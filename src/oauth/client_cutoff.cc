@@ -1,0 +1,82 @@
+#include "oauth/client_cutoff.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace verbatim::oauth {
+namespace {
+
+std::vector<std::string> Removed(const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  std::vector<std::string> out;
+  for (const auto& x : before)
+    if (std::find(after.begin(), after.end(), x) == after.end()) out.push_back(x);
+  return out;
+}
+
+std::string Listed(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "'" : ", '") + i + "'";
+  return out;
+}
+
+std::string RoleName(const std::string& id, std::span<const authz::RoleDef> roles) {
+  for (const auto& r : roles)
+    if (r.id == id) return r.name;
+  return id;
+}
+
+}  // namespace
+
+std::optional<std::string> TokensInvalidatedBy(const store::OAuthClient& before, const store::OAuthClient& after,
+                                               std::span<const authz::RoleDef> roles) {
+  std::vector<std::string> why;
+  if (before.secret_hash != after.secret_hash) why.push_back("its secret was rotated");
+  if (before.enabled && !after.enabled) why.push_back("it was disabled");
+  if (auto scopes = Removed(before.allowed_scopes, after.allowed_scopes); !scopes.empty()) {
+    why.push_back((scopes.size() == 1 ? "scope " : "scopes ") + Listed(scopes) +
+                  (scopes.size() == 1 ? " was" : " were") + " removed from its allowed scopes");
+  }
+  if (auto ids = Removed(before.role_ids, after.role_ids); !ids.empty()) {
+    std::vector<std::string> names;
+    for (const auto& id : ids) names.push_back(RoleName(id, roles));
+    why.push_back((names.size() == 1 ? "role " : "roles ") + Listed(names) + (names.size() == 1 ? " was" : " were") +
+                  " removed from it");
+  }
+  if (why.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& w : why) out += (out.empty() ? "" : "; ") + w;
+  return out;
+}
+
+void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason) {
+  c.tokens_valid_after = FromUnixMillis(ToUnixMillis(at));
+  c.tokens_valid_after_reason = std::move(reason);
+}
+
+void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c) {
+  if (!token.ok()) return;
+  const std::string since = c.tokens_valid_after ? " since " + FormatRfc3339(*c.tokens_valid_after) : "";
+  if (!c.enabled) {
+    token.problem = authz::TokenProblem::kRevoked;
+    token.claim = "client_id";
+    token.detail = "client '" + c.name + "' is disabled" + since + ".";
+    return;
+  }
+  if (!c.tokens_valid_after || token.issued_at > *c.tokens_valid_after) return;
+  token.problem = authz::TokenProblem::kRevoked;
+  token.claim = "iat";
+  token.detail = "it was issued at " + FormatRfc3339(token.issued_at) + ", and client '" + c.name +
+                 "' refuses every token issued until " + FormatRfc3339(*c.tokens_valid_after) + ", when " +
+                 (c.tokens_valid_after_reason.empty() ? std::string("its tokens were revoked")
+                                                      : c.tokens_valid_after_reason) +
+                 ".";
+}
+
+TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now) {
+  TimePoint iat = FromUnixSeconds(ToUnixSeconds(now));
+  if (c.tokens_valid_after && iat <= *c.tokens_valid_after)
+    iat = FromUnixSeconds(ToUnixSeconds(*c.tokens_valid_after)) + std::chrono::seconds(1);
+  return iat;
+}
+
+}  // namespace verbatim::oauth

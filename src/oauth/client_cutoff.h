@@ -1,0 +1,42 @@
+// Tokens follow their client (docs/decisions.md "Tokens follow their
+// client"): a change that takes authority away from a client or replaces its
+// credentials refuses every token issued until then, through one per-client
+// instant (OAuthClient::tokens_valid_after) and the reason kept with it.
+// Checking it is two comparisons on the client the request already resolved
+// from the in-memory directory; nothing here touches the store.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "authz/catalog.h"
+#include "authz/token_check.h"
+#include "core/clock.h"
+#include "store/model.h"
+
+namespace verbatim::oauth {
+
+// Why tokens issued before `after` replaced `before` must stop working ("its
+// secret was rotated; scope 'recording:control' was removed from its allowed
+// scopes"), or nullopt when they may stay valid (a new name, an added scope;
+// a role's permissions are resolved per request and need no cutoff).
+// `roles` names the removed roles.
+std::optional<std::string> TokensInvalidatedBy(const store::OAuthClient& before, const store::OAuthClient& after,
+                                               std::span<const authz::RoleDef> roles);
+
+// Refuses every token of `c` issued at or before `at` (kept to the
+// millisecond, as the store keeps it), for `reason`.
+void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason);
+
+// Turns a verified token of `c` into token.revoked when its client no longer
+// vouches for it: the client is disabled, or the token was issued at or
+// before the client's cutoff. The detail says what changed and when.
+void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c);
+
+// The `iat` of a token of `c` issued at `now`: whole seconds, and after the
+// cutoff even within the second it was set (then up to 1 s ahead of `now`,
+// well inside every verifier's leeway).
+TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now);
+
+}  // namespace verbatim::oauth
