@@ -30,6 +30,10 @@ class OAuthClient final : public ResourceType {
         OptionalComputed("roles", kStrings,
                          "Roles of the client, by name (case-insensitive) or id; built-in or `verbatim_role`. "
                          "Default: none."),
+        OptionalComputed("enabled", Type::Bool(),
+                         "Whether the client may get tokens (a disabled client's tokens stop working). Unset: as "
+                         "the server has it, `true` for a new client; a client disabled by hand stays disabled "
+                         "until the configuration says `enabled = true`."),
         OptionalComputed("access_token_validity_seconds", Type::Number(),
                          "Lifetime of its access tokens, 60 to 86400 seconds. Default: the server's (3600)."),
         Optional("expected_actions", kStrings,
@@ -105,8 +109,8 @@ class OAuthClient final : public ResourceType {
     if (req.config.Get("roles").is_null()) p.Put("roles", Value::StringSet({}));
     if (req.prior_state.is_null()) {
       for (const char* k : {"id", "client_id", "client_secret"}) p.Put(k, Value::Unknown());
-      if (req.config.Get("access_token_validity_seconds").is_null())
-        p.Put("access_token_validity_seconds", Value::Unknown());
+      for (const char* k : {"access_token_validity_seconds", "enabled"})
+        if (req.config.Get(k).is_null()) p.Put(k, Value::Unknown());
     } else {
       if (!(req.config.Get("rotate_secret_trigger") == req.prior_state.Get("rotate_secret_trigger")))
         p.Put("client_secret", Value::Unknown());
@@ -136,6 +140,7 @@ class OAuthClient final : public ResourceType {
     body["roles"] = ToJsonStrings(StringsOr(p, "roles"));
     const Value& validity = p.Get("access_token_validity_seconds");
     if (validity.kind() == Value::Kind::kNumber) body["accessTokenValiditySeconds"] = static_cast<int64_t>(validity.as_number());
+    if (p.Get("enabled").kind() == Value::Kind::kBool) body["enabled"] = p.Get("enabled").as_bool();
 
     if (req.prior_state.is_null()) {
       body["allowedGrantTypes"] = json::array{"client_credentials"};
@@ -208,6 +213,8 @@ class OAuthClient final : public ResourceType {
     const json::value* validity = c.is_object() ? c.as_object().if_contains("accessTokenValiditySeconds") : nullptr;
     v.Put("access_token_validity_seconds",
           validity && validity->is_number() ? Value::Number(validity->to_number<double>()) : Value::Null());
+    const json::value* enabled = JField(c, "enabled");
+    v.Put("enabled", enabled && enabled->is_bool() ? Value::Bool(enabled->as_bool()) : Value::Null());
     v.Put("expected_actions", like.Get("expected_actions"));
     v.Put("rotate_secret_trigger", like.Get("rotate_secret_trigger"));
     const Value& secret = like.Get("client_secret");

@@ -49,7 +49,7 @@ TEST_F(OAuthClientTest, CreatePlanLeavesServerValuesUnknownAndDefaultsWhatTheSer
   Value config = Config({"recording:control"}, std::nullopt);
   PlanResult r = rt_->Plan(api, {Value::Null(), config, config, ""});
   EXPECT_TRUE(r.diags.empty());
-  for (const char* k : {"id", "client_id", "client_secret", "access_token_validity_seconds"})
+  for (const char* k : {"id", "client_id", "client_secret", "access_token_validity_seconds", "enabled"})
     EXPECT_TRUE(r.planned.Get(k).is_unknown()) << k;
   EXPECT_EQ(r.planned.GetString("description"), "");
   EXPECT_EQ(r.planned.Get("roles"), Value::StringSet({}));
@@ -163,7 +163,8 @@ TEST_F(OAuthClientTest, CreateSendsTheClientAndKeepsTheSecretShownOnce) {
   Value planned = Config({"recording:control"}, std::vector<std::string>{"recording controller"},
                          std::vector<std::string>{"recording:recording:start"});
   planned.Put("description", Value::String(""));
-  for (const char* k : {"id", "client_id", "client_secret", "access_token_validity_seconds"}) planned.Put(k, Value::Unknown());
+  for (const char* k : {"id", "client_id", "client_secret", "access_token_validity_seconds", "enabled"})
+    planned.Put(k, Value::Unknown());
   StateResult r = rt_->Apply(server, {Value::Null(), planned, planned, ""});
   ASSERT_TRUE(r.diags.empty());
   const auto calls = server.calls();
@@ -172,6 +173,7 @@ TEST_F(OAuthClientTest, CreateSendsTheClientAndKeepsTheSecretShownOnce) {
   EXPECT_EQ(body.at("roles"), json::array({"recording controller"}));
   EXPECT_FALSE(body.contains("expected_actions"));
   EXPECT_FALSE(body.contains("accessTokenValiditySeconds"));  // unknown: the server decides
+  EXPECT_FALSE(body.contains("enabled"));
   EXPECT_EQ(r.state.GetString("client_secret"), "s3cret");
   EXPECT_EQ(r.state.GetString("client_id"), "c-9");
   EXPECT_EQ(r.state.Get("roles"), Value::StringSet({"recording controller"}));  // as configured
@@ -186,13 +188,14 @@ TEST_F(OAuthClientTest, ReadReportsDriftKeepsSpellingAndForgetsADeletedClient) {
     return Answer(200, R"({"id":"c-1","name":"recording-api-client","description":"","allowedScopes":["recording:control"],
                            "roles":[{"id":"7f2b6c80-0000-4000-8000-000000000003","name":"Recording Controller"},
                                     {"id":"7f2b6c80-0000-4000-8000-000000000007","name":"Auditor"}],
-                           "accessTokenValiditySeconds":600})");
+                           "accessTokenValiditySeconds":600,"enabled":false,"tokensValidAfter":null})");
   });
   StateResult r = rt_->Read(server, state, "");
   ASSERT_TRUE(r.diags.empty());
   EXPECT_EQ(r.state.Get("scopes"), Value::StringSet({"recording:control"}));  // recording:write removed by hand
   EXPECT_EQ(r.state.Get("roles"), Value::StringSet({"recording controller", "Auditor"}));
   EXPECT_EQ(r.state.Get("access_token_validity_seconds").as_number(), 600);
+  EXPECT_EQ(r.state.Get("enabled"), Value::Bool(false));  // disabled by hand: kept unless configured
   EXPECT_EQ(r.state.GetString("client_secret"), "kept");
 
   FakeApi gone([](const RecordedCall&) {
