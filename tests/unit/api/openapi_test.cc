@@ -912,6 +912,16 @@ TEST_F(OpenApiConformance, IntrospectionAndAudit) {
              R"(/actions/start"})");
   Expect(403, "POST", "/api/v2/authorization/check", crm_token,
          R"({"principal":")" + admin_.id + R"(","action":"oauth:client:view"})");
+  Expect(200, "POST", "/api/v2/authorization/check", A,
+         R"({"principal":{"name":"planned","scopes":["recording:write"],"roles":["Recording Controller"]},)"
+         R"("action":"recording:recording:start"})");
+  Expect(400, "POST", "/api/v2/authorization/check", A,
+         R"({"principal":{"roles":["No Such Role"]},"action":"recording:recording:start"})");
+  Expect(200, "POST", "/api/v2/authorization/effective-access", A,
+         R"({"principal":{"scopes":["recording:write"],"roles":["Recording Controller"]}})");
+  Expect(200, "POST", "/api/v2/authorization/effective-access", A, R"({"principal":")" + crm_.id + R"("})");
+  Expect(400, "POST", "/api/v2/authorization/effective-access", A, "{}");
+  Expect(403, "POST", "/api/v2/authorization/effective-access", crm_token, "{}");
   Expect(400, "POST", "/api/v2/authorization/check", crm_token, "{}");
   Expect(400, "POST", "/api/v2/authorization/check", crm_token, R"({"method":"GET","path":"/nope"})");
   Expect(415, "POST", "/api/v2/authorization/check", crm_token, "x", {{"Content-Type", "text/plain"}});
@@ -1147,6 +1157,14 @@ TEST_F(OpenApiConformance, RequestSchemasAgreeWithHandlers) {
       {"POST", "/api/v2/conversations/" + id + "/participants", R"({"name":"B","purpose":"customer","role":"x"})"},
       {"POST", "/api/v2/authorization/check", R"({"action":"recording:recording:view","resource":"conversation/)" + id + R"("})"},
       {"POST", "/api/v2/authorization/check", R"({"action":"recording:recording:view","extra":1})"},
+      {"POST", "/api/v2/authorization/check",
+       R"({"principal":{"name":"p","scopes":["recording:write"],"roles":["Auditor"]},"action":"recording:recording:start"})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":["recording:write"],"roles":["Auditor"]}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":["recording:everything"]}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":[],"colour":"red"}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"name":""}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":[]},"extra":1})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({})"},
   };
   for (const auto& c : cases) {
     auto match = t_.app().router().Match(c.method, c.target);
