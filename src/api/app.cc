@@ -184,10 +184,15 @@ HttpResponse App::RenderReadError(int status, std::string code, std::string mess
                                    InputProblem("", "", status == 413   ? "Send a smaller body."
                                                     : status == 414 ? "Send a shorter path and query."
                                                     : status == 431 ? "Send fewer or smaller headers."
+                                                    : status == 408 ? "Send the whole request without pausing, then retry."
+                                                    : status == 503 ? "Close idle connections, or retry after Retry-After seconds."
+                                                    : code == "tls.required" ? "Use https:// (or wss://) for this port."
                                                                     : "Send valid HTTP/1.1."));
   res.set("X-Context-Id", context_id);
   metrics_.Inc("verbatim_http_requests_total", {{"route", "unmatched"}, {"method", "?"}, {"status", std::to_string(status)}});
-  Log(LogLevel::kInfo, "request rejected", {{"contextId", context_id}, {"status", status}, {"code", code}});
+  // Refused connections come in floods: the HTTP server logs those once per burst.
+  Log(code == "connection.limit" ? LogLevel::kDebug : LogLevel::kInfo, "request rejected",
+      {{"contextId", context_id}, {"status", status}, {"code", code}});
   return res;
 }
 
@@ -463,6 +468,7 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
   e.path = ctx.http.path;
   e.conversation_id = ctx.conversation_id;
   e.status = status;
+  e.client_address = ctx.http.remote_ip;
   if (ctx.decision) {
     const auto& d = *ctx.decision;
     e.action = d.action;

@@ -202,6 +202,12 @@ ALTER TABLE audit_events ADD COLUMN explanation_id INTEGER;
     R"sql(
 CREATE INDEX audit_by_explanation ON audit_events(explanation_id) WHERE explanation_id IS NOT NULL;
 )sql",
+
+    // 5: who sent the request: the client address (after trusted proxies, see
+    // api/forwarded.h). Older events have none ('').
+    R"sql(
+ALTER TABLE audit_events ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));
