@@ -184,7 +184,6 @@ HttpResponse App::RenderReadError(int status, std::string code, std::string mess
                                    InputProblem("", "", status == 413   ? "Send a smaller body."
                                                     : status == 414 ? "Send a shorter path and query."
                                                     : status == 431 ? "Send fewer or smaller headers."
-                                                    : status == 408 ? "Send the whole request without pausing, then retry."
                                                     : status == 503 ? "Close idle connections, or retry after Retry-After seconds."
                                                     : code == "tls.required" ? "Use https:// (or wss://) for this port."
                                                                     : "Send valid HTTP/1.1."));

@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -85,12 +86,18 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& ce
                                    "Cannot load the TLS certificate chain from " + cert_file +
                                        " (PEM, leaf first): " + OpenSslErrors(ec));
   }
-  ctx->use_private_key_file(key_file, ssl::context::pem, ec);
-  if (ec) {
+  EVP_PKEY* key = nullptr;
+  if (BIO* in = BIO_new_file(key_file.c_str(), "r")) {
+    key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+    BIO_free(in);
+  }
+  if (!key) {
     return Status::InvalidArgument("tls.key",
                                    "Cannot load the TLS private key from " + key_file + " (PEM): " + OpenSslErrors(ec));
   }
-  if (SSL_CTX_check_private_key(native) != 1) {
+  const int used = SSL_CTX_use_PrivateKey(native, key);
+  EVP_PKEY_free(key);
+  if (used != 1 || SSL_CTX_check_private_key(native) != 1) {
     return Status::InvalidArgument("tls.key", "The TLS private key in " + key_file +
                                                   " does not match the certificate in " + cert_file + ": " +
                                                   OpenSslErrors({}));
