@@ -264,6 +264,7 @@ HttpResponse App::Handle(const HttpRequest& req) {
     line["status"] = res.result_int();
     line["durationMs"] = secs * 1000.0;
     line["remote"] = req.remote_ip;
+    if (!req.peer_ip.empty() && req.peer_ip != req.remote_ip) line["peer"] = req.peer_ip;  // the trusted proxy
     if (ctx.principal) line["principal"] = ctx.principal->id;
     if (ctx.decision && !ctx.decision->allowed) line["code"] = ctx.decision->code;
     Log(LogLevel::kInfo, "request", std::move(line));

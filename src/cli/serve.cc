@@ -159,14 +159,14 @@ int RunServe(const ServeOptions& opts) {
 
   server.AttachMetrics(app->metrics());
   std::unique_ptr<api::MetricsListener> metrics_listener;
+  std::string metrics_host;
   if (!opts.metrics_listen.empty()) {
-    std::string host;
     uint16_t port = 0;
-    if (!ParseHostPort(opts.metrics_listen, host, port)) {
+    if (!ParseHostPort(opts.metrics_listen, metrics_host, port)) {
       std::cerr << "verbatim serve: --metrics-listen must be HOST:PORT (got '" << opts.metrics_listen << "')\n";
       return kExitUsage;
     }
-    metrics_listener = std::make_unique<api::MetricsListener>(host, port, app->metrics());
+    metrics_listener = std::make_unique<api::MetricsListener>(metrics_host, port, app->metrics());
     if (Status s = metrics_listener->Listen(); !s.ok()) {
       std::cerr << "verbatim serve: --metrics-listen: " << s.message() << "\n";
       return kExitServer;
@@ -243,8 +243,7 @@ int RunServe(const ServeOptions& opts) {
   listen["http"] = bound;
   listen["scheme"] = scheme;  // of "http", which stays HOST:PORT for older readers
   if (metrics_listener)
-    listen["metrics"] = HostForUrl(opts.metrics_listen.substr(0, opts.metrics_listen.rfind(':'))) + ":" +
-                        std::to_string(metrics_listener->port());
+    listen["metrics"] = HostForUrl(metrics_host) + ":" + std::to_string(metrics_listener->port());
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0644)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";

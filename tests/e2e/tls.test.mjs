@@ -8,13 +8,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import tls from 'node:tls';
 import {
   startServer, token, api, adminToken, createClient, rawHttp, assertErrorBody, loggedTest, waitFor, runCli,
-  httpRequest, makeTestCert,
+  httpRequest, makeTestCert, tempDir,
 } from './lib/server.mjs';
 import { connectWs } from './lib/ws.mjs';
 
@@ -187,4 +188,35 @@ t('SIGHUP reloads the certificate for new connections; a broken pair keeps the o
   assert.equal(await presentedCommonName(srv.url), 'reloaded.test');
   const r = await httpRequest(srv.url, '/healthz', { ca: next.pem });
   assert.equal(r.status, 200);
+});
+
+t('the network settings come from a TOML file and VERBATIM_* variables too', async () => {
+  const cert = makeTestCert();
+  const dir = tempDir();
+  const config = join(dir, 'verbatim.toml');
+  writeFileSync(config, [`tls_cert = "${cert.cert}"`, `tls_key = "${cert.key}"`, 'trusted_proxies = "127.0.0.2/32"',
+    'forwarded_header = "forwarded"', 'max_connections = 50', ''].join('\n'));
+  const other = await startServer({ extraArgs: ['--config', config], env: { VERBATIM_MAX_CONNECTIONS_PER_IP: '1' }, trustCa: cert.pem });
+  try {
+    assert.equal(other.listen.scheme, 'https', 'tls_cert/tls_key from the file');
+    const admin = await adminToken(other);
+    const r = await httpRequest(other.url, '/api/v2/conversations',
+      { localAddress: '127.0.0.2', headers: { authorization: `Bearer ${admin}`, forwarded: 'for=198.51.100.77' } });
+    assert.equal(r.status, 200, r.text);
+    const e = await api(other.url, 'GET', `/api/v2/audit/events/${r.headers.get('x-context-id')}`, { token: admin });
+    assert.equal(e.json.clientAddress, '198.51.100.77', 'trusted_proxies and forwarded_header from the file');
+    // VERBATIM_MAX_CONNECTIONS_PER_IP=1: a second connection from one address (not the trusted
+    // proxy, which is exempt) is closed at accept (TLS).
+    const { hostname, port } = new URL(other.url);
+    const first = await new Promise((resolve) => { const s = net.connect(Number(port), hostname, () => resolve(s)); });
+    const second = net.connect(Number(port), hostname);
+    await new Promise((resolve) => second.on('close', resolve));
+    first.destroy();
+    const m = await fetch(`${other.metricsUrl}/metrics`).then((x) => x.text());
+    assert.match(m, /^verbatim_http_connections_refused_total\{reason="per_address"\} 1$/m);
+  } finally {
+    await other.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cert.dir, { recursive: true, force: true });
+  }
 });

@@ -141,9 +141,10 @@ async function fetchLike(url, init = {}) {
  * GET /readyz answers 200. The returned handle is mutable: restart() updates
  * url, creds and proc in place (same data dir, new port). Every server also
  * gets a metrics listener (`metricsUrl`: GET /metrics without a token).
- * `tls: true` makes a test certificate (`srv.tls`) and serves https/wss.
+ * `tls: true` makes a test certificate (`srv.tls`) and serves https/wss;
+ * `trustCa` (PEM) is trusted for a server given its certificate some other way.
  */
-export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn', tls = false } = {}) {
+export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn', tls = false, trustCa } = {}) {
   const bin = requireBin();
   const server = {
     dataDir: dataDir ?? tempDir(),
@@ -224,7 +225,7 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
         try { listen = readJson(listenPath); } catch { listen = null; }
         if (listen?.http) {
           const url = `${listen.scheme ?? 'http'}://${listen.http}`;
-          if (s.tls) caByOrigin.set(url, s.tls.pem);
+          if (s.tls || trustCa) caByOrigin.set(url, s.tls?.pem ?? trustCa);
           try {
             // Its own connection, closed after: no idle keep-alive connection
             // of the harness counts against the server's connection caps.
