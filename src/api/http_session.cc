@@ -77,12 +77,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Session(std::shared_ptr<HttpServer::Core> core, tcp::socket socket, IpAddress peer, ConnectionLimiter::Slot slot,
           std::shared_ptr<ssl::context> tls)
       : executor_(socket.get_executor()),
-        stream_(MakeStream(std::move(socket), tls.get())),
         core_(std::move(core)),
         opts_(core_->opts),
         tls_(std::move(tls)),
         peer_(peer),
         peer_ip_(peer.to_string()),
+        stream_(MakeStream(std::move(socket), tls_.get())),
         slot_(std::move(slot)) {}
 
   ~Session() override {
@@ -436,17 +436,17 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     tcp_stream().close();
   }
 
-  const asio::any_io_executor executor_;  // the connection's strand
-  Stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
   // Constant after construction.
+  const asio::any_io_executor executor_;     // the connection's strand: every handler of it runs there
   const std::shared_ptr<HttpServer::Core> core_;
-  const HttpServerOptions& opts_;               // core_->opts
-  const std::shared_ptr<ssl::context> tls_;     // the context stream_ was made with (a reload swaps the server's)
+  const HttpServerOptions& opts_;            // core_->opts
+  const std::shared_ptr<ssl::context> tls_;  // the context stream_ was made with (a reload swaps the server's)
   const IpAddress peer_;
   const std::string peer_ip_;
-  // Strand-local.
+  // Used on the strand only.
+  Stream stream_;  // moved out when the connection is upgraded
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
   ConnectionLimiter::Slot slot_;  // this connection's place under the caps
   bool busy_ = false;             // a request is being handled or answered
   bool linger_ = false;           // close gracefully after an early error response
