@@ -27,6 +27,10 @@ std::string_view TrimOws(std::string_view s) {
 
 std::optional<IpAddress> ParseAddress(std::string_view s, bool v4_only = false, bool v6_only = false) {
   if (s.empty() || s.size() > 64) return std::nullopt;
+  // Only what an address is made of: the parser below reads a C string, so a
+  // NUL would end the address early ("192.0.2.1\0junk"); no scope ids either.
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; }))
+    return std::nullopt;
   boost::system::error_code ec;
   IpAddress a = ip::make_address(std::string(s), ec);
   if (ec) return std::nullopt;

@@ -77,7 +77,7 @@ TEST(TrustedProxies, ParsesAListAndNamesTheBadEntry) {
 }
 
 struct HopCase {
-  const char* header;
+  std::string_view header;
   std::vector<std::string> hops;  // nearest first; "?" unknown, "_" obfuscated, "-" missing for=, "!" malformed
 };
 
@@ -157,6 +157,7 @@ TEST(XForwardedFor, ParsesAddressesPortsAndBrackets) {
       {"unknown, 10.0.0.1", {"10.0.0.1", "?"}},
       {"not-an-ip, 10.0.0.1", {"10.0.0.1", "!"}},
       {"203.0.113.7 10.0.0.1", {"!"}},
+      {std::string_view("203.0.113.7\0junk", 16), {"!"}},
       {"", {}},
   };
   for (const HopCase& c : cases) {
