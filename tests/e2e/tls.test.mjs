@@ -196,7 +196,7 @@ t('the network settings come from a TOML file and VERBATIM_* variables too', asy
   const config = join(dir, 'verbatim.toml');
   writeFileSync(config, [`tls_cert = "${cert.cert}"`, `tls_key = "${cert.key}"`, 'trusted_proxies = "127.0.0.2/32"',
     'forwarded_header = "forwarded"', 'max_connections = 50', ''].join('\n'));
-  const other = await startServer({ extraArgs: ['--config', config], env: { VERBATIM_MAX_CONNECTIONS_PER_IP: '1' }, trustCa: cert.pem });
+  const other = await startServer({ extraArgs: ['--config', config], env: { VERBATIM_MAX_CONNECTIONS_PER_IP: '3' }, trustCa: cert.pem });
   try {
     assert.equal(other.listen.scheme, 'https', 'tls_cert/tls_key from the file');
     const admin = await adminToken(other);
@@ -205,13 +205,17 @@ t('the network settings come from a TOML file and VERBATIM_* variables too', asy
     assert.equal(r.status, 200, r.text);
     const e = await api(other.url, 'GET', `/api/v2/audit/events/${r.headers.get('x-context-id')}`, { token: admin });
     assert.equal(e.json.clientAddress, '198.51.100.77', 'trusted_proxies and forwarded_header from the file');
-    // VERBATIM_MAX_CONNECTIONS_PER_IP=1: a second connection from one address (not the trusted
-    // proxy, which is exempt) is closed at accept (TLS).
+    // VERBATIM_MAX_CONNECTIONS_PER_IP=3: a fourth connection from one address (not the trusted
+    // proxy, which is exempt) is closed at accept (TLS). A fresh address: nothing of it is open.
     const { hostname, port } = new URL(other.url);
-    const first = await new Promise((resolve) => { const s = net.connect(Number(port), hostname, () => resolve(s)); });
-    const second = net.connect(Number(port), hostname);
-    await new Promise((resolve) => second.on('close', resolve));
-    first.destroy();
+    const open = () => new Promise((resolve) => {
+      const s = net.connect({ host: hostname, port: Number(port), localAddress: '127.0.0.5' }, () => resolve(s));
+    });
+    const held = [await open(), await open(), await open()];
+    const fourth = net.connect({ host: hostname, port: Number(port), localAddress: '127.0.0.5' });
+    fourth.on('error', () => { /* a reset is a close too */ });
+    await new Promise((resolve) => fourth.on('close', resolve));
+    for (const s of held) s.destroy();
     const m = await fetch(`${other.metricsUrl}/metrics`).then((x) => x.text());
     assert.match(m, /^verbatim_http_connections_refused_total\{reason="per_address"\} 1$/m);
   } finally {
