@@ -13,6 +13,11 @@ Metrics::Metrics() {
       {"verbatim_token_errors_total", "Token endpoint errors by OAuth error code."},
       {"verbatim_rate_limited_total", "Requests refused by the rate limiter, by bucket."},
       {"verbatim_recording_transitions_total", "Recording state transitions by action."},
+      {"verbatim_http_connections_refused_total", "HTTP connections refused by the connection caps, by cap."},
+      {"verbatim_http_accept_errors_total", "Failed accept() calls on the HTTP listener, by error."},
+      {"verbatim_http_timeouts_total", "HTTP connections dropped by a deadline, by phase (header, body, write)."},
+      {"verbatim_tls_handshake_failures_total", "TLS connections that never completed a handshake, by reason."},
+      {"verbatim_tls_reloads_total", "TLS certificate reloads (SIGHUP), by result."},
   };
 }
 

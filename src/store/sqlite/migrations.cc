@@ -211,6 +211,12 @@ ALTER TABLE oauth_clients ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after INTEGER;
 ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEFAULT '';
 )sql",
+
+    // 6: who sent the request: the client address (after trusted proxies, see
+    // api/forwarded.h). Older events have none ('').
+    R"sql(
+ALTER TABLE audit_events ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

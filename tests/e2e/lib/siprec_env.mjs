@@ -127,9 +127,9 @@ export async function downloadWav(srv, tok, id, segment) {
   return { buf, wav, channels: Array.from({ length: wav.channels }, (_, i) => channel(wav, i)) };
 }
 
-/** GET /metrics as { name: value } (samples with labels are summed per name). */
+/** GET /metrics (on the metrics listener) as { name: value } (samples with labels are summed per name). */
 export async function metrics(srv) {
-  const r = await fetch(`${srv.url}/metrics`);
+  const r = await fetch(`${srv.metricsUrl}/metrics`);
   const text = await r.text();
   assert.equal(r.status, 200, text);
   const out = {};

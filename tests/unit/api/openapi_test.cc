@@ -716,7 +716,8 @@ TEST_F(OpenApiConformance, SystemAndDiscovery) {
   Expect(503, "GET", "/readyz");
   t_.app().SetReady(true);
   Expect(200, "GET", "/readyz");
-  Expect(200, "GET", "/metrics");
+  Expect(401, "GET", "/metrics");  // needs organization:metrics:view on the API listener
+  Expect(200, "GET", "/metrics", admin_token_);
   Expect(200, "GET", "/api/v2/openapi.json");
   Expect(200, "GET", "/.well-known/jwks.json");
   Expect(200, "GET", "/.well-known/oauth-authorization-server");
