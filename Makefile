@@ -8,7 +8,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= ./data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-e2e test-asan test-fuzz bench clean
+.PHONY: all deps build run test test-unit test-e2e test-asan test-fuzz bench clean terraform-provider
 
 all: build
 
@@ -41,6 +41,10 @@ test-asan: deps
 # Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, built with clang in build-fuzz.
 test-fuzz: deps
 	scripts/fuzz.sh
+
+# terraform-provider-verbatim in an offline mirror + the CLI configuration for it (docs/terraform/index.md).
+terraform-provider: build
+	@scripts/terraform-mirror.sh $(BUILD_DIR)
 
 # Release build + loopback benchmark (~2 min after the build); see docs/performance.md.
 bench: deps

@@ -1,6 +1,7 @@
 // media_load: the SIPREC load generator and WAV checker of `make bench` (media figure).
 //
 //   media_load --sip HOST:PORT --calls N [--duration 5] [--http HOST:PORT] [--verify-dir DIR]
+// (--http: where GET /metrics answers without a token, the server's --metrics-listen)
 //              [--watch-pid PID] [--out FILE] [--setup-window 16] [--phases 20] [--rtp-sockets 16]
 //              [--sip-timeout 8] [--max-late-ms 50] [--max-p99-late-ms 20]
 //   media_load --verify-dir DIR [--out FILE]        (only check every segment WAV under DIR)

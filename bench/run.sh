@@ -96,12 +96,16 @@ run_mode() {
   # stderr gets one JSON log line per request at the default level (info): a
   # real cost of the default configuration, kept in the measurement.
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
+    --metrics-listen 127.0.0.1:0 \
     --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
   PIDS+=("$server_pid")
   wait_for_file "$dir/data/listen.json" "$server_pid"
   local server_addr
   server_addr=$(node -p "require('$dir/data/listen.json').http")
+  # /metrics needs a token on the API port; the metrics listener serves it openly.
+  local metrics_addr
+  metrics_addr=$(node -p "require('$dir/data/listen.json').metrics")
   if has_figure http; then
     wait_for_file "$dir/hello.port" "$hello_pid"
     http_figures
@@ -182,7 +186,7 @@ media_figure() {
     for try in 1 2; do
       echo "bench: [$mode] media $n calls$( ((try == 1)) || echo " (again: $verdict, not at a whole core)")" >&2
       t0=$SECONDS
-      "${lg_cpu[@]}" "$MEDIA_LOAD" --sip "$sip_addr" --http "$server_addr" --calls "$n" --duration "$MEDIA_DURATION" \
+      "${lg_cpu[@]}" "$MEDIA_LOAD" --sip "$sip_addr" --http "$metrics_addr" --calls "$n" --duration "$MEDIA_DURATION" \
         --verify-dir "$dir/data/media" --watch-pid "$server_pid" --out "$dir/media-$n.json" || true
       last_n=$n last_s=$((SECONDS - t0))
       # The step's recordings are checked: keep them only if BENCH_KEEP asks for it.

@@ -10,6 +10,7 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   sip-tester curl ca-certificates openssl
   clang libclang-rt-14-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
@@ -26,6 +27,22 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# msgpack-cxx (header-only, for terraform-provider-verbatim): its Debian package
+# Depends on libboost-dev 1.74, which conflicts with libboost1.81-dev, so it is
+# unpacked rather than installed; CMake looks here (docs/decisions.md).
+MSGPACK_DIR=/usr/local/share/verbatim-deps/msgpack-cxx
+if [[ ! -f $MSGPACK_DIR/usr/include/msgpack.hpp ]]; then
+  echo "deps: unpacking libmsgpack-cxx-dev into $MSGPACK_DIR"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  tmp=$(mktemp -d)
+  chmod 0755 "$tmp"  # apt's _apt user downloads into it
+  (cd "$tmp" && apt-get download -qq libmsgpack-cxx-dev 2>/dev/null || { $SUDO apt-get update -qq && apt-get download -qq libmsgpack-cxx-dev; })
+  $SUDO mkdir -p "$MSGPACK_DIR"
+  $SUDO dpkg -x "$tmp"/libmsgpack-cxx-dev_*.deb "$MSGPACK_DIR"
+  rm -rf "$tmp"
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -209,10 +209,14 @@ HttpResponse App::RenderReadError(int status, std::string code, std::string mess
                                    InputProblem("", "", status == 413   ? "Send a smaller body."
                                                     : status == 414 ? "Send a shorter path and query."
                                                     : status == 431 ? "Send fewer or smaller headers."
+                                                    : status == 503 ? "Close idle connections, or retry after Retry-After seconds."
+                                                    : code == "tls.required" ? "Use https:// (or wss://) for this port."
                                                                     : "Send valid HTTP/1.1."));
   res.set("X-Context-Id", context_id);
   metrics_.Inc("verbatim_http_requests_total", {{"route", "unmatched"}, {"method", "?"}, {"status", std::to_string(status)}});
-  Log(LogLevel::kInfo, "request rejected", {{"contextId", context_id}, {"status", status}, {"code", code}});
+  // Refused connections come in floods: the HTTP server logs those once per burst.
+  Log(code == "connection.limit" ? LogLevel::kDebug : LogLevel::kInfo, "request rejected",
+      {{"contextId", context_id}, {"status", status}, {"code", code}});
   return res;
 }
 
@@ -289,6 +293,7 @@ HttpResponse App::Handle(const HttpRequest& req) {
     line["status"] = res.result_int();
     line["durationMs"] = secs * 1000.0;
     line["remote"] = req.remote_ip;
+    if (!req.peer_ip.empty() && req.peer_ip != req.remote_ip) line["peer"] = req.peer_ip;  // the trusted proxy
     if (ctx.principal) line["principal"] = ctx.principal->id;
     if (ctx.decision && !ctx.decision->allowed) line["code"] = ctx.decision->code;
     Log(LogLevel::kInfo, "request", std::move(line));
@@ -497,6 +502,7 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
   e.path = TruncateForAudit(ctx.http.path, kAuditPathMaxBytes);
   e.conversation_id = ctx.conversation_id;
   e.status = status;
+  e.client_address = ctx.http.remote_ip;
   if (ctx.decision) {
     const auto& d = *ctx.decision;
     e.action = d.action;

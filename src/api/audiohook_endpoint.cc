@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "api/audit_unavailable.h"
+#include "api/ws_stream.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "media/audiohook/server_session.h"
@@ -56,25 +57,39 @@ std::string HeaderOf(const RawRequest& req, std::string_view name) {
   return it == req.end() ? std::string() : std::string(it->value());
 }
 
-void Respond(beast::tcp_stream stream, HttpResponse res) {
-  auto s = std::make_shared<beast::tcp_stream>(std::move(stream));
+// Answers an upgrade request that is refused, then closes the connection.
+template <class Stream>
+void RespondOn(Stream stream, HttpResponse res) {
+  auto s = std::make_shared<Stream>(std::move(stream));
   auto r = std::make_shared<HttpResponse>(std::move(res));
   r->keep_alive(false);
   r->prepare_payload();
-  s->expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(*s).expires_after(std::chrono::seconds(10));
   http::async_write(*s, *r, [s, r](beast::error_code, size_t) {
-    beast::error_code ec;
-    s->socket().shutdown(tcp::socket::shutdown_send, ec);
-    s->close();
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      // close_notify first, so the client can tell the end from a cut.
+      beast::get_lowest_layer(*s).expires_after(std::chrono::seconds(1));
+      s->async_shutdown([s](beast::error_code) { beast::get_lowest_layer(*s).close(); });
+    } else {
+      beast::error_code ec;
+      s->socket().shutdown(tcp::socket::shutdown_send, ec);
+      s->close();
+    }
   });
+}
+
+void Respond(std::variant<PlainStream, TlsStream>& stream, HttpResponse res) {
+  std::visit([&](auto& s) { RespondOn(std::move(s), std::move(res)); }, stream);
 }
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<AudioHookEndpoint::Shared> shared, beast::tcp_stream stream, ah::SessionOptions so,
-             std::string context_id, std::string principal, std::string owner)
+  Connection(std::shared_ptr<AudioHookEndpoint::Shared> shared, std::variant<PlainStream, TlsStream> stream,
+             ConnectionLimiter::Slot slot, ah::SessionOptions so, std::string context_id, std::string principal,
+             std::string owner)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
+        slot_(std::move(slot)),
         timer_(ws_.get_executor()),
         session_(std::move(so)),
         context_id_(std::move(context_id)),
@@ -295,7 +310,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<AudioHookEndpoint::Shared> shared_;
-  websocket::stream<beast::tcp_stream> ws_;
+  WsStream ws_;
+  const ConnectionLimiter::Slot slot_;  // this connection's place under the HTTP server's caps
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   ah::ServerSession session_;
@@ -354,8 +370,10 @@ size_t AudioHookEndpoint::live_connections() const {
   return shared_->live;
 }
 
-void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::string remote_ip) {
+void AudioHookEndpoint::Accept(UpgradedConnection conn) {
   Shared& s = *shared_;
+  RawRequest& req = conn.request;
+  const std::string& remote_ip = conn.remote_ip;
   const std::string context_id = NewContextId();
   const std::string target(req.target());
   HttpRequest http{req, target.substr(0, target.find('?')), "", remote_ip, std::chrono::steady_clock::now()};
@@ -376,14 +394,14 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
                         {{"outcome", outcome}, {"status", std::to_string(res.result_int())}});
     Log(LogLevel::kInfo, "audiohook upgrade",
         {{"contextId", context_id}, {"status", res.result_int()}, {"remote", remote_ip}, {"outcome", outcome}});
-    Respond(std::move(stream), std::move(res));
+    Respond(conn.stream, std::move(res));
   };
   if (!s.app.audit().available()) {
     // Fail closed like App::Handle: nothing is done, so there is nothing to record.
     HttpResponse res = AuditUnavailableResponse(s.app.audit().health(), context_id);
     res.set("X-Context-Id", context_id);
     s.app.metrics().Inc("verbatim_audiohook_upgrades_total", {{"outcome", "audit-unavailable"}, {"status", "503"}});
-    Respond(std::move(stream), std::move(res));
+    Respond(conn.stream, std::move(res));
     return;
   }
   if (live_connections() >= opts_.max_connections) {
@@ -441,6 +459,7 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
   s.app.metrics().Inc("verbatim_audiohook_upgrades_total", {{"outcome", "accepted"}, {"status", "101"}});
   Log(LogLevel::kInfo, "audiohook upgrade",
       {{"contextId", context_id}, {"status", 101}, {"remote", remote_ip}, {"scheme", auth.scheme},
+       {"tls", std::holds_alternative<TlsStream>(conn.stream)},
        {"principal", auth.principal ? auth.principal->id : std::string()}});
   ah::SessionOptions so;
   so.session_id = session_id;
@@ -450,7 +469,7 @@ void AudioHookEndpoint::Accept(beast::tcp_stream stream, RawRequest req, std::st
   std::string owner;
   if (auth.principal && auth.principal->type == "integration") owner = "integration:" + auth.principal->id;
   else if (!auth.token.client_id.empty()) owner = "client:" + auth.token.client_id;
-  auto c = std::make_shared<Connection>(shared_, std::move(stream), std::move(so), context_id,
+  auto c = std::make_shared<Connection>(shared_, std::move(conn.stream), std::move(conn.slot), std::move(so), context_id,
                                         auth.principal ? auth.principal->name : std::string(), std::move(owner));
   c->Start(std::move(req));
 }

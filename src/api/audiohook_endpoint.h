@@ -8,7 +8,8 @@
 // resumes the recording, the client is asked to `pause`/`resume` (so paused
 // audio never leaves the client); the file gets silence either way.
 //
-// Bounds: max_connections live connections (beyond: HTTP 503 before the
+// Bounds: the HTTP server's connection caps (an upgraded connection keeps its
+// place), max_connections live connections (beyond: HTTP 503 before the
 // upgrade), hub capacity at `open` (AudioHook disconnect "media.capacity"),
 // one session per connection, 64 KiB per frame, text message rate and audio
 // pace (server_session.h), idle timeout with WebSocket keep-alive pings.
@@ -45,8 +46,9 @@ class AudioHookEndpoint {
   ~AudioHookEndpoint();
 
   bool WantsUpgrade(std::string_view path) const { return path == opts_.path; }
-  // Takes over the connection (HttpServer's UpgradeHandler::accept).
-  void Accept(boost::beast::tcp_stream stream, RawRequest req, std::string remote_ip);
+  // Takes over the connection (HttpServer's UpgradeHandler::accept), plain
+  // (ws://) or TLS (wss://) alike.
+  void Accept(UpgradedConnection conn);
   // Tells every live connection that the server stops (AudioHook `disconnect`)
   // and waits up to `grace` for them to go. Media sessions are left to
   // MediaHub::Stop: a server stop is not the end of the call.

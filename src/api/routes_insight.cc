@@ -5,6 +5,7 @@
 
 #include "api/app.h"
 #include "api/audit_unavailable.h"
+#include "api/planned_principal.h"
 #include "api/views.h"
 #include "authz/permission.h"
 #include "core/ids.h"
@@ -109,7 +110,10 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   if (!scopes.ok()) return app.BadRequest(ctx, scopes.status().message(), "scopes");
 
   std::optional<std::string> principal_id;
-  if (auto it = body->find("principal"); it != body->end()) {
+  const json::value* planned = nullptr;  // a planned client (api/planned_principal.h)
+  if (auto it = body->find("principal"); it != body->end() && IsPlannedPrincipal(it->value())) {
+    planned = &it->value();
+  } else if (it != body->end()) {
     if (it->value().is_string()) principal_id = std::string(it->value().as_string());
     else if (it->value().is_object()) {
       auto id = GetString(it->value().as_object(), "clientId");
@@ -117,13 +121,17 @@ HttpResponse Check(App& app, RequestContext& ctx) {
       if (id.ok() && *id) principal_id = **id;
     }
     if (!principal_id)
-      return app.BadRequest(ctx, "Field 'principal' must be a client id or {\"clientId\": \"…\"}.", "principal");
+      return app.BadRequest(ctx,
+                            "Field 'principal' must be a client id, {\"clientId\": \"…\"}, or a planned client "
+                            "{\"name\", \"scopes\", \"roles\"}.",
+                            "principal");
   }
-  if (*token && principal_id) return app.BadRequest(ctx, "Give either 'token' or 'principal', not both.", "principal");
+  if (*token && (principal_id || planned))
+    return app.BadRequest(ctx, "Give either 'token' or 'principal', not both.", "principal");
 
   // Checking anything but the caller's own token needs the admin simulator permission.
   std::string_view own = ctx.http.header("Authorization");
-  bool own_token = !principal_id && (!*token || (own.size() > 7 && own.substr(own.find(' ') + 1) == **token));
+  bool own_token = !principal_id && !planned && (!*token || (own.size() > 7 && own.substr(own.find(' ') + 1) == **token));
   if (!own_token) {
     authz::Request req = app.MakeAuthzRequest(ctx.token, "authorization:decision:simulate", "authorization/check");
     auto catalog = app.directory().Roles();
@@ -169,7 +177,19 @@ HttpResponse Check(App& app, RequestContext& ctx) {
 
   // Who is being asked about.
   authz::Request req;
-  if (principal_id) {
+  if (planned) {
+    HttpResponse err;
+    auto sp = ResolvePrincipal(app, ctx, *planned, err);
+    if (!sp) return err;
+    authz::TokenCheck synthetic;
+    synthetic.client_id = synthetic.subject = sp->client_id;
+    synthetic.scopes = *scopes ? **scopes : sp->principal.allowed_scopes;
+    synthetic.expires_at = app.clock().Now() + std::chrono::seconds(sp->token_validity_seconds);
+    req.action = perm;
+    req.resource = res;
+    req.token = std::move(synthetic);
+    req.principal = std::move(sp->principal);
+  } else if (principal_id) {
     auto client = app.directory().FindClient(*principal_id);
     if (!client) return app.BadRequest(ctx, "No client '" + principal_id->substr(0, 64) + "'.", "principal");
     authz::TokenCheck synthetic;
@@ -261,6 +281,7 @@ void RegisterInsightRoutes(App& app, Router& r) {
            return JsonResponse(200, TokensMe(app, ctx));
          }});
   r.Add({"POST", "/api/v2/authorization/check", Access::kToken, "", [&app](RequestContext& c) { return Check(app, c); }});
+  RegisterEffectiveAccessRoute(app, r);
   r.Add({"GET", "/api/v2/audit/events", Access::kPermission, "audit:event:view",
          [&app](RequestContext& c) { return ListAudit(app, c); }});
   r.Add({"GET", "/api/v2/audit/events/{contextId}", Access::kPermission, "audit:event:view",

@@ -1,6 +1,8 @@
-// Health, readiness, metrics and the OpenAPI document.
+// Health, readiness, metrics and the OpenAPI document. /healthz and /readyz
+// stay open: load balancers probe them without credentials.
 #include "api/app.h"
 #include "api/audit_unavailable.h"
+#include "api/metrics_listener.h"
 #include "api/openapi_doc.h"
 
 namespace verbatim::api {
@@ -25,11 +27,12 @@ void RegisterSystemRoutes(App& app, Router& r) {
              return AuditUnavailableResponse(audit, ctx.context_id);
            return JsonResponse(200, o);
          }});
-  r.Add({"GET", "/metrics", Access::kPublic, "", [&app](RequestContext&) {
-           HttpResponse res{http::status::ok, 11};
-           res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-           res.body() = app.metrics().Render();
-           return res;
+  // Metrics tell an attacker what the server does and how busy it is: on the
+  // API listener they need a permission; --metrics-listen serves them without
+  // one on a private address (api/metrics_listener.h).
+  r.Add({"GET", "/metrics", Access::kPermission, "organization:metrics:view", [&app](RequestContext& ctx) {
+           if (!app.Authorize(ctx, "metrics")) return app.Deny(ctx);
+           return MetricsResponse(app.metrics());
          }});
   r.Add({"GET", "/api/v2/openapi.json", Access::kPublic, "", [](RequestContext&) {
            HttpResponse res{http::status::ok, 11};

@@ -152,6 +152,7 @@ json::object AuditEventJson(const store::AuditEvent& e) {
   o["layer"] = e.layer.empty() ? json::value(nullptr) : json::value(e.layer);
   o["code"] = e.code.empty() ? json::value(nullptr) : json::value(e.code);
   o["status"] = e.status;
+  o["clientAddress"] = e.client_address.empty() ? json::value(nullptr) : json::value(e.client_address);
   auto expl = ParseJsonStrict(e.explanation_json);
   // An aggregate of unauthenticated denials (api/denial_aggregator.h) keeps
   // its counts beside the sample's explanation; they are shown beside it too.

@@ -116,6 +116,7 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"authorization:decision:simulate", "simulate authorization decisions for other principals"},
       {"organization:settings:view", "view organization settings"},
       {"organization:settings:edit", "change organization settings"},
+      {"organization:metrics:view", "read the server's metrics"},
       {"organization:trunk:view", "view SIPREC trunks"},
       {"organization:trunk:add", "create SIPREC trunks"},
       {"organization:trunk:edit", "change SIPREC trunks"},

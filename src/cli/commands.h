@@ -36,6 +36,14 @@ struct ServeOptions {
   int audit_retention_days = 0;  // 0 = keep every audit event
   std::string key_encryption_key_file;  // "" = <data_dir>/kek
   bool dev = false;
+  // The network (cli/serve_net.h).
+  std::string tls_cert;         // PEM chain; with tls_key: HTTPS and wss:// on the HTTP listener
+  std::string tls_key;          // PEM private key
+  std::string trusted_proxies;  // "CIDR[,CIDR...]": peers whose forwarding header names the client
+  std::string forwarded_header = "x-forwarded-for";  // or "forwarded" (RFC 7239)
+  size_t max_connections = 10000;        // concurrent HTTP connections; 0 = no cap
+  size_t max_connections_per_ip = 1000;  // per client address (IPv6: per /64); 0 = no cap
+  std::string metrics_listen;            // "" = none; HOST:PORT serves GET /metrics without a token
   std::string config_path;            // the TOML file, if any: serve also reads its [[siprec.trunks]]
   uint64_t media_min_free_mb = 512;   // refuse new media sessions below this much free disk; 0 = never
   int rtp_timeout = 60;               // seconds without RTP that end a SIPREC session; 0 = never

@@ -15,7 +15,9 @@ struct HttpResult {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// `base_url` is "http://host:port". Errors are Unavailable with the reason.
+// `base_url` is "http://host:port" or "https://host:port" (the certificate is
+// verified against the system CAs, or SSL_CERT_FILE, and must name the host).
+// Errors are Unavailable with the reason.
 Result<HttpResult> HttpCall(const std::string& base_url, const std::string& method, const std::string& target,
                             const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body);
 

@@ -45,6 +45,13 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["rate_limit_auth_burst"].value<double>()) s.rate_auth_failure_burst = *v;
     if (auto v = t["audit_retention_days"].value<int>()) s.audit_retention_days = *v;
     if (auto v = t["key_encryption_key_file"].value<std::string>()) s.key_encryption_key_file = *v;
+    if (auto v = t["tls_cert"].value<std::string>()) s.tls_cert = *v;
+    if (auto v = t["tls_key"].value<std::string>()) s.tls_key = *v;
+    if (auto v = t["trusted_proxies"].value<std::string>()) s.trusted_proxies = *v;
+    if (auto v = t["forwarded_header"].value<std::string>()) s.forwarded_header = *v;
+    if (auto v = t["max_connections"].value<int64_t>()) s.max_connections = static_cast<size_t>(std::max<int64_t>(0, *v));
+    if (auto v = t["max_connections_per_ip"].value<int64_t>()) s.max_connections_per_ip = static_cast<size_t>(std::max<int64_t>(0, *v));
+    if (auto v = t["metrics_listen"].value<std::string>()) s.metrics_listen = *v;
     if (auto v = t["media_min_free_mb"].value<int64_t>()) s.media_min_free_mb = static_cast<uint64_t>(std::max<int64_t>(0, *v));
     if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
     if (auto v = t["sip_min_se"].value<int>()) s.sip_min_se = *v;
@@ -106,6 +113,24 @@ int main(int argc, char** argv) {
                 "Key that seals signing keys and integration secrets (default <data-dir>/kek; created 0600 for a new "
                 "database; docs/secrets-at-rest.md)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  s->add_option("--tls-cert", serve.tls_cert, "TLS certificate chain (PEM, leaf first): HTTPS and wss:// on --http-listen; reloaded on SIGHUP")
+      ->envname("VERBATIM_TLS_CERT");
+  s->add_option("--tls-key", serve.tls_key, "TLS private key (PEM) of --tls-cert")->envname("VERBATIM_TLS_KEY");
+  s->add_option("--trusted-proxies", serve.trusted_proxies,
+                "CIDR[,CIDR...] of reverse proxies whose --forwarded-header names the client address")
+      ->envname("VERBATIM_TRUSTED_PROXIES");
+  s->add_option("--forwarded-header", serve.forwarded_header,
+                "Header the trusted proxies write: x-forwarded-for or forwarded (RFC 7239); the other is ignored")
+      ->envname("VERBATIM_FORWARDED_HEADER")->check(CLI::IsMember({"x-forwarded-for", "forwarded"}, CLI::ignore_case))
+      ->capture_default_str();
+  s->add_option("--max-connections", serve.max_connections, "Concurrent HTTP connections, WebSockets included (0 = no cap)")
+      ->envname("VERBATIM_MAX_CONNECTIONS")->capture_default_str();
+  s->add_option("--max-connections-per-ip", serve.max_connections_per_ip,
+                "Concurrent HTTP connections per client address, IPv6 per /64 (0 = no cap)")
+      ->envname("VERBATIM_MAX_CONNECTIONS_PER_IP")->capture_default_str();
+  s->add_option("--metrics-listen", serve.metrics_listen,
+                "HOST:PORT serving GET /metrics without a token, for a private network (the API port needs organization:metrics:view)")
+      ->envname("VERBATIM_METRICS_LISTEN");
   s->add_option("--media-min-free-mb", serve.media_min_free_mb,
                 "Refuse new SIPREC/AudioHook sessions (503) while the media filesystem has less free space (0 = never)")
       ->envname("VERBATIM_MEDIA_MIN_FREE_MB")->capture_default_str();

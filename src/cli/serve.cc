@@ -14,6 +14,8 @@
 #include "api/audiohook_endpoint.h"
 #include "api/http_server.h"
 #include "api/media_bridge.h"
+#include "api/metrics_listener.h"
+#include "api/tls_context.h"
 #include "api/trunks/siprec_wiring.h"
 #include "api/trunks/trunk_config.h"
 #include "media/capture/hub.h"
@@ -21,6 +23,7 @@
 #include "store/caching_store.h"
 #include "cli/commands.h"
 #include "cli/dev_seed.h"
+#include "cli/serve_net.h"
 #include "core/log.h"
 
 namespace verbatim::cli {
@@ -79,6 +82,7 @@ int RunServe(const ServeOptions& opts) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the TLS certificate (cli/serve_net.h)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -127,6 +131,11 @@ int RunServe(const ServeOptions& opts) {
   hopts.port = http_port;
   hopts.threads = opts.threads;
   hopts.max_body_bytes = opts.max_body_bytes;
+  if (Status s = ApplyNetworkOptions(opts, hopts); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  PrepareFileLimit(hopts);
   // Set before server.Start(), once the hub exists; WebSocket upgrades for its path go to it.
   std::unique_ptr<api::AudioHookEndpoint> audiohook;
   api::HttpServer server(
@@ -139,9 +148,7 @@ int RunServe(const ServeOptions& opts) {
       },
       api::UpgradeHandler{
           [&audiohook](std::string_view path) { return audiohook && audiohook->WantsUpgrade(path); },
-          [&audiohook](boost::beast::tcp_stream s, api::RawRequest req, std::string ip) {
-            audiohook->Accept(std::move(s), std::move(req), std::move(ip));
-          }});
+          [&audiohook](api::UpgradedConnection c) { audiohook->Accept(std::move(c)); }});
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
     return kExitServer;
@@ -149,7 +156,8 @@ int RunServe(const ServeOptions& opts) {
   const std::string bound = HostForUrl(http_host) + ":" + std::to_string(server.port());
 
   api::AppConfig cfg;
-  cfg.issuer = opts.issuer.empty() ? "http://" + bound : opts.issuer;
+  const char* scheme = hopts.tls ? "https" : "http";
+  cfg.issuer = opts.issuer.empty() ? std::string(scheme) + "://" + bound : opts.issuer;
   while (!cfg.issuer.empty() && cfg.issuer.back() == '/') cfg.issuer.pop_back();
   cfg.audience = cfg.issuer + "/api";
   cfg.data_dir = opts.data_dir;
@@ -174,6 +182,22 @@ int RunServe(const ServeOptions& opts) {
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
     return kExitServer;
+  }
+
+  server.AttachMetrics(app->metrics());
+  std::unique_ptr<api::MetricsListener> metrics_listener;
+  std::string metrics_host;
+  if (!opts.metrics_listen.empty()) {
+    uint16_t port = 0;
+    if (!ParseHostPort(opts.metrics_listen, metrics_host, port)) {
+      std::cerr << "verbatim serve: --metrics-listen must be HOST:PORT (got '" << opts.metrics_listen << "')\n";
+      return kExitUsage;
+    }
+    metrics_listener = std::make_unique<api::MetricsListener>(metrics_host, port, app->metrics());
+    if (Status s = metrics_listener->Listen(); !s.ok()) {
+      std::cerr << "verbatim serve: --metrics-listen: " << s.message() << "\n";
+      return kExitServer;
+    }
   }
 
   app->metrics().AddCounterFunc("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
@@ -253,8 +277,12 @@ int RunServe(const ServeOptions& opts) {
   }
 
   server.Start();
+  if (metrics_listener) metrics_listener->Start();
   json::object listen;
   listen["http"] = bound;
+  listen["scheme"] = scheme;  // of "http", which stays HOST:PORT for older readers
+  if (metrics_listener)
+    listen["metrics"] = HostForUrl(metrics_host) + ":" + std::to_string(metrics_listener->port());
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0600)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
@@ -263,7 +291,8 @@ int RunServe(const ServeOptions& opts) {
   }
   app->SetReady(true);
   Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
-                                   {"sync", opts.sync}, {"dev", opts.dev}});
+                                   {"sync", opts.sync}, {"dev", opts.dev},
+                                   {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")}});
   if (dev) {
     PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
     std::cout << api::DevTrunkBanner() << "\n" << std::flush;
@@ -272,11 +301,12 @@ int RunServe(const ServeOptions& opts) {
   {
     Maintenance maintenance(*app);
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadTls(hopts, app->metrics());
     Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     app->SetReady(false);
     audiohook->Shutdown(std::chrono::milliseconds(2000));  // AudioHook clients get a `disconnect`
     server.Stop(std::chrono::milliseconds(5000));
+    if (metrics_listener) metrics_listener->Stop();
     sip->Stop();
     hub->Stop();  // finishes every open segment file
   }

@@ -57,7 +57,9 @@ std::string ServerUrl(const ClientOptions& c) {
     auto o = ParseJsonObject(ss.str());
     if (o.ok()) {
       auto http = GetString(*o, "http");
-      if (http.ok() && *http) return "http://" + **http;
+      auto scheme = GetString(*o, "scheme");  // "https" when the server has --tls-cert
+      const std::string prefix = scheme.ok() && *scheme && **scheme == "https" ? "https://" : "http://";
+      if (http.ok() && *http) return prefix + **http;
     }
   }
   return "http://127.0.0.1:8080";

@@ -280,15 +280,22 @@ t('every input error gives a fix (SPEC §4: "which field, what was expected")', 
   assert.deepEqual(withoutFix, [], 'every input error has a non-empty explanation.fix');
 });
 
-t('a too-long URL gets 414 uri.too.long and too-large headers 431, each with a fix', async () => {
+t('a too-long request line gets 414 uri.too.long and too-large header fields 431 header.too.large, each with a fix', async () => {
   const longUrl = await rawHttp(srv.url, 'GET', `/api/v2/conversations?pageSize=1&x=${'a'.repeat(20000)}`,
     { headers: { authorization: `Bearer ${admin}` } });
   const e414 = assertErrorBody(longUrl, 414, 'uri.too.long');
   assert.match(e414.explanation.fix[0], /shorter/);
+  // Past the request line's own limit (8 KiB) while the header block fits (16 KiB).
+  const e414b = assertErrorBody(await rawHttp(srv.url, 'GET', `/api/v2/conversations?x=${'a'.repeat(9000)}`,
+    { headers: { authorization: `Bearer ${admin}` } }), 414, 'uri.too.long');
+  assert.match(e414b.message, /8192 bytes/);
+  // One header field too large (after a short request line), then many small ones.
   const bigHeader = await rawHttp(srv.url, 'GET', '/api/v2/conversations',
     { headers: { authorization: `Bearer ${admin}`, 'x-padding': 'b'.repeat(20000) } });
-  const e431 = assertErrorBody(bigHeader, 431, 'bad.request');
+  const e431 = assertErrorBody(bigHeader, 431, 'header.too.large');
   assert.match(e431.explanation.fix[0], /headers/);
+  const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h${i}`, 'c'.repeat(100)]));
+  assertErrorBody(await rawHttp(srv.url, 'GET', '/api/v2/conversations', { headers: many }), 431, 'header.too.large');
   // The server keeps serving.
   assert.equal((await api(srv.url, 'GET', '/healthz')).status, 200);
 });
@@ -387,6 +394,8 @@ t('listen.json names the bound HTTP and SIP addresses (SPEC §7)', async () => {
   const listen = JSON.parse(readFileSync(join(srv.dataDir, 'listen.json'), 'utf8'));
   assert.match(listen.http, /^127\.0\.0\.1:\d+$/);
   assert.equal(`http://${listen.http}`, srv.url);
+  assert.equal(listen.scheme, 'http', 'no --tls-cert: plain HTTP');
+  assert.match(listen.metrics ?? '', /^127\.0\.0\.1:[1-9]\d*$/, 'the --metrics-listen address actually bound');
   // Started with --sip-listen 127.0.0.1:0: the port actually bound, not 0.
   assert.match(listen.sip ?? '', /^127\.0\.0\.1:[1-9]\d*$/, `listen.json must name the bound SIP address: ${JSON.stringify(listen)}`);
 });
@@ -397,7 +406,7 @@ t('healthz, readyz, metrics, openapi.json and dev-credentials.json', async () =>
   assert.match(h.headers.get('x-context-id') ?? '', UUID_RE, 'every response carries X-Context-Id');
   const r = await api(srv.url, 'GET', '/readyz');
   assert.equal(r.status, 200, r.text);
-  const m = await api(srv.url, 'GET', '/metrics');
+  const m = await api(srv.url, 'GET', '/metrics', { token: admin });  // organization:metrics:view
   assert.equal(m.status, 200);
   assert.match(m.headers.get('content-type') ?? '', /^text\/plain/);
   assert.match(m.text, /^verbatim_http_requests_total\{[^}]*\} \d+/m);

@@ -3,7 +3,7 @@
 // layer and code, token issuance, latency histograms, media gauges.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, token, api, loggedTest } from './lib/server.mjs';
+import { startServer, token, api, adminToken, assertErrorBody, layersOf, loggedTest } from './lib/server.mjs';
 
 let srv;
 const t = loggedTest(test, () => [srv]);
@@ -23,8 +23,9 @@ function parse(text) {
   return out;
 }
 
+// The metrics listener (--metrics-listen): no token.
 async function scrape() {
-  const r = await fetch(`${srv.url}/metrics`);
+  const r = await fetch(`${srv.metricsUrl}/metrics`);
   assert.equal(r.status, 200);
   assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
   return parse(await r.text());
@@ -63,4 +64,30 @@ t('counters move by exactly what was done', async () => {
   assert.equal(inf, value(after, 'verbatim_http_request_duration_seconds_count', { route }));
   assert.ok(after.has('verbatim_media_active_sessions'), 'media gauge present');
   assert.ok(after.has('verbatim_rtp_packets_lost_total'), 'RTP loss counter present');
+});
+
+t('on the API listener /metrics needs organization:metrics:view; the metrics listener serves it openly', async () => {
+  const anonymous = await api(srv.url, 'GET', '/metrics');
+  assertErrorBody(anonymous, 401, 'token.missing');
+  const crm = srv.creds.crmIntegration;
+  const control = await token(srv.url, crm.clientId, crm.clientSecret, 'recording:control');
+  const denied = assertErrorBody(await api(srv.url, 'GET', '/metrics', { token: control }), 403, 'missing.permissions');
+  assert.equal(denied.explanation.action, 'organization:metrics:view');
+  const layers = layersOf(denied);
+  assert.deepEqual(layers.scope.required, ['admin']);
+  assert.ok(denied.explanation.fix.length >= 1, JSON.stringify(denied.explanation));
+
+  const admin = await api(srv.url, 'GET', '/metrics', { token: await adminToken(srv, 'admin') });
+  assert.equal(admin.status, 200, admin.text);
+  assert.match(admin.text, /^# TYPE verbatim_http_requests_total counter$/m);
+
+  const open = await fetch(`${srv.metricsUrl}/metrics`);
+  assert.equal(open.status, 200);
+  assert.match(await open.text(), /^verbatim_http_connections \d+$/m);
+  const other = await fetch(`${srv.metricsUrl}/api/v2/conversations`);
+  assert.equal(other.status, 404, 'the metrics listener serves nothing but /metrics');
+  await other.arrayBuffer();
+  // /healthz and /readyz stay open on the API listener (load balancers).
+  assert.equal((await api(srv.url, 'GET', '/healthz')).status, 200);
+  assert.equal((await api(srv.url, 'GET', '/readyz')).status, 200);
 });

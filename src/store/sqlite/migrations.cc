@@ -212,7 +212,13 @@ ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after INTEGER;
 ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEFAULT '';
 )sql",
 
-    // 6: SIPREC trunks (the allow-listed recording sources, docs/sip-trunks.md)
+    // 6: who sent the request: the client address (after trusted proxies, see
+    // api/forwarded.h). Older events have none ('').
+    R"sql(
+ALTER TABLE audit_events ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
+)sql",
+
+    // 7: SIPREC trunks (the allow-listed recording sources, docs/sip-trunks.md)
     // and the media source that owns each conversation: only it may join.
     // Existing conversations get no owner, so no media session can join them.
     R"sql(

@@ -68,7 +68,7 @@ const char kAuditColumns[] =
     "context_id, at, principal_type, principal_id, principal_name, client_id, method, path, action, resource, "
     "conversation_id, decision, layer, code, status, "
     "COALESCE((SELECT x.json FROM audit_explanations x WHERE x.id = audit_events.explanation_id), "
-    "audit_events.explanation_json)";
+    "audit_events.explanation_json), client_address";
 
 AuditEvent ReadAudit(const Stmt& st) {
   AuditEvent e;
@@ -85,6 +85,7 @@ AuditEvent ReadAudit(const Stmt& st) {
   e.code = st.Text(13);
   e.status = static_cast<int>(st.Int(14));
   e.explanation_json = st.Text(15);
+  e.client_address = st.Text(16);
   return e;
 }
 
@@ -118,11 +119,11 @@ Status InsertAudit(Db& db, const AuditEvent& e) {
   const std::string_view inline_text = shared ? std::string_view("") : std::string_view(e.explanation_json);
   return db.Exec(
       "INSERT INTO audit_events (context_id, at, principal_type, principal_id, principal_name, client_id, method, "
-      "path, action, resource, conversation_id, decision, layer, code, status, explanation_json, explanation_id) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (context_id) DO NOTHING",
+      "path, action, resource, conversation_id, decision, layer, code, status, explanation_json, explanation_id, "
+      "client_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (context_id) DO NOTHING",
       e.context_id, e.at, e.actor.principal_type, e.actor.principal_id, e.actor.principal_name, e.actor.client_id,
       e.method, e.path, e.action, e.resource, e.conversation_id, e.decision, e.layer, e.code, e.status,
-      inline_text, shared);
+      inline_text, shared, e.client_address);
 }
 
 }  // namespace verbatim::store::sqlite

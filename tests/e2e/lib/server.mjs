@@ -3,8 +3,10 @@
 // for the OAuth token endpoint and the JSON API.
 //
 // Node 20 built-ins only (fetch, node:test, node:child_process).
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -76,17 +78,80 @@ function exitPromise(proc) {
   });
 }
 
+// The CA (PEM) of each https server this harness started, by origin: the
+// request helpers below trust it for that origin only.
+const caByOrigin = new Map();
+
+/**
+ * A self-signed P-256 certificate for 127.0.0.1 and localhost, made now with
+ * the openssl CLI (no private key is ever committed): {dir, cert, key, pem}.
+ */
+export function makeTestCert({ dir = tempDir('verbatim-cert-'), name = 'server', cn = 'localhost' } = {}) {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`,
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return { dir, cert, key, pem: readFileSync(cert, 'utf8') };
+}
+
+/**
+ * One HTTP(S) request on its own connection (closed after the answer), with
+ * a chosen source address (`localAddress`: on Linux every 127.x.y.z is
+ * local) and, for https, the CA of the server that the harness started.
+ * Resolves {status, headers (get()), json, text, body (Buffer)}.
+ */
+export function httpRequest(url, path, { method = 'GET', headers = {}, body, localAddress, ca } = {}) {
+  const u = new URL(path, url);
+  const tls = u.protocol === 'https:';
+  const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const h = { ...headers };
+  if (payload !== undefined) h['content-length'] = payload.length;
+  return new Promise((resolve, reject) => {
+    const req = (tls ? https : http).request(u, {
+      method, headers: h, localAddress, agent: false, ca: tls ? (ca ?? caByOrigin.get(u.origin)) : undefined,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => {
+        const buf = Buffer.concat(chunks);
+        const text = buf.toString('utf8');
+        let json = null;
+        try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+        resolve({ status: res.statusCode, headers: { get: (k) => res.headers[k.toLowerCase()] ?? null }, json, text, body: buf });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(15_000, () => req.destroy(new Error(`no answer to ${method} ${u.href} within 15 s`)));
+    req.end(payload);
+  });
+}
+
+// fetch() for http, httpRequest() for the https servers of this harness
+// (Node's fetch cannot be given a CA): a Response-like {status, headers, text()}.
+async function fetchLike(url, init = {}) {
+  if (!url.startsWith('https:')) return fetch(url, init);
+  const r = await httpRequest(url, '', { method: init.method, headers: init.headers, body: init.body });
+  return { status: r.status, headers: r.headers, text: async () => r.text, arrayBuffer: async () => r.body };
+}
+
 /**
  * Starts `verbatim serve` and resolves once `<dataDir>/listen.json` exists and
  * GET /readyz answers 200. The returned handle is mutable: restart() updates
- * url, creds and proc in place (same data dir, new port).
+ * url, creds and proc in place (same data dir, new port). Every server also
+ * gets a metrics listener (`metricsUrl`: GET /metrics without a token).
+ * `tls: true` makes a test certificate (`srv.tls`) and serves https/wss;
+ * `trustCa` (PEM) is trusted for a server given its certificate some other way.
  */
-export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn' } = {}) {
+export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn', tls = false, trustCa } = {}) {
   const bin = requireBin();
   const server = {
     dataDir: dataDir ?? tempDir(),
     ownsDataDir: dataDir === undefined,
+    tls: tls ? makeTestCert() : null,
     url: null,
+    metricsUrl: null,
     creds: null,
     proc: null,
     stderr: '',
@@ -124,6 +189,7 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
       }
       await this.stop('SIGKILL').catch(() => {});
       if (this.ownsDataDir && !process.env.VERBATIM_E2E_KEEP) rmSync(this.dataDir, { recursive: true, force: true });
+      if (this.tls) rmSync(this.tls.dir, { recursive: true, force: true });
       if (this.sanitizerReports.length) {
         throw new Error(`verbatim serve (${this.dataDir}) reported a sanitizer error:\n${this.sanitizerReports.join('\n---\n')}`);
       }
@@ -135,7 +201,8 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
     // A listen.json from a previous run must not be mistaken for this one's.
     if (existsSync(listenPath)) unlinkSync(listenPath);
     const args = ['serve', '--data-dir', s.dataDir, '--http-listen', '127.0.0.1:0', '--sip-listen', '127.0.0.1:0',
-      '--log-level', logLevel, ...(dev ? ['--dev'] : []), ...extraArgs];
+      '--metrics-listen', '127.0.0.1:0', '--log-level', logLevel, ...(dev ? ['--dev'] : []),
+      ...(s.tls ? ['--tls-cert', s.tls.cert, '--tls-key', s.tls.key] : []), ...extraArgs];
     const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(proc);
     s.proc = proc;
@@ -157,12 +224,15 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
         let listen;
         try { listen = readJson(listenPath); } catch { listen = null; }
         if (listen?.http) {
-          const url = `http://${listen.http}`;
+          const url = `${listen.scheme ?? 'http'}://${listen.http}`;
+          if (s.tls || trustCa) caByOrigin.set(url, s.tls?.pem ?? trustCa);
           try {
-            const r = await fetch(`${url}/readyz`);
-            await r.arrayBuffer();
+            // Its own connection, closed after: no idle keep-alive connection
+            // of the harness counts against the server's connection caps.
+            const r = await httpRequest(url, '/readyz');
             if (r.status === 200) {
               s.url = url;
+              s.metricsUrl = listen.metrics ? `http://${listen.metrics}` : null;
               s.listen = listen;
               break;
             }
@@ -203,7 +273,7 @@ function basic(id, secret) {
 /** POST /oauth/token with HTTP Basic; returns {status, headers, json, text}. */
 export async function tokenRequest(url, clientId, secret, params = {}, { headers = {} } = {}) {
   const form = new URLSearchParams({ grant_type: 'client_credentials', ...params });
-  const r = await fetch(`${url}/oauth/token`, {
+  const r = await fetchLike(`${url}/oauth/token`, {
     method: 'POST',
     headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: form.toString(),
@@ -239,14 +309,14 @@ export async function api(url, method, path, { token: tok, body, headers = {}, r
     payload = JSON.stringify(body);
     if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type')) h['content-type'] = 'application/json';
   }
-  const r = await fetch(`${url}${path}`, { method, headers: h, body: payload });
+  const r = await fetchLike(`${url}${path}`, { method, headers: h, body: payload });
   return toResult(r);
 }
 
 /** POSTs an application/x-www-form-urlencoded body (string or object). */
 export async function postForm(url, path, form, headers = {}) {
   const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
-  const r = await fetch(`${url}${path}`, {
+  const r = await fetchLike(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,

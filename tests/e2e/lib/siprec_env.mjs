@@ -152,9 +152,9 @@ export async function downloadWav(srv, tok, id, segment) {
   return { buf, wav, channels: Array.from({ length: wav.channels }, (_, i) => channel(wav, i)) };
 }
 
-/** GET /metrics as { name: value } (samples with labels are summed per name). */
+/** GET /metrics (on the metrics listener) as { name: value } (samples with labels are summed per name). */
 export async function metrics(srv) {
-  const r = await fetch(`${srv.url}/metrics`);
+  const r = await fetch(`${srv.metricsUrl}/metrics`);
   const text = await r.text();
   assert.equal(r.status, 200, text);
   const out = {};
@@ -166,9 +166,9 @@ export async function metrics(srv) {
   return out;
 }
 
-/** One labelled sample of GET /metrics, e.g. ('verbatim_sip_refusals_total', { reason: 'untrusted_source' }); 0 if absent. */
+/** One labelled sample of GET /metrics (on the metrics listener), e.g. ('verbatim_sip_refusals_total', { reason: 'untrusted_source' }); 0 if absent. */
 export async function metricValue(srv, name, labels = {}) {
-  const r = await fetch(`${srv.url}/metrics`);
+  const r = await fetch(`${srv.metricsUrl}/metrics`);
   const text = await r.text();
   assert.equal(r.status, 200, text);
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');

@@ -2,12 +2,14 @@
 // built-in WebSocket client and the e2e suite uses no npm packages.
 //
 //   const r = await connectWs('ws://127.0.0.1:8080/path', { headers });
+//   const r = await connectWs('wss://127.0.0.1:8443/path', { headers, ca });  // TLS, trusting `ca` (PEM)
 //   r.status === 101 → r.ws: sendText, sendBinary, next(), onMessage(fn), close(), closed
 //   otherwise        → r.status, r.headers.get(name), r.text, r.json (the HTTP refusal)
 //
 // Client frames are masked (§5.3); server pings are answered; fragmented
 // messages are reassembled; a close frame is echoed. Not for production use.
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash, randomBytes } from 'node:crypto';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -167,15 +169,18 @@ class WebSocketClient {
   }
 }
 
-/** Opens a WebSocket; resolves {status: 101, ws} or the HTTP refusal {status, headers, text, json}. */
-export function connectWs(url, { headers = {}, timeoutMs = 10_000 } = {}) {
+/** Opens a WebSocket (ws: or wss:); resolves {status: 101, ws} or the HTTP refusal {status, headers, text, json}. */
+export function connectWs(url, { headers = {}, timeoutMs = 10_000, ca } = {}) {
   const u = new URL(url);
   const key = randomBytes(16).toString('base64');
   const lines = [`GET ${u.pathname}${u.search} HTTP/1.1`, `Host: ${u.host}`, 'Upgrade: websocket', 'Connection: Upgrade',
     `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13',
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''];
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: u.hostname, port: Number(u.port || 80) });
+    const socket = u.protocol === 'wss:'
+      ? tls.connect({ host: u.hostname, port: Number(u.port || 443), ca, ALPNProtocols: ['http/1.1'],
+        servername: net.isIP(u.hostname) ? undefined : u.hostname })
+      : net.connect({ host: u.hostname, port: Number(u.port || 80) });
     let head = Buffer.alloc(0);
     let response = null;  // a refusal: collect its body
     const timer = setTimeout(() => socket.destroy(new Error(`no handshake answer within ${timeoutMs} ms`)), timeoutMs);

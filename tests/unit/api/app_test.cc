@@ -45,6 +45,33 @@ TEST(App, UnknownMethodsShareOneMetricsSeries) {
   EXPECT_EQ(t.app().metrics().Render().find("FOO"), std::string::npos);
 }
 
+// /metrics on the API listener is not for everybody (api/routes_system.cc):
+// it needs organization:metrics:view, denied with the usual explanation.
+TEST(App, MetricsOnTheApiListenerNeedTheMetricsPermission) {
+  TestApp t;
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto anonymous = t.Call("GET", "/metrics");
+  EXPECT_EQ(anonymous.result_int(), 401u);
+  EXPECT_EQ(TestApp::Body(anonymous).at("code").as_string(), "token.missing");
+
+  auto viewer = t.CreateClient("viewer", {"recording:read"}, {"System Administrator"});
+  auto no_scope = t.Call("GET", "/metrics", t.Token(viewer.id, {"recording:read"}));
+  EXPECT_EQ(no_scope.result_int(), 403u);
+  auto body = TestApp::Body(no_scope);
+  EXPECT_EQ(body.at("code").as_string(), "missing.scope");
+  EXPECT_EQ(body.at("explanation").at("action").as_string(), "organization:metrics:view");
+
+  auto auditor = t.CreateClient("auditor", {"admin"}, {"Auditor"});
+  auto no_role = t.Call("GET", "/metrics", t.Token(auditor.id, {"admin"}));
+  EXPECT_EQ(no_role.result_int(), 403u);
+  EXPECT_EQ(TestApp::Body(no_role).at("code").as_string(), "missing.permission");
+
+  auto admin = t.CreateAdmin();
+  auto ok = t.Call("GET", "/metrics", t.Token(admin.id, {"admin"}));
+  EXPECT_EQ(ok.result_int(), 200u);
+  EXPECT_NE(ok.body().find("verbatim_http_requests_total"), std::string::npos);
+}
+
 // Counters read at scrape time are typed counter and printed exactly; gauges
 // too (%g rounded 799620 + 1000000 packets to 6 significant digits).
 TEST(Metrics, ScrapedValuesAreExactAndCountersAreTyped) {

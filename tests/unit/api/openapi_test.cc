@@ -716,7 +716,8 @@ TEST_F(OpenApiConformance, SystemAndDiscovery) {
   Expect(503, "GET", "/readyz");
   t_.app().SetReady(true);
   Expect(200, "GET", "/readyz");
-  Expect(200, "GET", "/metrics");
+  Expect(401, "GET", "/metrics");  // needs organization:metrics:view on the API listener
+  Expect(200, "GET", "/metrics", admin_token_);
   Expect(200, "GET", "/api/v2/openapi.json");
   Expect(200, "GET", "/.well-known/jwks.json");
   Expect(200, "GET", "/.well-known/oauth-authorization-server");
@@ -912,6 +913,16 @@ TEST_F(OpenApiConformance, IntrospectionAndAudit) {
              R"(/actions/start"})");
   Expect(403, "POST", "/api/v2/authorization/check", crm_token,
          R"({"principal":")" + admin_.id + R"(","action":"oauth:client:view"})");
+  Expect(200, "POST", "/api/v2/authorization/check", A,
+         R"({"principal":{"name":"planned","scopes":["recording:write"],"roles":["Recording Controller"]},)"
+         R"("action":"recording:recording:start"})");
+  Expect(400, "POST", "/api/v2/authorization/check", A,
+         R"({"principal":{"roles":["No Such Role"]},"action":"recording:recording:start"})");
+  Expect(200, "POST", "/api/v2/authorization/effective-access", A,
+         R"({"principal":{"scopes":["recording:write"],"roles":["Recording Controller"]}})");
+  Expect(200, "POST", "/api/v2/authorization/effective-access", A, R"({"principal":")" + crm_.id + R"("})");
+  Expect(400, "POST", "/api/v2/authorization/effective-access", A, "{}");
+  Expect(403, "POST", "/api/v2/authorization/effective-access", crm_token, "{}");
   Expect(400, "POST", "/api/v2/authorization/check", crm_token, "{}");
   Expect(400, "POST", "/api/v2/authorization/check", crm_token, R"({"method":"GET","path":"/nope"})");
   Expect(415, "POST", "/api/v2/authorization/check", crm_token, "x", {{"Content-Type", "text/plain"}});
@@ -1173,6 +1184,14 @@ TEST_F(OpenApiConformance, RequestSchemasAgreeWithHandlers) {
       {"POST", "/api/v2/conversations/" + id + "/participants", R"({"name":"B","purpose":"customer","role":"x"})"},
       {"POST", "/api/v2/authorization/check", R"({"action":"recording:recording:view","resource":"conversation/)" + id + R"("})"},
       {"POST", "/api/v2/authorization/check", R"({"action":"recording:recording:view","extra":1})"},
+      {"POST", "/api/v2/authorization/check",
+       R"({"principal":{"name":"p","scopes":["recording:write"],"roles":["Auditor"]},"action":"recording:recording:start"})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":["recording:write"],"roles":["Auditor"]}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":["recording:everything"]}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":[],"colour":"red"}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"name":""}})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({"principal":{"scopes":[]},"extra":1})"},
+      {"POST", "/api/v2/authorization/effective-access", R"({})"},
   };
   for (const auto& c : cases) {
     auto match = t_.app().router().Match(c.method, c.target);

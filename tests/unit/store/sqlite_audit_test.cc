@@ -34,6 +34,7 @@ AuditEvent Event(int i) {
   e.code = i % 3 == 0 ? "missing.scope" : "";
   e.status = i % 3 == 0 ? 403 : 200;
   e.explanation_json = R"({"decision":")" + e.decision + R"("})";
+  e.client_address = i % 2 ? "2001:db8::" + std::to_string(i) : "192.0.2." + std::to_string(i % 250);
   return e;
 }
 
@@ -110,6 +111,7 @@ TEST_F(AuditTest, GetReturnsEveryFieldAndNotFoundOtherwise) {
   EXPECT_EQ(e->code, "missing.scope");
   EXPECT_EQ(e->status, 403);
   EXPECT_EQ(e->explanation_json, R"({"decision":"deny"})");
+  EXPECT_EQ(e->client_address, "2001:db8::3");
   EXPECT_EQ(store_->GetAudit("nope").status().code(), "audit.not.found");
 }
 

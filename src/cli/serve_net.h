@@ -1,0 +1,31 @@
+// The network side of `verbatim serve`: TLS, trusted proxies and connection
+// caps, from ServeOptions to HttpServerOptions, so that
+// serve.cc only wires them in.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/http_server.h"
+#include "api/metrics.h"
+#include "cli/commands.h"
+#include "core/status.h"
+
+namespace verbatim::cli {
+
+// Fills the TLS, proxy and cap fields of `h` from `opts`. A usage problem
+// (bad CIDR, a cert without a key, unreadable PEM) is InvalidArgument with a
+// message for the command line.
+Status ApplyNetworkOptions(const ServeOptions& opts, api::HttpServerOptions& h);
+
+// Raises the soft RLIMIT_NOFILE to the hard limit and warns when the caps
+// could still run the process out of file descriptors (the accept loop backs
+// off then, but the caps should refuse first).
+void PrepareFileLimit(const api::HttpServerOptions& h);
+
+// SIGHUP: re-reads --tls-cert and --tls-key. New connections use the new
+// pair; if it does not load, the current one stays (and the error is logged
+// and counted in verbatim_tls_reloads_total{result="error"}).
+void ReloadTls(const api::HttpServerOptions& h, api::Metrics& metrics);
+
+}  // namespace verbatim::cli
