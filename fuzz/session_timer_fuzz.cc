@@ -29,9 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t cut = value.find('|');
   const std::string se_value = value.substr(0, cut);
   const std::string min_value = cut == std::string::npos ? "90" : value.substr(cut + 1);
-  auto m = ParseMessage("INVITE sip:srs@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
-                        "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nSupported: timer\r\nSession-Expires: " +
-                        se_value + "\r\nMin-SE: " + min_value + "\r\nContent-Length: 0\r\n\r\n");
+  auto m = ParseMessage(
+      "INVITE sip:srs@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+      "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nSupported: timer\r\nSession-Expires: " +
+      se_value + "\r\nMin-SE: " + min_value + "\r\nContent-Length: 0\r\n\r\n");
   if (m.ok()) {
     TimerDecision d = NegotiateSessionTimer(*m, 90);
     if (d.kind == TimerDecision::Kind::kAccept && d.interval < 90) __builtin_trap();

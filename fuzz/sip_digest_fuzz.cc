@@ -37,9 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string header(in.substr(0, 4096));
   for (char& ch : header)
     if (ch == '\r' || ch == '\n') ch = ' ';
-  auto m = ParseMessage("INVITE sip:srs@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
-                        "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nAuthorization: " + header +
-                        "\r\nContent-Length: 0\r\n\r\n");
+  auto m = ParseMessage(
+      "INVITE sip:srs@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+      "To: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nAuthorization: " +
+      header + "\r\nContent-Length: 0\r\n\r\n");
   if (m.ok()) {
     DigestVerdict v = auth.Check(t, *m);
     if (v.outcome == DigestVerdict::Outcome::kOk) __builtin_trap();  // no input knows the HA1-less password

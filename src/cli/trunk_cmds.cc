@@ -30,7 +30,8 @@ void PrintTrunk(const store::SipTrunk& t) {
   for (const auto& n : t.networks) nets += (nets.empty() ? "" : ",") + n;
   for (const auto& n : t.transports) transports += (transports.empty() ? "" : ",") + n;
   std::cout << t.name << "  id " << t.id << "\n  networks   " << nets << "\n  transports " << transports
-            << "\n  digest     " << (t.digest_username.empty() ? "none" : t.digest_username + " (realm " + t.digest_realm + ")")
+            << "\n  digest     "
+            << (t.digest_username.empty() ? "none" : t.digest_username + " (realm " + t.digest_realm + ")")
             << "\n  limits     " << t.max_sessions << " sessions, " << t.max_channels << " channels, "
             << t.max_bandwidth_kbps << " kbit/s per session\n  rtp source " << t.rtp_source << "\n";
 }
@@ -48,7 +49,8 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
     in.digest_username = o.digest_username;
     if (!o.digest_realm.empty()) in.digest_realm = o.digest_realm;
     if (!o.digest_password_stdin) {
-      std::cerr << "verbatim trunks add: --digest-user needs --digest-password-stdin (the password is read from stdin)\n";
+      std::cerr
+          << "verbatim trunks add: --digest-user needs --digest-password-stdin (the password is read from stdin)\n";
       return kExitUsage;
     }
     std::string password;

@@ -16,12 +16,14 @@ std::optional<std::string> ParseMediaOwner(App& app, const json::value& v, std::
   const auto& o = v.as_object();
   for (const auto& kv : o) {
     std::string_view k(kv.key().data(), kv.key().size());
-    if (k != "type" && k != "id") return "Unknown field 'mediaOwner." + std::string(k.substr(0, 64)) + "'. Known fields: type, id.";
+    if (k != "type" && k != "id")
+      return "Unknown field 'mediaOwner." + std::string(k.substr(0, 64)) + "'. Known fields: type, id.";
   }
   auto type = GetString(o, "type");
   auto id = GetString(o, "id");
   if (!type.ok() || !*type) return "Field 'mediaOwner.type' is required: trunk, integration or client.";
-  if (!id.ok() || !*id || !IsUuid(**id)) return "Field 'mediaOwner.id' is required: the UUID of the trunk, integration or client.";
+  if (!id.ok() || !*id || !IsUuid(**id))
+    return "Field 'mediaOwner.id' is required: the UUID of the trunk, integration or client.";
   const std::string& t = **type;
   const std::string& i = **id;
   bool exists = false;

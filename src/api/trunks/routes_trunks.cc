@@ -25,18 +25,18 @@ void Republish(App& app, RequestContext& ctx) {
 }
 
 Status ReadOnly(const TrunkEntry& e) {
-  return Status::FailedPrecondition(
-      "trunk.read.only", "Trunk '" + e.trunk.name + "' is " +
-                             (e.origin == kTrunkOriginDev ? std::string("the implicit trunk of serve --dev")
-                                                          : std::string("declared in the config file")) +
-                             "; it can only be changed there (then restart).");
+  return Status::FailedPrecondition("trunk.read.only",
+                                    "Trunk '" + e.trunk.name + "' is " +
+                                        (e.origin == kTrunkOriginDev ? std::string("the implicit trunk of serve --dev")
+                                                                     : std::string("declared in the config file")) +
+                                        "; it can only be changed there (then restart).");
 }
 
 Status NameTakenByFixed(const TrunkEntry& e) {
-  return Status::AlreadyExists("trunk.name.taken", "A trunk named '" + e.trunk.name + "' is " +
-                                                       (e.origin == kTrunkOriginDev ? "the --dev trunk"
-                                                                                    : "declared in the config file") +
-                                                       "; choose another name.");
+  return Status::AlreadyExists("trunk.name.taken",
+                               "A trunk named '" + e.trunk.name + "' is " +
+                                   (e.origin == kTrunkOriginDev ? "the --dev trunk" : "declared in the config file") +
+                                   "; choose another name.");
 }
 
 std::optional<json::object> Body(App& app, RequestContext& ctx, HttpResponse& err, TrunkInput& in) {

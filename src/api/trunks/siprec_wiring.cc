@@ -6,9 +6,9 @@ namespace verbatim::api {
 
 media::siprec::UasEventSink SiprecEventCounter(Metrics& metrics) {
   return [&metrics](std::string_view kind, std::string_view reason) {
-    const char* name = kind == "refused"  ? "verbatim_sip_refusals_total"
-                       : kind == "ended"  ? "verbatim_siprec_sessions_ended_total"
-                                          : "verbatim_siprec_streams_declined_total";
+    const char* name = kind == "refused" ? "verbatim_sip_refusals_total"
+                       : kind == "ended" ? "verbatim_siprec_sessions_ended_total"
+                                         : "verbatim_siprec_streams_declined_total";
     metrics.Inc(name, {{"reason", std::string(reason)}});
   };
 }
@@ -39,8 +39,7 @@ void AddSiprecMetrics(Metrics& metrics, std::function<const media::siprec::SipSe
     return s ? static_cast<double>(s->Stats().tcp_connections) : 0.0;
   });
   metrics.AddCounterFunc("verbatim_rtp_packets_from_strangers_total",
-                         "RTP datagrams dropped because they came from an address the signalling did not name.",
-                         [sip] {
+                         "RTP datagrams dropped because they came from an address the signalling did not name.", [sip] {
                            const auto* s = sip();
                            return s ? static_cast<uint64_t>(s->RtpStats().wrong_source.load()) : uint64_t{0};
                          });

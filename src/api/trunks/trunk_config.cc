@@ -42,9 +42,9 @@ Error ParseLimits(const json::object& o, TrunkInput& out) {
       return Problem("limits", "Unknown field 'limits." + std::string(k.substr(0, 64)) +
                                    "'. Known fields: maxSessions, maxChannelsPerSession, maxBandwidthKbps.");
   }
-  for (auto [key, target] : {std::pair{"maxSessions", &out.max_sessions},
-                             std::pair{"maxChannelsPerSession", &out.max_channels},
-                             std::pair{"maxBandwidthKbps", &out.max_bandwidth_kbps}}) {
+  for (auto [key, target] :
+       {std::pair{"maxSessions", &out.max_sessions}, std::pair{"maxChannelsPerSession", &out.max_channels},
+        std::pair{"maxBandwidthKbps", &out.max_bandwidth_kbps}}) {
     auto v = GetInt(o, key);
     if (!v.ok()) return Problem(std::string("limits.") + key, v.status().message(), "integer");
     *target = *v;
@@ -84,17 +84,21 @@ Error ApplyDigest(const TrunkInput& in, bool creating, store::SipTrunk& t) {
   const std::string username = in.digest_username.value_or(had ? t.digest_username : "");
   const std::string realm = in.digest_realm.value_or(had ? t.digest_realm : kDefaultRealm);
   if (!SafeQuoted(username))
-    return Problem("digest.username", "The digest username is required: 1 to 128 printable characters, no '\"' or '\\'.",
-                   "string");
+    return Problem("digest.username",
+                   "The digest username is required: 1 to 128 printable characters, no '\"' or '\\'.", "string");
   if (!SafeQuoted(realm))
-    return Problem("digest.realm", "The digest realm must be 1 to 128 printable characters, no '\"' or '\\'.", "string");
+    return Problem("digest.realm", "The digest realm must be 1 to 128 printable characters, no '\"' or '\\'.",
+                   "string");
   bool sha256 = true, md5 = true;
   if (in.digest_algorithms) {
     sha256 = md5 = false;
     for (const auto& a : *in.digest_algorithms) {
-      if (a == "SHA-256") sha256 = true;
-      else if (a == "MD5") md5 = true;
-      else return Problem("digest.algorithms", "Unknown digest algorithm '" + a.substr(0, 32) + "'.", "SHA-256, MD5");
+      if (a == "SHA-256")
+        sha256 = true;
+      else if (a == "MD5")
+        md5 = true;
+      else
+        return Problem("digest.algorithms", "Unknown digest algorithm '" + a.substr(0, 32) + "'.", "SHA-256, MD5");
     }
     if (!sha256 && !md5) return Problem("digest.algorithms", "Name at least one algorithm.", "SHA-256, MD5");
   } else if (had) {
@@ -122,7 +126,8 @@ Error ApplyDigest(const TrunkInput& in, bool creating, store::SipTrunk& t) {
                    "string");
   t.digest_username = username;
   t.digest_realm = realm;
-  t.digest_ha1_sha256 = sha256 ? media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kSha256, username, realm, password) : "";
+  t.digest_ha1_sha256 =
+      sha256 ? media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kSha256, username, realm, password) : "";
   t.digest_ha1_md5 = md5 ? media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kMd5, username, realm, password) : "";
   return std::nullopt;
 }
@@ -130,7 +135,7 @@ Error ApplyDigest(const TrunkInput& in, bool creating, store::SipTrunk& t) {
 }  // namespace
 
 Error TrunkInputFromJson(const json::object& body, TrunkInput& out) {
-  static const std::set<std::string_view> kKnown = {"name",   "description", "networks",  "transports",
+  static const std::set<std::string_view> kKnown = {"name",   "description", "networks", "transports",
                                                     "digest", "limits",      "rtpSource"};
   for (const auto& kv : body) {
     std::string_view k(kv.key().data(), kv.key().size());
@@ -163,7 +168,8 @@ Error TrunkInputFromJson(const json::object& body, TrunkInput& out) {
   }
   if (auto it = body.find("limits"); it != body.end() && !it->value().is_null()) {
     if (!it->value().is_object())
-      return Problem("limits", "Field 'limits' must be an object {maxSessions, maxChannelsPerSession, maxBandwidthKbps}.",
+      return Problem("limits",
+                     "Field 'limits' must be an object {maxSessions, maxChannelsPerSession, maxBandwidthKbps}.",
                      "object");
     if (auto e = ParseLimits(it->value().as_object(), out)) return e;
   }
@@ -193,7 +199,8 @@ Error ApplyTrunkInput(const TrunkInput& in, bool creating, TimePoint now, store:
     std::vector<std::string> canonical;
     for (const auto& n : *in.networks) {
       auto parsed = siprec::ParseCidr(n);
-      if (!parsed.ok()) return Problem("networks", parsed.status().message(), "CIDR, e.g. 192.0.2.0/24 or 2001:db8::/32");
+      if (!parsed.ok())
+        return Problem("networks", parsed.status().message(), "CIDR, e.g. 192.0.2.0/24 or 2001:db8::/32");
       std::string c = parsed->ToString();
       if (std::find(canonical.begin(), canonical.end(), c) == canonical.end()) canonical.push_back(std::move(c));
     }
@@ -221,15 +228,16 @@ Error ApplyTrunkInput(const TrunkInput& in, bool creating, TimePoint now, store:
     const char* field;
     int64_t min, max;
   };
-  for (const Bound& b : {Bound{&in.max_sessions, &t.max_sessions, "limits.maxSessions", 0, siprec::kMaxTrunkSessions},
-                         Bound{&in.max_channels, &t.max_channels, "limits.maxChannelsPerSession", 1,
-                               siprec::kMaxTrunkChannels},
-                         Bound{&in.max_bandwidth_kbps, &t.max_bandwidth_kbps, "limits.maxBandwidthKbps", 0,
-                               siprec::kMaxTrunkBandwidthKbps}}) {
+  for (const Bound& b :
+       {Bound{&in.max_sessions, &t.max_sessions, "limits.maxSessions", 0, siprec::kMaxTrunkSessions},
+        Bound{&in.max_channels, &t.max_channels, "limits.maxChannelsPerSession", 1, siprec::kMaxTrunkChannels},
+        Bound{&in.max_bandwidth_kbps, &t.max_bandwidth_kbps, "limits.maxBandwidthKbps", 0,
+              siprec::kMaxTrunkBandwidthKbps}}) {
     if (!*b.value) continue;
     if (**b.value < b.min || **b.value > b.max)
-      return Problem(b.field, std::string(b.field) + " must be " + std::to_string(b.min) + " to " + std::to_string(b.max) +
-                                  (b.min == 0 ? " (0 = no limit of the trunk's own)" : "") + ".",
+      return Problem(b.field,
+                     std::string(b.field) + " must be " + std::to_string(b.min) + " to " + std::to_string(b.max) +
+                         (b.min == 0 ? " (0 = no limit of the trunk's own)" : "") + ".",
                      "integer");
     *b.target = static_cast<int>(**b.value);
   }
@@ -249,8 +257,9 @@ Error ApplyTrunkInput(const TrunkInput& in, bool creating, TimePoint now, store:
       auto parsed = siprec::ParseCidr(n);
       if (parsed.ok() && IsAnyAddress(*parsed))
         return Problem("networks",
-                       "A trunk that admits every address (" + n + ") needs digest credentials; narrow the networks "
-                       "or add a digest.",
+                       "A trunk that admits every address (" + n +
+                           ") needs digest credentials; narrow the networks "
+                           "or add a digest.",
                        "CIDRs narrower than /0, or digest");
     }
   }
@@ -293,8 +302,10 @@ json::object TrunkJson(const store::SipTrunk& t, std::string_view origin) {
     if (!t.digest_ha1_sha256.empty()) algs.emplace_back("SHA-256");
     if (!t.digest_ha1_md5.empty()) algs.emplace_back("MD5");
     // The password is write-only: say that one is set, nothing more.
-    o["digest"] = json::object{{"username", t.digest_username}, {"realm", t.digest_realm},
-                               {"algorithms", std::move(algs)}, {"passwordSet", true}};
+    o["digest"] = json::object{{"username", t.digest_username},
+                               {"realm", t.digest_realm},
+                               {"algorithms", std::move(algs)},
+                               {"passwordSet", true}};
   }
   o["limits"] = json::object{{"maxSessions", t.max_sessions},
                              {"maxChannelsPerSession", t.max_channels},

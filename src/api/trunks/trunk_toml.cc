@@ -49,8 +49,8 @@ Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view text, Time
   const toml::array* list = node->as_array();
   if (!list) return Invalid("siprec.trunks must be an array of tables ([[siprec.trunks]]).");
   static const std::set<std::string> kKeys = {
-      "name",           "description",  "networks",   "transports",    "digest_username",    "digest_password",
-      "digest_realm",   "digest_algorithms", "max_sessions", "max_channels", "max_bandwidth_kbps", "rtp_source"};
+      "name",         "description",       "networks",     "transports",   "digest_username",    "digest_password",
+      "digest_realm", "digest_algorithms", "max_sessions", "max_channels", "max_bandwidth_kbps", "rtp_source"};
   std::set<std::string> names;
   for (size_t i = 0; i < list->size(); ++i) {
     const toml::table* t = (*list)[i].as_table();
@@ -71,12 +71,18 @@ Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view text, Time
       } else {
         auto v = value.value<std::string>();
         if (!v) return Invalid(where + ": '" + k + "' must be a string.");
-        if (k == "name") in.name = *v;
-        else if (k == "description") in.description = *v;
-        else if (k == "rtp_source") in.rtp_source = *v;
-        else if (k == "digest_username") in.digest_username = *v;
-        else if (k == "digest_password") in.digest_password = *v;
-        else in.digest_realm = *v;
+        if (k == "name")
+          in.name = *v;
+        else if (k == "description")
+          in.description = *v;
+        else if (k == "rtp_source")
+          in.rtp_source = *v;
+        else if (k == "digest_username")
+          in.digest_username = *v;
+        else if (k == "digest_password")
+          in.digest_password = *v;
+        else
+          in.digest_realm = *v;
       }
     }
     in.digest_given = in.digest_username || in.digest_password || in.digest_realm || in.digest_algorithms;

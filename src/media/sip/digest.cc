@@ -37,7 +37,8 @@ Result<std::string> ReadValue(std::string_view& s) {
     size_t i = 1;
     for (; i < s.size() && s[i] != '"'; ++i) {
       if (s[i] == '\\' && i + 1 < s.size()) ++i;
-      if (static_cast<unsigned char>(s[i]) < 0x20 && s[i] != '\t') return Fail(DigestError::kBadSyntax, "control character");
+      if (static_cast<unsigned char>(s[i]) < 0x20 && s[i] != '\t')
+        return Fail(DigestError::kBadSyntax, "control character");
       out += s[i];
       if (out.size() > kMaxDigestParamBytes) return Fail(DigestError::kTooLong, "a value over 1 KiB");
     }
@@ -51,7 +52,8 @@ Result<std::string> ReadValue(std::string_view& s) {
   if (out.empty()) return Fail(DigestError::kBadSyntax, "empty value");
   if (out.size() > kMaxDigestParamBytes) return Fail(DigestError::kTooLong, "a value over 1 KiB");
   for (char c : out)
-    if (!IsTokenChar(c) && c != '/' && c != ':' && c != '@' && c != '=') return Fail(DigestError::kBadSyntax, "bad token");
+    if (!IsTokenChar(c) && c != '/' && c != ':' && c != '@' && c != '=')
+      return Fail(DigestError::kBadSyntax, "bad token");
   s.remove_prefix(n);
   return out;
 }
@@ -75,22 +77,32 @@ std::optional<uint32_t> ParseHex8(std::string_view s) {
 
 const char* ToString(DigestAlgorithm a) {
   switch (a) {
-    case DigestAlgorithm::kMd5: return "MD5";
-    case DigestAlgorithm::kSha256: return "SHA-256";
+    case DigestAlgorithm::kMd5:
+      return "MD5";
+    case DigestAlgorithm::kSha256:
+      return "SHA-256";
   }
   return "?";
 }
 
 const char* ToString(DigestError e) {
   switch (e) {
-    case DigestError::kNotDigest: return "not digest";
-    case DigestError::kBadSyntax: return "bad syntax";
-    case DigestError::kDuplicateParam: return "duplicate param";
-    case DigestError::kMissingParam: return "missing param";
-    case DigestError::kUnsupportedAlgorithm: return "unsupported algorithm";
-    case DigestError::kUnsupportedQop: return "unsupported qop";
-    case DigestError::kTooLong: return "too long";
-    case DigestError::kBadNonceCount: return "bad nonce count";
+    case DigestError::kNotDigest:
+      return "not digest";
+    case DigestError::kBadSyntax:
+      return "bad syntax";
+    case DigestError::kDuplicateParam:
+      return "duplicate param";
+    case DigestError::kMissingParam:
+      return "missing param";
+    case DigestError::kUnsupportedAlgorithm:
+      return "unsupported algorithm";
+    case DigestError::kUnsupportedQop:
+      return "unsupported qop";
+    case DigestError::kTooLong:
+      return "too long";
+    case DigestError::kBadNonceCount:
+      return "bad nonce count";
   }
   return "?";
 }
@@ -127,11 +139,16 @@ Result<DigestCredentials> ParseDigestCredentials(std::string_view value) {
       bool* seen;
       std::string* out;
     };
-    const Slot slots[] = {{"username", &seen_username, &c.username}, {"realm", &seen_realm, &c.realm},
-                          {"nonce", &seen_nonce, &c.nonce},          {"uri", &seen_uri, &c.uri},
-                          {"response", &seen_response, &c.response}, {"cnonce", &seen_cnonce, &c.cnonce},
-                          {"opaque", &seen_opaque, &c.opaque},       {"algorithm", &seen_algorithm, &algorithm},
-                          {"qop", &seen_qop, &qop},                  {"nc", &seen_nc, &nc},
+    const Slot slots[] = {{"username", &seen_username, &c.username},
+                          {"realm", &seen_realm, &c.realm},
+                          {"nonce", &seen_nonce, &c.nonce},
+                          {"uri", &seen_uri, &c.uri},
+                          {"response", &seen_response, &c.response},
+                          {"cnonce", &seen_cnonce, &c.cnonce},
+                          {"opaque", &seen_opaque, &c.opaque},
+                          {"algorithm", &seen_algorithm, &algorithm},
+                          {"qop", &seen_qop, &qop},
+                          {"nc", &seen_nc, &nc},
                           {"userhash", &seen_userhash, &userhash}};
     for (const Slot& slot : slots) {
       if (name != slot.name) continue;
@@ -148,10 +165,14 @@ Result<DigestCredentials> ParseDigestCredentials(std::string_view value) {
   }
   if (!seen_username || !seen_realm || !seen_nonce || !seen_uri || !seen_response)
     return Fail(DigestError::kMissingParam, "username, realm, nonce, uri and response are required");
-  if (!seen_algorithm || IEquals(algorithm, "MD5")) c.algorithm = DigestAlgorithm::kMd5;
-  else if (IEquals(algorithm, "SHA-256")) c.algorithm = DigestAlgorithm::kSha256;
-  else return Fail(DigestError::kUnsupportedAlgorithm, "MD5 or SHA-256 only");
-  if (seen_userhash && IEquals(userhash, "true")) return Fail(DigestError::kUnsupportedQop, "userhash is not supported");
+  if (!seen_algorithm || IEquals(algorithm, "MD5"))
+    c.algorithm = DigestAlgorithm::kMd5;
+  else if (IEquals(algorithm, "SHA-256"))
+    c.algorithm = DigestAlgorithm::kSha256;
+  else
+    return Fail(DigestError::kUnsupportedAlgorithm, "MD5 or SHA-256 only");
+  if (seen_userhash && IEquals(userhash, "true"))
+    return Fail(DigestError::kUnsupportedQop, "userhash is not supported");
   if (seen_qop) {
     if (!IEquals(qop, "auth")) return Fail(DigestError::kUnsupportedQop, "qop=auth only");
     if (!seen_cnonce || !seen_nc) return Fail(DigestError::kMissingParam, "qop=auth needs cnonce and nc");

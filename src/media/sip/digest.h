@@ -30,14 +30,14 @@ inline constexpr size_t kMaxDigestHeaderBytes = 4096;
 inline constexpr size_t kMaxDigestParamBytes = 1024;
 
 enum class DigestError {
-  kNotDigest,              // the scheme is not "Digest"
-  kBadSyntax,              // not a list of name=value auth-params
-  kDuplicateParam,         // a parameter given twice
-  kMissingParam,           // username, realm, nonce, uri or response absent (cnonce/nc with qop)
-  kUnsupportedAlgorithm,   // not MD5 or SHA-256 (the -sess variants included)
-  kUnsupportedQop,         // a qop other than "auth" (auth-int) or userhash=true
-  kTooLong,                // header over 4 KiB or a value over 1 KiB
-  kBadNonceCount,          // nc is not 8 hex digits
+  kNotDigest,             // the scheme is not "Digest"
+  kBadSyntax,             // not a list of name=value auth-params
+  kDuplicateParam,        // a parameter given twice
+  kMissingParam,          // username, realm, nonce, uri or response absent (cnonce/nc with qop)
+  kUnsupportedAlgorithm,  // not MD5 or SHA-256 (the -sess variants included)
+  kUnsupportedQop,        // a qop other than "auth" (auth-int) or userhash=true
+  kTooLong,               // header over 4 KiB or a value over 1 KiB
+  kBadNonceCount,         // nc is not 8 hex digits
 };
 const char* ToString(DigestError e);  // "missing param"; "?" past the last value
 // The Status code is "digest." + ToString with dots ("digest.missing.param").
@@ -52,9 +52,9 @@ struct DigestCredentials {
   std::string response;  // hex, as sent
   std::string cnonce;
   std::string opaque;
-  std::string nc;        // 8 hex digits as sent ("" without qop)
+  std::string nc;  // 8 hex digits as sent ("" without qop)
   uint32_t nonce_count = 0;
-  bool qop_auth = false;  // qop=auth (false: RFC 2069 compatibility, no qop)
+  bool qop_auth = false;                              // qop=auth (false: RFC 2069 compatibility, no qop)
   DigestAlgorithm algorithm = DigestAlgorithm::kMd5;  // absent = MD5
 };
 Result<DigestCredentials> ParseDigestCredentials(std::string_view header_value);

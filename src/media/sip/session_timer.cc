@@ -26,17 +26,22 @@ Result<uint32_t> Interval(std::string_view value, std::string_view& params) {
 
 const char* ToString(Refresher r) {
   switch (r) {
-    case Refresher::kUac: return "uac";
-    case Refresher::kUas: return "uas";
+    case Refresher::kUac:
+      return "uac";
+    case Refresher::kUas:
+      return "uas";
   }
   return "?";
 }
 
 const char* ToString(SessionTimerError e) {
   switch (e) {
-    case SessionTimerError::kBadInterval: return "bad interval";
-    case SessionTimerError::kBadRefresher: return "bad refresher";
-    case SessionTimerError::kBadParams: return "bad params";
+    case SessionTimerError::kBadInterval:
+      return "bad interval";
+    case SessionTimerError::kBadRefresher:
+      return "bad refresher";
+    case SessionTimerError::kBadParams:
+      return "bad params";
   }
   return "?";
 }
@@ -55,9 +60,12 @@ Result<SessionExpires> ParseSessionExpires(std::string_view value) {
   auto params = ParseParams(params_text);
   if (!params.ok()) return Fail(SessionTimerError::kBadParams, "malformed parameters");
   if (auto r = FindParam(*params, "refresher")) {
-    if (IEquals(*r, "uac")) se.refresher = Refresher::kUac;
-    else if (IEquals(*r, "uas")) se.refresher = Refresher::kUas;
-    else return Fail(SessionTimerError::kBadRefresher, "refresher must be uac or uas");
+    if (IEquals(*r, "uac"))
+      se.refresher = Refresher::kUac;
+    else if (IEquals(*r, "uas"))
+      se.refresher = Refresher::kUas;
+    else
+      return Fail(SessionTimerError::kBadRefresher, "refresher must be uac or uas");
   }
   return se;
 }

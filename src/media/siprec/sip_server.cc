@@ -37,8 +37,10 @@ SipServer::SipServer(SipServerOptions opts, capture::MediaHub& hub)
       hub_(hub),
       sweep_timer_(io_),
       accept_timer_(io_) {
-  std::string media = opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
-  streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first, opts_.rtp_last);
+  std::string media =
+      opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
+  streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first,
+                                               opts_.rtp_last);
   uas_ = MakeUas("");
 }
 
@@ -69,7 +71,8 @@ void SipServer::SetTrunks(std::shared_ptr<const TrunkTable> trunks) {
 Status SipServer::Listen() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(opts_.host, ec);
-  if (ec) return Status::InvalidArgument("config.invalid", "SIP listen host '" + opts_.host + "' is not an IP address.");
+  if (ec)
+    return Status::InvalidArgument("config.invalid", "SIP listen host '" + opts_.host + "' is not an IP address.");
   // UDP and TCP must share the port; with port 0, retry until both bind.
   for (int attempt = 0; attempt < 20; ++attempt) {
     boost::system::error_code e1, e2;
@@ -78,7 +81,9 @@ Status SipServer::Listen() {
     udp_.open(address.is_v6() ? udp::v6() : udp::v4(), e1);
     if (!e1) udp_.bind(udp::endpoint(address, opts_.port), e1);
     if (e1) {
-      if (opts_.port != 0) return Status::Unavailable("listen.failed", "Cannot bind SIP/UDP " + opts_.host + ":" + std::to_string(opts_.port) + ": " + e1.message());
+      if (opts_.port != 0)
+        return Status::Unavailable("listen.failed", "Cannot bind SIP/UDP " + opts_.host + ":" +
+                                                        std::to_string(opts_.port) + ": " + e1.message());
       continue;
     }
     uint16_t port = udp_.local_endpoint().port();
@@ -90,12 +95,14 @@ Status SipServer::Listen() {
       port_ = port;
       udp_.set_option(asio::socket_base::receive_buffer_size(1 << 20), e1);
       std::string contact_host = Wildcard(opts_.host) ? "127.0.0.1" : opts_.host;
-      uas_ = MakeUas("sip:verbatim@" + (contact_host.find(':') != std::string::npos ? "[" + contact_host + "]" : contact_host) +
-                     ":" + std::to_string(port_));
+      uas_ = MakeUas("sip:verbatim@" +
+                     (contact_host.find(':') != std::string::npos ? "[" + contact_host + "]" : contact_host) + ":" +
+                     std::to_string(port_));
       return Status::Ok();
     }
     if (opts_.port != 0)
-      return Status::Unavailable("listen.failed", "Cannot bind SIP/TCP " + opts_.host + ":" + std::to_string(opts_.port) + ": " + e2.message());
+      return Status::Unavailable("listen.failed", "Cannot bind SIP/TCP " + opts_.host + ":" +
+                                                      std::to_string(opts_.port) + ": " + e2.message());
   }
   return Status::Unavailable("listen.failed", "Cannot find a port free for both SIP/UDP and SIP/TCP.");
 }
@@ -208,17 +215,18 @@ void SipServer::Retransmit(const std::string& call_id, std::string bytes, udp::e
   auto timer = std::make_shared<asio::steady_timer>(io_);
   retransmits_[call_id] = timer;
   timer->expires_after(interval);
-  timer->async_wait([this, timer, call_id, bytes = std::move(bytes), to, interval, give_up](boost::system::error_code ec) {
-    auto it = retransmits_.find(call_id);
-    if (ec || it == retransmits_.end() || it->second != timer) return;  // ACKed or replaced
-    if (std::chrono::steady_clock::now() >= give_up) {
-      retransmits_.erase(it);
-      return;
-    }
-    ++retransmissions_;
-    SendUdp(bytes, to);
-    Retransmit(call_id, bytes, to, std::min(interval * 2, std::chrono::milliseconds(4000)), give_up);
-  });
+  timer->async_wait(
+      [this, timer, call_id, bytes = std::move(bytes), to, interval, give_up](boost::system::error_code ec) {
+        auto it = retransmits_.find(call_id);
+        if (ec || it == retransmits_.end() || it->second != timer) return;  // ACKed or replaced
+        if (std::chrono::steady_clock::now() >= give_up) {
+          retransmits_.erase(it);
+          return;
+        }
+        ++retransmissions_;
+        SendUdp(bytes, to);
+        Retransmit(call_id, bytes, to, std::min(interval * 2, std::chrono::milliseconds(4000)), give_up);
+      });
 }
 
 void SipServer::ScheduleSweep() {
@@ -258,10 +266,9 @@ void SipServer::AcceptTcp() {
     StreamLimits limits;
     limits.max_write_queue = opts_.max_tcp_write_queue;
     StreamHost& host = *this;
-    std::make_shared<SipStreamConnection<tcp::socket>>(host, std::move(socket), SipTransport::kTcp,
-                                                       ep_ec ? std::nullopt : ToIp(remote.address()),
-                                                       static_cast<uint16_t>(ep_ec ? 0 : remote.port()), limits,
-                                                       tcp_connections_)
+    std::make_shared<SipStreamConnection<tcp::socket>>(
+        host, std::move(socket), SipTransport::kTcp, ep_ec ? std::nullopt : ToIp(remote.address()),
+        static_cast<uint16_t>(ep_ec ? 0 : remote.port()), limits, tcp_connections_)
         ->Start();
     AcceptTcp();
   });
@@ -269,8 +276,9 @@ void SipServer::AcceptTcp() {
 
 void SipServer::BackOffAccept() {
   ++accept_backoffs_;
-  accept_backoff_ = accept_backoff_.count() == 0 ? kFirstAcceptBackoff
-                                                 : std::min(accept_backoff_ * 2, std::chrono::milliseconds(kMaxAcceptBackoff));
+  accept_backoff_ = accept_backoff_.count() == 0
+                        ? kFirstAcceptBackoff
+                        : std::min(accept_backoff_ * 2, std::chrono::milliseconds(kMaxAcceptBackoff));
   if (accept_backoffs_ == 1 || accept_backoff_ == kMaxAcceptBackoff)
     Log(LogLevel::kWarn, "sip tcp accept paused: out of file descriptors", {{"pauseMs", accept_backoff_.count()}});
   accept_timer_.expires_after(accept_backoff_);

@@ -19,12 +19,12 @@
 // Thread-safe: Start/Stop from the controlling thread; SetTrunks from any.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,17 +40,17 @@ namespace verbatim::media::siprec {
 
 struct SipServerOptions {
   std::string host = "0.0.0.0";
-  uint16_t port = 5060;         // 0 = pick a free port (the same for UDP and TCP)
-  std::string media_address;    // c= in answers; "" = host (127.0.0.1 if host is a wildcard)
+  uint16_t port = 5060;       // 0 = pick a free port (the same for UDP and TCP)
+  std::string media_address;  // c= in answers; "" = host (127.0.0.1 if host is a wildcard)
   uint16_t rtp_first = 20000;
   uint16_t rtp_last = 29999;
   size_t max_tcp_connections = 1024;
-  size_t max_tcp_write_queue = 256 * 1024;  // bytes of answers a TCP peer may leave unread
-  std::chrono::seconds rtp_timeout{60};     // UasOptions::rtp_timeout
-  uint32_t min_se = 90;                     // UasOptions::min_se
-  std::chrono::seconds nonce_lifetime{300}; // UasOptions::nonce_lifetime
+  size_t max_tcp_write_queue = 256 * 1024;   // bytes of answers a TCP peer may leave unread
+  std::chrono::seconds rtp_timeout{60};      // UasOptions::rtp_timeout
+  uint32_t min_se = 90;                      // UasOptions::min_se
+  std::chrono::seconds nonce_lifetime{300};  // UasOptions::nonce_lifetime
   std::chrono::milliseconds sweep_interval{200};
-  UasEventSink events;                      // counted refusals and session ends (metrics)
+  UasEventSink events;  // counted refusals and session ends (metrics)
 };
 
 struct SipServerStats {

@@ -11,12 +11,11 @@
 // from other threads posts there.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -36,7 +35,7 @@ class StreamHost {
   // Handles one framed message (or an unframeable prefix, `framed` false);
   // returns the bytes to send back.
   virtual std::vector<std::string> OnStreamMessage(std::string_view raw, bool framed, Peer peer) = 0;
-  virtual void OnStreamSent() = 0;        // one message written
+  virtual void OnStreamSent() = 0;  // one message written
   virtual void OnWriteQueueOverflow() = 0;
 };
 
@@ -87,9 +86,8 @@ class SipStreamConnection : public std::enable_shared_from_this<SipStreamConnect
     p.port = port_;
     p.send = [weak = this->weak_from_this()](std::string bytes) {
       if (auto self = weak.lock())
-        boost::asio::post(self->stream_.get_executor(), [self, bytes = std::move(bytes)]() mutable {
-          self->Send(std::move(bytes));
-        });
+        boost::asio::post(self->stream_.get_executor(),
+                          [self, bytes = std::move(bytes)]() mutable { self->Send(std::move(bytes)); });
     };
     return p;
   }
@@ -161,8 +159,8 @@ class SipStreamConnection : public std::enable_shared_from_this<SipStreamConnect
   const uint16_t port_;
   const StreamLimits limits_;
   std::array<char, 16384> chunk_;
-  std::string buffer_;               // received, not yet framed
-  std::deque<std::string> queue_;    // to write, front is in flight while writing_
+  std::string buffer_;             // received, not yet framed
+  std::deque<std::string> queue_;  // to write, front is in flight while writing_
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool close_when_sent_ = false;

@@ -37,8 +37,9 @@ struct DigestVerdict {
 class TrunkAuthenticator {
  public:
   // The nonce key is random per process: after a restart clients are simply challenged again.
-  explicit TrunkAuthenticator(std::chrono::seconds nonce_lifetime = std::chrono::seconds(300),
-                              std::function<TimePoint()> now = [] { return SystemClock::Instance().Now(); });
+  explicit TrunkAuthenticator(
+      std::chrono::seconds nonce_lifetime = std::chrono::seconds(300),
+      std::function<TimePoint()> now = [] { return SystemClock::Instance().Now(); });
 
   // `trunk` must have digest credentials.
   DigestVerdict Check(const Trunk& trunk, const sip::Message& request);
@@ -50,7 +51,7 @@ class TrunkAuthenticator {
   const sip::DigestNonces nonces_;
   const std::function<TimePoint()> now_;
 
-  std::mutex mu_;  // guards seen_
+  std::mutex mu_;                                               // guards seen_
   std::map<std::string, std::pair<uint32_t, TimePoint>> seen_;  // nonce → highest nc accepted, first use
 };
 

@@ -71,7 +71,8 @@ Result<IpNetwork> ParseCidr(std::string_view text) {
   n.prefix = max;
   if (slash != std::string_view::npos) {
     auto p = sip::ParseDecimal(t.substr(slash + 1), static_cast<uint64_t>(max));
-    if (!p || t.size() - slash - 1 > 3) return BadNetwork(text, "the prefix length must be 0 to " + std::to_string(max));
+    if (!p || t.size() - slash - 1 > 3)
+      return BadNetwork(text, "the prefix length must be 0 to " + std::to_string(max));
     n.prefix = static_cast<int>(*p);
   }
   // Host bits set: refuse rather than widen or narrow what the operator wrote.
@@ -85,9 +86,12 @@ Result<IpNetwork> ParseCidr(std::string_view text) {
 
 const char* ToString(SipTransport t) {
   switch (t) {
-    case SipTransport::kUdp: return "udp";
-    case SipTransport::kTcp: return "tcp";
-    case SipTransport::kTls: return "tls";
+    case SipTransport::kUdp:
+      return "udp";
+    case SipTransport::kTcp:
+      return "tcp";
+    case SipTransport::kTls:
+      return "tls";
   }
   return "?";
 }
@@ -100,8 +104,10 @@ std::optional<SipTransport> ParseSipTransport(std::string_view s) {
 
 const char* ToString(RtpSource s) {
   switch (s) {
-    case RtpSource::kOffer: return "offer";
-    case RtpSource::kLatch: return "latch";
+    case RtpSource::kOffer:
+      return "offer";
+    case RtpSource::kLatch:
+      return "latch";
   }
   return "?";
 }
@@ -124,9 +130,8 @@ bool IsValidTrunkName(std::string_view name) {
 }
 
 TrunkTable::TrunkTable(std::vector<Trunk> trunks) {
-  std::sort(trunks.begin(), trunks.end(), [](const Trunk& a, const Trunk& b) {
-    return sip::ToLower(a.name) < sip::ToLower(b.name);
-  });
+  std::sort(trunks.begin(), trunks.end(),
+            [](const Trunk& a, const Trunk& b) { return sip::ToLower(a.name) < sip::ToLower(b.name); });
   for (auto& t : trunks) trunks_.push_back(std::make_shared<const Trunk>(std::move(t)));
 }
 

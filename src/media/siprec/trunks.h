@@ -48,7 +48,7 @@ struct IpNetwork {
 Result<IpNetwork> ParseCidr(std::string_view text);
 
 enum class SipTransport : uint8_t { kUdp = 1, kTcp = 2, kTls = 4 };
-const char* ToString(SipTransport t);                            // "udp" | "tcp" | "tls"
+const char* ToString(SipTransport t);                             // "udp" | "tcp" | "tls"
 std::optional<SipTransport> ParseSipTransport(std::string_view);  // case-insensitive
 
 // Where RTP may come from (docs/sip-trunks.md "RTP sources").
@@ -69,7 +69,7 @@ struct TrunkDigest {
 // 0 means "no limit of its own" for sessions and bandwidth.
 struct TrunkLimits {
   uint32_t max_sessions = 100;
-  uint32_t max_channels = 8;  // streams recorded per session; more are declined (port 0)
+  uint32_t max_channels = 8;           // streams recorded per session; more are declined (port 0)
   uint32_t max_bandwidth_kbps = 2048;  // decoded audio written per session: channels × rate × 16 bit
 };
 inline constexpr uint32_t kMaxTrunkSessions = 100000;
@@ -78,7 +78,7 @@ inline constexpr uint32_t kMaxTrunkBandwidthKbps = 100000;
 inline constexpr size_t kMaxTrunkNetworks = 64;
 
 struct Trunk {
-  std::string id;      // UUID
+  std::string id;  // UUID
   std::string name;
   std::string origin;  // "api" | "config" | "dev": who manages it
   std::vector<IpNetwork> networks;

@@ -118,8 +118,10 @@ UasOutput SiprecUas::Handle(const sip::Message& req, Peer peer) {
     ++stats_.strangers;
     Count("refused", trunk ? "transport_not_allowed" : "untrusted_source");
     Log(LogLevel::kDebug, "sip request from outside the trunks",
-        {{"method", m.substr(0, 16)}, {"source", peer.address ? peer.address->ToString() : "?"},
-         {"transport", ToString(peer.transport)}, {"trunk", trunk ? trunk->name : ""}});
+        {{"method", m.substr(0, 16)},
+         {"source", peer.address ? peer.address->ToString() : "?"},
+         {"transport", ToString(peer.transport)},
+         {"trunk", trunk ? trunk->name : ""}});
     if (m == "ACK" || m == "OPTIONS") return {};
     UasOutput out;
     out.responses.push_back(sip::MakeResponse(req, 403, "Forbidden", m == "INVITE" ? RandomToken(6) : ""));
@@ -205,8 +207,10 @@ UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
   const std::string& conv = d.session->conversation_id();
   if (!any_sending && !d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kPause, "SIPREC re-INVITE: streams inactive");
-    if (s.ok()) d.paused_by_sip = true;
-    else Log(LogLevel::kWarn, "siprec pause not applied", {{"conversationId", conv}, {"error", s.message()}});
+    if (s.ok())
+      d.paused_by_sip = true;
+    else
+      Log(LogLevel::kWarn, "siprec pause not applied", {{"conversationId", conv}, {"error", s.message()}});
   } else if (any_sending && d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kResume, "SIPREC re-INVITE: streams active again");
     d.paused_by_sip = false;
@@ -330,7 +334,8 @@ std::string SiprecUas::ByeFor(const Dialog& d, std::string_view reason) const {
   bye.method = "BYE";
   bye.request_uri = d.remote_target;
   std::string host = opts_.contact.substr(opts_.contact.find('@') + 1);
-  bye.AddHeader("Via", "SIP/2.0/" + Upper(ToString(d.peer.transport)) + " " + host + ";branch=z9hG4bK" + RandomToken(10));
+  bye.AddHeader("Via",
+                "SIP/2.0/" + Upper(ToString(d.peer.transport)) + " " + host + ";branch=z9hG4bK" + RandomToken(10));
   bye.AddHeader("Max-Forwards", "70");
   bye.AddHeader("From", d.remote_to + ";tag=" + d.local_tag);
   bye.AddHeader("To", d.remote_from);
@@ -377,8 +382,8 @@ std::optional<sip::Message> SiprecUas::RejectMalformed(std::string_view raw, con
     if (end == std::string_view::npos) break;
     pos = end;
   }
-  if (!req.header("Via") || !req.header("From") || !req.header("To") || !req.header("Call-ID") ||
-      !req.header("CSeq") || req.method.empty() || req.method == "ACK")
+  if (!req.header("Via") || !req.header("From") || !req.header("To") || !req.header("Call-ID") || !req.header("CSeq") ||
+      req.method.empty() || req.method == "ACK")
     return std::nullopt;
   sip::Message res = sip::MakeResponse(req, 400, "Bad Request", req.to_tag() ? "" : RandomToken(6));
   res.SetHeader("Server", "verbatim/0.1");

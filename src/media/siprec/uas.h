@@ -48,13 +48,13 @@
 namespace verbatim::media::siprec {
 
 struct UasOptions {
-  std::string media_address = "127.0.0.1";  // c= in our answers
+  std::string media_address = "127.0.0.1";   // c= in our answers
   std::string contact;                       // "sip:verbatim@127.0.0.1:5060"
   int retry_after_seconds = 5;               // in 503s
   std::chrono::seconds rtp_timeout{60};      // no RTP on any sending stream for this long ends the call; 0 = never
   uint32_t min_se = 90;                      // smallest session interval accepted (RFC 4028 Min-SE)
   std::chrono::seconds nonce_lifetime{300};  // digest nonces
-  std::function<capture::Nanos()> now = capture::SteadyNow;  // timers (steady)
+  std::function<capture::Nanos()> now = capture::SteadyNow;                            // timers (steady)
   std::function<TimePoint()> wall_now = [] { return SystemClock::Instance().Now(); };  // nonces
 };
 
@@ -75,8 +75,8 @@ struct UasOutput {
 
 struct UasStats {
   uint64_t invites = 0;
-  uint64_t sessions = 0;   // INVITEs that started recording
-  uint64_t rejected = 0;   // INVITEs answered >= 300
+  uint64_t sessions = 0;  // INVITEs that started recording
+  uint64_t rejected = 0;  // INVITEs answered >= 300
   uint64_t byes = 0;
   uint64_t strangers = 0;  // requests from outside every trunk
   size_t active_dialogs = 0;

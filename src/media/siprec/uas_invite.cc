@@ -34,7 +34,8 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   if (trunk->digest) {
     DigestVerdict v = auth_.Check(*trunk, req);
     switch (v.outcome) {
-      case DigestVerdict::Outcome::kOk: break;
+      case DigestVerdict::Outcome::kOk:
+        break;
       case DigestVerdict::Outcome::kChallenge:
       case DigestVerdict::Outcome::kStale: {
         const bool stale = v.outcome == DigestVerdict::Outcome::kStale;
@@ -135,28 +136,35 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   spec.owner = trunk->owner();
   spec.external_id = call_id;
   spec.sample_rate = plan.clock_rate;
-  if (auto h = req.header("X-Conversation-Id")) spec.conversation_id = std::string(*h);
-  else if (meta && meta->conversation_id) spec.conversation_id = meta->conversation_id;
+  if (auto h = req.header("X-Conversation-Id"))
+    spec.conversation_id = std::string(*h);
+  else if (meta && meta->conversation_id)
+    spec.conversation_id = meta->conversation_id;
   for (const auto& a : plan.accepted) {
     capture::ParticipantInfo p;
     p.purpose = "external";
     const MetadataParticipant* who = meta ? meta->SenderOfLabel(a.label) : nullptr;
-    if (who) p.name = !who->name.empty() ? who->name : !who->aor.empty() ? who->aor : "participant " + who->id;
-    else p.name = "stream " + a.label;
+    if (who)
+      p.name = !who->name.empty() ? who->name : !who->aor.empty() ? who->aor : "participant " + who->id;
+    else
+      p.name = "stream " + a.label;
     spec.participants.push_back(std::move(p));
   }
 
   auto session = hub_.Open(spec);
   if (!session.ok()) {
     const std::string& code = session.status().code();
-    if (code == "media.capacity") return Reject(req, 503, "Service Unavailable", session.status().message(), "global_sessions");
-    if (code == "media.disk.low") return Reject(req, 503, "Service Unavailable", session.status().message(), "disk_low");
+    if (code == "media.capacity")
+      return Reject(req, 503, "Service Unavailable", session.status().message(), "global_sessions");
+    if (code == "media.disk.low")
+      return Reject(req, 503, "Service Unavailable", session.status().message(), "disk_low");
     if (code == "media.busy") return Reject(req, 486, "Busy Here", session.status().message(), "conversation_busy");
     if (code == "conversation.ended")
       return Reject(req, 403, "Forbidden", session.status().message(), "conversation_ended");
     if (code == "conversation.not.owned")
       return Reject(req, 403, "Forbidden", session.status().message(), "conversation_not_owned");
-    Log(LogLevel::kError, "siprec session failed", {{"callId", spec.external_id}, {"error", session.status().ToString()}});
+    Log(LogLevel::kError, "siprec session failed",
+        {{"callId", spec.external_id}, {"error", session.status().ToString()}});
     return Reject(req, 500, "Server Internal Error", "the recording could not start", "internal");
   }
 
@@ -172,8 +180,7 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   d->sdp_version = 0;  // Answer() makes it 1
   for (size_t k = 0; k < plan.accepted.size(); ++k) {
     const PlannedStream& a = plan.accepted[k];
-    StreamSpec ss{*session, k, a.audio, a.events,
-                  RtpSourceFor(*trunk, *offer, offer->media[a.mline], peer.address)};
+    StreamSpec ss{*session, k, a.audio, a.events, RtpSourceFor(*trunk, *offer, offer->media[a.mline], peer.address)};
     auto stream = streams_.Open(std::move(ss));
     if (!stream.ok()) {
       d->streams.clear();
@@ -202,8 +209,11 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   d->invite_response = out.responses.back();
   ++stats_.sessions;
   Log(LogLevel::kInfo, "siprec session started",
-      {{"callId", d->call_id}, {"conversationId", d->session->conversation_id()}, {"trunk", trunk->name},
-       {"streams", plan.accepted.size()}, {"sessionInterval", d->session_interval}});
+      {{"callId", d->call_id},
+       {"conversationId", d->session->conversation_id()},
+       {"trunk", trunk->name},
+       {"streams", plan.accepted.size()},
+       {"sessionInterval", d->session_interval}});
   dialogs_.emplace(d->call_id, std::move(d));
   return out;
 }

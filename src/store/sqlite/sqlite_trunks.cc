@@ -92,13 +92,13 @@ Result<SipTrunk> SqliteStore::GetTrunk(const std::string& id) {
 Status SqliteStore::UpdateTrunk(const SipTrunk& t) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckTrunkNameFree(db, t));
-    VERBATIM_RETURN_IF_ERROR(db.Exec(
-        "UPDATE sip_trunks SET name = ?, description = ?, networks = ?, transports = ?, digest_username = ?, "
-        "digest_realm = ?, digest_ha1_md5 = ?, digest_ha1_sha256 = ?, max_sessions = ?, max_channels = ?, "
-        "max_bandwidth_kbps = ?, rtp_source = ?, updated_at = ? WHERE id = ?",
-        t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
-        t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels,
-        t.max_bandwidth_kbps, t.rtp_source, t.updated_at, t.id));
+    VERBATIM_RETURN_IF_ERROR(
+        db.Exec("UPDATE sip_trunks SET name = ?, description = ?, networks = ?, transports = ?, digest_username = ?, "
+                "digest_realm = ?, digest_ha1_md5 = ?, digest_ha1_sha256 = ?, max_sessions = ?, max_channels = ?, "
+                "max_bandwidth_kbps = ?, rtp_source = ?, updated_at = ? WHERE id = ?",
+                t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
+                t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions,
+                t.max_channels, t.max_bandwidth_kbps, t.rtp_source, t.updated_at, t.id));
     return db.Changes() == 0 ? TrunkNotFound(t.id) : Status::Ok();
   });
 }

@@ -1,8 +1,7 @@
 // SIP digest (RFC 3261 §22.4, RFC 8760) and RFC 4028 header values.
-#include "media/sip/digest.h"
-
 #include <gtest/gtest.h>
 
+#include "media/sip/digest.h"
 #include "media/sip/session_timer.h"
 
 namespace verbatim::media::sip {
@@ -28,8 +27,8 @@ TEST(Digest, VerifiesTheRfc2617Example) {
   const std::string ha1 = DigestHa1Hex(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "Circle Of Life");
   EXPECT_TRUE(DigestResponseMatches(*c, ha1, "GET"));
   EXPECT_FALSE(DigestResponseMatches(*c, ha1, "POST")) << "the method is part of HA2";
-  EXPECT_FALSE(DigestResponseMatches(*c, DigestHa1Hex(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "circle of life"),
-                                     "GET"));
+  EXPECT_FALSE(DigestResponseMatches(
+      *c, DigestHa1Hex(DigestAlgorithm::kMd5, "Mufasa", "testrealm@host.com", "circle of life"), "GET"));
   DigestCredentials upper = *c;
   for (auto& ch : upper.response) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   EXPECT_TRUE(DigestResponseMatches(upper, ha1, "GET")) << "hex case is not a secret";
@@ -44,8 +43,8 @@ TEST(Digest, Sha256CredentialsComputeWithSha256) {
       R"(qop=auth, response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS")");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->algorithm, DigestAlgorithm::kSha256);
-  EXPECT_TRUE(DigestResponseMatches(*c, DigestHa1Hex(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org", "Circle of Life"),
-                                    "GET"));
+  EXPECT_TRUE(DigestResponseMatches(
+      *c, DigestHa1Hex(DigestAlgorithm::kSha256, "Mufasa", "http-auth@example.org", "Circle of Life"), "GET"));
 }
 
 TEST(Digest, EveryParseErrorIsReachableAndNamed) {
@@ -56,11 +55,15 @@ TEST(Digest, EveryParseErrorIsReachableAndNamed) {
   const Case cases[] = {
       {R"(Basic dXNlcjpwYXNz)", DigestError::kNotDigest},
       {R"(Digest username)", DigestError::kBadSyntax},
-      {R"(Digest username="a", username="b", realm="r", nonce="n", uri="u", response="x")", DigestError::kDuplicateParam},
+      {R"(Digest username="a", username="b", realm="r", nonce="n", uri="u", response="x")",
+       DigestError::kDuplicateParam},
       {R"(Digest username="a", realm="r", nonce="n", uri="u")", DigestError::kMissingParam},
-      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", algorithm=MD5-sess)", DigestError::kUnsupportedAlgorithm},
-      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth-int, nc=00000001, cnonce="c")", DigestError::kUnsupportedQop},
-      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth, nc=1, cnonce="c")", DigestError::kBadNonceCount},
+      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", algorithm=MD5-sess)",
+       DigestError::kUnsupportedAlgorithm},
+      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth-int, nc=00000001, cnonce="c")",
+       DigestError::kUnsupportedQop},
+      {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth, nc=1, cnonce="c")",
+       DigestError::kBadNonceCount},
       {R"(Digest username="a", realm="r", nonce="n", uri="u", response="x", qop=auth)", DigestError::kMissingParam},
   };
   for (const auto& c : cases) {

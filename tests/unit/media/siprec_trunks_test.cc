@@ -1,15 +1,13 @@
 // Trunk networks: CIDR parsing and matching (IPv4, IPv6, v4-mapped), the most
 // specific trunk wins, and digest authentication of INVITEs (TrunkAuthenticator).
-#include "media/siprec/trunks.h"
-
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include "core/crypto.h"
-
 #include "media/sip/digest.h"
 #include "media/sip/message.h"
 #include "media/siprec/trunk_auth.h"
+#include "media/siprec/trunks.h"
 #include "unit/media/siprec_fixtures.h"
 
 namespace verbatim::media::siprec {
@@ -49,9 +47,9 @@ TEST(Cidr, ParsesAndMatchesIpv4AndIpv6) {
 }
 
 TEST(Cidr, RefusesWhatIsNotExactlyANetwork) {
-  for (std::string_view bad : {"", "10.0.0.5/24", "192.0.2.0/33", "2001:db8::/129", "192.0.2.0/", "192.0.2.0/-1",
-                               "192.0.2.0/0024", "192.0.2", "010.0.0.1", "example.com", "[::1]", "fe80::1%eth0",
-                               "192.0.2.0/24/8", "2001:db8::1/32"}) {
+  for (std::string_view bad :
+       {"", "10.0.0.5/24", "192.0.2.0/33", "2001:db8::/129", "192.0.2.0/", "192.0.2.0/-1", "192.0.2.0/0024", "192.0.2",
+        "010.0.0.1", "example.com", "[::1]", "fe80::1%eth0", "192.0.2.0/24/8", "2001:db8::1/32"}) {
     auto r = ParseCidr(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -120,18 +118,18 @@ struct AuthFixture {
     char nc_hex[9];
     std::snprintf(nc_hex, sizeof nc_hex, "%08x", nc);
     const std::string ha1 = H(alg, username + ":verbatim:" + std::string(password));
-    const std::string response =
-        H(alg, ha1 + ":" + nonce + ":" + nc_hex + ":c0ffee:auth:" + H(alg, "INVITE:" + uri));
+    const std::string response = H(alg, ha1 + ":" + nonce + ":" + nc_hex + ":c0ffee:auth:" + H(alg, "INVITE:" + uri));
     return Parse("Digest username=\"" + username + "\", realm=\"verbatim\", nonce=\"" + nonce + "\", uri=\"" + uri +
                  "\", response=\"" + response + "\", algorithm=" + sip::ToString(alg) + ", qop=auth, nc=" + nc_hex +
                  ", cnonce=\"c0ffee\"");
   }
 
   sip::Message Parse(const std::string& authorization) {
-    std::string wire = testing::Crlf("INVITE sip:srs@192.0.2.50 SIP/2.0\n"
-                                     "Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-a\n"
-                                     "From: <sip:sbc@198.51.100.1>;tag=1\nTo: <sip:srs@192.0.2.50>\n"
-                                     "Call-ID: auth@x\nCSeq: 2 INVITE\n") +
+    std::string wire = testing::Crlf(
+                           "INVITE sip:srs@192.0.2.50 SIP/2.0\n"
+                           "Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-a\n"
+                           "From: <sip:sbc@198.51.100.1>;tag=1\nTo: <sip:srs@192.0.2.50>\n"
+                           "Call-ID: auth@x\nCSeq: 2 INVITE\n") +
                        (authorization.empty() ? "" : "Authorization: " + authorization + "\r\n") +
                        "Content-Length: 0\r\n\r\n";
     auto m = sip::ParseMessage(wire);

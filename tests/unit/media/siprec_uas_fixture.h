@@ -69,11 +69,11 @@ class FakeStreams final : public StreamOpener {
 
   std::vector<StreamSpec> specs;
   std::set<uint16_t> open;
-  capture::Nanos last_packet{0};                 // what every stream reports as its last packet
+  capture::Nanos last_packet{0};                // what every stream reports as its last packet
   std::map<uint16_t, RtpSourcePolicy> sources;  // SetSource() calls, by port
   uint16_t next = 40000;
-  bool exhausted = false;            // Open() fails (e.g. every port taken by another process)
-  size_t capacity = SIZE_MAX;        // what Available() reports beyond the open streams
+  bool exhausted = false;      // Open() fails (e.g. every port taken by another process)
+  size_t capacity = SIZE_MAX;  // what Available() reports beyond the open streams
 
   size_t Available() const override { return capacity > open.size() ? capacity - open.size() : 0; }
 
@@ -132,7 +132,9 @@ struct Fixture {
   UasOutput Handle(const sip::Message& m, std::string_view source = "198.51.100.1") {
     return uas->Handle(m, TrunkPeer(source));
   }
-  size_t Count(std::string_view event) const { return static_cast<size_t>(std::count(events.begin(), events.end(), event)); }
+  size_t Count(std::string_view event) const {
+    return static_cast<size_t>(std::count(events.begin(), events.end(), event));
+  }
 
   capture::Nanos now{std::chrono::seconds(1000)};
   std::optional<uint64_t> free_bytes = uint64_t{1} << 40;
@@ -165,12 +167,23 @@ struct Req {
 };
 
 inline sip::Message Request(const Req& r) {
-  std::string s = r.method + " sip:srs@192.0.2.50 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=" + r.branch + "\n"
-                  "From: <sip:src@example.com>;tag=" + r.from_tag + "\n"
-                  "To: <sip:srs@example.com>" + (r.to_tag.empty() ? "" : ";tag=" + r.to_tag) + "\n"
-                  "Call-ID: " + r.call_id + "\n"
-                  "CSeq: " + std::to_string(r.cseq) + " " + r.method + "\n"
+  std::string s = r.method +
+                  " sip:srs@192.0.2.50 SIP/2.0\n"
+                  "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=" +
+                  r.branch +
+                  "\n"
+                  "From: <sip:src@example.com>;tag=" +
+                  r.from_tag +
+                  "\n"
+                  "To: <sip:srs@example.com>" +
+                  (r.to_tag.empty() ? "" : ";tag=" + r.to_tag) +
+                  "\n"
+                  "Call-ID: " +
+                  r.call_id +
+                  "\n"
+                  "CSeq: " +
+                  std::to_string(r.cseq) + " " + r.method +
+                  "\n"
                   "Max-Forwards: 70\n";
   for (const auto& h : r.extra) s += h + "\n";
   if (!r.content_type.empty()) s += "Content-Type: " + r.content_type + "\n";
@@ -190,17 +203,20 @@ inline Req SiprecInvite(std::string call_id = "call-1@src.example.com", std::str
 }
 
 inline std::string Sdp(std::string_view direction, std::string_view codecs_line, std::string_view rtpmaps) {
-  return Crlf("v=0\n"
-              "o=SRC 1 2 IN IP4 198.51.100.1\n"
-              "s=-\n"
-              "c=IN IP4 198.51.100.1\n"
-              "t=0 0\n"
-              "m=audio 12240 RTP/AVP " + std::string(codecs_line) + "\n" + std::string(rtpmaps) +
-              "a=" + std::string(direction) + "\n"
-              "a=label:1\n"
-              "m=audio 12242 RTP/AVP " + std::string(codecs_line) + "\n" + std::string(rtpmaps) +
-              "a=" + std::string(direction) + "\n"
-              "a=label:2\n");
+  return Crlf(
+      "v=0\n"
+      "o=SRC 1 2 IN IP4 198.51.100.1\n"
+      "s=-\n"
+      "c=IN IP4 198.51.100.1\n"
+      "t=0 0\n"
+      "m=audio 12240 RTP/AVP " +
+      std::string(codecs_line) + "\n" + std::string(rtpmaps) + "a=" + std::string(direction) +
+      "\n"
+      "a=label:1\n"
+      "m=audio 12242 RTP/AVP " +
+      std::string(codecs_line) + "\n" + std::string(rtpmaps) + "a=" + std::string(direction) +
+      "\n"
+      "a=label:2\n");
 }
 
 inline std::string PcmuSdp(std::string_view direction) { return Sdp(direction, "0", "a=rtpmap:0 PCMU/8000\n"); }
@@ -222,6 +238,5 @@ inline std::string Header(const UasOutput& out, std::string_view name) {
   if (out.responses.empty()) return "<no response>";
   return std::string(out.responses.back().header(name).value_or("<absent>"));
 }
-
 
 }  // namespace verbatim::media::siprec::testing_uas

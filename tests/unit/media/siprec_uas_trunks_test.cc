@@ -56,8 +56,10 @@ TEST(SiprecUasTrunks, AnInviteFromOutsideEveryTrunkIs403CountedAndRecordsNothing
   // An unknown source address (no peer information) is a stranger too.
   EXPECT_EQ(Code(f.uas->Handle(Request(SiprecInvite("call-9@x")))), 403);
   // Malformed input from a stranger: no 400 either.
-  EXPECT_FALSE(f.uas->RejectMalformed("INVITE x\r\nVia: a\r\n", Status::InvalidArgument("sip.bad", "bad"),
-                                      f.TrunkPeer(kStranger)).has_value());
+  EXPECT_FALSE(
+      f.uas
+          ->RejectMalformed("INVITE x\r\nVia: a\r\n", Status::InvalidArgument("sip.bad", "bad"), f.TrunkPeer(kStranger))
+          .has_value());
 }
 
 TEST(SiprecUasTrunks, NoTrunksMeansNobodyAndATrunkAdmitsOnlyItsTransports) {
@@ -384,7 +386,8 @@ TEST(SiprecUasTrunks, ATooShortSessionIntervalIs422WithOurMinSe) {
 
 TEST(SiprecUasTrunks, ATrunkWithCredentialsChallengesAndRefusesWrongOnes) {
   Trunk t = SrcTrunk();
-  t.digest = TrunkDigest{"src", "verbatim", sip::DigestHa1Hex(sip::DigestAlgorithm::kMd5, "src", "verbatim", "0123456789abcdef"),
+  t.digest = TrunkDigest{"src", "verbatim",
+                         sip::DigestHa1Hex(sip::DigestAlgorithm::kMd5, "src", "verbatim", "0123456789abcdef"),
                          sip::DigestHa1Hex(sip::DigestAlgorithm::kSha256, "src", "verbatim", "0123456789abcdef")};
   Fixture f(16, {t});
   UasOutput challenge = f.Handle(Request(SiprecInvite()));
@@ -437,7 +440,8 @@ TEST(SiprecUasTrunks, RtpIsAcceptedFromTheOfferedAddressOrTheSignallingOrTheTrun
   Req move = InDialog(inv.responses[0], "INVITE", 2, "z9hG4bK-mv");
   move.content_type = "application/sdp";
   std::string sdp = PcmuSdp("sendonly");
-  for (size_t at; (at = sdp.find("c=IN IP4 198.51.100.1")) != std::string::npos;) sdp.replace(at, 21, "c=IN IP4 198.51.100.9");
+  for (size_t at; (at = sdp.find("c=IN IP4 198.51.100.1")) != std::string::npos;)
+    sdp.replace(at, 21, "c=IN IP4 198.51.100.9");
   move.body = sdp;
   ASSERT_EQ(Code(f.Handle(Request(move), "198.51.100.77")), 200);
   ASSERT_EQ(f.streams.sources.size(), 2u);

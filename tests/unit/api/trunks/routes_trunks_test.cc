@@ -51,15 +51,16 @@ TEST(TrunkRoutes, TheDigestPasswordIsWriteOnly) {
   ASSERT_TRUE(t.ok());
   const std::string admin = t.Token(t.CreateAdmin().id, {"admin"});
   const std::string password = "s3cret-trunk-pass";
-  HttpResponse created = t.Call("POST", kBase, admin,
-                                R"({"name":"sbc","networks":["198.51.100.7/32"],"digest":{"username":"sbc","password":")" +
-                                    password + R"("}})");
+  HttpResponse created = t.Call(
+      "POST", kBase, admin,
+      R"({"name":"sbc","networks":["198.51.100.7/32"],"digest":{"username":"sbc","password":")" + password + R"("}})");
   ASSERT_EQ(created.result_int(), 201) << created.body();
   const std::string id = Str(TestApp::Body(created), "id");
   auto stored = t.store().GetTrunk(id);
   ASSERT_TRUE(stored.ok());
-  for (const HttpResponse& res : {created, t.Call("GET", std::string(kBase) + "/" + id, admin), t.Call("GET", kBase, admin),
-                                  t.Call("PATCH", std::string(kBase) + "/" + id, admin, R"({"description":"x"})")}) {
+  for (const HttpResponse& res :
+       {created, t.Call("GET", std::string(kBase) + "/" + id, admin), t.Call("GET", kBase, admin),
+        t.Call("PATCH", std::string(kBase) + "/" + id, admin, R"({"description":"x"})")}) {
     EXPECT_EQ(res.body().find(password), std::string::npos) << res.body();
     EXPECT_EQ(res.body().find(stored->digest_ha1_md5), std::string::npos) << res.body();
     EXPECT_EQ(res.body().find(stored->digest_ha1_sha256), std::string::npos) << res.body();
@@ -113,7 +114,8 @@ TEST(TrunkRoutes, EveryWriteIsPublishedToTheSipServerAtOnce) {
   EXPECT_EQ(seen->Match(source)->name, "cube");
   const std::string id = Str(TestApp::Body(created), "id");
 
-  ASSERT_EQ(t.Call("PATCH", std::string(kBase) + "/" + id, admin, R"({"networks":["198.51.100.0/24"]})").result_int(), 200);
+  ASSERT_EQ(t.Call("PATCH", std::string(kBase) + "/" + id, admin, R"({"networks":["198.51.100.0/24"]})").result_int(),
+            200);
   EXPECT_EQ(seen->Match(source), nullptr) << "the old network admits nobody any more";
   ASSERT_EQ(t.Call("DELETE", std::string(kBase) + "/" + id, admin).result_int(), 204);
   EXPECT_TRUE(seen->empty());
@@ -123,9 +125,10 @@ TEST(TrunkRoutes, ConversationsNameTheirMediaOwner) {
   TestApp t;
   ASSERT_TRUE(t.ok());
   const std::string admin = t.Token(t.CreateAdmin().id, {"admin", "conversation:write", "conversation:read"});
-  const std::string trunk = Str(TestApp::Body(t.Call("POST", kBase, admin, R"({"name":"cube","networks":["192.0.2.0/24"]})")), "id");
-  HttpResponse conv = t.Call("POST", "/api/v2/conversations", admin,
-                             R"({"mediaOwner":{"type":"trunk","id":")" + trunk + R"("}})");
+  const std::string trunk =
+      Str(TestApp::Body(t.Call("POST", kBase, admin, R"({"name":"cube","networks":["192.0.2.0/24"]})")), "id");
+  HttpResponse conv =
+      t.Call("POST", "/api/v2/conversations", admin, R"({"mediaOwner":{"type":"trunk","id":")" + trunk + R"("}})");
   ASSERT_EQ(conv.result_int(), 201) << conv.body();
   auto stored = t.store().GetConversation(Str(TestApp::Body(conv), "id"));
   ASSERT_TRUE(stored.ok());

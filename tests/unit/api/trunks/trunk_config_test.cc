@@ -20,8 +20,10 @@ store::SipTrunk Create(const std::string& body_json, std::optional<TrunkInputErr
   t.id = NewUuid();
   auto e = TrunkInputFromJson(*body, in);
   if (!e) e = ApplyTrunkInput(in, true, kNow, t);
-  if (error) *error = e;
-  else EXPECT_FALSE(e.has_value()) << (e ? e->field + ": " + e->message : "");
+  if (error)
+    *error = e;
+  else
+    EXPECT_FALSE(e.has_value()) << (e ? e->field + ": " + e->message : "");
   return t;
 }
 
@@ -36,8 +38,8 @@ TEST(TrunkConfig, KeepsOnlyHa1sOfThePasswordAndNeverShowsThem) {
                              R"("digest":{"username":"cube","password":"correct horse battery"}})");
   EXPECT_EQ(t.digest_username, "cube");
   EXPECT_EQ(t.digest_realm, "verbatim");
-  EXPECT_EQ(t.digest_ha1_sha256,
-            media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kSha256, "cube", "verbatim", "correct horse battery"));
+  EXPECT_EQ(t.digest_ha1_sha256, media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kSha256, "cube", "verbatim",
+                                                          "correct horse battery"));
   EXPECT_EQ(t.digest_ha1_md5,
             media::sip::DigestHa1Hex(media::sip::DigestAlgorithm::kMd5, "cube", "verbatim", "correct horse battery"));
   EXPECT_EQ(t.transports, (std::vector<std::string>{"udp", "tcp"})) << "both by default";
@@ -65,8 +67,9 @@ TEST(TrunkConfig, RefusesWhatWouldWidenOrBreakTheAllowList) {
   EXPECT_EQ(FieldOf(R"({"name":"a"})"), "networks");
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"digest":{"username":"u","password":"short"}})"),
             "digest.password");
-  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"digest":{"username":"u\"x","password":"0123456789abcdef"}})"),
-            "digest.username")
+  EXPECT_EQ(
+      FieldOf(R"({"name":"a","networks":["192.0.2.1"],"digest":{"username":"u\"x","password":"0123456789abcdef"}})"),
+      "digest.username")
       << "a quote would end the quoted-string of the challenge";
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"digest":{"username":"u"}})"), "digest.password");
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"limits":{"maxChannelsPerSession":0}})"),
@@ -134,9 +137,10 @@ digest_password = "0123456789abcdef"
   auto typo = ParseTrunksToml("[[siprec.trunks]]\nname = \"a\"\nnetworks = [\"192.0.2.1\"]\nmax_sesions = 3\n", kNow);
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().message().find("max_sesions"), std::string::npos) << typo.status().message();
-  auto twice = ParseTrunksToml("[[siprec.trunks]]\nname = \"a\"\nnetworks = [\"192.0.2.1\"]\n"
-                               "[[siprec.trunks]]\nname = \"A\"\nnetworks = [\"192.0.2.2\"]\n",
-                               kNow);
+  auto twice = ParseTrunksToml(
+      "[[siprec.trunks]]\nname = \"a\"\nnetworks = [\"192.0.2.1\"]\n"
+      "[[siprec.trunks]]\nname = \"A\"\nnetworks = [\"192.0.2.2\"]\n",
+      kNow);
   EXPECT_FALSE(twice.ok());
   auto bad = ParseTrunksToml("[[siprec.trunks]]\nname = \"a\"\nnetworks = [\"192.0.2.1/33\"]\n", kNow);
   ASSERT_FALSE(bad.ok());
@@ -145,8 +149,9 @@ digest_password = "0123456789abcdef"
 }
 
 TEST(TrunkConfig, PolicyCarriesEveryDecision) {
-  store::SipTrunk t = Create(R"({"name":"nat","networks":["198.51.100.0/24"],"transports":["udp"],)"
-                             R"("limits":{"maxSessions":0,"maxChannelsPerSession":3,"maxBandwidthKbps":0},"rtpSource":"latch"})");
+  store::SipTrunk t =
+      Create(R"({"name":"nat","networks":["198.51.100.0/24"],"transports":["udp"],)"
+             R"("limits":{"maxSessions":0,"maxChannelsPerSession":3,"maxBandwidthKbps":0},"rtpSource":"latch"})");
   media::siprec::Trunk p = ToPolicy(t, kTrunkOriginApi);
   EXPECT_EQ(p.owner(), "trunk:" + t.id);
   EXPECT_TRUE(p.Allows(media::siprec::SipTransport::kUdp));
