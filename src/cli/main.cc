@@ -4,11 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "core/toml_text.h"
 
 using namespace verbatim::cli;  // NOLINT: main file only
 
@@ -27,8 +30,19 @@ std::string FindConfigPath(int argc, char** argv) {
 }
 
 bool ApplyToml(const std::string& path, ServeOptions& s) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    std::cerr << "verbatim: cannot read config " << path << "\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto unsafe = verbatim::UnsafeTomlText(text.str())) {  // see core/toml_text.h
+    std::cerr << "verbatim: cannot read config " << path << ": " << *unsafe << "\n";
+    return false;
+  }
   try {
-    toml::table t = toml::parse_file(path);
+    toml::table t = toml::parse(text.str(), path);
     if (auto v = t["data_dir"].value<std::string>()) s.data_dir = *v;
     if (auto v = t["http_listen"].value<std::string>()) s.http_listen = *v;
     if (auto v = t["sip_listen"].value<std::string>()) s.sip_listen = *v;

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "api/trunks/trunk_config.h"
+#include "core/toml_text.h"
 
 namespace verbatim::api {
 namespace {
@@ -36,6 +37,7 @@ std::optional<std::vector<std::string>> Strings(const toml::node& n) {
 }  // namespace
 
 Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view text, TimePoint now) {
+  if (auto unsafe = UnsafeTomlText(text)) return Invalid("config file: " + *unsafe);
   toml::table root;
   try {
     root = toml::parse(text);
