@@ -1,12 +1,11 @@
 // A guard for TOML text before toml++ parses it. toml++ 3.3 (Debian 12) runs
 // into __builtin_unreachable() when it tests some non-ASCII code points for
-// whitespace (U+00A1-U+0499, U+2C8E-U+3087, U+FB26-U+FEFE: a Latin-1 letter
-// between two tokens is enough): undefined behaviour on a malformed file. It
-// tests only characters outside strings, and after a line-ending backslash in
-// multi-line strings, so non-ASCII text stays allowed in comments and
-// single-line strings and is refused everywhere else, where TOML would reject
-// it anyway (found by fuzz/trunk_config_fuzz.cc).
-// Thread-safety: pure function.
+// whitespace (its generated is_non_ascii_horizontal_whitespace: U+00A1-U+0499
+// and two smaller ranges; "é" is one), which it does wherever a value or a
+// key may end, including inside malformed values: undefined behaviour on a
+// bad file. Text with such a code point is refused, wherever it is; escapes
+// ("\u00e9") are plain ASCII and fine (found by fuzz/trunk_config_fuzz.cc).
+// Thread-safety: pure functions.
 #pragma once
 
 #include <optional>
@@ -15,6 +14,8 @@
 
 namespace verbatim {
 
+// True for the code points toml++ 3.3 cannot test for whitespace.
+bool TomlCannotClassify(char32_t c);
 // nullopt if `text` is safe to hand to toml++, else why not ("line 3: ...").
 std::optional<std::string> UnsafeTomlText(std::string_view text);
 
