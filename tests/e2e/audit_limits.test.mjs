@@ -59,7 +59,7 @@ function tokenFrom(srv, localAddress, clientId, secret) {
 }
 
 async function metric(srv, name) {
-  const text = await (await fetch(`${srv.url}/metrics`)).text();
+  const text = await (await fetch(`${srv.metricsUrl}/metrics`)).text();
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : null;
 }

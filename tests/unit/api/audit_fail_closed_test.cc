@@ -117,7 +117,7 @@ TEST(AuditFailClosed, StoreFailureRefusesProtectedRequestsAndLosesNothingAnswere
   EXPECT_EQ(t.Call("GET", "/healthz").result_int(), 200);
   ExpectAuditUnavailable(t.Call("GET", "/readyz"), "audit-write-failing", "GET /readyz");
 
-  const std::string metrics = t.Call("GET", "/metrics").body();
+  const std::string metrics = t.app().metrics().Render();  // the metrics listener's text: on the API port /metrics is audited too
   EXPECT_EQ(MetricValue(metrics, "verbatim_audit_available"), 0) << metrics;
   EXPECT_GE(MetricValue(metrics, "verbatim_audit_write_errors_total"), 1) << metrics;
   EXPECT_GE(MetricValue(metrics, "verbatim_audit_queued_events"), 1) << metrics;
@@ -132,7 +132,7 @@ TEST(AuditFailClosed, StoreFailureRefusesProtectedRequestsAndLosesNothingAnswere
   EXPECT_GT(answered.size(), 5u) << "the request that met the failure (the writer was idle) was answered";
   EXPECT_FALSE(t.store().GetAudit(ContextId(refused)).ok()) << "a refused request did nothing and records nothing";
   EXPECT_EQ(t.store().ListConversations({}).value().size(), conversations_before) << "the refused POST created nothing";
-  const std::string after = t.Call("GET", "/metrics").body();
+  const std::string after = t.app().metrics().Render();
   EXPECT_EQ(MetricValue(after, "verbatim_audit_available"), 1) << after;
   EXPECT_EQ(MetricValue(after, "verbatim_audit_queued_events"), 0) << after;
   EXPECT_EQ(t.Call("GET", "/api/v2/tokens/me", token).result_int(), 200);
