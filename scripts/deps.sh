@@ -11,6 +11,7 @@ PKGS=(
   sip-tester curl ca-certificates openssl
   clang libclang-rt-14-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libsrtp2-dev
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
