@@ -50,6 +50,7 @@ namespace verbatim::media::siprec {
 struct UasOptions {
   std::string media_address = "127.0.0.1";   // c= in our answers
   std::string contact;                       // "sip:verbatim@127.0.0.1:5060"
+  std::string contact_tls;                   // for dialogs over TLS: "sips:verbatim@127.0.0.1:5061"; "" = none
   int retry_after_seconds = 5;               // in 503s
   std::chrono::seconds rtp_timeout{60};      // no RTP on any sending stream for this long ends the call; 0 = never
   uint32_t min_se = 90;                      // smallest session interval accepted (RFC 4028 Min-SE)
