@@ -47,13 +47,13 @@ t('a SIPREC call over TLS with SRTP is recorded sample-exact; a tampered and a r
   try {
     const keys = [newMasterKey(), newMasterKey()];
     const call = new SiprecCall(uac, { crypto: keys.map((k) => [`1 AES_CM_128_HMAC_SHA1_80 inline:${k}|2^31`]) });
-    const handshakes = await metricValue(srv, 'verbatim_sip_tls_handshakes_total');
-    assert.ok(handshakes >= 1, 'our TLS connection is counted');
     const authBefore = await metricValue(srv, 'verbatim_srtp_auth_failures_total');
     const replayBefore = await metricValue(srv, 'verbatim_srtp_replays_total');
 
     const inv = await call.invite();
     assert.equal(inv.status, 200, inv.raw);
+    // Counted once the server side of the handshake is done: surely before it read the INVITE.
+    assert.ok(await metricValue(srv, 'verbatim_sip_tls_handshakes_total') >= 1, 'our TLS connection is counted');
     assert.match(inv.header('contact') ?? '', new RegExp(`^<sips:verbatim@127\\.0\\.0\\.1:${tlsPort}>`), 'a sips: Contact on the TLS port');
     assert.match(inv.header('via') ?? '', /^SIP\/2\.0\/TLS /);
     const answers = [...inv.body.matchAll(/^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)/gm)];
@@ -161,4 +161,21 @@ t('plain SIP on the TLS port gets no answer and counts as a failed handshake', a
   assert.ok(!received.includes('SIP/2.0'), `no SIP answer on the TLS port: ${received}`);
   await waitFor(async () => (await metricValue(srv, 'verbatim_sip_tls_handshake_failures_total')) > before,
     { what: 'the failed handshake to be counted' });
+});
+
+t('an API disconnect sends the SRC its BYE over the dialog\'s own TLS connection, with a TLS Via', async () => {
+  const uac = await tlsUac();
+  try {
+    const call = new SiprecCall(uac, { crypto: [[`1 AES_CM_128_HMAC_SHA1_80 inline:${newMasterKey()}`], [`1 AES_CM_128_HMAC_SHA1_80 inline:${newMasterKey()}`]] });
+    const inv = await call.invite();
+    assert.equal(inv.status, 200, inv.raw);
+    const conv = await conversationByExternalId(srv, cl.viewer, call.callId);
+    const d = await api(srv.url, 'POST', `/api/v2/conversations/${conv.id}/disconnect`, { token: cl.admin });
+    assert.equal(d.status, 200, d.text);
+    const bye = await uac.waitFor((m) => m.method === 'BYE' && m.callId === call.callId, { what: 'the SRS BYE over TLS' });
+    assert.match(bye.header('via') ?? '', new RegExp(`^SIP/2\\.0/TLS 127\\.0\\.0\\.1:${tlsPort};branch=z9hG4bK`));
+    assert.match(bye.header('from') ?? '', /tag=/);
+  } finally {
+    uac.close();
+  }
 });
