@@ -298,7 +298,8 @@ int RunServe(const ServeOptions& opts) {
   app->SetReady(true);
   Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev},
-                                   {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")}});
+                                   {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")},
+                                   {"sipTls", sip_opts.tls ? sip_opts.tls->Describe() : std::string("off")}});
   if (dev) {
     PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
     std::cout << api::DevTrunkBanner() << "\n" << std::flush;
