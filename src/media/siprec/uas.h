@@ -8,7 +8,7 @@
 //                    answer (OPTIONS, ACK, malformed): strangers learn nothing
 //   INVITE (new)   → admission in order: trunk transport, digest (401/403),
 //                    live Call-ID (482), +sip.src (403), Require (420), body (415/400), session
-//                    timer (422), trunk and global capacity, free disk, RTP
+//                    timer (422), SDES keys over TLS only (488, srtp_offer.h), trunk and global capacity, free disk, RTP
 //                    ports (503 + Retry-After); then streams within the
 //                    trunk's limits (the rest declined, port 0), a hub session
 //                    owned by the trunk (joins only its own conversations),
