@@ -268,6 +268,11 @@ int RunServe(const ServeOptions& opts) {
   });
   if (app->sip_trunks().All().empty())
     Log(LogLevel::kWarn, "no SIPREC trunks: every INVITE is refused (docs/sip-trunks.md)", {});
+  for (const auto& e : app->sip_trunks().All()) {
+    if (!sip_opts.tls && e.trunk.transports == std::vector<std::string>{"tls"})
+      Log(LogLevel::kWarn, "a SIPREC trunk admits only TLS but --sip-tls-listen is off: its INVITEs cannot arrive",
+          {{"trunk", e.trunk.name}, {"see", "docs/sip-trunks.md"}});
+  }
   sip->Start();
   audiohook = std::make_unique<api::AudioHookEndpoint>(*app, *hub);
 
