@@ -107,6 +107,7 @@ Status Admin(int port, const std::string& sql, const std::string& database = "po
     PQfinish(c);
     return Status::Unavailable("pg.test", "connect: " + err);
   }
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);  // "drop cascades to …"
   PGresult* r = PQexec(c, sql.c_str());
   Status s = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
                  ? Status::Ok()

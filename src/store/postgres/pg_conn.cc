@@ -263,7 +263,7 @@ Status CheckDatabaseUrl(std::string_view url) {
     return Status::InvalidArgument("bad.request",
                                    "--database-url is not a valid PostgreSQL URL: check its form "
                                    "(postgresql://USER@HOST:PORT/DATABASE?param=value) and the percent-encoding "
-                                   "of special characters in the user name and password.");
+                                   "of special characters in the user name and password (docs/deployment.md).");
   }
   PQconninfoFree(opts);
   return Status::Ok();

@@ -84,6 +84,17 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
     store_ = std::move(s).value();
   }
   void Reopen() { Open(); }
+  // The database as if new (store_ must be closed): no file, an empty schema.
+  void WipeDatabase() {
+    if (postgres()) {
+      ASSERT_TRUE(pg_->DropSchema(pg_schema_).ok());
+      auto schema = pg_->CreateSchema("conf");
+      ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+      pg_schema_ = *schema;
+      return;
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(DbPath() + suffix);
+  }
 
   // First column of the first row of `sql` (portable SQL), run on a separate
   // raw connection: what is stored, not the store's view. "" when no row.
