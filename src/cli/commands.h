@@ -41,6 +41,7 @@ struct ServeOptions {
   size_t max_connections = 10000;        // concurrent HTTP connections; 0 = no cap
   size_t max_connections_per_ip = 1000;  // per client address (IPv6: per /64); 0 = no cap
   std::string metrics_listen;            // "" = none; HOST:PORT serves GET /metrics without a token
+  std::string database_url;  // "" = SQLite in data_dir; postgresql://… = PostgreSQL (docs/deployment.md)
 };
 
 struct ClientOptions {
@@ -50,9 +51,10 @@ struct ClientOptions {
 };
 
 int RunServe(const ServeOptions& opts);
-int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force);
-int RunKeysRotate(const std::string& data_dir, const std::string& kek_file);
-int RunKekRotate(const std::string& data_dir, const std::string& kek_file);
+int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force,
+            const std::string& database_url = "");
+int RunKeysRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url = "");
+int RunKekRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url = "");
 int RunToken(const ClientOptions& c, const std::string& client_id, const std::string& client_secret,
              const std::string& scope);
 int RunExplain(const ClientOptions& c, const std::string& token, const std::string& method, const std::string& path,
@@ -76,9 +78,17 @@ struct Notice {
 };
 void ReportTightened(const TightenReport& report, const std::string& data_dir, const Notice& notice);
 // OpenSecretsAtRest for the data dir's database, telling the operator about a
-// created key, a finished rotation or migrated secrets.
+// created key, a finished rotation or migrated secrets. `db_name` names the
+// database in messages (default <data_dir>/verbatim.db; see StoreName).
 Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
-                                       const Notice& notice);
+                                       const Notice& notice, const std::string& db_name = "");
+// The store a command works on (cli/store_open.cc): PostgreSQL when
+// `database_url` is set, else <data_dir>/verbatim.db.
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const std::string& data_dir,
+                                                          const std::string& database_url, store::SyncMode sync);
+// That store's name for messages and logs: the SQLite path, or the URL
+// without its password.
+std::string StoreName(const std::string& data_dir, const std::string& database_url);
 // Writes `content` to `path` atomically (tmp + rename) with the given mode.
 bool WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
 

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "store/postgres/pg_conn.h"
 
 using namespace verbatim::cli;  // NOLINT: main file only
 
@@ -52,6 +53,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["max_connections"].value<int64_t>()) s.max_connections = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["max_connections_per_ip"].value<int64_t>()) s.max_connections_per_ip = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["metrics_listen"].value<std::string>()) s.metrics_listen = *v;
+    if (auto v = t["database_url"].value<std::string>()) s.database_url = *v;
     return true;
   } catch (const toml::parse_error& e) {
     std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
@@ -125,6 +127,13 @@ int main(int argc, char** argv) {
   s->add_option("--metrics-listen", serve.metrics_listen,
                 "HOST:PORT serving GET /metrics without a token, for a private network (the API port needs organization:metrics:view)")
       ->envname("VERBATIM_METRICS_LISTEN");
+  // One variable for every command that opens the store; the TOML value (if
+  // any) is its default. Prefer the environment (or TOML) to the flag: a
+  // password in a flag shows in `ps`.
+  const char* kDatabaseUrlHelp =
+      "PostgreSQL instead of SQLite: postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE (docs/deployment.md; never logged "
+      "with its password)";
+  s->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
 
   std::string init_dir = "./data", init_name = "admin", kek_file;
@@ -134,6 +143,7 @@ int main(int argc, char** argv) {
   i->add_option("--name", init_name, "Client name")->capture_default_str();
   i->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek; created if absent)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  i->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   i->add_flag("--json", init_json, "Print {\"clientId\",\"clientSecret\"} only");
   i->add_flag("--force", init_force, "Create another administrator even if clients exist");
 
@@ -169,6 +179,7 @@ int main(int argc, char** argv) {
   rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  rotate->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
 
   auto* kek = app.add_subcommand("kek", "Key-encryption key management (docs/secrets-at-rest.md)");
   kek->require_subcommand(1);
@@ -177,6 +188,7 @@ int main(int argc, char** argv) {
   kek_rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   kek_rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  kek_rotate->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   kek_rotate->footer("Exit codes: 0 rotated, 2 refused or failed (nothing changed unless it says so).\n"
                      "Example:\n  verbatim kek rotate --data-dir /var/lib/verbatim");
 
@@ -189,8 +201,14 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  if (!serve.database_url.empty()) {
+    if (verbatim::Status bad = verbatim::store::pg::CheckDatabaseUrl(serve.database_url); !bad.ok()) {
+      std::cerr << "verbatim: " << bad.message() << "\n";
+      return kExitUsage;
+    }
+  }
   if (s->parsed()) return RunServe(serve);
-  if (i->parsed()) return RunInit(init_dir, kek_file, init_name, init_json, init_force);
+  if (i->parsed()) return RunInit(init_dir, kek_file, init_name, init_json, init_force, serve.database_url);
   if (t->parsed()) return RunToken(client, client_id, client_secret, scope);
   if (e->parsed()) {
     if (context_id.empty() && request.size() != 2) {
@@ -200,8 +218,8 @@ int main(int argc, char** argv) {
     return RunExplain(client, token, request.size() == 2 ? request[0] : "", request.size() == 2 ? request[1] : "",
                       context_id);
   }
-  if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file);
-  if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file);
+  if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file, serve.database_url);
+  if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file, serve.database_url);
   std::cout << "verbatim 0.1.0\n";
   return kExitOk;
 }
