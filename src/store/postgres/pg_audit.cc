@@ -236,12 +236,23 @@ Result<std::vector<int64_t>> ListPartitionDays(Conn& conn) {
 Status PostgresStore::EnsureAuditPartitions(std::vector<int64_t> days) {
   const int64_t today = pg::AuditDayOf(clock_.Now());
   for (int64_t d = today; d <= today + opts_.audit_days_ahead; ++d) days.push_back(d);
-  std::vector<int64_t> missing;
-  {
+  auto missing_days = [&] {
+    std::vector<int64_t> missing;
     std::lock_guard lock(partitions_mu_);
     for (int64_t d : days)
       if (!known_partitions_.count(d)) missing.push_back(d);
+    return missing;
+  };
+  std::vector<int64_t> missing = missing_days();
+  if (missing.empty()) return Status::Ok();
+  // What exists already (made by another node, or before a restart) needs no
+  // DDL lock: read the catalog first.
+  STORE_ASSIGN_OR_RETURN(std::vector<int64_t> existing, AuditPartitionDays());
+  {
+    std::lock_guard lock(partitions_mu_);
+    known_partitions_.insert(existing.begin(), existing.end());
   }
+  missing = missing_days();
   if (missing.empty()) return Status::Ok();
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());

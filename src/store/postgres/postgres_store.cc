@@ -176,14 +176,24 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions
   popts.size = opts.pool_size;
   popts.backoff_first = opts.backoff_first;
   popts.backoff_max = opts.backoff_max;
-  auto pool = std::make_unique<pg::Pool>(popts);
   std::string org_id;
   {
-    auto lease = pool->Acquire();
-    if (!lease.ok()) return lease.status();
-    VERBATIM_RETURN_IF_ERROR(pg::Migrate(**lease));
-    STORE_ASSIGN_OR_RETURN(org_id, EnsureOrganization(**lease, clock));
+    // Its own connection, without a statement timeout: a node that starts
+    // while another one migrates waits for it, however long that takes.
+    pg::ConnectOptions setup = popts.connect;
+    setup.statement_timeout = std::chrono::milliseconds(0);
+    std::string detail;
+    auto conn = pg::Conn::Connect(setup, &detail);
+    if (!conn.ok()) {
+      if (conn.status().kind() != Status::Kind::kUnavailable) return conn.status();
+      while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+      // For the operator starting a command (libpq's message names no password).
+      return Status::Unavailable("store.unavailable", "The database cannot be reached: " + detail);
+    }
+    VERBATIM_RETURN_IF_ERROR(pg::Migrate(**conn));
+    STORE_ASSIGN_OR_RETURN(org_id, EnsureOrganization(**conn, clock));
   }
+  auto pool = std::make_unique<pg::Pool>(popts);
   std::unique_ptr<PostgresStore> store(new PostgresStore(clock, opts, std::move(org_id), std::move(pool)));
   VERBATIM_RETURN_IF_ERROR(store->EnsureAuditPartitions({}));
   return store;

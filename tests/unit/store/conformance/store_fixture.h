@@ -32,6 +32,7 @@ enum class Backend { kSqlite, kPostgres };
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
   return info.param == Backend::kSqlite ? "Sqlite" : "Postgres";
 }
+inline void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::kSqlite ? "SQLite" : "PostgreSQL"); }
 
 // Runs every TEST_P of `fixture` on both backends.
 #define VERBATIM_STORE_CONFORMANCE(fixture)                                                                \
