@@ -183,7 +183,7 @@ int RunServe(const ServeOptions& opts) {
 
   app->metrics().AddCounterFunc("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
                                 [&store] { return static_cast<uint64_t>(store->stats().hits); });
-  app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to SQLite.",
+  app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to the store.",
                                 [&store] { return static_cast<uint64_t>(store->stats().misses); });
 
   // Media capture: the hub records live sessions; the bridge is its view of the store.

@@ -13,8 +13,8 @@ std::string StoreName(const std::string& data_dir, const std::string& database_u
   return database_url.empty() ? data_dir + "/verbatim.db" : store::pg::RedactDatabaseUrl(database_url);
 }
 
-Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const std::string& data_dir,
-                                                          const std::string& database_url, store::SyncMode sync) {
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const std::string& data_dir, const std::string& database_url,
+                                                          store::SyncMode sync) {
   if (database_url.empty()) {
     store::SqliteOptions o;
     o.path = data_dir + "/verbatim.db";

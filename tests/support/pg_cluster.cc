@@ -107,7 +107,8 @@ Status Admin(int port, const std::string& sql, const std::string& database = "po
     PQfinish(c);
     return Status::Unavailable("pg.test", "connect: " + err);
   }
-  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);  // "drop cascades to …"
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);  // "drop cascades to …"
   PGresult* r = PQexec(c, sql.c_str());
   Status s = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
                  ? Status::Ok()
@@ -175,8 +176,8 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& bin_dir) 
            << "\nunix_socket_directories = ''\nfsync = off\nfull_page_writes = off\nmax_connections = 200\n"
               "shared_buffers = 32MB\nlog_min_messages = warning\n";
     }
-    if (Run({bin_dir + "/pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "start"}, c->user_, c->dir_ + "/pg_ctl.log") ==
-        0) {
+    if (Run({bin_dir + "/pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "start"}, c->user_,
+            c->dir_ + "/pg_ctl.log") == 0) {
       VERBATIM_RETURN_IF_ERROR(WaitReady(c->port_, std::chrono::seconds(30)));
       return c;
     }

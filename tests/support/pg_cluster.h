@@ -66,7 +66,7 @@ class PgCluster {
   PgCluster() = default;
 
   std::string bin_dir_;
-  std::string dir_;  // temp dir: data/, log
+  std::string dir_;   // temp dir: data/, log
   std::string user_;  // runs the server ("" = the current user)
   int port_ = 0;
   bool owned_ = true;
@@ -80,13 +80,12 @@ PgCluster* SharedPgCluster(std::string* why_not);
 
 // In a test that needs PostgreSQL: skips it (with the reason) when PostgreSQL
 // is not installed, unless CI=true, where that is a failure.
-#define VERBATIM_REQUIRE_PG(cluster_var)                                                   \
-  std::string verbatim_pg_why_;                                                            \
-  ::verbatim::testing::PgCluster* cluster_var =                                            \
-      ::verbatim::testing::SharedPgCluster(&verbatim_pg_why_);                             \
-  if (cluster_var == nullptr) {                                                            \
-    if (::verbatim::testing::PgRequired()) FAIL() << "PostgreSQL: " << verbatim_pg_why_;   \
-    GTEST_SKIP() << "PostgreSQL half skipped: " << verbatim_pg_why_;                       \
+#define VERBATIM_REQUIRE_PG(cluster_var)                                                                 \
+  std::string verbatim_pg_why_;                                                                          \
+  ::verbatim::testing::PgCluster* cluster_var = ::verbatim::testing::SharedPgCluster(&verbatim_pg_why_); \
+  if (cluster_var == nullptr) {                                                                          \
+    if (::verbatim::testing::PgRequired()) FAIL() << "PostgreSQL: " << verbatim_pg_why_;                 \
+    GTEST_SKIP() << "PostgreSQL half skipped: " << verbatim_pg_why_;                                     \
   }
 
 namespace verbatim::testing {

@@ -8,13 +8,14 @@
 // meanwhile. Retention drops whole days; dropping takes an ACCESS EXCLUSIVE
 // lock on audit_events for an instant, under a lock_timeout so that it gives
 // up (and tries again next round) rather than make requests queue behind it.
+#include "store/postgres/pg_audit.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <unordered_map>
 
 #include "core/json.h"
-#include "store/postgres/pg_audit.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/postgres_store.h"
 #include "store/row_codec.h"
@@ -264,10 +265,11 @@ Status PostgresStore::EnsureAuditPartitions(std::vector<int64_t> days) {
     for (int64_t d : missing) {
       if (std::binary_search(existing.begin(), existing.end(), d)) continue;
       const std::string name = pg::AuditPartitionName(d);
-      VERBATIM_RETURN_IF_ERROR(conn.Script(
-          "CREATE TABLE " + name + " (LIKE audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS); "
-          "ALTER TABLE audit_events ATTACH PARTITION " + name + " FOR VALUES FROM (" +
-          std::to_string(d * pg::kDayMs) + ") TO (" + std::to_string((d + 1) * pg::kDayMs) + ")"));
+      VERBATIM_RETURN_IF_ERROR(conn.Script("CREATE TABLE " + name +
+                                           " (LIKE audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS); "
+                                           "ALTER TABLE audit_events ATTACH PARTITION " +
+                                           name + " FOR VALUES FROM (" + std::to_string(d * pg::kDayMs) + ") TO (" +
+                                           std::to_string((d + 1) * pg::kDayMs) + ")"));
     }
     return Status::Ok();
   }));
@@ -359,8 +361,9 @@ Result<int64_t> PostgresStore::PurgeAuditBefore(TimePoint cutoff, int limit) {
   // exclusive lock waits for writers that may be about to point to one.
   VERBATIM_RETURN_IF_ERROR(Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_xact_lock($1)", pg::kExplanationLock));
-    return conn.Exec("DELETE FROM audit_explanations x WHERE NOT EXISTS "
-                     "(SELECT 1 FROM audit_events e WHERE e.explanation_id = x.id)");
+    return conn.Exec(
+        "DELETE FROM audit_explanations x WHERE NOT EXISTS "
+        "(SELECT 1 FROM audit_events e WHERE e.explanation_id = x.id)");
   }));
   return total;
 }
@@ -368,9 +371,10 @@ Result<int64_t> PostgresStore::PurgeAuditBefore(TimePoint cutoff, int limit) {
 Result<AuditEvent> PostgresStore::GetAudit(const std::string& context_id) {
   AuditEvent out;
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(std::string("SELECT ") + kAuditColumns +
-                                                     " FROM audit_events WHERE context_id = $1 ORDER BY at DESC LIMIT 1",
-                                                 context_id));
+    STORE_ASSIGN_OR_RETURN(Rows rows,
+                           conn.Query(std::string("SELECT ") + kAuditColumns +
+                                          " FROM audit_events WHERE context_id = $1 ORDER BY at DESC LIMIT 1",
+                                      context_id));
     if (rows.empty()) return Status::NotFound("audit.not.found", "No audit event has context id '" + context_id + "'.");
     out = ReadAudit(rows[0]);
     return Status::Ok();

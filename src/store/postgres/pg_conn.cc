@@ -16,8 +16,8 @@ void Params::AddNull() {
 
 void Params::AddText(std::string_view v) {
   if (v.find('\0') != std::string_view::npos && error_.ok()) {
-    error_ = Status::InvalidArgument("bad.request",
-                                     "A text value contains a NUL character, which the store cannot keep.");
+    error_ =
+        Status::InvalidArgument("bad.request", "A text value contains a NUL character, which the store cannot keep.");
   }
   values_.emplace_back(std::string(v));
   formats_.push_back(0);
@@ -93,10 +93,10 @@ Result<std::unique_ptr<Conn>> Conn::Connect(const ConnectOptions& opts, std::str
   // Our defaults come before "dbname" (the URL, expanded in place), so that
   // the URL's own parameters override them; client_encoding comes after: the
   // store reads and writes UTF-8 whatever the URL says.
-  const char* keys[] = {"connect_timeout",   "keepalives", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count",  "tcp_user_timeout", "application_name", "dbname",
-                        "client_encoding",   nullptr};
-  const char* values[] = {connect_timeout.c_str(), "1", "10", "3", "3", tcp_user_timeout.c_str(), "verbatim",
+  const char* keys[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval", "keepalives_count",
+      "tcp_user_timeout", "application_name", "dbname",          "client_encoding",     nullptr};
+  const char* values[] = {connect_timeout.c_str(), "1",    "10",   "3", "3", tcp_user_timeout.c_str(), "verbatim",
                           opts.url.c_str(),        "UTF8", nullptr};
   PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return Status::Internal("postgres: out of memory while connecting");
@@ -107,9 +107,9 @@ Result<std::unique_ptr<Conn>> Conn::Connect(const ConnectOptions& opts, std::str
   }
   PQsetNoticeProcessor(raw, IgnoreNotice, nullptr);
   // Constant text: our own numbers, not input.
-  const std::string setup = "SET TIME ZONE 'UTC'; SET statement_timeout = " +
-                            std::to_string(opts.statement_timeout.count()) +
-                            "; SET idle_in_transaction_session_timeout = 60000";
+  const std::string setup =
+      "SET TIME ZONE 'UTC'; SET statement_timeout = " + std::to_string(opts.statement_timeout.count()) +
+      "; SET idle_in_transaction_session_timeout = 60000";
   if (Status s = conn->Script(setup); !s.ok()) {
     if (detail) *detail = conn->last_error();
     return s;
@@ -131,7 +131,9 @@ Status Conn::Failure(const PGresult* res, std::string_view sql) {
     broken_ = true;
     return StoreUnavailable("The database connection was lost.");
   }
-  if (last_sqlstate_ == "57014") return StoreUnavailable("The database did not answer in time.");
+  // 57014 query_canceled (statement_timeout), 55P03 lock_not_available (lock_timeout).
+  if (last_sqlstate_ == "57014" || last_sqlstate_ == "55P03")
+    return StoreUnavailable("The database did not answer in time.");
   if (last_sqlstate_ == "53300") return StoreUnavailable("The database has no free connection.");
   if (last_sqlstate_ == "22021" || last_sqlstate_ == "22P05" || last_sqlstate_ == "54000") {
     return Status::InvalidArgument("bad.request",

@@ -136,7 +136,7 @@ class Rows {
 };
 
 struct ConnectOptions {
-  std::string url;  // postgresql://…; its own parameters win over the defaults below
+  std::string url;            // postgresql://…; its own parameters win over the defaults below
   int connect_timeout_s = 3;  // libpq's minimum is 2
   // Per statement, including waits for row locks: a request thread is never
   // held longer than this by the database.
@@ -205,7 +205,7 @@ class Conn {
   bool reusable() const { return !broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE; }
   const std::string& last_sqlstate() const { return last_sqlstate_; }
   const std::string& last_constraint() const { return last_constraint_; }  // of the last failure, if any
-  const std::string& last_error() const { return last_error_; }  // server log only
+  const std::string& last_error() const { return last_error_; }            // server log only
   PGconn* raw() const { return conn_; }
 
  private:

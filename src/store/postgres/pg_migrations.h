@@ -16,8 +16,8 @@
 namespace verbatim::store::pg {
 
 // Advisory lock keys (per database). Constants, so every node agrees.
-inline constexpr int64_t kMigrationLock = 0x7665726261'01;   // schema migration and the organization row
-inline constexpr int64_t kPartitionLock = 0x7665726261'02;   // creating or dropping audit partitions
+inline constexpr int64_t kMigrationLock = 0x7665726261'01;    // schema migration and the organization row
+inline constexpr int64_t kPartitionLock = 0x7665726261'02;    // creating or dropping audit partitions
 inline constexpr int64_t kExplanationLock = 0x7665726261'03;  // interning vs. purging shared explanations
 inline constexpr int64_t kKeyRotationLock = 0x7665726261'04;  // RotateKeys: one active signing key
 inline constexpr int64_t kResealLock = 0x7665726261'05;       // ResealSecrets: compare-and-set of the key check

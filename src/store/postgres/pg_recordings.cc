@@ -44,8 +44,7 @@ Result<Conversation> LoadConversation(Conn& conn, const std::string& id) {
 // The conversation, its row locked until the transaction ends.
 Result<Conversation> LockConversation(Conn& conn, const std::string& id) {
   STORE_ASSIGN_OR_RETURN(
-      Rows rows,
-      conn.Query(std::string("SELECT ") + kConversationColumns + " WHERE id = $1 FOR NO KEY UPDATE", id));
+      Rows rows, conn.Query(std::string("SELECT ") + kConversationColumns + " WHERE id = $1 FOR NO KEY UPDATE", id));
   if (rows.empty()) return ConversationNotFound(id);
   return ReadConversation(rows[0]);
 }
@@ -68,12 +67,13 @@ Result<RecordingHead> LoadHead(Conn& conn, const std::string& id) {
   RecordingHead head;
   STORE_ASSIGN_OR_RETURN(
       Rows rows,
-      conn.Query("SELECT r.state, "
-                 "(SELECT COALESCE(max(idx), 0) FROM recording_segments s WHERE s.conversation_id = r.conversation_id), "
-                 "(SELECT COALESCE(max(seq), 0) FROM recording_transitions t "
-                 "WHERE t.conversation_id = r.conversation_id) "
-                 "FROM recordings r WHERE r.conversation_id = $1",
-                 id));
+      conn.Query(
+          "SELECT r.state, "
+          "(SELECT COALESCE(max(idx), 0) FROM recording_segments s WHERE s.conversation_id = r.conversation_id), "
+          "(SELECT COALESCE(max(seq), 0) FROM recording_transitions t "
+          "WHERE t.conversation_id = r.conversation_id) "
+          "FROM recordings r WHERE r.conversation_id = $1",
+          id));
   if (rows.empty()) return head;
   head.exists = true;
   STORE_ASSIGN_OR_RETURN(head.state, ParseState(rows[0].Text(0)));
@@ -114,8 +114,9 @@ Status AppendTransition(Conn& conn, const std::string& id, const RecordingHead& 
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 id, t.seq, t.action, ToString(t.from), ToString(t.to), t.segment, t.at, t.actor.principal_type,
                 t.actor.principal_id, t.actor.principal_name, t.actor.client_id, t.reason, t.context_id));
-  return conn.Exec("UPDATE recordings SET state = $1, version = version + 1, updated_at = $2 WHERE conversation_id = $3",
-                   ToString(t.to), t.at, id);
+  return conn.Exec(
+      "UPDATE recordings SET state = $1, version = version + 1, updated_at = $2 WHERE conversation_id = $3",
+      ToString(t.to), t.at, id);
 }
 
 Status LoadSegments(Conn& conn, Recording& r) {
@@ -132,13 +133,12 @@ Status LoadSegments(Conn& conn, Recording& r) {
 Status LoadTimeline(Conn& conn, Recording& r, bool latest_only) {
   STORE_ASSIGN_OR_RETURN(
       Rows rows,
-      conn.Query(latest_only
-                     ? "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, "
-                       "principal_name, client_id, reason, context_id FROM recording_transitions "
-                       "WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1"
-                     : "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, "
-                       "principal_name, client_id, reason, context_id FROM recording_transitions "
-                       "WHERE conversation_id = $1 ORDER BY seq",
+      conn.Query(latest_only ? "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, "
+                               "principal_name, client_id, reason, context_id FROM recording_transitions "
+                               "WHERE conversation_id = $1 ORDER BY seq DESC LIMIT 1"
+                             : "SELECT seq, action, from_state, to_state, segment, at, principal_type, principal_id, "
+                               "principal_name, client_id, reason, context_id FROM recording_transitions "
+                               "WHERE conversation_id = $1 ORDER BY seq",
                  r.conversation_id));
   for (int i = 0; i < rows.size(); ++i) {
     const Row row = rows[i];
@@ -158,11 +158,11 @@ Status LoadTimeline(Conn& conn, Recording& r, bool latest_only) {
 }
 
 Status LoadMedia(Conn& conn, Recording& r) {
-  STORE_ASSIGN_OR_RETURN(
-      Rows rows, conn.Query("SELECT segment, path, format, channels, sample_rate, bytes, duration_ms, status, "
-                            "channel_labels::text, updated_at FROM media_files WHERE conversation_id = $1 "
-                            "ORDER BY segment",
-                            r.conversation_id));
+  STORE_ASSIGN_OR_RETURN(Rows rows,
+                         conn.Query("SELECT segment, path, format, channels, sample_rate, bytes, duration_ms, status, "
+                                    "channel_labels::text, updated_at FROM media_files WHERE conversation_id = $1 "
+                                    "ORDER BY segment",
+                                    r.conversation_id));
   for (int i = 0; i < rows.size(); ++i) {
     const Row row = rows[i];
     MediaFile f;
@@ -223,7 +223,8 @@ Status PostgresStore::CreateConversation(const Conversation& c) {
                       "created_by) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (id) DO NOTHING",
                       c.id, c.state, c.started_at, c.ended_at, EncodeParticipants(c.participants), c.external_id,
                       c.created_by));
-    if (inserted == 0) return Status::AlreadyExists("conversation.exists", "Conversation '" + c.id + "' already exists.");
+    if (inserted == 0)
+      return Status::AlreadyExists("conversation.exists", "Conversation '" + c.id + "' already exists.");
     return Status::Ok();
   });
 }
@@ -355,12 +356,12 @@ Result<Recording> PostgresStore::UpdateRecordingMetadata(const std::string& conv
   Recording out;
   VERBATIM_RETURN_IF_ERROR(Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(Conversation c, LockConversation(conn, conversation_id));
-    VERBATIM_RETURN_IF_ERROR(conn.Exec(
-        "INSERT INTO recordings (conversation_id, state, version, updated_at, labels, retention_days, notes) "
-        "VALUES ($1, 'none', 1, $2, $3::jsonb, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET "
-        "labels = excluded.labels, retention_days = excluded.retention_days, notes = excluded.notes, "
-        "version = recordings.version + 1, updated_at = excluded.updated_at",
-        conversation_id, now, EncodeStrings(m.labels), m.retention_days, m.notes));
+    VERBATIM_RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO recordings (conversation_id, state, version, updated_at, labels, retention_days, notes) "
+                  "VALUES ($1, 'none', 1, $2, $3::jsonb, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET "
+                  "labels = excluded.labels, retention_days = excluded.retention_days, notes = excluded.notes, "
+                  "version = recordings.version + 1, updated_at = excluded.updated_at",
+                  conversation_id, now, EncodeStrings(m.labels), m.retention_days, m.notes));
     STORE_ASSIGN_OR_RETURN(out, LoadRecording(conn, c.id, c.started_at));
     return Status::Ok();
   }));

@@ -49,8 +49,8 @@ Result<int> PostgresStore::ResealSecrets(const ResealPlan& plan) {
     VERBATIM_RETURN_IF_ERROR(
         conn.Script("LOCK TABLE signing_keys, media_integrations, server_secrets IN SHARE ROW EXCLUSIVE MODE"));
     {
-      STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT value FROM server_secrets WHERE name = $1",
-                                                   std::string(kKeyCheckSecretName)));
+      STORE_ASSIGN_OR_RETURN(
+          Rows rows, conn.Query("SELECT value FROM server_secrets WHERE name = $1", std::string(kKeyCheckSecretName)));
       std::optional<std::string> stored;
       if (!rows.empty()) stored = rows[0].Bytes(0);
       if (stored != plan.expected_check) return KekCheckChanged();
@@ -61,14 +61,16 @@ Result<int> PostgresStore::ResealSecrets(const ResealPlan& plan) {
         const SealedValue v{col.kind, rows[i].Text(0), col.bytea ? rows[i].Bytes(1) : rows[i].Text(1)};
         STORE_ASSIGN_OR_RETURN(std::string next, plan.reseal(v));
         if (next == v.value) continue;
-        VERBATIM_RETURN_IF_ERROR(col.bytea ? conn.Exec(col.update, Bytea{next}, v.id) : conn.Exec(col.update, next, v.id));
+        VERBATIM_RETURN_IF_ERROR(col.bytea ? conn.Exec(col.update, Bytea{next}, v.id)
+                                           : conn.Exec(col.update, next, v.id));
         ++rewritten;
       }
     }
     for (const auto& name : plan.drop_secrets)
       VERBATIM_RETURN_IF_ERROR(conn.Exec("DELETE FROM server_secrets WHERE name = $1", name));
     return conn.Exec(
-        "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = "
+        "excluded.value",
         std::string(kKeyCheckSecretName), Bytea{plan.new_check});
   }));
   return rewritten;

@@ -53,10 +53,11 @@ Status ReplaceRoleIds(Conn& conn, std::string_view delete_sql, std::string_view 
 }
 
 Status ReplaceClientRoles(Conn& conn, const OAuthClient& c) {
-  return ReplaceRoleIds(conn, "DELETE FROM client_roles WHERE client_id = $1",
-                        "INSERT INTO client_roles (client_id, position, role_id) "
-                        "SELECT $1, ord - 1, value FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS t(value, ord)",
-                        c.id, c.role_ids);
+  return ReplaceRoleIds(
+      conn, "DELETE FROM client_roles WHERE client_id = $1",
+      "INSERT INTO client_roles (client_id, position, role_id) "
+      "SELECT $1, ord - 1, value FROM jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS t(value, ord)",
+      c.id, c.role_ids);
 }
 
 Status ReplaceIntegrationRoles(Conn& conn, const MediaIntegration& m) {
@@ -92,8 +93,7 @@ Result<OAuthClient> ReadClient(const Row& row) {
   return c;
 }
 
-constexpr char kRoleSelect[] =
-    "SELECT id, name, description, permissions::text, created_at, updated_at FROM roles";
+constexpr char kRoleSelect[] = "SELECT id, name, description, permissions::text, created_at, updated_at FROM roles";
 
 Result<Role> ReadRole(const Row& row) {
   Role r;
@@ -246,7 +246,8 @@ Status PostgresStore::Run(TxnKind kind, const Body& body) {
 Result<Organization> PostgresStore::GetOrganization() {
   Organization org;
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT id, name, created_at FROM organizations WHERE id = $1", org_id_));
+    STORE_ASSIGN_OR_RETURN(Rows rows,
+                           conn.Query("SELECT id, name, created_at FROM organizations WHERE id = $1", org_id_));
     if (rows.empty()) return Status::Internal("store: the organization row is missing");
     org = Organization{rows[0].Text(0), rows[0].Text(1), rows[0].Time(2)};
     return Status::Ok();
@@ -379,8 +380,7 @@ Result<Role> PostgresStore::GetRole(const std::string& id) {
 Result<std::vector<Role>> PostgresStore::ListRoles() {
   std::vector<Role> out;
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows,
-                           conn.Query(std::string(kRoleSelect) + " ORDER BY lower(name COLLATE \"C\"), id"));
+    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(std::string(kRoleSelect) + " ORDER BY lower(name COLLATE \"C\"), id"));
     return CollectRows(rows, out, ReadRole);
   }));
   return out;
@@ -421,8 +421,9 @@ Status PostgresStore::InsertKey(const SigningKey& k) {
 Result<std::vector<SigningKey>> PostgresStore::ListKeys() {
   std::vector<SigningKey> out;
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT kid, alg, private_key_pem, public_jwk_json, created_at, "
-                                                 "retired_at, publish_until FROM signing_keys ORDER BY created_at, seq"));
+    STORE_ASSIGN_OR_RETURN(Rows rows,
+                           conn.Query("SELECT kid, alg, private_key_pem, public_jwk_json, created_at, "
+                                      "retired_at, publish_until FROM signing_keys ORDER BY created_at, seq"));
     return CollectRows(rows, out, [](const Row& r) -> Result<SigningKey> {
       return SigningKey{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Time(4), r.OptTime(5), r.OptTime(6)};
     });
@@ -436,9 +437,8 @@ Result<std::vector<SigningKey>> PostgresStore::ListKeys() {
 Status PostgresStore::RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) {
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_xact_lock($1)", pg::kKeyRotationLock));
-    VERBATIM_RETURN_IF_ERROR(
-        conn.Exec("UPDATE signing_keys SET retired_at = $1, publish_until = $2 WHERE retired_at IS NULL", now,
-                  publish_until));
+    VERBATIM_RETURN_IF_ERROR(conn.Exec(
+        "UPDATE signing_keys SET retired_at = $1, publish_until = $2 WHERE retired_at IS NULL", now, publish_until));
     return InsertKeyRow(conn, next);  // a failure here rolls the retirement back too
   });
 }
@@ -474,10 +474,8 @@ Status PostgresStore::PurgeRevoked(TimePoint now) {
 // ---------------------------------------------------------------- AudioHook integrations
 
 Status PostgresStore::CreateIntegration(const MediaIntegration& m) {
-  const Status exists =
-      Status::AlreadyExists("integration.exists", "Media integration '" + m.id + "' already exists.");
-  const Status key_taken =
-      Status::AlreadyExists("integration.exists", "A media integration with this API key exists.");
+  const Status exists = Status::AlreadyExists("integration.exists", "Media integration '" + m.id + "' already exists.");
+  const Status key_taken = Status::AlreadyExists("integration.exists", "A media integration with this API key exists.");
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(bool id_taken, conn.Exists("SELECT 1 FROM media_integrations WHERE id = $1", m.id));
     if (id_taken) return exists;

@@ -148,7 +148,7 @@ class PostgresStore final : public Store {
   const std::string org_id_;
   const std::unique_ptr<pg::Pool> pool_;
 
-  std::mutex partitions_mu_;         // guards known_partitions_
+  std::mutex partitions_mu_;            // guards known_partitions_
   std::set<int64_t> known_partitions_;  // days whose audit partition this process has seen exist
 };
 

@@ -28,7 +28,8 @@ using testing_util::TestActor;
 class RawConn {
  public:
   explicit RawConn(const std::string& url) : c_(PQconnectdb(url.c_str())) {
-    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c_, [](void*, const char*) {}, nullptr);
   }
   ~RawConn() { PQfinish(c_); }
   bool ok() const { return PQstatus(c_) == CONNECTION_OK; }
@@ -153,7 +154,8 @@ TEST_F(PostgresStoreTest, RetentionDropsWholeDaysAndDeletesRowsOnlyInTheDayItCut
   const int64_t today = pg::AuditDayOf(clock_.Now());
   std::vector<AuditEvent> events;
   for (int d = 5; d >= 3; --d)
-    for (int i = 0; i < 4; ++i) events.push_back(Event("d" + std::to_string(d) + "-" + std::to_string(i), Day(today - d, i)));
+    for (int i = 0; i < 4; ++i)
+      events.push_back(Event("d" + std::to_string(d) + "-" + std::to_string(i), Day(today - d, i)));
   // Day today-2: two events before noon, two after.
   for (int i = 0; i < 4; ++i)
     events.push_back(Event("cut-" + std::to_string(i), Day(today - 2, i < 2 ? 1000 + i : pg::kDayMs / 2 + i)));
@@ -190,7 +192,8 @@ TEST_F(PostgresStoreTest, TheExplanationSweepAndWritersOfLongExplanationsExclude
   const std::string lock = std::to_string(pg::kExplanationLock);
   const std::string waiting =
       "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND "
-      "((classid::bigint << 32) | objid::bigint) = " + lock;
+      "((classid::bigint << 32) | objid::bigint) = " +
+      lock;
   RawConn holder(Url()), observer(Url());
   ASSERT_TRUE(holder.ok() && observer.ok());
   auto wait_for_waiter = [&] {
@@ -236,7 +239,9 @@ TEST_F(PostgresStoreTest, TextWithANulIsABadRequestAndAuditReplacesWhatItCannotK
   AuditEvent e = Event("weird", T(1));
   e.path = std::string("/a\0b\xff", 5);
   ASSERT_TRUE(store_->AppendAudit({e}).ok()) << "an audit event is never refused for its content";
-  EXPECT_EQ(store_->GetAudit("weird")->path, "/a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(store_->GetAudit("weird")->path,
+            "/a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
 }
 
 // ---------------------------------------------------------------- URLs
@@ -251,8 +256,9 @@ TEST(PostgresUrl, RedactionHidesEveryPasswordAndKeepsTheRest) {
 }
 
 TEST(PostgresUrl, ABadUrlIsRefusedWithoutRepeatingIt) {
-  for (const std::string& url : {std::string("mysql://u:topsecret@db/x"), std::string("postgresql://u:top%zzsecret@db/x"),
-                                std::string("postgresql://db/x?nonsense=topsecret")}) {
+  for (const std::string& url :
+       {std::string("mysql://u:topsecret@db/x"), std::string("postgresql://u:top%zzsecret@db/x"),
+        std::string("postgresql://db/x?nonsense=topsecret")}) {
     Status s = pg::CheckDatabaseUrl(url);
     EXPECT_EQ(s.code(), "bad.request") << url;
     EXPECT_EQ(s.message().find("topsecret"), std::string::npos) << s.message();

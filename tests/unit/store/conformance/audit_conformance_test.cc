@@ -190,8 +190,7 @@ TEST_P(AuditStorageTest, LongExplanationsAreStoredOnceAndReadBackExactly) {
   for (const auto& e : page->events) EXPECT_FALSE(e.explanation_json.empty());
 
   EXPECT_EQ(RawInt("SELECT count(*) FROM audit_explanations"), 2) << "two distinct long texts";
-  EXPECT_EQ(RawInt("SELECT count(*) FROM audit_events WHERE explanation_json = ''"), 5)
-      << "five rows point to them";
+  EXPECT_EQ(RawInt("SELECT count(*) FROM audit_events WHERE explanation_json = ''"), 5) << "five rows point to them";
 }
 
 // Retention: the oldest events first, in bounded batches, then the shared
@@ -229,8 +228,7 @@ TEST_P(AuditStorageTest, PurgeDeletesOldEventsInBatchesAndOrphanedExplanations) 
 
   // Once the last user of old_text goes, so does the text.
   ASSERT_TRUE(store_->PurgeAuditBefore(T(26 * 1000), 100).ok());
-  EXPECT_EQ(RawInt("SELECT count(*) FROM audit_explanations"), 1)
-      << "only the text of the events still kept";
+  EXPECT_EQ(RawInt("SELECT count(*) FROM audit_explanations"), 1) << "only the text of the events still kept";
   EXPECT_EQ(store_->GetAudit(batch[29].context_id)->explanation_json, kept_text);
 }
 

@@ -54,10 +54,9 @@ TEST_P(MultiNodeTest, ActionsFromTwoNodesOnOneConversationLeaveOneConsistentTime
       threads.emplace_back([&, n, i] {
         std::mt19937 rng(99 + n * 10 + i);
         for (int j = 0; j < kActions; ++j) {
-          auto r = stores[n]->ApplyRecordingAction("hot", static_cast<A>(rng() % 4), T(++clock_ms),
-                                                   TestActor("node" + std::to_string(n)), "",
-                                                   "ctx-" + std::to_string(n) + "-" + std::to_string(i) + "-" +
-                                                       std::to_string(j));
+          auto r = stores[n]->ApplyRecordingAction(
+              "hot", static_cast<A>(rng() % 4), T(++clock_ms), TestActor("node" + std::to_string(n)), "",
+              "ctx-" + std::to_string(n) + "-" + std::to_string(i) + "-" + std::to_string(j));
           if (r.ok()) {
             ++(r->changed ? changed : repeats);
           } else if (r.status().code() == "recording.invalid.transition") {
@@ -174,9 +173,9 @@ TEST_P(MultiNodeTest, KeyRotationsOnTwoNodesAtOnceLeaveOneActiveKey) {
       t[n] = std::thread([&, n] {
         const std::string kid = "k" + std::to_string(round) + "-" + std::to_string(n);
         line.arrive_and_wait();
-        out[n] = stores[n]->RotateKeys(SigningKey{kid, "ES256", "sealed", "{}", T(round + 1), std::nullopt,
-                                                  std::nullopt},
-                                       T(round + 1), T(round + 100));
+        out[n] =
+            stores[n]->RotateKeys(SigningKey{kid, "ES256", "sealed", "{}", T(round + 1), std::nullopt, std::nullopt},
+                                  T(round + 1), T(round + 100));
       });
     }
     for (auto& th : t) th.join();
@@ -202,7 +201,10 @@ TEST_P(MultiNodeTest, TwoNodesCreatingRolesOfTheSameNameAtOnceMakeOne) {
       t[n] = std::thread([&, n] {
         Role r{"role-" + std::to_string(round) + "-" + std::to_string(n),
                n == 0 ? "Auditor " + std::to_string(round) : "AUDITOR " + std::to_string(round),
-               "", {"audit:event:view"}, T(1), T(1)};
+               "",
+               {"audit:event:view"},
+               T(1),
+               T(1)};
         line.arrive_and_wait();
         out[n] = stores[n]->CreateRole(r);
       });

@@ -7,8 +7,8 @@
 namespace verbatim::store {
 namespace {
 
-using testing_util::MakeConversation;
 using conformance::StoreTest;
+using testing_util::MakeConversation;
 using testing_util::T;
 using testing_util::TestActor;
 using S = RecordingState;

@@ -35,10 +35,10 @@ inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
 inline void PrintTo(Backend b, std::ostream* os) { *os << (b == Backend::kSqlite ? "SQLite" : "PostgreSQL"); }
 
 // Runs every TEST_P of `fixture` on both backends.
-#define VERBATIM_STORE_CONFORMANCE(fixture)                                                                \
-  INSTANTIATE_TEST_SUITE_P(Backends, fixture,                                                              \
-                           ::testing::Values(::verbatim::store::conformance::Backend::kSqlite,             \
-                                             ::verbatim::store::conformance::Backend::kPostgres),          \
+#define VERBATIM_STORE_CONFORMANCE(fixture)                                                       \
+  INSTANTIATE_TEST_SUITE_P(Backends, fixture,                                                     \
+                           ::testing::Values(::verbatim::store::conformance::Backend::kSqlite,    \
+                                             ::verbatim::store::conformance::Backend::kPostgres), \
                            ::verbatim::store::conformance::BackendName)
 
 class StoreTest : public ::testing::TestWithParam<Backend> {
