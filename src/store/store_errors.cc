@@ -36,6 +36,14 @@ Status IntegrationNotFound() {
   return Status::NotFound("integration.not.found", "The media integration does not exist.");
 }
 
+Status TrunkNotFound(const std::string& id) {
+  return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
+}
+
+Status TrunkNameTaken(const std::string& name) {
+  return Status::AlreadyExists("trunk.name.taken", "A SIP trunk named '" + name + "' already exists.");
+}
+
 Status KeyExists(const std::string& kid) {
   return Status::AlreadyExists("key.exists", "A signing key with kid '" + kid + "' already exists.");
 }

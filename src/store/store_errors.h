@@ -21,6 +21,8 @@ Status ClientNotFound(const std::string& id);
 Status RoleNotFound(const std::string& id);
 Status RoleNameTaken(const std::string& name);
 Status IntegrationNotFound();  // never echoes a presented API key
+Status TrunkNotFound(const std::string& id);
+Status TrunkNameTaken(const std::string& name);
 Status KeyExists(const std::string& kid);
 Status KekCheckChanged();
 // FailedPrecondition "store.version.unsupported": the database is newer than this binary.

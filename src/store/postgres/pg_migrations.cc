@@ -21,7 +21,7 @@ namespace {
 //     hold the partition key, so the key is (at, context_id);
 //   - binary values are bytea.
 constexpr const char* kSteps[] = {
-    // 1: initial schema (the SQLite store's step 6, in one step).
+    // 1: initial schema (the SQLite store's step 7, in one step).
     R"sql(
 CREATE TABLE organizations (
   id          text PRIMARY KEY,
@@ -94,6 +94,9 @@ CREATE TABLE conversations (
   participants  jsonb NOT NULL,
   external_id   text NOT NULL,
   created_by    text NOT NULL,
+  -- The media source that may feed it: "trunk:<id>", "integration:<id>",
+  -- "client:<id>"; '' = none (docs/sip-trunks.md).
+  owner         text NOT NULL DEFAULT '',
   seq           bigint GENERATED ALWAYS AS IDENTITY
 );
 CREATE INDEX conversations_by_external_id ON conversations(external_id, started_at, seq);
@@ -204,6 +207,26 @@ CREATE TABLE server_secrets (
   name   text PRIMARY KEY,
   value  bytea NOT NULL
 );
+
+-- SIPREC trunks: the allow-listed recording sources (docs/sip-trunks.md).
+CREATE TABLE sip_trunks (
+  id                  text PRIMARY KEY,
+  name                text NOT NULL,
+  description         text NOT NULL,
+  networks            jsonb NOT NULL,  -- CIDRs
+  transports          jsonb NOT NULL,  -- udp, tcp
+  digest_username     text NOT NULL,
+  digest_realm        text NOT NULL,
+  digest_ha1_md5      text NOT NULL,
+  digest_ha1_sha256   text NOT NULL,
+  max_sessions        integer NOT NULL,
+  max_channels        integer NOT NULL,
+  max_bandwidth_kbps  integer NOT NULL,
+  rtp_source          text NOT NULL CHECK (rtp_source IN ('offer', 'latch')),
+  created_at          bigint NOT NULL,
+  updated_at          bigint NOT NULL
+);
+CREATE UNIQUE INDEX sip_trunks_by_name ON sip_trunks (lower(name COLLATE "C"));
 )sql",
 };
 

@@ -21,8 +21,11 @@ using pg::Rows;
 
 namespace {
 
-constexpr char kConversationColumns[] =
-    "id, state, started_at, ended_at, participants::text, external_id, created_by FROM conversations";
+// The conversation's columns (8, aliased c) and, with FROM, what most reads select.
+constexpr char kConversationFields[] =
+    "c.id, c.state, c.started_at, c.ended_at, c.participants::text, c.external_id, c.created_by, c.owner";
+constexpr int kConversationFieldCount = 8;
+const std::string kConversationColumns = std::string(kConversationFields) + " FROM conversations c";
 
 Result<Conversation> ReadConversation(const Row& row) {
   Conversation c;
@@ -33,11 +36,12 @@ Result<Conversation> ReadConversation(const Row& row) {
   STORE_ASSIGN_OR_RETURN(c.participants, DecodeParticipants(row.Text(4)));
   c.external_id = row.Text(5);
   c.created_by = row.Text(6);
+  c.owner = row.Text(7);
   return c;
 }
 
 Result<Conversation> LoadConversation(Conn& conn, const std::string& id) {
-  STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(std::string("SELECT ") + kConversationColumns + " WHERE id = $1", id));
+  STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT " + kConversationColumns + " WHERE c.id = $1", id));
   if (rows.empty()) return ConversationNotFound(id);
   return ReadConversation(rows[0]);
 }
@@ -45,7 +49,7 @@ Result<Conversation> LoadConversation(Conn& conn, const std::string& id) {
 // The conversation, its row locked until the transaction ends.
 Result<Conversation> LockConversation(Conn& conn, const std::string& id) {
   STORE_ASSIGN_OR_RETURN(
-      Rows rows, conn.Query(std::string("SELECT ") + kConversationColumns + " WHERE id = $1 FOR NO KEY UPDATE", id));
+      Rows rows, conn.Query("SELECT " + kConversationColumns + " WHERE c.id = $1 FOR NO KEY UPDATE", id));
   if (rows.empty()) return ConversationNotFound(id);
   return ReadConversation(rows[0]);
 }
@@ -246,9 +250,7 @@ Status EnsureRecordingRow(Conn& conn, const std::string& id, TimePoint at) {
 // snapshot, without a transaction block).
 Result<Recording> LoadRecording(Conn& conn, const std::string& id) {
   STORE_ASSIGN_OR_RETURN(
-      Rows rows, conn.Query(std::string("SELECT c.id, c.state, c.started_at, c.ended_at, c.participants::text, "
-                                        "c.external_id, c.created_by, ") +
-                                kRecordingColumns + ", " + kSegmentsJson + ", (SELECT COALESCE(json_agg(" +
+      Rows rows, conn.Query(std::string("SELECT ") + kConversationFields + ", " + kRecordingColumns + ", " + kSegmentsJson + ", (SELECT COALESCE(json_agg(" +
                                 kTransitionFields +
                                 " ORDER BY t.seq), '[]'::json) FROM recording_transitions t "
                                 "WHERE t.conversation_id = c.id)::text, " +
@@ -259,15 +261,16 @@ Result<Recording> LoadRecording(Conn& conn, const std::string& id) {
   if (rows.empty()) return ConversationNotFound(id);
   const Row row = rows[0];
   STORE_ASSIGN_OR_RETURN(Conversation c, ReadConversation(row));
-  STORE_ASSIGN_OR_RETURN(Recording r, ReadRecordingRow(row, 7, c));
-  if (row.IsNull(7)) return r;
-  STORE_ASSIGN_OR_RETURN(r.segments, ParseSegments(row.Text(13)));
-  STORE_ASSIGN_OR_RETURN(json::array timeline, JsonRows(row.Text(14)));
+  constexpr int r0 = kConversationFieldCount;  // the recording's columns, then segments, timeline, media
+  STORE_ASSIGN_OR_RETURN(Recording r, ReadRecordingRow(row, r0, c));
+  if (row.IsNull(r0)) return r;
+  STORE_ASSIGN_OR_RETURN(r.segments, ParseSegments(row.Text(r0 + 6)));
+  STORE_ASSIGN_OR_RETURN(json::array timeline, JsonRows(row.Text(r0 + 7)));
   for (const auto& t : timeline) {
     STORE_ASSIGN_OR_RETURN(Transition tr, ParseTransition(t));
     r.timeline.push_back(std::move(tr));
   }
-  STORE_ASSIGN_OR_RETURN(r.media, ParseMedia(row.Text(15)));
+  STORE_ASSIGN_OR_RETURN(r.media, ParseMedia(row.Text(r0 + 8)));
   return r;
 }
 
@@ -284,9 +287,9 @@ Status PostgresStore::CreateConversation(const Conversation& c) {
     STORE_ASSIGN_OR_RETURN(
         int64_t inserted,
         conn.Affected("INSERT INTO conversations (id, state, started_at, ended_at, participants, external_id, "
-                      "created_by) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (id) DO NOTHING",
+                      "created_by, owner) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
                       c.id, c.state, c.started_at, c.ended_at, EncodeParticipants(c.participants), c.external_id,
-                      c.created_by));
+                      c.created_by, c.owner));
     if (inserted == 0)
       return Status::AlreadyExists("conversation.exists", "Conversation '" + c.id + "' already exists.");
     return Status::Ok();
@@ -306,7 +309,7 @@ Result<std::optional<Conversation>> PostgresStore::FindConversationByExternalId(
   std::optional<Conversation> out;
   if (external_id.empty()) return out;  // empty means "none", never a match
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(std::string("SELECT ") + kConversationColumns +
+    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT " + kConversationColumns +
                                                      " WHERE external_id = $1 ORDER BY started_at DESC, seq DESC "
                                                      "LIMIT 1",
                                                  external_id));
@@ -323,7 +326,7 @@ Result<std::vector<Conversation>> PostgresStore::ListConversations(const Page& p
   const int limit = std::clamp(page.limit, 1, 200);
   const int offset = std::max(page.offset, 0);
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(std::string("SELECT ") + kConversationColumns +
+    STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT " + kConversationColumns +
                                                      " ORDER BY started_at DESC, id DESC LIMIT $1 OFFSET $2",
                                                  limit, offset));
     out.clear();

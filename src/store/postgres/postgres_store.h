@@ -26,7 +26,7 @@
 //
 // Implementation is split by topic: postgres_store.cc (open, org, clients,
 // roles, keys, revocation, integrations, secrets), pg_sealed.cc,
-// pg_recordings.cc, pg_audit.cc (audit and its partitions).
+// pg_recordings.cc, pg_audit.cc (audit and its partitions), pg_trunks.cc.
 #pragma once
 
 #include <functional>
@@ -112,6 +112,13 @@ class PostgresStore final : public Store {
   Result<std::vector<MediaIntegration>> ListIntegrations() override;
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
   Status DeleteIntegration(const std::string& id) override;
+
+  // pg_trunks.cc. Names are unique case-insensitively (ASCII), as roles'.
+  Status CreateTrunk(const SipTrunk& t) override;
+  Result<std::vector<SipTrunk>> ListTrunks() override;
+  Result<SipTrunk> GetTrunk(const std::string& id) override;
+  Status UpdateTrunk(const SipTrunk& t) override;
+  Status DeleteTrunk(const std::string& id) override;
 
   Result<std::optional<std::string>> GetSecret(const std::string& name) override;
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;
