@@ -1,6 +1,6 @@
 // Which store a command uses: PostgreSQL when --database-url is given
 // (docs/deployment.md), else the SQLite file in the data directory. Shared by
-// serve, init, keys rotate and kek rotate, so they always agree.
+// serve, init, keys rotate, kek rotate and trunks, so they always agree.
 #include "cli/commands.h"
 #include "core/log.h"
 #include "store/postgres/pg_conn.h"

@@ -231,7 +231,7 @@ t('a PostgreSQL restart under light load: 503 store.unavailable while it is down
   assert.ok(!srv.stderr.includes(PASSWORD), 'the password is in the output');
 });
 
-t('init, keys rotate and kek rotate work on a database URL, and serve starts on what they made', { skip }, async () => {
+t('init, keys rotate, kek rotate and trunks add/list work on a database URL, and serve starts on what they made', { skip }, async () => {
   const other = await pg.createDatabase('offline');
   const url = pg.url(other);
   const dataDir = tempDir();
@@ -259,6 +259,14 @@ t('init, keys rotate and kek rotate work on a database URL, and serve starts on 
   assert.ok(!bad.stderr.includes('topsecret'), bad.stderr);
   assert.match(bad.stderr, /store\.unavailable|cannot be reached/);
 
+  const trunkAdd = await runCli(['trunks', 'add', '--data-dir', dataDir, '--name', 'pg-trunk', '--network', '192.0.2.0/24', '--json'],
+    { env: { VERBATIM_DATABASE_URL: url } });
+  assert.equal(trunkAdd.code, 0, trunkAdd.stderr);
+  assert.equal(await pg.query(other, "SELECT name FROM sip_trunks"), 'pg-trunk', 'trunks add wrote to PostgreSQL');
+  const trunkList = await runCli(['trunks', 'list', '--data-dir', dataDir, '--database-url', url]);
+  assert.equal(trunkList.code, 0, trunkList.stderr);
+  assert.match(trunkList.stdout, /pg-trunk/);
+
   const node = await startServer({ dev: false, dataDir, extraArgs: ['--database-url', url] });
   try {
     const tok = await token(node.url, adminCreds.clientId, adminCreds.clientSecret, 'admin');
@@ -267,6 +275,9 @@ t('init, keys rotate and kek rotate work on a database URL, and serve starts on 
     assert.ok(jwks.json.keys.some((k) => k.kid === kid), 'the key rotated offline is published');
     const me = await api(node.url, 'GET', '/api/v2/tokens/me', { token: tok });
     assert.equal(me.status, 200, me.text);
+    const trunks = await api(node.url, 'GET', '/api/v2/media/siprec/trunks', { token: tok });
+    assert.equal(trunks.status, 200, trunks.text);
+    assert.ok(trunks.json.entities.some((e) => e.name === 'pg-trunk'), 'the trunk added offline is served');
   } finally {
     await node.dispose();
   }
