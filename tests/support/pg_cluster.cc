@@ -157,7 +157,11 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& bin_dir) 
   std::unique_ptr<PgCluster> c(new PgCluster());
   c->bin_dir_ = bin_dir;
   c->user_ = ServerUser();
-  std::string tmpl = (fs::temp_directory_path() / "verbatim-pg-XXXXXX").string();
+  // The server's user must reach its directory: a private $TMPDIR would not do.
+  fs::path base = fs::temp_directory_path();
+  if (!c->user_.empty() && (fs::status(base).permissions() & fs::perms::others_exec) == fs::perms::none)
+    base = "/tmp";
+  std::string tmpl = (base / "verbatim-pg-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) return Status::Internal("mkdtemp failed");
   c->dir_ = tmpl;
   if (!c->user_.empty()) {

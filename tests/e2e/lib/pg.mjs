@@ -7,7 +7,7 @@
 //
 // Node 20 built-ins only.
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +77,9 @@ export async function startPostgres() {
   const bin = findPgBin();
   if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); scripts/deps.sh installs it');
   const user = serverUser();
-  const dir = mkdtempSync(join(tmpdir(), 'verbatim-e2e-pg-'));
+  // The server's user must reach its directory: a private $TMPDIR would not do.
+  const base = user && (statSync(tmpdir()).mode & 0o001) === 0 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(join(base, 'verbatim-e2e-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
   const log = join(dir, 'log');
