@@ -11,6 +11,8 @@
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
 #   BENCH_FIGURES ["http media"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
 #   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
+#   BENCH_SERVER_ARGS [""]: more `verbatim serve` flags, e.g. "--database-url postgresql://…" to
+#   measure the PostgreSQL store (docs/performance.md)
 #   Media (pinned mode only): BENCH_MEDIA_DURATION [5] s of RTP per step, from BENCH_MEDIA_START [50]
 #   calls, doubled per step (capped by the server's CPU use) up to BENCH_MEDIA_MAX_CALLS [3200], then
 #   BENCH_MEDIA_REFINE [2] bisection steps, all within BENCH_MEDIA_BUDGET [60] s.
@@ -97,7 +99,8 @@ run_mode() {
   # real cost of the default configuration, kept in the measurement.
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
     --metrics-listen 127.0.0.1:0 \
-    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 >"$dir/server.out" 2>"$dir/server.log" &
+    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 ${BENCH_SERVER_ARGS:-} \
+    >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
   PIDS+=("$server_pid")
   wait_for_file "$dir/data/listen.json" "$server_pid"

@@ -11,9 +11,13 @@ PKGS=(
   sip-tester curl ca-certificates openssl
   clang libclang-rt-14-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  postgresql libpq-dev
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
+# postgresql: the tests start private clusters of their own (initdb + pg_ctl on a
+# free loopback port, as the package's `postgres` user when run as root;
+# tests/support/pg_cluster.h); libpq-dev: the PostgreSQL store.
 
 missing=()
 for p in "${PKGS[@]}"; do
