@@ -48,6 +48,21 @@ TEST(Base64, RoundTripsEveryLength) {
   }
 }
 
+TEST(Base64, EncodesTheRfc4648TestVectorsAndAppendsAfterExistingText) {
+  const char* in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* padded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  const char* url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(Base64Encode(in[i]), padded[i]);
+    EXPECT_EQ(Base64UrlEncode(in[i]), url[i]);
+    std::string out = "head.";
+    AppendBase64Url(out, in[i]);
+    EXPECT_EQ(out, std::string("head.") + url[i]);
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xfe"), "-__-");  // the two characters base64url changes
+  EXPECT_EQ(Base64Encode("\xfb\xff\xfe"), "+//+");
+}
+
 TEST(Base64, RejectsNonAlphabetPaddingAndNonCanonicalBits) {
   EXPECT_FALSE(Base64UrlDecode("ab+c").has_value());   // '+' is not base64url
   EXPECT_FALSE(Base64UrlDecode("abc=").has_value());   // no padding in base64url
