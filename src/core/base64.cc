@@ -59,22 +59,33 @@ std::optional<std::string> Decode(std::string_view s, const std::array<int8_t, 2
   } else if (s.size() % 4 == 1) {
     return std::nullopt;
   }
-  std::string out;
-  out.reserve(s.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    int8_t v = table[static_cast<uint8_t>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t full = s.size() / 4 * 4;
+  const size_t rest = s.size() - full;  // 0, 2 or 3 characters: 0, 1 or 2 bytes
+  std::string out(full / 4 * 3 + (rest ? rest - 1 : 0), '\0');
+  char* o = out.data();
+  for (size_t i = 0; i < full; i += 4) {
+    const int32_t v = (int32_t{table[p[i]]} << 18) | (int32_t{table[p[i + 1]]} << 12) |
+                      (int32_t{table[p[i + 2]]} << 6) | int32_t{table[p[i + 3]]};
+    if (v < 0) return std::nullopt;  // a -1 (not in the alphabet) sets the sign bit
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>(v >> 8);
+    o[2] = static_cast<char>(v);
+    o += 3;
+  }
+  if (rest == 0) return out;
+  int32_t v = 0;
+  for (size_t k = 0; k < rest; ++k) {
+    const int8_t d = table[p[full + k]];
+    if (d < 0) return std::nullopt;
+    v = (v << 6) | d;
   }
   // Leftover bits must be zero: otherwise two encodings map to one value.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  const int bits = rest == 2 ? 4 : 2;
+  if ((v & ((1 << bits) - 1)) != 0) return std::nullopt;
+  v >>= bits;
+  if (rest == 3) *o++ = static_cast<char>(v >> 8);
+  *o = static_cast<char>(v);
   return out;
 }
 

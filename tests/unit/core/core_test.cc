@@ -58,6 +58,8 @@ TEST(Base64, EncodesTheRfc4648TestVectorsAndAppendsAfterExistingText) {
     std::string out = "head.";
     AppendBase64Url(out, in[i]);
     EXPECT_EQ(out, std::string("head.") + url[i]);
+    EXPECT_EQ(Base64Decode(padded[i]), std::optional<std::string>(in[i]));
+    EXPECT_EQ(Base64UrlDecode(url[i]), std::optional<std::string>(in[i]));
   }
   EXPECT_EQ(Base64UrlEncode("\xfb\xff\xfe"), "-__-");  // the two characters base64url changes
   EXPECT_EQ(Base64Encode("\xfb\xff\xfe"), "+//+");

@@ -72,6 +72,15 @@ TEST(JwtText, EscapesEveryByteExactlyAsBoostJsonDoes) {
                              std::string_view("bad \xff\xfe utf-8 \xc3"), std::string_view("nul \0 inside", 12)}) {
     EXPECT_EQ(Appended(s), Serialized(s)) << s;
   }
+  // Long strings are scanned eight bytes at a time: every byte at every
+  // position of a word, and next to a multi-byte UTF-8 character.
+  for (int b = 0; b < 256; ++b) {
+    for (size_t at = 0; at < 26; ++at) {
+      std::string s = "abcdefgh\xc3\xa9ijklmnopqrstuvwxyz";
+      s[at] = static_cast<char>(b);
+      ASSERT_EQ(Appended(s), Serialized(s)) << "byte " << b << " at " << at;
+    }
+  }
 }
 
 TEST(JwtText, PayloadIsTheOldBuildersJsonByteForByte) {
