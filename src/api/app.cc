@@ -169,6 +169,8 @@ Status App::Init() {
   metrics_.AddGauge("verbatim_rate_limiter_keys", "Buckets held by the rate limiters (bounded, LRU).",
                     [this] { return static_cast<double>(RateLimiterKeys()); });
   workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
+  sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
+  VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
   RegisterRoutes();
   return Status::Ok();
 }
@@ -183,6 +185,7 @@ void App::RegisterRoutes() {
   RegisterMediaRoutes(*this, router_);
   RegisterAudioHookRoutes(*this, router_);
   RegisterIntegrationRoutes(*this, router_);
+  RegisterTrunkRoutes(*this, router_);
 }
 
 void App::AddRecordingListener(RecordingListener l) {

@@ -20,6 +20,7 @@
 #include "api/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
+#include "api/trunks/trunk_registry.h"
 #include "api/worker_pool.h"
 #include "core/clock.h"
 #include "core/secret_box.h"
@@ -47,6 +48,8 @@ struct AppConfig {
   // Seals signing keys and integration secrets (docs/secrets-at-rest.md). Required.
   std::shared_ptr<const SecretBox> secrets;
   size_t audit_max_queued = 65536;  // audit events waiting for the writer before protected requests get 503
+  std::vector<store::SipTrunk> config_trunks;  // [[siprec.trunks]] of the config file (docs/sip-trunks.md)
+  bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
 };
 
 // Hooks the media layer registers so recording state changes reach live
@@ -81,6 +84,7 @@ class App {
   Directory& directory() { return directory_; }
   AuditLog& audit() { return *audit_; }
   Metrics& metrics() { return metrics_; }
+  TrunkRegistry& sip_trunks() { return *sip_trunks_; }
   const Router& router() const { return router_; }
   bool ready() const { return ready_.load(); }
 
@@ -136,6 +140,7 @@ class App {
   DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<TrunkRegistry> sip_trunks_;
   std::unique_ptr<WorkerPool> workers_;
   Metrics metrics_;
   RateLimiter token_limiter_;
@@ -156,5 +161,6 @@ void RegisterInsightRoutes(App& app, Router& r);
 void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);
+void RegisterTrunkRoutes(App& app, Router& r);
 
 }  // namespace verbatim::api

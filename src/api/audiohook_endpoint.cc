@@ -85,14 +85,16 @@ void Respond(std::variant<PlainStream, TlsStream>& stream, HttpResponse res) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<AudioHookEndpoint::Shared> shared, std::variant<PlainStream, TlsStream> stream,
-             ConnectionLimiter::Slot slot, ah::SessionOptions so, std::string context_id, std::string principal)
+             ConnectionLimiter::Slot slot, ah::SessionOptions so, std::string context_id, std::string principal,
+             std::string owner)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
         slot_(std::move(slot)),
         timer_(ws_.get_executor()),
         session_(std::move(so)),
         context_id_(std::move(context_id)),
-        principal_(std::move(principal)) {}
+        principal_(std::move(principal)),
+        owner_(std::move(owner)) {}
 
   ~Connection() {
     std::lock_guard lock(shared_->mu);
@@ -209,6 +211,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const ah::OpenParams& p = session_.open_params();
     media::capture::SessionSpec spec;
     spec.source = "audiohook";
+    spec.owner = owner_;  // joins only conversations this integration (or client) owns
     spec.external_id = session_.session_id();
     spec.conversation_id = p.conversation_id;
     spec.sample_rate = session_.selected_media()->rate;
@@ -314,6 +317,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ah::ServerSession session_;
   const std::string context_id_;
   const std::string principal_;
+  const std::string owner_;  // "integration:<id>" | "client:<id>": the media owner of what it creates
   std::shared_ptr<media::capture::RecordingSession> rec_;  // live media, if open
   std::deque<std::string> outbox_;
   bool writing_ = false;
@@ -461,8 +465,12 @@ void AudioHookEndpoint::Accept(UpgradedConnection conn) {
   so.session_id = session_id;
   so.organization_id = org_id;
   so.max_binary_bytes = opts_.max_frame_bytes;
+  // Owner of the media: an integration, or the token's client (a user's token acts for its client).
+  std::string owner;
+  if (auth.principal && auth.principal->type == "integration") owner = "integration:" + auth.principal->id;
+  else if (!auth.token.client_id.empty()) owner = "client:" + auth.token.client_id;
   auto c = std::make_shared<Connection>(shared_, std::move(conn.stream), std::move(conn.slot), std::move(so), context_id,
-                                        auth.principal ? auth.principal->name : std::string());
+                                        auth.principal ? auth.principal->name : std::string(), std::move(owner));
   c->Start(std::move(req));
 }
 

@@ -54,6 +54,13 @@ Result<media::capture::Attachment> MediaBridge::Attach(const media::capture::Ses
     if (*found && (*found)->state == "connected") conv = std::move(**found);
   }
   if (conv) {
+    // Ownership before state: an ended conversation of another source is that source's business.
+    if (spec.owner.empty() || conv->owner != spec.owner)
+      return Status::PermissionDenied(
+          "conversation.not.owned",
+          "Conversation " + conv->id +
+              " belongs to another media source: a session may join only a conversation its own trunk or "
+              "integration created, or one created through the API with it as mediaOwner (docs/sip-trunks.md).");
     if (conv->ended_at)
       return Status::FailedPrecondition("conversation.ended", "Conversation " + conv->id + " has ended.");
     for (const auto& p : spec.participants) {
@@ -71,6 +78,7 @@ Result<media::capture::Attachment> MediaBridge::Attach(const media::capture::Ses
     c.started_at = app_.clock().Now();
     c.external_id = spec.external_id.substr(0, 256);
     c.created_by = spec.source;
+    c.owner = spec.owner;
     for (const auto& p : spec.participants)
       c.participants.push_back({p.id.empty() || !IsUuid(p.id) ? NewUuid() : p.id, p.name, p.purpose});
     if (Status s = app_.store().CreateConversation(c); !s.ok()) return s;

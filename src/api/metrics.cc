@@ -18,6 +18,9 @@ Metrics::Metrics() {
       {"verbatim_http_timeouts_total", "HTTP connections dropped by a deadline, by phase (header, body, write)."},
       {"verbatim_tls_handshake_failures_total", "TLS connections that never completed a handshake, by reason."},
       {"verbatim_tls_reloads_total", "TLS certificate reloads (SIGHUP), by result."},
+      {"verbatim_sip_refusals_total", "SIP requests refused or dropped, by reason (docs/sip-trunks.md)."},
+      {"verbatim_siprec_sessions_ended_total", "SIPREC sessions ended, by reason (bye, rtp_timeout, ...)."},
+      {"verbatim_siprec_streams_declined_total", "Offered SIPREC streams not recorded, by reason."},
   };
 }
 
@@ -58,6 +61,12 @@ void Metrics::Observe(const std::string& name, const Labels& labels, double seco
 void Metrics::AddGauge(const std::string& name, const std::string& help, std::function<double()> read) {
   std::lock_guard lock(mu_);
   gauges_.emplace_back(name, help, std::move(read));
+}
+
+void Metrics::AddGaugeFamily(const std::string& name, const std::string& help, const std::string& label,
+                             std::function<std::vector<std::pair<std::string, double>>()> read) {
+  std::lock_guard lock(mu_);
+  gauge_families_.push_back({name, help, label, std::move(read)});
 }
 
 void Metrics::AddCounterFunc(const std::string& name, const std::string& help, std::function<uint64_t()> read) {
@@ -106,6 +115,13 @@ std::string Metrics::Render() const {
     // %.17g: exact for any integer a double holds (%g rounded counts above 10^6).
     std::snprintf(num, sizeof num, "%.17g", read());
     out += name + " " + num + "\n";
+  }
+  for (const auto& f : gauge_families_) {
+    out += "# HELP " + f.name + " " + f.help + "\n# TYPE " + f.name + " gauge\n";
+    for (const auto& [value, gauge] : f.read()) {
+      std::snprintf(num, sizeof num, "%.17g", gauge);
+      out += f.name + "{" + Key({{f.label, value}}) + "} " + num + "\n";
+    }
   }
   for (const auto& [name, h, read] : counter_funcs_) {
     out += "# HELP " + name + " " + h + "\n# TYPE " + name + " counter\n";

@@ -23,6 +23,9 @@ class Metrics {
   void Observe(const std::string& name, const Labels& labels, double seconds);
   // A gauge whose value is read at scrape time.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
+  // Gauges with one label, all read by one callback at scrape time: {label value, gauge}.
+  void AddGaugeFamily(const std::string& name, const std::string& help, const std::string& label,
+                      std::function<std::vector<std::pair<std::string, double>>()> read);
   // A counter kept elsewhere (monotonic, name ends in _total), read at scrape time.
   void AddCounterFunc(const std::string& name, const std::string& help, std::function<uint64_t()> read);
   std::string Render() const;
@@ -44,6 +47,11 @@ class Metrics {
   std::map<std::string, std::map<std::string, Histogram>> histograms_;  // name → labels → histogram
   std::vector<std::tuple<std::string, std::string, std::function<double()>>> gauges_;
   std::vector<std::tuple<std::string, std::string, std::function<uint64_t()>>> counter_funcs_;
+  struct GaugeFamily {
+    std::string name, help, label;
+    std::function<std::vector<std::pair<std::string, double>>()> read;
+  };
+  std::vector<GaugeFamily> gauge_families_;
 };
 
 }  // namespace verbatim::api

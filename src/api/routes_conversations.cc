@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "api/app.h"
+#include "api/trunks/media_owner.h"
 #include "api/views.h"
 #include "core/ids.h"
 
@@ -64,8 +65,9 @@ HttpResponse Create(App& app, RequestContext& ctx) {
   if (!body) return err;
   for (const auto& kv : *body) {
     std::string_view k(kv.key().data(), kv.key().size());
-    if (k != "participants" && k != "externalId")
-      return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) + "'. Known fields: participants, externalId.",
+    if (k != "participants" && k != "externalId" && k != "mediaOwner")
+      return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) +
+                                     "'. Known fields: participants, externalId, mediaOwner.",
                             k);
   }
   store::Conversation c;
@@ -77,6 +79,11 @@ HttpResponse Create(App& app, RequestContext& ctx) {
   if (*ext) {
     if ((*ext)->size() > 256) return app.BadRequest(ctx, "Field 'externalId' must be at most 256 characters.", "externalId");
     c.external_id = **ext;
+  }
+  if (auto it = body->find("mediaOwner"); it != body->end()) {
+    // Which media source may join: without one, no SIPREC or AudioHook session can (docs/sip-trunks.md).
+    if (auto problem = ParseMediaOwner(app, it->value(), c.owner))
+      return app.BadRequest(ctx, *problem, "mediaOwner", "{type: trunk|integration|client, id}");
   }
   if (auto it = body->find("participants"); it != body->end()) {
     if (!it->value().is_array())

@@ -1,5 +1,7 @@
 #include "api/views.h"
 
+#include "api/trunks/media_owner.h"
+
 namespace verbatim::api {
 
 json::value OptionalTime(const std::optional<TimePoint>& t) {
@@ -23,6 +25,7 @@ json::object ConversationJson(const store::Conversation& c) {
   }
   o["participants"] = std::move(parts);
   if (!c.external_id.empty()) o["externalId"] = c.external_id;
+  if (!c.owner.empty()) o["mediaOwner"] = MediaOwnerJson(c.owner);
   return o;
 }
 

@@ -117,6 +117,10 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"organization:settings:view", "view organization settings"},
       {"organization:settings:edit", "change organization settings"},
       {"organization:metrics:view", "read the server's metrics"},
+      {"organization:trunk:view", "view SIPREC trunks"},
+      {"organization:trunk:add", "create SIPREC trunks"},
+      {"organization:trunk:edit", "change SIPREC trunks"},
+      {"organization:trunk:delete", "delete SIPREC trunks"},
   };
   return kKnown;
 }

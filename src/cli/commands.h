@@ -2,7 +2,10 @@
 // 0 success, 1 usage error, 2 server or I/O error, 3 denied (explain).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/secrets_at_rest.h"
 #include "core/private_files.h"
@@ -41,6 +44,12 @@ struct ServeOptions {
   size_t max_connections = 10000;        // concurrent HTTP connections; 0 = no cap
   size_t max_connections_per_ip = 1000;  // per client address (IPv6: per /64); 0 = no cap
   std::string metrics_listen;            // "" = none; HOST:PORT serves GET /metrics without a token
+  std::string config_path;            // the TOML file, if any: serve also reads its [[siprec.trunks]]
+  uint64_t media_min_free_mb = 512;   // refuse new media sessions below this much free disk; 0 = never
+  int rtp_timeout = 60;               // seconds without RTP that end a SIPREC session; 0 = never
+  int sip_min_se = 90;                // smallest RFC 4028 session interval accepted, seconds
+  int sip_nonce_lifetime = 300;       // seconds a SIP digest nonce stays fresh
+  size_t max_media_sessions = 4000;   // live SIPREC + AudioHook sessions
 };
 
 struct ClientOptions {
@@ -53,6 +62,30 @@ int RunServe(const ServeOptions& opts);
 int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force);
 int RunKeysRotate(const std::string& data_dir, const std::string& kek_file);
 int RunKekRotate(const std::string& data_dir, const std::string& kek_file);
+
+// `verbatim trunks add|list|remove` (cli/trunk_cmds.cc): SIPREC trunks in the store.
+struct TrunkAddOptions {
+  std::string data_dir = "./data";
+  std::string name;
+  std::string description;
+  std::vector<std::string> networks;
+  std::vector<std::string> transports;
+  std::string digest_username;
+  bool digest_password_stdin = false;  // read the password from the first line of stdin
+  std::string digest_realm;
+  int64_t max_sessions = -1;  // -1 = the default
+  int64_t max_channels = -1;
+  int64_t max_bandwidth_kbps = -1;
+  std::string rtp_source;
+  bool json = false;
+};
+int RunTrunksAdd(const TrunkAddOptions& o);
+int RunTrunksList(const std::string& data_dir, bool json);
+int RunTrunksRemove(const std::string& data_dir, const std::string& name_or_id);
+
+// Raises RLIMIT_NOFILE's soft limit to the hard limit (cli/fd_limit.cc):
+// every call holds sockets and files. Returns {before, after}.
+std::pair<uint64_t, uint64_t> RaiseOpenFileLimit();
 int RunToken(const ClientOptions& c, const std::string& client_id, const std::string& client_secret,
              const std::string& scope);
 int RunExplain(const ClientOptions& c, const std::string& token, const std::string& method, const std::string& path,

@@ -4,11 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "core/toml_text.h"
 
 using namespace verbatim::cli;  // NOLINT: main file only
 
@@ -27,8 +30,19 @@ std::string FindConfigPath(int argc, char** argv) {
 }
 
 bool ApplyToml(const std::string& path, ServeOptions& s) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
+    std::cerr << "verbatim: cannot read config " << path << "\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (auto unsafe = verbatim::UnsafeTomlText(text.str())) {  // see core/toml_text.h
+    std::cerr << "verbatim: cannot read config " << path << ": " << *unsafe << "\n";
+    return false;
+  }
   try {
-    toml::table t = toml::parse_file(path);
+    toml::table t = toml::parse(text.str(), path);
     if (auto v = t["data_dir"].value<std::string>()) s.data_dir = *v;
     if (auto v = t["http_listen"].value<std::string>()) s.http_listen = *v;
     if (auto v = t["sip_listen"].value<std::string>()) s.sip_listen = *v;
@@ -52,6 +66,12 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["max_connections"].value<int64_t>()) s.max_connections = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["max_connections_per_ip"].value<int64_t>()) s.max_connections_per_ip = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["metrics_listen"].value<std::string>()) s.metrics_listen = *v;
+    if (auto v = t["media_min_free_mb"].value<int64_t>()) s.media_min_free_mb = static_cast<uint64_t>(std::max<int64_t>(0, *v));
+    if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
+    if (auto v = t["sip_min_se"].value<int>()) s.sip_min_se = *v;
+    if (auto v = t["sip_nonce_lifetime"].value<int>()) s.sip_nonce_lifetime = *v;
+    if (auto v = t["max_media_sessions"].value<int64_t>()) s.max_media_sessions = static_cast<size_t>(std::max<int64_t>(1, *v));
+    s.config_path = path;  // serve reads its [[siprec.trunks]] (docs/sip-trunks.md)
     return true;
   } catch (const toml::parse_error& e) {
     std::cerr << "verbatim: cannot read config " << path << ": " << e.description() << " (line "
@@ -125,7 +145,24 @@ int main(int argc, char** argv) {
   s->add_option("--metrics-listen", serve.metrics_listen,
                 "HOST:PORT serving GET /metrics without a token, for a private network (the API port needs organization:metrics:view)")
       ->envname("VERBATIM_METRICS_LISTEN");
+  s->add_option("--media-min-free-mb", serve.media_min_free_mb,
+                "Refuse new SIPREC/AudioHook sessions (503) while the media filesystem has less free space (0 = never)")
+      ->envname("VERBATIM_MEDIA_MIN_FREE_MB")->capture_default_str();
+  s->add_option("--rtp-timeout", serve.rtp_timeout,
+                "Seconds without RTP on any sending stream that end a SIPREC session with a BYE (0 = never)")
+      ->envname("VERBATIM_RTP_TIMEOUT")->check(CLI::Range(0, 86400))->capture_default_str();
+  s->add_option("--sip-min-se", serve.sip_min_se,
+                "Smallest RFC 4028 session interval accepted, seconds (shorter: 422; RFC minimum 90)")
+      ->envname("VERBATIM_SIP_MIN_SE")->check(CLI::Range(1, 86400))->capture_default_str();
+  s->add_option("--sip-nonce-lifetime", serve.sip_nonce_lifetime,
+                "Seconds a SIP digest nonce stays fresh; older ones get 401 stale=true")
+      ->envname("VERBATIM_SIP_NONCE_LIFETIME")->check(CLI::Range(1, 86400))->capture_default_str();
+  s->add_option("--max-media-sessions", serve.max_media_sessions,
+                "Live SIPREC + AudioHook sessions at most (beyond: SIP 503, AudioHook disconnect)")
+      ->envname("VERBATIM_MAX_MEDIA_SESSIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
+  s->footer("SIPREC trunks (who may record) come from `verbatim trunks add`, the admin API\n"
+            "(/api/v2/media/siprec/trunks) or [[siprec.trunks]] in the --config file; see docs/sip-trunks.md.");
 
   std::string init_dir = "./data", init_name = "admin", kek_file;
   bool init_json = false, init_force = false;
@@ -180,6 +217,36 @@ int main(int argc, char** argv) {
   kek_rotate->footer("Exit codes: 0 rotated, 2 refused or failed (nothing changed unless it says so).\n"
                      "Example:\n  verbatim kek rotate --data-dir /var/lib/verbatim");
 
+  TrunkAddOptions trunk_add;
+  std::string trunks_dir = "./data", trunk_target;
+  bool trunks_json = false;
+  auto* tr = app.add_subcommand("trunks", "SIPREC trunks: the recording sources allowed to send INVITEs (docs/sip-trunks.md)");
+  tr->require_subcommand(1);
+  auto* tr_add = tr->add_subcommand("add", "Add a trunk (a running server picks it up within 10 s)");
+  tr_add->add_option("--data-dir", trunk_add.data_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  tr_add->add_option("--name", trunk_add.name, "Trunk name: 1-64 of A-Z a-z 0-9 . _ -")->required();
+  tr_add->add_option("--description", trunk_add.description, "Free text");
+  tr_add->add_option("--network", trunk_add.networks, "Source network (CIDR, IPv4 or IPv6); repeat for more")->required();
+  tr_add->add_option("--transport", trunk_add.transports, "udp | tcp; repeat for both (default both)");
+  tr_add->add_option("--digest-user", trunk_add.digest_username, "SIP digest username (then the password on stdin)");
+  tr_add->add_flag("--digest-password-stdin", trunk_add.digest_password_stdin, "Read the digest password from stdin's first line");
+  tr_add->add_option("--digest-realm", trunk_add.digest_realm, "Digest realm (default verbatim)");
+  tr_add->add_option("--max-sessions", trunk_add.max_sessions, "Concurrent sessions (default 100; 0 = global limit only)");
+  tr_add->add_option("--max-channels", trunk_add.max_channels, "Streams recorded per session (default 8)");
+  tr_add->add_option("--max-bandwidth-kbps", trunk_add.max_bandwidth_kbps, "Decoded audio per session (default 2048; 0 = none)");
+  tr_add->add_option("--rtp-source", trunk_add.rtp_source, "offer (default) | latch (symmetric RTP behind NAT)")
+      ->check(CLI::IsMember({"offer", "latch"}));
+  tr_add->add_flag("--json", trunk_add.json, "Print the trunk as JSON");
+  auto* tr_list = tr->add_subcommand("list", "List the trunks in the store");
+  tr_list->add_option("--data-dir", trunks_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  tr_list->add_flag("--json", trunks_json, "JSON output");
+  auto* tr_rm = tr->add_subcommand("remove", "Remove a trunk: new INVITEs from it are refused, live calls go on");
+  tr_rm->add_option("--data-dir", trunks_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  tr_rm->add_option("trunk", trunk_target, "Trunk name or id")->required();
+  tr->footer("Examples:\n  verbatim trunks add --data-dir /var/lib/verbatim --name cube-east --network 192.0.2.0/24\n"
+             "  printf '%s\\n' \"$PW\" | verbatim trunks add --name sbc --network 198.51.100.7/32 --digest-user sbc --digest-password-stdin\n"
+             "  verbatim trunks list --data-dir /var/lib/verbatim\n  verbatim trunks remove --data-dir /var/lib/verbatim cube-east");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -202,6 +269,9 @@ int main(int argc, char** argv) {
   }
   if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file);
   if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file);
+  if (tr_add->parsed()) return RunTrunksAdd(trunk_add);
+  if (tr_list->parsed()) return RunTrunksList(trunks_dir, trunks_json);
+  if (tr_rm->parsed()) return RunTrunksRemove(trunks_dir, trunk_target);
   std::cout << "verbatim 0.1.0\n";
   return kExitOk;
 }

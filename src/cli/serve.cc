@@ -5,7 +5,9 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "api/app.h"
@@ -14,6 +16,8 @@
 #include "api/media_bridge.h"
 #include "api/metrics_listener.h"
 #include "api/tls_context.h"
+#include "api/trunks/siprec_wiring.h"
+#include "api/trunks/trunk_config.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"
 #include "store/caching_store.h"
@@ -47,6 +51,9 @@ class Maintenance {
       if (Status s = app_.tokens().ReloadKeys(); !s.ok()) Log(LogLevel::kError, "key reload failed", {{"error", s.message()}});
       if (Status s = app_.tokens().PurgeExpiredRevocations(); !s.ok())
         Log(LogLevel::kError, "revocation purge failed", {{"error", s.message()}});
+      // `verbatim trunks add|remove` in another process (docs/sip-trunks.md).
+      if (Status s = app_.sip_trunks().Reload(); !s.ok())
+        Log(LogLevel::kError, "sip trunk reload failed", {{"error", s.message()}});
       lock.lock();
     }
   }
@@ -80,6 +87,8 @@ int RunServe(const ServeOptions& opts) {
   signal(SIGPIPE, SIG_IGN);
 
   InitLogging(opts.log_level);
+  if (auto [before, after] = RaiseOpenFileLimit(); before != after)
+    Log(LogLevel::kInfo, "raised the open file limit", {{"from", before}, {"to", after}});
 
   std::string http_listen = opts.http_listen.empty() ? (opts.dev ? "127.0.0.1:8080" : "0.0.0.0:8080") : opts.http_listen;
   std::string http_host;
@@ -157,6 +166,18 @@ int RunServe(const ServeOptions& opts) {
   cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
   cfg.audit_retention_days = opts.audit_retention_days;
   cfg.secrets = secrets->box;
+  cfg.dev_trunk = opts.dev;
+  if (!opts.config_path.empty()) {
+    std::ifstream config(opts.config_path);
+    std::stringstream text;
+    text << config.rdbuf();
+    auto trunks = api::ParseTrunksToml(text.str(), SystemClock::Instance().Now());
+    if (!trunks.ok()) {
+      std::cerr << "verbatim serve: " << opts.config_path << ": " << trunks.status().message() << "\n";
+      return kExitUsage;
+    }
+    cfg.config_trunks = std::move(*trunks);
+  }
   app = std::make_unique<api::App>(cfg, *store, SystemClock::Instance());
   if (Status s = app->Init(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
@@ -189,6 +210,8 @@ int RunServe(const ServeOptions& opts) {
   media::capture::HubOptions hub_opts;
   hub_opts.media_root = media_dir;
   if (opts.sync == "full") hub_opts.wav.sync_interval = hub_opts.wav.checkpoint_interval;
+  hub_opts.min_free_bytes = opts.media_min_free_mb << 20;
+  hub_opts.max_sessions = opts.max_media_sessions;
   auto hub = std::make_unique<media::capture::MediaHub>(hub_opts, bridge);
   if (size_t n = hub->RecoverPartials(); n > 0) Log(LogLevel::kWarn, "recovered partial recordings", {{"files", n}});
   app->AddRecordingListener({[&hub](const std::string& id, const store::Recording& r) {
@@ -209,6 +232,10 @@ int RunServe(const ServeOptions& opts) {
     return kExitUsage;
   }
   sip_opts.media_address = opts.media_address;
+  sip_opts.rtp_timeout = std::chrono::seconds(opts.rtp_timeout);
+  sip_opts.min_se = static_cast<uint32_t>(opts.sip_min_se);
+  sip_opts.nonce_lifetime = std::chrono::seconds(opts.sip_nonce_lifetime);
+  sip_opts.events = api::SiprecEventCounter(app->metrics());
   auto sip = std::make_unique<media::siprec::SipServer>(sip_opts, *hub);
   if (Status s = sip->Listen(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
@@ -230,6 +257,12 @@ int RunServe(const ServeOptions& opts) {
                                   const auto& c = sip->RtpStats();
                                   return static_cast<uint64_t>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source);
                                 });
+  api::AddSiprecMetrics(app->metrics(), [&sip] { return sip.get(); });
+  app->sip_trunks().Subscribe([&sip](std::shared_ptr<const media::siprec::TrunkTable> t) {
+    if (sip) sip->SetTrunks(std::move(t));
+  });
+  if (app->sip_trunks().All().empty())
+    Log(LogLevel::kWarn, "no SIPREC trunks: every INVITE is refused (docs/sip-trunks.md)", {});
   sip->Start();
   audiohook = std::make_unique<api::AudioHookEndpoint>(*app, *hub);
 
@@ -260,7 +293,10 @@ int RunServe(const ServeOptions& opts) {
   Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev},
                                    {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")}});
-  if (dev) PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
+  if (dev) {
+    PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
+    std::cout << api::DevTrunkBanner() << "\n" << std::flush;
+  }
 
   {
     Maintenance maintenance(*app);

@@ -78,6 +78,11 @@ class CachingStore final : public Store {
     return inner_->GetIntegrationByApiKey(api_key);
   }
   Status DeleteIntegration(const std::string& id) override { return inner_->DeleteIntegration(id); }
+  Status CreateTrunk(const SipTrunk& t) override { return inner_->CreateTrunk(t); }
+  Result<std::vector<SipTrunk>> ListTrunks() override { return inner_->ListTrunks(); }
+  Result<SipTrunk> GetTrunk(const std::string& id) override { return inner_->GetTrunk(id); }
+  Status UpdateTrunk(const SipTrunk& t) override { return inner_->UpdateTrunk(t); }
+  Status DeleteTrunk(const std::string& id) override { return inner_->DeleteTrunk(id); }
   Result<std::optional<std::string>> GetSecret(const std::string& name) override { return inner_->GetSecret(name); }
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
     return inner_->PutSecretIfAbsent(name, value);

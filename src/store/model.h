@@ -85,6 +85,10 @@ struct Conversation {
   std::vector<Participant> participants;
   std::string external_id;  // e.g. SIP Call-ID or AudioHook conversationId; may be empty
   std::string created_by;   // principal id
+  // The media source that may feed this conversation: "trunk:<id>",
+  // "integration:<id>" or "client:<id>"; empty = none may join it (see
+  // docs/sip-trunks.md "Who may join a conversation").
+  std::string owner;
 };
 
 // Who did something, for timelines and audit.
@@ -209,6 +213,26 @@ inline std::string SealedContext(SealedKind kind, std::string_view id) {
   }
   return "unknown:" + std::string(id);
 }
+
+// A SIPREC recording source (docs/sip-trunks.md). Networks and transports are
+// validated before they get here; the digest secret is kept only as HA1s.
+struct SipTrunk {
+  std::string id;  // UUID
+  std::string name;
+  std::string description;
+  std::vector<std::string> networks;    // canonical CIDRs, "192.0.2.0/24", "2001:db8::/32"
+  std::vector<std::string> transports;  // "udp" | "tcp"
+  std::string digest_username;          // empty = no SIP digest authentication
+  std::string digest_realm;
+  std::string digest_ha1_md5;     // hex H(username:realm:password), RFC 3261 §22.4
+  std::string digest_ha1_sha256;  // the same with SHA-256 (RFC 8760)
+  int max_sessions = 100;
+  int max_channels = 8;
+  int max_bandwidth_kbps = 2048;
+  std::string rtp_source = "offer";  // "offer" | "latch"
+  TimePoint created_at;
+  TimePoint updated_at;
+};
 
 struct Page {
   int limit = 50;

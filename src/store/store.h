@@ -4,7 +4,8 @@
 //
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
-// "role.name.taken", "integration.not.found"; storage failures are Internal.
+// "role.name.taken", "integration.not.found", "trunk.not.found",
+// "trunk.name.taken"; storage failures are Internal.
 #pragma once
 
 #include <functional>
@@ -115,6 +116,13 @@ class Store {
   virtual Result<std::vector<MediaIntegration>> ListIntegrations() = 0;
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
   virtual Status DeleteIntegration(const std::string& id) = 0;
+
+  // --- SIPREC trunks (implemented in sqlite/sqlite_trunks.cc) ---
+  virtual Status CreateTrunk(const SipTrunk& t) = 0;  // AlreadyExists "trunk.name.taken" (case-insensitive)
+  virtual Result<std::vector<SipTrunk>> ListTrunks() = 0;  // by name
+  virtual Result<SipTrunk> GetTrunk(const std::string& id) = 0;  // NotFound "trunk.not.found"
+  virtual Status UpdateTrunk(const SipTrunk& t) = 0;  // every field but id and created_at
+  virtual Status DeleteTrunk(const std::string& id) = 0;
 
   // --- server secrets (e.g. the key check, kKeyCheckSecretName) ---
   virtual Result<std::optional<std::string>> GetSecret(const std::string& name) = 0;

@@ -1,17 +1,19 @@
 // SPEC §3 + §6: the control API governs a live SIPREC recording. A pause
 // through the API silences the file from that moment; stop + start produce
 // segment-1.wav and segment-2.wav; an SRC joins an existing conversation by
-// X-Conversation-Id (or metadata conversationId) and the recording follows
+// X-Conversation-Id (or metadata conversationId) when its trunk owns it (the
+// conversation was created with the dev trunk as mediaOwner; docs/sip-trunks.md)
+// and the recording follows
 // that conversation's state and the org's autoStart. The SIP side is the
 // Node UAC (lib/sip_client.mjs) so that this process controls the timing.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { api, createConversation } from './lib/server.mjs';
+import { api } from './lib/server.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
 import { assertToneOver, zeroRuns } from './lib/wav.mjs';
 import {
-  useSiprecServer, getRecording, getConversation, conversationByExternalId, waitMediaComplete,
+  useSiprecServer, getRecording, getConversation, conversationByExternalId, waitMediaComplete, trunkId, createOwnedConversation,
   downloadWav, analyzeChannel, assertToneExcept, expectedSample, MS, RATE,
 } from './lib/siprec_env.mjs';
 
@@ -162,7 +164,8 @@ t('control API during a live SIPREC call: pause silences the file from that mome
 
 t('X-Conversation-Id joins a conversation created through the API: participants extended, autoStart off is respected, a second SRC is 486, BYE leaves it connected', async () => {
   await setAutoStart(false);
-  const id = await createConversation(srv, cl.admin);  // Alice Customer, Bob Agent
+  // Alice Customer, Bob Agent; the SRC's trunk may feed it (without a mediaOwner no media source could join).
+  const id = await createOwnedConversation(srv, cl.admin, { type: 'trunk', id: await trunkId(srv, cl.admin) });
   const uac = await openUac();
   try {
     const call = new SiprecCall(uac, {
@@ -222,7 +225,7 @@ t('X-Conversation-Id joins a conversation created through the API: participants 
 
 t('metadata conversationId joins a conversation whose recording is paused: it stays paused (no audio) until the API resumes it', async () => {
   await setAutoStart(true);
-  const id = await createConversation(srv, cl.admin);
+  const id = await createOwnedConversation(srv, cl.admin, { type: 'trunk', id: await trunkId(srv, cl.admin) });
   await act(id, 'start');
   await act(id, 'pause', { reason: 'before the call' });
   const uac = await openUac();

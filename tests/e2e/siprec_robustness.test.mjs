@@ -30,6 +30,8 @@ function message(uac, { method = 'INVITE', callId = `${tok(6)}@bad.test`, cseq =
     `To: <sip:srs@${srv.sipHost}:${srv.sipPort}>`,
     `Call-ID: ${callId}`,
     `CSeq: ${cseq} ${method}`,
+    // A recording session's Contact (RFC 7866 §6.1.1): without it every INVITE here would be 403.
+    `Contact: <sip:src@127.0.0.1:${uac.localPort}>;+sip.src`,
     ...headers,
   ];
   if (!noContentLength) lines.push(`Content-Length: ${contentLength ?? Buffer.byteLength(body, 'latin1')}`);

@@ -23,6 +23,10 @@ struct SessionSpec {
   std::string source;       // "siprec" | "audiohook"
   std::string external_id;  // SIP Call-ID or AudioHook session id
   std::optional<std::string> conversation_id;  // join this conversation if it exists
+  // Who feeds it: "trunk:<id>", "integration:<id>" or "client:<id>". A
+  // session joins only a conversation with the same owner; one it creates
+  // gets it (docs/sip-trunks.md "Who may join a conversation").
+  std::string owner;
   std::vector<ParticipantInfo> participants;   // one per channel, in channel order
   uint32_t sample_rate = 8000;
 };
@@ -51,7 +55,9 @@ class ConversationControl {
  public:
   virtual ~ConversationControl() = default;
   // Creates or joins the conversation and applies the org's autoStart.
-  // FailedPrecondition "conversation.ended" if it names an ended conversation.
+  // PermissionDenied "conversation.not.owned" if it names (by id or external
+  // id) a conversation whose owner is not spec.owner; FailedPrecondition
+  // "conversation.ended" if it names an ended conversation it owns.
   virtual Result<Attachment> Attach(const SessionSpec& spec) = 0;
   // The media session ended (BYE, close). Disconnects the conversation if the
   // session created it.

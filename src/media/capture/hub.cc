@@ -1,5 +1,7 @@
 #include "media/capture/hub.h"
 
+#include <sys/statvfs.h>
+
 #include <charconv>
 
 #include "core/log.h"
@@ -11,8 +13,21 @@ Nanos SteadyNow() {
   return std::chrono::duration_cast<Nanos>(std::chrono::steady_clock::now().time_since_epoch());
 }
 
+std::optional<uint64_t> FreeBytesOf(const std::filesystem::path& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize);
+}
+
+namespace {
+HubOptions WithDefaults(HubOptions o) {
+  if (!o.free_bytes) o.free_bytes = [root = o.media_root] { return FreeBytesOf(root); };
+  return o;
+}
+}  // namespace
+
 MediaHub::MediaHub(HubOptions opts, ConversationControl& control, NowFn now)
-    : opts_(std::move(opts)), control_(control), now_(std::move(now)) {}
+    : opts_(WithDefaults(std::move(opts))), control_(control), now_(std::move(now)) {}
 
 MediaHub::~MediaHub() { Stop(); }
 
@@ -72,6 +87,7 @@ void MediaHub::Stop() {
   {
     std::lock_guard lock(mu_);
     left.swap(sessions_);
+    owners_.clear();
   }
   for (auto& [id, s] : left) {
     s->Finish(now_());
@@ -80,16 +96,40 @@ void MediaHub::Stop() {
   background_.Drain();  // every file finalized and cataloged before the process exits
 }
 
+Status MediaHub::CheckFreeDisk() const {
+  if (opts_.min_free_bytes == 0) return Status::Ok();
+  const std::optional<uint64_t> free = opts_.free_bytes();
+  const uint64_t want_mb = opts_.min_free_bytes >> 20;
+  if (!free)
+    return Status::ResourceExhausted("media.disk.low", "The free space of the media directory cannot be read; new "
+                                                       "sessions are refused until it can (watermark " +
+                                                           std::to_string(want_mb) + " MB, --media-min-free-mb).");
+  if (*free < opts_.min_free_bytes)
+    return Status::ResourceExhausted("media.disk.low", "Only " + std::to_string(*free >> 20) +
+                                                           " MB are free on the media filesystem, below the "
+                                                           "watermark of " +
+                                                           std::to_string(want_mb) + " MB (--media-min-free-mb).");
+  return Status::Ok();
+}
+
 Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec) {
   {
     std::lock_guard lock(mu_);
     if (sessions_.size() >= opts_.max_sessions)
       return Status::ResourceExhausted("media.capacity", "The recorder is at capacity (" +
                                                              std::to_string(opts_.max_sessions) + " sessions).");
-    if (spec.conversation_id && sessions_.count(*spec.conversation_id))
+    if (spec.conversation_id && sessions_.count(*spec.conversation_id)) {
+      // Ownership first: whether another source's conversation is live is not that source's business.
+      if (owners_[*spec.conversation_id] != spec.owner)
+        return Status::PermissionDenied("conversation.not.owned",
+                                        "Conversation " + *spec.conversation_id +
+                                            " belongs to another media source; a session may join only a "
+                                            "conversation its own trunk or integration owns.");
       return Status::FailedPrecondition("media.busy",
                                         "Conversation " + *spec.conversation_id + " already has a live media session.");
+    }
   }
+  if (Status disk = CheckFreeDisk(); !disk.ok()) return disk;
   auto attached = control_.Attach(spec);
   if (!attached.ok()) return attached.status();
   const Attachment& a = *attached;
@@ -116,11 +156,16 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
   {
     std::lock_guard lock(mu_);
     if (!sessions_.emplace(a.conversation_id, session).second) {
+      const bool same_owner = owners_[a.conversation_id] == spec.owner;
       // Lost a race with another session for the same conversation.
       control_.Detach(a.conversation_id, false, "duplicate media session");
+      if (!same_owner)
+        return Status::PermissionDenied("conversation.not.owned",
+                                        "Conversation " + a.conversation_id + " belongs to another media source.");
       return Status::FailedPrecondition("media.busy",
                                         "Conversation " + a.conversation_id + " already has a live media session.");
     }
+    owners_[a.conversation_id] = spec.owner;
     ++opened_;
   }
   Log(LogLevel::kInfo, "media session opened",
@@ -135,6 +180,7 @@ void MediaHub::Close(const std::shared_ptr<RecordingSession>& session, const std
     auto it = sessions_.find(session->conversation_id());
     if (it == sessions_.end() || it->second != session) return;
     sessions_.erase(it);
+    owners_.erase(session->conversation_id());
     SessionStats st = session->Stats();
     closed_totals_.packets += st.packets;
     closed_totals_.lost_packets += st.lost_packets;

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <optional>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,7 +40,15 @@ struct HubOptions {
   std::chrono::milliseconds catalog_interval{1000};  // how often growing files are re-reported
   size_t max_sessions = 4000;                         // beyond: ResourceExhausted (SIP 503)
   wav::WriterOptions wav;
+  // Free-disk watermark: below it, Open() refuses new sessions (ongoing ones
+  // go on). 0 = no check. `free_bytes` reads the media filesystem's free
+  // space (default: statvfs of media_root); nullopt = unreadable = refuse.
+  uint64_t min_free_bytes = 512ull << 20;
+  std::function<std::optional<uint64_t>()> free_bytes;
 };
+
+// Free bytes for unprivileged users on the filesystem of `path` (statvfs).
+std::optional<uint64_t> FreeBytesOf(const std::filesystem::path& path);
 
 struct HubStats {
   size_t active_sessions = 0;
@@ -64,9 +73,10 @@ class MediaHub {
   void Start();  // the ticker thread
   void Stop();   // finishes every session
 
-  // Errors: ResourceExhausted "media.capacity", FailedPrecondition
-  // "media.busy" (the conversation already has live media), and whatever
-  // ConversationControl::Attach returns.
+  // Errors: ResourceExhausted "media.capacity" or "media.disk.low" (below the
+  // free-disk watermark), PermissionDenied "conversation.not.owned" (it has
+  // live media of another owner), FailedPrecondition "media.busy" (live media
+  // of the same owner), and whatever ConversationControl::Attach returns.
   Result<std::shared_ptr<RecordingSession>> Open(const SessionSpec& spec);
   void Close(const std::shared_ptr<RecordingSession>& session, const std::string& reason);
   void OnRecordingChanged(const std::string& conversation_id, RecordingState state);
@@ -82,6 +92,7 @@ class MediaHub {
 
  private:
   void Run();
+  Status CheckFreeDisk() const;
   // Queues a session's file work; called under that session's lock.
   void Publish(const std::string& conversation_id, FileWork work);
   void WriteLatestRow(const std::string& conversation_id, int segment);
@@ -93,6 +104,7 @@ class MediaHub {
 
   mutable std::mutex mu_;  // guards sessions_, stats counters, stop_
   std::map<std::string, std::shared_ptr<RecordingSession>> sessions_;  // by conversation id
+  std::map<std::string, std::string> owners_;  // conversation id → owner of its live session
   uint64_t opened_ = 0;
   HubStats closed_totals_;  // packets etc. of sessions already closed
   bool stop_ = false;

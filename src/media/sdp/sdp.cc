@@ -240,7 +240,7 @@ const Connection* SessionDescription::ConnectionFor(const MediaDescription& m) c
   return nullptr;
 }
 
-Result<SessionDescription> ParseSdp(std::string_view text) {
+Result<SessionDescription> ParseSdp(std::string_view text, const ParseOptions& options) {
   if (text.size() > kMaxSdpBytes) return Fail(ParseError::kTooLarge, "over 64 KiB");
   SessionDescription sdp;
   std::vector<PendingMedia> media;
@@ -329,7 +329,7 @@ Result<SessionDescription> ParseSdp(std::string_view text) {
   if (!seen_origin) return Fail(ParseError::kMissingField, "no o= line");
   if (!seen_name) return Fail(ParseError::kMissingField, "no s= line");
   for (PendingMedia& pm : media) {
-    if (pm.m.port != 0 && !pm.m.connection && !sdp.connection) {
+    if (options.require_connection && pm.m.port != 0 && !pm.m.connection && !sdp.connection) {
       return Fail(ParseError::kMissingConnection, "m=" + pm.m.media + " has no c= line");
     }
     sdp.media.push_back(Finish(std::move(pm), sdp.direction));

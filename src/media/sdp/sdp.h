@@ -111,7 +111,13 @@ struct SessionDescription {
   const Connection* ConnectionFor(const MediaDescription& m) const;
 };
 
-Result<SessionDescription> ParseSdp(std::string_view text);
+struct ParseOptions {
+  // RFC 8866 §5.7 requires a c= for every active m= section. A recorder takes
+  // offers without one (OpenSIPS sends them) and falls back to the address
+  // the signalling came from.
+  bool require_connection = true;
+};
+Result<SessionDescription> ParseSdp(std::string_view text, const ParseOptions& options = {});
 // CRLF line ends; rtpmap written for every named codec. CR/LF inside values is
 // replaced by a space.
 std::string Serialize(const SessionDescription& sdp);

@@ -1,8 +1,6 @@
 #include "media/siprec/sip_server.h"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 
 #include "core/log.h"
 
@@ -13,108 +11,68 @@ using tcp = asio::ip::tcp;
 using udp = asio::ip::udp;
 
 namespace {
-constexpr size_t kMaxTcpBuffer = 2 * sip::kMaxMessageBytes;
-constexpr auto kTcpIdle = std::chrono::minutes(10);
+
+constexpr auto kFirstAcceptBackoff = std::chrono::milliseconds(50);
+constexpr auto kMaxAcceptBackoff = std::chrono::milliseconds(1000);
 
 bool Wildcard(const std::string& host) { return host == "0.0.0.0" || host == "::" || host.empty(); }
+
+std::optional<IpAddress> ToIp(const asio::ip::address& a) {
+  // v4-mapped IPv6 (a dual-stack socket) is IPv4 to the trunk table.
+  return ParseIpAddress(a.to_string());
+}
+
+bool OutOfDescriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 }  // namespace
 
-// One SIP-over-TCP connection: read, frame (Content-Length), handle, answer.
-class SipServer::TcpConnection : public std::enable_shared_from_this<TcpConnection> {
- public:
-  TcpConnection(SipServer& server, tcp::socket socket) : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
-  ~TcpConnection() { --server_.tcp_connections_; }
-
-  void Start() { Read(); }
-
- private:
-  void Read() {
-    timer_.expires_after(kTcpIdle);
-    timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) {
-        boost::system::error_code ignored;
-        self->socket_.close(ignored);
-      }
-    });
-    socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.append(self->chunk_.data(), n);
-      self->Drain();
-    });
-  }
-
-  void Drain() {
-    for (;;) {
-      auto len = sip::FrameLength(buffer_);
-      if (!len.ok()) {
-        // Framing is lost (no Content-Length, oversized): answer once if we can, then close.
-        ++server_.malformed_;
-        bool reliable = false;
-        std::string call_id;
-        auto out = server_.Process(buffer_.substr(0, std::min(buffer_.size(), sip::kMaxMessageBytes)), true, reliable, call_id);
-        return WriteThenClose(std::move(out));
-      }
-      if (!*len) break;  // need more bytes
-      std::string frame = buffer_.substr(0, **len);
-      buffer_.erase(0, **len);
-      bool reliable = false;
-      std::string call_id;
-      Peer peer{"TCP", [weak = weak_from_this()](std::string bytes) {
-                  if (auto self = weak.lock())
-                    asio::post(self->socket_.get_executor(), [self, bytes = std::move(bytes)]() mutable {
-                      self->Write(std::move(bytes));
-                    });
-                }};
-      for (auto& bytes : server_.Process(frame, true, reliable, call_id, std::move(peer))) Write(std::move(bytes));
-    }
-    if (buffer_.size() > kMaxTcpBuffer) return Close();
-    Read();
-  }
-
-  void Write(std::string bytes) {
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    ++server_.sent_;
-    asio::async_write(socket_, asio::buffer(*data), [self = shared_from_this(), data](boost::system::error_code, size_t) {});
-  }
-
-  void WriteThenClose(std::vector<std::string> out) {
-    if (out.empty()) return Close();
-    auto data = std::make_shared<std::string>(std::move(out.front()));
-    ++server_.sent_;
-    asio::async_write(socket_, asio::buffer(*data),
-                      [self = shared_from_this(), data](boost::system::error_code, size_t) { self->Close(); });
-  }
-
-  void Close() {
-    boost::system::error_code ignored;
-    timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
-
-  SipServer& server_;
-  tcp::socket socket_;
-  asio::steady_timer timer_;
-  std::array<char, 16384> chunk_;
-  std::string buffer_;
-};
-
 SipServer::SipServer(SipServerOptions opts, capture::MediaHub& hub)
-    : opts_(std::move(opts)), media_work_(media_io_.get_executor()), udp_(io_), tcp_(io_), hub_(hub) {
-  std::string media = opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
-  streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first, opts_.rtp_last);
-  UasOptions uo;
-  uo.media_address = media;
-  uas_ = std::make_unique<SiprecUas>(uo, hub_, *streams_);
+    : opts_(std::move(opts)),
+      media_work_(media_io_.get_executor()),
+      udp_(io_),
+      tcp_(io_),
+      hub_(hub),
+      sweep_timer_(io_),
+      accept_timer_(io_) {
+  std::string media =
+      opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
+  streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first,
+                                               opts_.rtp_last);
+  uas_ = MakeUas("");
 }
 
 SipServer::~SipServer() { Stop(); }
 
+std::unique_ptr<SiprecUas> SipServer::MakeUas(const std::string& contact) const {
+  UasOptions uo;
+  const std::string contact_host = Wildcard(opts_.host) ? "127.0.0.1" : opts_.host;
+  uo.media_address = opts_.media_address.empty() ? contact_host : opts_.media_address;
+  uo.contact = contact;
+  uo.rtp_timeout = opts_.rtp_timeout;
+  uo.min_se = opts_.min_se;
+  uo.nonce_lifetime = opts_.nonce_lifetime;
+  auto uas = std::make_unique<SiprecUas>(uo, hub_, *streams_, opts_.events);
+  std::lock_guard lock(trunks_mu_);
+  uas->SetTrunks(trunks_);
+  return uas;
+}
+
+void SipServer::SetTrunks(std::shared_ptr<const TrunkTable> trunks) {
+  {
+    std::lock_guard lock(trunks_mu_);
+    trunks_ = trunks;
+  }
+  uas_->SetTrunks(std::move(trunks));
+}
+
 Status SipServer::Listen() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(opts_.host, ec);
-  if (ec) return Status::InvalidArgument("config.invalid", "SIP listen host '" + opts_.host + "' is not an IP address.");
+  if (ec)
+    return Status::InvalidArgument("config.invalid", "SIP listen host '" + opts_.host + "' is not an IP address.");
   // UDP and TCP must share the port; with port 0, retry until both bind.
   for (int attempt = 0; attempt < 20; ++attempt) {
     boost::system::error_code e1, e2;
@@ -123,7 +81,9 @@ Status SipServer::Listen() {
     udp_.open(address.is_v6() ? udp::v6() : udp::v4(), e1);
     if (!e1) udp_.bind(udp::endpoint(address, opts_.port), e1);
     if (e1) {
-      if (opts_.port != 0) return Status::Unavailable("listen.failed", "Cannot bind SIP/UDP " + opts_.host + ":" + std::to_string(opts_.port) + ": " + e1.message());
+      if (opts_.port != 0)
+        return Status::Unavailable("listen.failed", "Cannot bind SIP/UDP " + opts_.host + ":" +
+                                                        std::to_string(opts_.port) + ": " + e1.message());
       continue;
     }
     uint16_t port = udp_.local_endpoint().port();
@@ -135,15 +95,14 @@ Status SipServer::Listen() {
       port_ = port;
       udp_.set_option(asio::socket_base::receive_buffer_size(1 << 20), e1);
       std::string contact_host = Wildcard(opts_.host) ? "127.0.0.1" : opts_.host;
-      UasOptions uo;
-      uo.media_address = opts_.media_address.empty() ? contact_host : opts_.media_address;
-      uo.contact = "sip:verbatim@" + (contact_host.find(':') != std::string::npos ? "[" + contact_host + "]" : contact_host) +
-                   ":" + std::to_string(port_);
-      uas_ = std::make_unique<SiprecUas>(uo, hub_, *streams_);
+      uas_ = MakeUas("sip:verbatim@" +
+                     (contact_host.find(':') != std::string::npos ? "[" + contact_host + "]" : contact_host) + ":" +
+                     std::to_string(port_));
       return Status::Ok();
     }
     if (opts_.port != 0)
-      return Status::Unavailable("listen.failed", "Cannot bind SIP/TCP " + opts_.host + ":" + std::to_string(opts_.port) + ": " + e2.message());
+      return Status::Unavailable("listen.failed", "Cannot bind SIP/TCP " + opts_.host + ":" +
+                                                      std::to_string(opts_.port) + ": " + e2.message());
   }
   return Status::Unavailable("listen.failed", "Cannot find a port free for both SIP/UDP and SIP/TCP.");
 }
@@ -151,6 +110,7 @@ Status SipServer::Listen() {
 void SipServer::Start() {
   ReceiveUdp();
   AcceptTcp();
+  ScheduleSweep();
   media_thread_ = std::thread([this] { media_io_.run(); });
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -161,6 +121,8 @@ void SipServer::Stop() {
     boost::system::error_code ignored;
     udp_.close(ignored);
     tcp_.close(ignored);
+    sweep_timer_.cancel();
+    accept_timer_.cancel();
     for (auto& [id, t] : retransmits_) t->cancel();
   });
   io_.stop();
@@ -172,52 +134,69 @@ void SipServer::Stop() {
 }
 
 SipServerStats SipServer::Stats() const {
-  return {received_.load(), malformed_.load(), sent_.load(), retransmissions_.load()};
+  SipServerStats s;
+  s.received = received_.load();
+  s.malformed = malformed_.load();
+  s.sent = sent_.load();
+  s.retransmissions = retransmissions_.load();
+  s.tcp_write_overflows = tcp_write_overflows_.load();
+  s.tcp_refused = tcp_refused_.load();
+  s.accept_failures = accept_failures_.load();
+  s.accept_backoffs = accept_backoffs_.load();
+  s.tcp_connections = tcp_connections_->load();
+  return s;
 }
 
-std::vector<std::string> SipServer::Process(std::string_view raw, bool stream, bool& reliable_2xx, std::string& call_id,
-                                           Peer peer) {
-  std::vector<std::string> out;
-  if (raw.find_first_not_of("\r\n") == std::string_view::npos) return out;  // keep-alive (RFC 5626 §3.5.1)
+SipServer::Processed SipServer::Process(std::string_view raw, bool stream, Peer peer) {
+  Processed p;
+  if (raw.find_first_not_of("\r\n") == std::string_view::npos) return p;  // keep-alive (RFC 5626 §3.5.1)
   sip::ParseOptions po;
   po.stream = stream;
   auto msg = sip::ParseMessage(raw, po);
   if (!msg.ok()) {
     ++malformed_;
-    if (auto res = uas_->RejectMalformed(raw, msg.status())) out.push_back(sip::Serialize(*res));
+    if (auto res = uas_->RejectMalformed(raw, msg.status(), peer)) p.out.push_back(sip::Serialize(*res));
     Log(LogLevel::kWarn, "sip message rejected", {{"error", msg.status().code()}, {"bytes", raw.size()}});
-    return out;
+    return p;
   }
   ++received_;
-  call_id = std::string(msg->call_id());
-  if (msg->is_request() && msg->method == "ACK") {
-    auto it = retransmits_.find(call_id);
+  p.call_id = std::string(msg->call_id());
+  UasOutput result = uas_->Handle(*msg, std::move(peer));
+  if (result.ack_matched) {
+    // Only an ACK inside the dialog ends the retransmission: a stranger's ACK cannot silence it.
+    auto it = retransmits_.find(p.call_id);
     if (it != retransmits_.end()) {
       it->second->cancel();
       retransmits_.erase(it);
     }
   }
-  UasOutput result = uas_->Handle(*msg, std::move(peer));
-  reliable_2xx = result.reliable_2xx;
-  for (const auto& r : result.responses) out.push_back(sip::Serialize(r));
-  return out;
+  p.reliable_2xx = result.reliable_2xx;
+  for (const auto& r : result.responses) p.out.push_back(sip::Serialize(r));
+  return p;
+}
+
+std::vector<std::string> SipServer::OnStreamMessage(std::string_view raw, bool framed, Peer peer) {
+  if (!framed) ++malformed_;
+  return Process(raw, true, std::move(peer)).out;
 }
 
 void SipServer::ReceiveUdp() {
   udp_.async_receive_from(asio::buffer(udp_buffer_), udp_from_, [this](boost::system::error_code ec, size_t n) {
     if (ec == asio::error::operation_aborted || !udp_.is_open()) return;
     if (!ec) {
-      bool reliable = false;
-      std::string call_id;
       udp::endpoint from = udp_from_;
-      Peer peer{"UDP", [this, from](std::string bytes) {
-                  asio::post(io_, [this, from, bytes = std::move(bytes)] { SendUdp(bytes, from); });
-                }};
-      auto out = Process(std::string_view(udp_buffer_.data(), n), false, reliable, call_id, std::move(peer));
-      for (size_t i = 0; i < out.size(); ++i) {
-        SendUdp(out[i], udp_from_);
-        if (reliable && i + 1 == out.size())
-          Retransmit(call_id, out[i], udp_from_, std::chrono::milliseconds(500),
+      Peer peer;
+      peer.transport = SipTransport::kUdp;
+      peer.address = ToIp(from.address());
+      peer.port = from.port();
+      peer.send = [this, from](std::string bytes) {
+        asio::post(io_, [this, from, bytes = std::move(bytes)] { SendUdp(bytes, from); });
+      };
+      Processed p = Process(std::string_view(udp_buffer_.data(), n), false, std::move(peer));
+      for (size_t i = 0; i < p.out.size(); ++i) {
+        SendUdp(p.out[i], from);
+        if (p.reliable_2xx && i + 1 == p.out.size())
+          Retransmit(p.call_id, p.out[i], from, std::chrono::milliseconds(500),
                      std::chrono::steady_clock::now() + std::chrono::seconds(32));
       }
     }
@@ -236,31 +215,75 @@ void SipServer::Retransmit(const std::string& call_id, std::string bytes, udp::e
   auto timer = std::make_shared<asio::steady_timer>(io_);
   retransmits_[call_id] = timer;
   timer->expires_after(interval);
-  timer->async_wait([this, timer, call_id, bytes = std::move(bytes), to, interval, give_up](boost::system::error_code ec) {
-    auto it = retransmits_.find(call_id);
-    if (ec || it == retransmits_.end() || it->second != timer) return;  // ACKed or replaced
-    if (std::chrono::steady_clock::now() >= give_up) {
-      retransmits_.erase(it);
-      return;
-    }
-    ++retransmissions_;
-    SendUdp(bytes, to);
-    Retransmit(call_id, bytes, to, std::min(interval * 2, std::chrono::milliseconds(4000)), give_up);
+  timer->async_wait(
+      [this, timer, call_id, bytes = std::move(bytes), to, interval, give_up](boost::system::error_code ec) {
+        auto it = retransmits_.find(call_id);
+        if (ec || it == retransmits_.end() || it->second != timer) return;  // ACKed or replaced
+        if (std::chrono::steady_clock::now() >= give_up) {
+          retransmits_.erase(it);
+          return;
+        }
+        ++retransmissions_;
+        SendUdp(bytes, to);
+        Retransmit(call_id, bytes, to, std::min(interval * 2, std::chrono::milliseconds(4000)), give_up);
+      });
+}
+
+void SipServer::ScheduleSweep() {
+  sweep_timer_.expires_after(opts_.sweep_interval);
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    uas_->Sweep();
+    ScheduleSweep();
   });
 }
 
 void SipServer::AcceptTcp() {
   tcp_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !tcp_.is_open()) return;
-    if (!ec) {
-      if (tcp_connections_ >= opts_.max_tcp_connections) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-      } else {
-        ++tcp_connections_;
-        std::make_shared<TcpConnection>(*this, std::move(socket))->Start();
-      }
+    if (ec) {
+      ++accept_failures_;
+      // Out of descriptors: the pending connection stays in the backlog and
+      // accept() would fail again at once. Pause instead of spinning.
+      if (OutOfDescriptors(ec)) return BackOffAccept();
+      Log(LogLevel::kWarn, "sip tcp accept failed", {{"error", ec.message()}});
+      return AcceptTcp();
     }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    if (tcp_connections_->load() >= opts_.max_tcp_connections) {
+      ++tcp_refused_;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return AcceptTcp();
+    }
+    boost::system::error_code ep_ec;
+    const auto remote = socket.remote_endpoint(ep_ec);
+    // SIP answers are small: a fixed kernel send buffer (no autotuning to MBs)
+    // keeps what a non-reading peer can hold us to near max_tcp_write_queue.
+    boost::system::error_code ignored;
+    socket.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
+    ++*tcp_connections_;
+    StreamLimits limits;
+    limits.max_write_queue = opts_.max_tcp_write_queue;
+    StreamHost& host = *this;
+    std::make_shared<SipStreamConnection<tcp::socket>>(
+        host, std::move(socket), SipTransport::kTcp, ep_ec ? std::nullopt : ToIp(remote.address()),
+        static_cast<uint16_t>(ep_ec ? 0 : remote.port()), limits, tcp_connections_)
+        ->Start();
+    AcceptTcp();
+  });
+}
+
+void SipServer::BackOffAccept() {
+  ++accept_backoffs_;
+  accept_backoff_ = accept_backoff_.count() == 0
+                        ? kFirstAcceptBackoff
+                        : std::min(accept_backoff_ * 2, std::chrono::milliseconds(kMaxAcceptBackoff));
+  if (accept_backoffs_ == 1 || accept_backoff_ == kMaxAcceptBackoff)
+    Log(LogLevel::kWarn, "sip tcp accept paused: out of file descriptors", {{"pauseMs", accept_backoff_.count()}});
+  accept_timer_.expires_after(accept_backoff_);
+  accept_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || !tcp_.is_open()) return;
     AcceptTcp();
   });
 }

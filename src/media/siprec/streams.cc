@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <array>
 
 #include "media/capture/hub.h"
@@ -14,7 +15,32 @@ using udp = asio::ip::udp;
 
 namespace {
 constexpr int kMaxQueuedReads = 4096;  // more than a 256 KiB socket buffer holds
+
+IpAddress ToIpAddress(const asio::ip::address& a) {
+  IpAddress out;
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), out.bytes.begin());
+    out.v4 = true;
+    return out;
+  }
+  const auto v6 = a.to_v6();
+  if (v6.is_v4_mapped()) return ToIpAddress(asio::ip::make_address_v4(asio::ip::v4_mapped, v6));
+  const auto b = v6.to_bytes();
+  std::copy(b.begin(), b.end(), out.bytes.begin());
+  out.v4 = false;
+  return out;
+}
 }  // namespace
+
+bool RtpSourcePolicy::Allows(const IpAddress& a) const {
+  switch (mode) {
+    case RtpSource::kOffer: return address && *address == a;
+    case RtpSource::kLatch:
+      return std::any_of(networks.begin(), networks.end(), [&](const IpNetwork& n) { return n.Contains(a); });
+  }
+  return false;
+}
 
 // One RTP socket. Reception runs on the io_context; the session is
 // thread-safe. Lifetime: the handle owns a shared state that the pending
@@ -25,11 +51,12 @@ class UdpStream final : public StreamHandle {
     State(asio::io_context& io, StreamSpec s, std::shared_ptr<RtpCounters> c)
         : socket(io), spec(std::move(s)), counters(std::move(c)) {}
     udp::socket socket;
-    StreamSpec spec;
+    StreamSpec spec;  // spec.source changes only on the socket's executor (SetSource posts there)
     std::shared_ptr<RtpCounters> counters;
     std::array<std::byte, 2048> buffer;
     udp::endpoint from;
     std::optional<udp::endpoint> latched;  // sender of the first accepted packet; others are dropped
+    std::atomic<int64_t> last_packet_ns{0};  // read by the signalling thread (inactivity timeout)
 
     void Receive() {
       socket.async_receive_from(asio::buffer(buffer), from,
@@ -59,7 +86,9 @@ class UdpStream final : public StreamHandle {
         (parsed.error() == rtp::ParseError::kRtcp ? counters->rtcp : counters->not_rtp)++;
         return;
       }
-      if (latched && from != *latched) {
+      // Strangers first: nothing from an address the signalling did not name
+      // reaches the session, and nobody can take the stream by sending first.
+      if (latched ? from != *latched : !spec.source.Allows(ToIpAddress(from.address()))) {
         counters->wrong_source++;
         return;
       }
@@ -75,7 +104,9 @@ class UdpStream final : public StreamHandle {
       // that merely parses as RTP cannot capture the port for the whole call.
       if (!latched) latched = from;
       counters->packets++;
-      spec.session->PushRtp(spec.channel, p, *d, capture::SteadyNow());
+      const capture::Nanos now = capture::SteadyNow();
+      last_packet_ns.store(now.count(), std::memory_order_relaxed);
+      spec.session->PushRtp(spec.channel, p, *d, now);
     }
   };
 
@@ -90,6 +121,15 @@ class UdpStream final : public StreamHandle {
     owner_.Release(port_);
   }
   uint16_t port() const override { return port_; }
+  capture::Nanos LastPacket() const override {
+    return capture::Nanos{state_->last_packet_ns.load(std::memory_order_relaxed)};
+  }
+  void SetSource(RtpSourcePolicy policy) override {
+    asio::post(state_->socket.get_executor(), [st = state_, policy = std::move(policy)]() mutable {
+      st->spec.source = std::move(policy);
+      st->latched.reset();
+    });
+  }
 
   std::future<void> DeliverPending() override {
     auto done = std::make_shared<std::promise<void>>();

@@ -17,14 +17,30 @@
 #include "core/status.h"
 #include "media/capture/session.h"
 #include "media/codec/decoder.h"
+#include "media/siprec/trunks.h"
 
 namespace verbatim::media::siprec {
+
+// Who may send a stream its RTP (docs/sip-trunks.md "RTP sources"). Packets
+// from anyone else are dropped and counted (RtpCounters::wrong_source); the
+// first accepted packet fixes the sender's address and port for the call.
+struct RtpSourcePolicy {
+  RtpSource mode = RtpSource::kOffer;
+  std::optional<IpAddress> address;  // kOffer: the only address accepted (unset: accept nothing)
+  std::vector<IpNetwork> networks;   // kLatch: any address in these (the trunk's)
+
+  bool Allows(const IpAddress& a) const;
+};
 
 // A live stream; closing it (destructor) stops reception and frees the port.
 class StreamHandle {
  public:
   virtual ~StreamHandle() = default;
   virtual uint16_t port() const = 0;
+  // Steady-clock time of the last packet the stream accepted; 0 = none yet.
+  virtual capture::Nanos LastPacket() const { return capture::Nanos{0}; }
+  // A re-INVITE named another source: accept that from now on (and latch anew).
+  virtual void SetSource(RtpSourcePolicy) {}
   // Has the thread that reads RTP deliver to the session every datagram
   // already waiting in the socket (what the SRC sent before its BYE). The
   // future is ready once that is done; do not wait for it on that thread.
@@ -40,6 +56,7 @@ struct StreamSpec {
   size_t channel = 0;
   codec::Decoder audio;
   std::optional<codec::Decoder> events;  // telephone-event: recognised, never written
+  RtpSourcePolicy source;
 };
 
 class StreamOpener {
@@ -57,7 +74,7 @@ struct RtpCounters {
   std::atomic<uint64_t> not_rtp{0};       // parse errors (counted, dropped)
   std::atomic<uint64_t> rtcp{0};          // RTCP on the RTP port (rtcp-mux), dropped
   std::atomic<uint64_t> wrong_payload{0}; // payload type not negotiated, dropped
-  std::atomic<uint64_t> wrong_source{0};  // from another address than the latched one, dropped
+  std::atomic<uint64_t> wrong_source{0};  // from a stranger (not the allowed or latched source), dropped
 };
 
 class UdpStreamOpener final : public StreamOpener {

@@ -1,28 +1,22 @@
+// SiprecUas: dispatch, in-dialog requests, timers and teardown. The new
+// INVITE (admission and session set-up) is in uas_invite.cc.
 #include "media/siprec/uas.h"
 
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <future>
 
-#include "core/clock.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "media/siprec/invite_checks.h"
 #include "media/siprec/multipart.h"
-#include "media/siprec/rs_metadata.h"
+#include "media/siprec/uas_dialog.h"
 
 namespace verbatim::media::siprec {
 
 namespace {
 
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS";
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE";
 constexpr const char* kAccept = "application/sdp, multipart/mixed, application/rs-metadata+xml";
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // A quoted-string for Warning texts: no quotes, no control characters.
 std::string WarningText(std::string_view s) {
@@ -32,29 +26,20 @@ std::string WarningText(std::string_view s) {
   return out;
 }
 
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 }  // namespace
 
-struct SiprecUas::Dialog {
-  std::string call_id;
-  std::string local_tag;
-  std::string invite_branch;
-  sip::Message invite_response;  // resent on an INVITE retransmission
-  std::shared_ptr<capture::RecordingSession> session;
-  std::vector<std::unique_ptr<StreamHandle>> streams;  // per accepted stream
-  std::vector<uint16_t> ports;                         // per offered m= line (0 = rejected)
-  std::string sdp_session_id;
-  uint64_t sdp_version = 1;
-  sdp::SessionDescription offer;  // the SRC's latest offer
-  bool paused_by_sip = false;
-  // For the BYE we send if the control API ends the conversation.
-  Peer peer;
-  std::string remote_target;  // the SRC's Contact URI
-  std::string remote_from;    // INVITE From (with the SRC's tag): our BYE's To
-  std::string remote_to;      // INVITE To: our BYE's From (plus our tag)
-};
-
-SiprecUas::SiprecUas(UasOptions opts, capture::MediaHub& hub, StreamOpener& streams)
-    : opts_(std::move(opts)), hub_(hub), streams_(streams) {}
+SiprecUas::SiprecUas(UasOptions opts, capture::MediaHub& hub, StreamOpener& streams, UasEventSink events)
+    : opts_(std::move(opts)),
+      hub_(hub),
+      streams_(streams),
+      events_(std::move(events)),
+      auth_(opts_.nonce_lifetime, opts_.wall_now) {}
 
 SiprecUas::~SiprecUas() {
   std::map<std::string, std::unique_ptr<Dialog>> left;
@@ -65,11 +50,32 @@ SiprecUas::~SiprecUas() {
   left.clear();  // streams close; sessions are finished by the hub's own Stop()
 }
 
+void SiprecUas::SetTrunks(std::shared_ptr<const TrunkTable> trunks) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  trunks_ = trunks ? std::move(trunks) : std::make_shared<TrunkTable>();
+}
+
 UasStats SiprecUas::Stats() const {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   UasStats s = stats_;
   s.active_dialogs = dialogs_.size();
   return s;
+}
+
+std::vector<std::pair<std::string, size_t>> SiprecUas::SessionsPerTrunk() const {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  std::vector<std::pair<std::string, size_t>> out;
+  for (const auto& t : trunks_->trunks()) out.emplace_back(t->name, DialogsOf(*t));
+  return out;
+}
+
+size_t SiprecUas::DialogsOf(const Trunk& trunk) const {
+  return static_cast<size_t>(std::count_if(dialogs_.begin(), dialogs_.end(),
+                                           [&](const auto& kv) { return kv.second->trunk->id == trunk.id; }));
+}
+
+void SiprecUas::Count(std::string_view kind, std::string_view reason) {
+  if (events_) events_(kind, reason);
 }
 
 sip::Message SiprecUas::Response(const sip::Message& req, int code, std::string_view reason, std::string_view to_tag) {
@@ -79,7 +85,8 @@ sip::Message SiprecUas::Response(const sip::Message& req, int code, std::string_
   return res;
 }
 
-UasOutput SiprecUas::Reject(const sip::Message& req, int code, std::string_view reason, std::string_view warning) {
+UasOutput SiprecUas::Reject(const sip::Message& req, int code, std::string_view reason, std::string_view warning,
+                            std::string_view metric_reason) {
   UasOutput out;
   sip::Message res = Response(req, code, reason, req.method == "INVITE" ? RandomToken(6) : std::string());
   if (!warning.empty()) res.SetHeader("Warning", "399 verbatim \"" + WarningText(warning) + "\"");
@@ -87,255 +94,166 @@ UasOutput SiprecUas::Reject(const sip::Message& req, int code, std::string_view 
   if (code == 503) res.SetHeader("Retry-After", std::to_string(opts_.retry_after_seconds));
   out.responses.push_back(std::move(res));
   if (req.method == "INVITE") ++stats_.rejected;
+  Count("refused", metric_reason);
   return out;
 }
 
-SiprecUas::Dialog* SiprecUas::Find(const sip::Message& req) {
+SiprecUas::Dialog* SiprecUas::Find(const sip::Message& req, const Trunk& trunk) {
   auto it = dialogs_.find(std::string(req.call_id()));
   if (it == dialogs_.end()) return nullptr;
-  auto to_tag = req.to_tag();
-  if (to_tag && *to_tag != it->second->local_tag) return nullptr;
-  return it->second.get();
+  Dialog& d = *it->second;
+  // All of it, or it is not this dialog: a guessed Call-ID alone changes nothing.
+  if (req.to_tag() != d.local_tag || req.from_tag() != d.remote_tag || trunk.id != d.trunk->id) return nullptr;
+  return &d;
 }
 
 UasOutput SiprecUas::Handle(const sip::Message& req, Peer peer) {
   std::lock_guard<std::recursive_mutex> lock(mu_);
-  if (!req.is_request()) return {};  // we send no requests, so no responses are expected
+  if (!req.is_request()) return {};  // responses to our BYEs: nothing to do
   const std::string& m = req.method;
-  if (m == "INVITE") {
-    if (!req.to_tag()) {
-      auto it = dialogs_.find(std::string(req.call_id()));
-      if (it != dialogs_.end()) {
-        // A retransmitted INVITE: answer it again, do not record twice.
-        if (req.via_branch() == it->second->invite_branch) {
-          UasOutput out;
-          out.responses.push_back(it->second->invite_response);
-          out.reliable_2xx = true;
-          return out;
-        }
-        return Reject(req, 482, "Loop Detected", "a dialog with this Call-ID already exists");
-      }
-      return Invite(req, std::move(peer));
-    }
-    Dialog* d = Find(req);
-    if (!d) return Reject(req, 481, "Call/Transaction Does Not Exist", "no such dialog");
-    return ReInvite(*d, req);
-  }
-  if (m == "ACK") return {};
-  if (m == "BYE") return Bye(req);
-  if (m == "CANCEL") {
+  std::shared_ptr<const Trunk> trunk = peer.address ? trunks_->Match(*peer.address) : nullptr;
+  if (!trunk || !trunk->Allows(peer.transport)) {
+    // Nothing but the status, and not even that where no answer is expected
+    // or a scanner would use it (OPTIONS): the source may be anyone.
+    ++stats_.strangers;
+    Count("refused", trunk ? "transport_not_allowed" : "untrusted_source");
+    Log(LogLevel::kDebug, "sip request from outside the trunks",
+        {{"method", m.substr(0, 16)},
+         {"source", peer.address ? peer.address->ToString() : "?"},
+         {"transport", ToString(peer.transport)},
+         {"trunk", trunk ? trunk->name : ""}});
+    if (m == "ACK" || m == "OPTIONS") return {};
     UasOutput out;
-    bool known = dialogs_.count(std::string(req.call_id())) > 0;
-    out.responses.push_back(known ? Response(req, 200, "OK") : Response(req, 481, "Call/Transaction Does Not Exist"));
+    out.responses.push_back(sip::MakeResponse(req, 403, "Forbidden", m == "INVITE" ? RandomToken(6) : ""));
+    if (m == "INVITE") ++stats_.rejected;
     return out;
   }
+  if (m == "INVITE" && !req.to_tag()) return Invite(req, std::move(peer), trunk);
+  if (m == "INVITE" || m == "UPDATE" || m == "BYE") return InDialog(req, *trunk);
+  if (m == "ACK") {
+    UasOutput out;
+    out.ack_matched = Find(req, *trunk) != nullptr;
+    return out;
+  }
+  if (m == "CANCEL") return Cancel(req, *trunk);
   if (m == "OPTIONS") {
     UasOutput out;
     sip::Message res = Response(req, 200, "OK");
     res.SetHeader("Accept", kAccept);
-    res.SetHeader("Supported", "siprec");
+    res.SetHeader("Supported", "siprec, timer");
     out.responses.push_back(std::move(res));
     return out;
   }
-  return Reject(req, 501, "Not Implemented", "method " + m + " is not supported by this recorder");
+  return Reject(req, 501, "Not Implemented", "method " + m.substr(0, 32) + " is not supported by this recorder",
+                "not_implemented");
 }
 
-UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer) {
-  ++stats_.invites;
-  for (auto value : req.headers("Require")) {
-    for (auto tag : sip::SplitList(value)) {
-      if (Lower(tag) != "siprec") {
-        UasOutput out = Reject(req, 420, "Bad Extension", "unsupported option-tag " + std::string(tag));
-        out.responses.back().SetHeader("Unsupported", std::string(tag));
-        return out;
-      }
-    }
+UasOutput SiprecUas::InDialog(const sip::Message& req, const Trunk& trunk) {
+  Dialog* d = Find(req, trunk);
+  if (!d) {
+    return Reject(req, 481, "Call/Transaction Does Not Exist",
+                  "no dialog with this Call-ID, From tag and To tag from this trunk", "dialog_mismatch");
   }
-  std::string content_type(req.header("Content-Type").value_or(""));
-  auto media_type = sip::ParseMediaType(content_type);
-  if (content_type.empty() || !media_type.ok() ||
-      (media_type->essence() != "application/sdp" && media_type->essence() != "multipart/mixed")) {
-    return Reject(req, 415, "Unsupported Media Type",
-                  "the body must be application/sdp or multipart/mixed (SDP + rs-metadata+xml)");
-  }
-  auto body = SplitSiprecBody(content_type, req.body);
-  if (!body.ok()) return Reject(req, 400, "Bad Request", body.status().message());
-  auto offer = sdp::ParseSdp(body->sdp);
-  if (!offer.ok()) return Reject(req, 400, "Bad Request", "SDP: " + offer.status().message());
-  std::optional<RecordingMetadata> meta;
-  if (body->metadata) {
-    auto parsed = ParseRecordingMetadata(*body->metadata);
-    if (!parsed.ok()) return Reject(req, 400, "Bad Request", "rs-metadata: " + parsed.status().message());
-    meta = std::move(*parsed);
-  }
+  if (req.method == "BYE") return Bye(req, *d);
+  return Modify(*d, req);
+}
 
-  // One channel per RTP audio stream whose codec we decode, all at one rate.
-  struct Accepted {
-    size_t mline;
-    codec::Decoder audio;
-    std::optional<codec::Decoder> events;
-    std::string label;
-  };
-  std::vector<Accepted> accepted;
-  uint32_t rate = 0;
-  for (size_t i = 0; i < offer->media.size(); ++i) {
-    const auto& md = offer->media[i];
-    if (md.media != "audio" || !md.is_rtp() || md.port == 0) continue;
-    auto chosen = sdp::ChooseCodec(md);
-    if (!chosen) continue;
-    if (rate != 0 && chosen->clock_rate != rate) continue;
-    auto dec = codec::Decoder::Select(chosen->payload_type, chosen->encoding, chosen->clock_rate, chosen->channels);
-    if (!dec.ok()) continue;
-    std::optional<codec::Decoder> events;
-    if (auto te = sdp::FindTelephoneEvent(md, chosen->clock_rate)) {
-      auto ev = codec::Decoder::Select(te->payload_type, te->encoding, te->clock_rate, te->channels);
-      if (ev.ok()) events = *ev;
-    }
-    rate = chosen->clock_rate;
-    accepted.push_back({i, *dec, events, md.label.value_or(std::to_string(i + 1))});
-  }
-  if (accepted.empty()) {
-    UasOutput out = Reject(req, 488, "Not Acceptable Here",
-                           "no acceptable audio stream: offer PCMU, PCMA or L16 over RTP/AVP");
-    out.responses.back().SetHeader("Warning", "305 verbatim \"Incompatible media format\"");
-    return out;
-  }
-
-  // Refuse before the hub creates (or joins) a conversation and starts its
-  // recording: a call we cannot take must leave nothing behind.
-  if (streams_.Available() < accepted.size())
-    return Reject(req, 503, "Service Unavailable",
-                  "not enough free RTP ports for " + std::to_string(accepted.size()) + " streams");
-
-  capture::SessionSpec spec;
-  spec.source = "siprec";
-  spec.external_id = std::string(req.call_id());
-  spec.sample_rate = rate;
-  if (auto h = req.header("X-Conversation-Id")) spec.conversation_id = std::string(*h);
-  else if (meta && meta->conversation_id) spec.conversation_id = meta->conversation_id;
-  for (const auto& a : accepted) {
-    capture::ParticipantInfo p;
-    p.purpose = "external";
-    const MetadataParticipant* who = meta ? meta->SenderOfLabel(a.label) : nullptr;
-    if (who) p.name = !who->name.empty() ? who->name : !who->aor.empty() ? who->aor : "participant " + who->id;
-    else p.name = "stream " + a.label;
-    spec.participants.push_back(std::move(p));
-  }
-
-  auto session = hub_.Open(spec);
-  if (!session.ok()) {
-    const std::string& code = session.status().code();
-    if (code == "media.capacity") return Reject(req, 503, "Service Unavailable", session.status().message());
-    if (code == "media.busy") return Reject(req, 486, "Busy Here", session.status().message());
-    if (code == "conversation.ended") return Reject(req, 403, "Forbidden", session.status().message());
-    Log(LogLevel::kError, "siprec session failed", {{"callId", spec.external_id}, {"error", session.status().ToString()}});
-    return Reject(req, 500, "Server Internal Error", "the recording could not start");
-  }
-
-  auto d = std::make_unique<Dialog>();
-  d->call_id = spec.external_id;
-  d->local_tag = RandomToken(8);
-  d->invite_branch = req.via_branch().value_or("");
-  d->session = *session;
-  d->ports.assign(offer->media.size(), 0);
-  d->sdp_session_id = std::to_string(ToUnixSeconds(SystemClock::Instance().Now()));
-  d->offer = *offer;
-  for (size_t k = 0; k < accepted.size(); ++k) {
-    auto stream = streams_.Open({*session, k, accepted[k].audio, accepted[k].events});
-    if (!stream.ok()) {
-      d->streams.clear();
-      hub_.Close(*session, "no RTP port");
-      return Reject(req, 503, "Service Unavailable", stream.status().message());
-    }
-    d->ports[accepted[k].mline] = (*stream)->port();
-    d->streams.push_back(std::move(*stream));
-  }
-
-  sdp::AnswerOptions ao;
-  ao.address = opts_.media_address;
-  ao.addr_type = opts_.media_address.find(':') != std::string::npos ? "IP6" : "IP4";
-  ao.session_id = d->sdp_session_id;
-  ao.session_version = d->sdp_version;
-  ao.ports = d->ports;
+UasOutput SiprecUas::Cancel(const sip::Message& req, const Trunk& trunk) {
   UasOutput out;
-  sip::Message res = Response(req, 200, "OK", d->local_tag);
-  res.SetHeader("Contact", "<" + opts_.contact + ">");
-  res.SetHeader("Content-Type", "application/sdp");
-  res.body = sdp::BuildAnswer(*offer, ao);
-  d->invite_response = res;
-  d->peer = std::move(peer);
-  d->remote_from = std::string(req.header("From").value_or(""));
-  d->remote_to = std::string(req.header("To").value_or(""));
-  auto contact = sip::ParseNameAddr(req.header("Contact").value_or(""));
-  auto from = sip::ParseNameAddr(d->remote_from);
-  d->remote_target = contact.ok() ? contact->uri : from.ok() ? from->uri : std::string();
-  out.responses.push_back(std::move(res));
-  out.reliable_2xx = true;
-  ++stats_.sessions;
-  Log(LogLevel::kInfo, "siprec session started",
-      {{"callId", d->call_id}, {"conversationId", d->session->conversation_id()}, {"streams", accepted.size()}});
-  dialogs_.emplace(d->call_id, std::move(d));
+  auto it = dialogs_.find(std::string(req.call_id()));
+  // A CANCEL carries the INVITE's From tag and branch, and no To tag.
+  const bool known = it != dialogs_.end() && it->second->trunk->id == trunk.id &&
+                     req.from_tag() == it->second->remote_tag && req.via_branch() == it->second->invite_branch;
+  if (!known) return Reject(req, 481, "Call/Transaction Does Not Exist", "no such INVITE", "dialog_mismatch");
+  out.responses.push_back(Response(req, 200, "OK"));  // already answered: the call goes on (RFC 3261 §9.2)
   return out;
 }
 
-UasOutput SiprecUas::ReInvite(Dialog& d, const sip::Message& req) {
-  if (req.body.empty()) {
-    // No offer (e.g. a session refresh): the 2xx must carry one (RFC 3261
-    // §14.2); ours describes the session as it is, and nothing changes.
-    return ReInviteAnswer(d, req, d.offer);
+UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
+  const TimerDecision timer = NegotiateSessionTimer(req, opts_.min_se);
+  if (timer.kind == TimerDecision::Kind::kBad) return Reject(req, 400, "Bad Request", timer.why, "bad_request");
+  if (timer.kind == TimerDecision::Kind::kTooSmall) {
+    UasOutput out = Reject(req, 422, "Session Interval Too Small",
+                           "Session-Expires is below our Min-SE of " + std::to_string(timer.min_se) + " s",
+                           "session_interval_too_small");
+    out.responses.back().SetHeader("Min-SE", std::to_string(timer.min_se));
+    return out;
   }
-  std::string content_type(req.header("Content-Type").value_or(""));
-  auto body = SplitSiprecBody(content_type, req.body);
-  if (!body.ok()) return Reject(req, 400, "Bad Request", body.status().message());
-  auto offer = sdp::ParseSdp(body->sdp);
-  if (!offer.ok()) return Reject(req, 400, "Bad Request", "SDP: " + offer.status().message());
+  std::optional<sdp::SessionDescription> new_offer;
+  if (!req.body.empty()) {
+    std::string content_type(req.header("Content-Type").value_or(""));
+    auto body = SplitSiprecBody(content_type, req.body);
+    if (!body.ok()) return Reject(req, 400, "Bad Request", body.status().message(), "bad_request");
+    sdp::ParseOptions po;
+    po.require_connection = false;
+    auto offer = sdp::ParseSdp(body->sdp, po);
+    if (!offer.ok()) return Reject(req, 400, "Bad Request", "SDP: " + offer.status().message(), "bad_request");
+    new_offer = std::move(*offer);
+  }
+  // A refresh (RFC 4028 §10): a new interval, or none if the SRC dropped the timer.
+  d.session_interval = timer.kind == TimerDecision::Kind::kAccept ? timer.interval : 0;
+  d.refreshed_at = opts_.now();
+  if (!new_offer) {
+    // No offer (a session refresh): the 2xx to a re-INVITE must carry one
+    // (RFC 3261 §14.2); ours describes the session as it is, and nothing changes.
+    return Answer(d, req, d.offer, req.method == "INVITE");
+  }
 
   // The SRC pauses by making its streams inactive (RFC 7866 §8.1.3): when
   // none of our streams is being sent any more, the recording pauses.
-  bool any_sending = false;
-  for (size_t i = 0; i < offer->media.size() && i < d.ports.size(); ++i) {
-    if (d.ports[i] == 0) continue;
-    auto dir = offer->media[i].direction;
-    if (offer->media[i].port != 0 && (dir == sdp::Direction::kSendOnly || dir == sdp::Direction::kSendRecv))
-      any_sending = true;
-  }
+  const bool any_sending = AnyStreamSending(*new_offer, d.stream_mlines);
+  if (any_sending && !d.media_expected) d.media_since = opts_.now();  // the inactivity window starts with the media
+  d.media_expected = any_sending;
   const std::string& conv = d.session->conversation_id();
   if (!any_sending && !d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kPause, "SIPREC re-INVITE: streams inactive");
-    if (s.ok()) d.paused_by_sip = true;
-    else Log(LogLevel::kWarn, "siprec pause not applied", {{"conversationId", conv}, {"error", s.message()}});
+    if (s.ok())
+      d.paused_by_sip = true;
+    else
+      Log(LogLevel::kWarn, "siprec pause not applied", {{"conversationId", conv}, {"error", s.message()}});
   } else if (any_sending && d.paused_by_sip) {
     Status s = hub_.RequestAction(conv, RecordingAction::kResume, "SIPREC re-INVITE: streams active again");
     d.paused_by_sip = false;
     if (!s.ok()) Log(LogLevel::kWarn, "siprec resume not applied", {{"conversationId", conv}, {"error", s.message()}});
   }
-  d.offer = *offer;
-  return ReInviteAnswer(d, req, d.offer);
+  // The SRC may move its media (failover to another interface): follow the new offer's addresses.
+  for (size_t k = 0; k < d.streams.size(); ++k) {
+    const size_t mline = d.stream_mlines[k];
+    if (mline < new_offer->media.size())
+      d.streams[k]->SetSource(RtpSourceFor(*d.trunk, *new_offer, new_offer->media[mline], d.peer.address));
+  }
+  d.offer = std::move(*new_offer);
+  return Answer(d, req, d.offer, true);
 }
 
-UasOutput SiprecUas::ReInviteAnswer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer) {
-  sdp::AnswerOptions ao;
-  ao.address = opts_.media_address;
-  ao.addr_type = opts_.media_address.find(':') != std::string::npos ? "IP6" : "IP4";
-  ao.session_id = d.sdp_session_id;
-  ao.session_version = ++d.sdp_version;
-  ao.ports = d.ports;
-  ao.ports.resize(offer.media.size(), 0);  // streams added later are declined
+UasOutput SiprecUas::Answer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer, bool with_sdp) {
   UasOutput out;
   sip::Message res = Response(req, 200, "OK", d.local_tag);
   res.SetHeader("Contact", "<" + opts_.contact + ">");
-  res.SetHeader("Content-Type", "application/sdp");
-  res.body = sdp::BuildAnswer(offer, ao);
+  if (d.session_interval != 0) {
+    res.SetHeader("Session-Expires", sip::FormatSessionExpires({d.session_interval, sip::Refresher::kUac}));
+    res.SetHeader("Require", "timer");
+    res.SetHeader("Supported", "timer");
+  }
+  if (with_sdp) {
+    sdp::AnswerOptions ao;
+    ao.address = opts_.media_address;
+    ao.addr_type = opts_.media_address.find(':') != std::string::npos ? "IP6" : "IP4";
+    ao.session_id = d.sdp_session_id;
+    ao.session_version = ++d.sdp_version;
+    ao.ports = d.ports;
+    ao.ports.resize(offer.media.size(), 0);  // streams added later are declined
+    res.SetHeader("Content-Type", "application/sdp");
+    res.body = sdp::BuildAnswer(offer, ao);
+  }
   out.responses.push_back(std::move(res));
-  out.reliable_2xx = true;
+  out.reliable_2xx = req.method == "INVITE";
   return out;
 }
 
-UasOutput SiprecUas::Bye(const sip::Message& req) {
-  Dialog* d = Find(req);
-  if (!d) return Reject(req, 481, "Call/Transaction Does Not Exist", "no such dialog");
+UasOutput SiprecUas::Bye(const sip::Message& req, Dialog& d) {
   ++stats_.byes;
-  auto owned = std::move(dialogs_[d->call_id]);
+  auto owned = std::move(dialogs_[d.call_id]);
   dialogs_.erase(owned->call_id);
   // RTP is read on another thread: what the SRC sent before its BYE may still
   // sit in the sockets. It belongs in the file. The wait is bounded: should
@@ -343,50 +261,101 @@ UasOutput SiprecUas::Bye(const sip::Message& req) {
   std::vector<std::future<void>> delivered;
   for (auto& stream : owned->streams) delivered.push_back(stream->DeliverPending());
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  for (auto& d : delivered) d.wait_until(deadline);
+  for (auto& f : delivered) f.wait_until(deadline);
   owned->streams.clear();  // stop receiving before the file is finished
   hub_.Close(owned->session, "SIP BYE");
+  Count("ended", "bye");
   UasOutput out;
   out.responses.push_back(Response(req, 200, "OK"));
   return out;
 }
 
-void SiprecUas::ConversationEnded(const std::string& conversation_id) {
+void SiprecUas::End(const std::string& call_id, std::string_view metric_reason, std::string_view bye_reason) {
   std::unique_ptr<Dialog> owned;
   {
     std::lock_guard<std::recursive_mutex> lock(mu_);
-    for (auto it = dialogs_.begin(); it != dialogs_.end(); ++it) {
-      if (it->second->session->conversation_id() == conversation_id) {
-        owned = std::move(it->second);
-        dialogs_.erase(it);
+    auto it = dialogs_.find(call_id);
+    if (it == dialogs_.end()) return;
+    owned = std::move(it->second);
+    dialogs_.erase(it);
+    Count("ended", metric_reason);
+  }
+  owned->streams.clear();
+  hub_.Close(owned->session, std::string(bye_reason));
+  Log(LogLevel::kInfo, "siprec session ended",
+      {{"callId", owned->call_id}, {"conversationId", owned->session->conversation_id()}, {"reason", bye_reason}});
+  if (owned->peer.send && !owned->remote_target.empty()) owned->peer.send(ByeFor(*owned, bye_reason));
+}
+
+void SiprecUas::ConversationEnded(const std::string& conversation_id) {
+  std::string call_id;
+  {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    for (const auto& [id, d] : dialogs_) {
+      if (d->session->conversation_id() == conversation_id) {
+        call_id = id;
         break;
       }
     }
   }
-  if (!owned) return;
-  owned->streams.clear();
-  hub_.Close(owned->session, "conversation disconnected");
-  if (owned->peer.send && !owned->remote_target.empty()) owned->peer.send(ByeFor(*owned));
+  if (!call_id.empty()) End(call_id, "disconnected", "conversation disconnected");
 }
 
-std::string SiprecUas::ByeFor(const Dialog& d) const {
+void SiprecUas::Sweep() {
+  std::vector<std::pair<std::string, std::string>> expired;  // (Call-ID, why)
+  std::vector<std::string> silent;
+  {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    const capture::Nanos now = opts_.now();
+    for (const auto& [id, d] : dialogs_) {
+      if (d->session_interval != 0) {
+        // RFC 4028 §10: the side that does not refresh sends its BYE before
+        // the expiry, by the smaller of 32 s and a third of the interval.
+        const auto interval = std::chrono::seconds(d->session_interval);
+        const auto margin = std::min<std::chrono::seconds>(std::chrono::seconds(32), interval / 3);
+        if (now >= d->refreshed_at + interval - margin) {
+          expired.emplace_back(id, "session timer expired without a refresh");
+          continue;
+        }
+      }
+      if (opts_.rtp_timeout.count() == 0 || !d->media_expected) continue;
+      capture::Nanos last = d->media_since;
+      for (const auto& s : d->streams) last = std::max(last, s->LastPacket());
+      if (now - last >= opts_.rtp_timeout) silent.push_back(id);
+    }
+  }
+  for (const auto& [id, why] : expired) End(id, "session_expired", why);
+  for (const auto& id : silent)
+    End(id, "rtp_timeout", "no RTP for " + std::to_string(opts_.rtp_timeout.count()) + " s");
+}
+
+std::string SiprecUas::ByeFor(const Dialog& d, std::string_view reason) const {
   sip::Message bye;
   bye.method = "BYE";
   bye.request_uri = d.remote_target;
   std::string host = opts_.contact.substr(opts_.contact.find('@') + 1);
-  bye.AddHeader("Via", "SIP/2.0/" + (d.peer.transport.empty() ? std::string("UDP") : d.peer.transport) + " " + host +
-                           ";branch=z9hG4bK" + RandomToken(10));
+  bye.AddHeader("Via",
+                "SIP/2.0/" + Upper(ToString(d.peer.transport)) + " " + host + ";branch=z9hG4bK" + RandomToken(10));
   bye.AddHeader("Max-Forwards", "70");
   bye.AddHeader("From", d.remote_to + ";tag=" + d.local_tag);
   bye.AddHeader("To", d.remote_from);
   bye.AddHeader("Call-ID", d.call_id);
   bye.AddHeader("CSeq", "1 BYE");  // our own CSeq space in this dialog starts here
-  bye.AddHeader("Reason", "SIP;cause=200;text=\"conversation disconnected\"");
+  bye.AddHeader("Reason", "SIP;cause=200;text=\"" + WarningText(reason) + "\"");
   bye.AddHeader("Server", "verbatim/0.1");
   return sip::Serialize(bye);
 }
 
-std::optional<sip::Message> SiprecUas::RejectMalformed(std::string_view raw, const Status& why) {
+std::optional<sip::Message> SiprecUas::RejectMalformed(std::string_view raw, const Status& why, const Peer& peer) {
+  {
+    std::lock_guard<std::recursive_mutex> lock(mu_);
+    auto trunk = peer.address ? trunks_->Match(*peer.address) : nullptr;
+    if (!trunk || !trunk->Allows(peer.transport)) {
+      ++stats_.strangers;
+      Count("refused", "untrusted_source");
+      return std::nullopt;
+    }
+  }
   // Pull out just enough to address a response (RFC 3261 §8.2.6.1): the
   // message failed full parsing, so read header lines leniently.
   sip::Message req;
@@ -413,8 +382,8 @@ std::optional<sip::Message> SiprecUas::RejectMalformed(std::string_view raw, con
     if (end == std::string_view::npos) break;
     pos = end;
   }
-  if (!req.header("Via") || !req.header("From") || !req.header("To") || !req.header("Call-ID") ||
-      !req.header("CSeq") || req.method.empty() || req.method == "ACK")
+  if (!req.header("Via") || !req.header("From") || !req.header("To") || !req.header("Call-ID") || !req.header("CSeq") ||
+      req.method.empty() || req.method == "ACK")
     return std::nullopt;
   sip::Message res = sip::MakeResponse(req, 400, "Bad Request", req.to_tag() ? "" : RandomToken(6));
   res.SetHeader("Server", "verbatim/0.1");

@@ -217,6 +217,31 @@ ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEF
     R"sql(
 ALTER TABLE audit_events ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
 )sql",
+
+    // 7: SIPREC trunks (the allow-listed recording sources, docs/sip-trunks.md)
+    // and the media source that owns each conversation: only it may join.
+    // Existing conversations get no owner, so no media session can join them.
+    R"sql(
+CREATE TABLE sip_trunks (
+  id                  TEXT PRIMARY KEY,
+  name                TEXT NOT NULL,
+  description         TEXT NOT NULL,
+  networks            TEXT NOT NULL,  -- JSON array of CIDRs
+  transports          TEXT NOT NULL,  -- JSON array: udp, tcp
+  digest_username     TEXT NOT NULL,
+  digest_realm        TEXT NOT NULL,
+  digest_ha1_md5      TEXT NOT NULL,
+  digest_ha1_sha256   TEXT NOT NULL,
+  max_sessions        INTEGER NOT NULL,
+  max_channels        INTEGER NOT NULL,
+  max_bandwidth_kbps  INTEGER NOT NULL,
+  rtp_source          TEXT NOT NULL CHECK (rtp_source IN ('offer', 'latch')),
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX sip_trunks_by_name ON sip_trunks(name COLLATE NOCASE);
+ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -14,7 +14,7 @@ using sqlite::Stmt;
 namespace {
 
 constexpr char kConversationSelect[] =
-    "SELECT id, state, started_at, ended_at, participants, external_id, created_by FROM conversations";
+    "SELECT id, state, started_at, ended_at, participants, external_id, created_by, owner FROM conversations";
 
 Result<Conversation> ReadConversation(const Stmt& st) {
   Conversation c;
@@ -25,6 +25,7 @@ Result<Conversation> ReadConversation(const Stmt& st) {
   STORE_ASSIGN_OR_RETURN(c.participants, sqlite::DecodeParticipants(st.Text(4)));
   c.external_id = st.Text(5);
   c.created_by = st.Text(6);
+  c.owner = st.Text(7);
   return c;
 }
 
@@ -225,10 +226,10 @@ Status SqliteStore::CreateConversation(const Conversation& c) {
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM conversations WHERE id = ?", c.id));
     if (exists) return Status::AlreadyExists("conversation.exists", "Conversation '" + c.id + "' already exists.");
     return db.Exec(
-        "INSERT INTO conversations (id, state, started_at, ended_at, participants, external_id, created_by) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO conversations (id, state, started_at, ended_at, participants, external_id, created_by, owner) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         c.id, c.state, c.started_at, c.ended_at, sqlite::EncodeParticipants(c.participants), c.external_id,
-        c.created_by);
+        c.created_by, c.owner);
   });
 }
 

@@ -11,7 +11,8 @@
 // Implementation is split by topic: sqlite_store.cc (open, org, clients,
 // roles, keys, revocation, integrations, secrets), sqlite_sealed.cc (values
 // sealed under the key-encryption key), sqlite_recordings.cc
-// (conversations, recordings), sqlite_audit.cc (audit).
+// (conversations, recordings), sqlite_audit.cc (audit), sqlite_trunks.cc
+// (SIPREC trunks).
 #pragma once
 
 #include <condition_variable>
@@ -93,6 +94,12 @@ class SqliteStore final : public Store {
   Result<std::vector<MediaIntegration>> ListIntegrations() override;
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
   Status DeleteIntegration(const std::string& id) override;
+
+  Status CreateTrunk(const SipTrunk& t) override;
+  Result<std::vector<SipTrunk>> ListTrunks() override;
+  Result<SipTrunk> GetTrunk(const std::string& id) override;
+  Status UpdateTrunk(const SipTrunk& t) override;
+  Status DeleteTrunk(const std::string& id) override;
 
   Result<std::optional<std::string>> GetSecret(const std::string& name) override;
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;

@@ -88,7 +88,7 @@ let nextSsrc = 0x1a2b3c00;
  * The sender proper: paces the slots and sends; reports through hooks
  * onStart(t0) and onSlot(k, wallTime); returns { done: Promise<report>, stop() }.
  */
-function senderCore({ host = '127.0.0.1', streams, packets, ptimeMs = PTIME_MS }, { onStart, onSlot }) {
+function senderCore({ host = '127.0.0.1', bindHost = '127.0.0.1', streams, packets, ptimeMs = PTIME_MS }, { onStart, onSlot }) {
   const plans = streams.map((s) => {
     const ssrc = s.ssrc ?? nextSsrc++;
     const seq0 = s.seq0 ?? ((ssrc * 7919) & 0x7fff);
@@ -169,7 +169,7 @@ function senderCore({ host = '127.0.0.1', streams, packets, ptimeMs = PTIME_MS }
     setTimeout(tick, Math.max(0, startPerf + next * ptimeMs - performance.now()));
   }
 
-  Promise.all(plans.map((p) => new Promise((r) => p.sock.bind(0, host, r)))).then(() => {
+  Promise.all(plans.map((p) => new Promise((r) => p.sock.bind(0, bindHost, r)))).then(() => {
     startPerf = performance.now();
     t0 = performance.timeOrigin + startPerf;
     onStart(t0);
@@ -262,10 +262,10 @@ if (!isMainThread && workerData?.rtpSender) {
 }
 
 /** Sends raw datagrams to a port from a fresh socket (garbage, RTCP, ...). */
-export async function sendDatagrams(port, datagrams, host = '127.0.0.1') {
+export async function sendDatagrams(port, datagrams, host = '127.0.0.1', bindHost = '127.0.0.1') {
   const sock = dgram.createSocket('udp4');
   sock.on('error', () => {});
-  await new Promise((r) => sock.bind(0, host, r));
+  await new Promise((r) => sock.bind(0, bindHost, r));
   for (const d of datagrams) await new Promise((r) => sock.send(d, port, host, r));
   await new Promise((r) => sock.close(r));
 }

@@ -8,7 +8,7 @@
 // Node 20 built-ins only.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 const CRLF = '\r\n';
 
@@ -71,13 +71,13 @@ export function multipartBody(boundary, parts) {
   return out + `--${boundary}--${CRLF}`;
 }
 
-/** The SIPREC INVITE body: { contentType, body }. */
-export function siprecBody({ streams, participants, conversationId, version }) {
+/** The SIPREC INVITE body: { contentType, body }. `address` is the offer's c= (where RTP comes from). */
+export function siprecBody({ streams, participants, conversationId, version, address }) {
   const boundary = `verbatim-${token(6)}`;
   return {
     contentType: `multipart/mixed;boundary=${boundary}`,
     body: multipartBody(boundary, [
-      { type: 'application/sdp', body: offerSdp({ streams, version }) },
+      { type: 'application/sdp', body: offerSdp({ streams, version, address }) },
       { type: 'application/rs-metadata+xml', disposition: 'recording-session', body: rsMetadata({ participants, conversationId }) },
     ]),
   };
@@ -124,10 +124,12 @@ export function answerPorts(sdp) {
  * it receives; next()/waitFor() take them in order (with deadlines).
  */
 export class SipUac {
-  constructor({ transport = 'udp', host = '127.0.0.1', port }) {
+  /** `localAddress`: the source address (127.0.0.x are all this host: another trunk, or a stranger). */
+  constructor({ transport = 'udp', host = '127.0.0.1', port, localAddress = '127.0.0.1' }) {
     this.transport = transport;
     this.host = host;
     this.port = port;
+    this.localAddress = localAddress;
     this.inbox = [];
     this.waiters = [];
     this.closed = false;
@@ -140,11 +142,11 @@ export class SipUac {
       this.sock = dgram.createSocket('udp4');
       this.sock.on('message', (b) => this.#deliver(b.toString('latin1')));
       this.sock.on('error', () => {});
-      await new Promise((r) => this.sock.bind(0, '127.0.0.1', r));
+      await new Promise((r) => this.sock.bind(0, this.localAddress, r));
       this.localPort = this.sock.address().port;
     } else {
       this.buffer = '';
-      this.sock = net.connect({ host: this.host, port: this.port });
+      this.sock = net.connect({ host: this.host, port: this.port, localAddress: this.localAddress });
       this.closedPromise = new Promise((r) => this.sock.once('close', () => { this.closed = true; r(); this.#wake(); }));
       this.sock.on('error', () => {});
       this.sock.on('data', (d) => {
@@ -224,7 +226,7 @@ export class SipUac {
   }
 
   via(branch = `z9hG4bK${token(8)}`) {
-    return `SIP/2.0/${this.transport.toUpperCase()} 127.0.0.1:${this.localPort};branch=${branch};rport`;
+    return `SIP/2.0/${this.transport.toUpperCase()} ${this.localAddress}:${this.localPort};branch=${branch};rport`;
   }
 
   /** Builds a request. */
@@ -234,11 +236,11 @@ export class SipUac {
       `${method} ${uri} SIP/2.0`,
       `Via: ${this.via(branch)}`,
       'Max-Forwards: 70',
-      `From: "SRC" <sip:src@127.0.0.1:${this.localPort}>;tag=${fromTag}`,
+      `From: "SRC" <sip:src@${this.localAddress}:${this.localPort}>;tag=${fromTag}`,
       `To: <sip:srs@${this.host}:${this.port}>${toTag ? `;tag=${toTag}` : ''}`,
       `Call-ID: ${callId}`,
       `CSeq: ${cseq} ${method}`,
-      `Contact: <sip:src@127.0.0.1:${this.localPort};transport=${this.transport}>;+sip.src`,
+      `Contact: <sip:src@${this.localAddress}:${this.localPort};transport=${this.transport}>;+sip.src`,
     ];
     for (const [k, v] of Object.entries(headers)) if (v !== undefined && v !== null) h.push(`${k}: ${v}`);
     if (contentType) h.push(`Content-Type: ${contentType}`);
@@ -292,11 +294,11 @@ export class SiprecCall {
     return this.participants.map((p, i) => ({ port: 30000 + 2 * i, label: p.label, direction, codecs: this.codecs }));
   }
 
-  async invite() {
-    const { contentType, body } = siprecBody({ streams: this.streams(), participants: this.participants, conversationId: this.conversationId });
+  async invite({ headers = {} } = {}) {
+    const { contentType, body } = siprecBody({ streams: this.streams(), participants: this.participants, conversationId: this.conversationId, address: this.uac.localAddress });
     const res = await this.uac.request('INVITE', {
       callId: this.callId, cseq: this.cseq, fromTag: this.fromTag,
-      headers: { Require: 'siprec', Accept: 'application/sdp, application/rs-metadata', ...this.headers },
+      headers: { Require: 'siprec', Accept: 'application/sdp, application/rs-metadata', ...this.headers, ...headers },
       contentType, body,
     });
     if (res.status === 200) {
@@ -312,7 +314,7 @@ export class SiprecCall {
     this.version += 1;
     const res = await this.uac.request('INVITE', {
       callId: this.callId, cseq: this.cseq, fromTag: this.fromTag, toTag: this.toTag,
-      contentType: 'application/sdp', body: offerSdp({ streams: this.streams(direction), version: this.version }),
+      contentType: 'application/sdp', body: offerSdp({ streams: this.streams(direction), version: this.version, address: this.uac.localAddress }),
     });
     if (res.status === 200) res.ports = answerPorts(res.body);
     return res;
@@ -322,4 +324,25 @@ export class SiprecCall {
     this.cseq += 1;
     return this.uac.request('BYE', { callId: this.callId, cseq: this.cseq, fromTag: this.fromTag, toTag: this.toTag });
   }
+}
+
+/** Parses one WWW-Authenticate Digest challenge into its parameters ({ realm, nonce, algorithm, qop, stale }). */
+export function parseChallenge(value) {
+  const out = {};
+  for (const m of value.replace(/^Digest\s+/i, '').matchAll(/([a-zA-Z-]+)=("([^"]*)"|[^,\s]+)/g)) out[m[1].toLowerCase()] = m[3] ?? m[2];
+  return out;
+}
+
+/**
+ * The Authorization value a SIP client computes for `challenge` (RFC 3261 §22.4,
+ * RFC 8760: MD5 or SHA-256, qop=auth), independently of the server's code.
+ */
+export function digestAuthorization({ challenge, method = 'INVITE', uri, username, password, nc = 1, cnonce = token(8) }) {
+  const c = parseChallenge(challenge);
+  const alg = (c.algorithm ?? 'MD5').toUpperCase() === 'SHA-256' ? 'sha256' : 'md5';
+  const h = (s) => createHash(alg).update(s).digest('hex');
+  const ncHex = nc.toString(16).padStart(8, '0');
+  const response = h(`${h(`${username}:${c.realm}:${password}`)}:${c.nonce}:${ncHex}:${cnonce}:auth:${h(`${method}:${uri}`)}`);
+  return `Digest username="${username}", realm="${c.realm}", nonce="${c.nonce}", uri="${uri}", ` +
+    `response="${response}", algorithm=${c.algorithm ?? 'MD5'}, qop=auth, nc=${ncHex}, cnonce="${cnonce}"`;
 }

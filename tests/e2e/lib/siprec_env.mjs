@@ -83,6 +83,31 @@ export async function reissueTokens(srv, clients) {
   };
 }
 
+/** The id of the trunk named `name` (default: the implicit --dev trunk), from the admin API. */
+export async function trunkId(srv, adminTok, name = 'dev-loopback') {
+  const r = await api(srv.url, 'GET', '/api/v2/media/siprec/trunks', { token: adminTok });
+  assert.equal(r.status, 200, r.text);
+  const t = r.json.entities.find((e) => e.name === name);
+  assert.ok(t, `no trunk ${name} in ${r.text}`);
+  return t.id;
+}
+
+/**
+ * A connected conversation created through the API whose media may come from
+ * trunk `trunk` (id): only its owner can join a conversation (docs/sip-trunks.md).
+ */
+export async function createOwnedConversation(srv, adminTok, owner) {
+  const r = await api(srv.url, 'POST', '/api/v2/conversations', {
+    token: adminTok,
+    body: {
+      participants: [{ name: 'Alice Customer', purpose: 'customer' }, { name: 'Bob Agent', purpose: 'agent' }],
+      mediaOwner: owner,
+    },
+  });
+  assert.equal(r.status, 201, `creating a conversation owned by ${JSON.stringify(owner)}: ${r.text}`);
+  return r.json.id;
+}
+
 export async function getRecording(srv, tok, id) {
   const r = await api(srv.url, 'GET', `/api/v2/recordings/conversations/${id}`, { token: tok });
   assert.equal(r.status, 200, `GET recording ${id}: ${r.text}`);
@@ -139,6 +164,21 @@ export async function metrics(srv) {
     if (m) out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
   }
   return out;
+}
+
+/** One labelled sample of GET /metrics (on the metrics listener), e.g. ('verbatim_sip_refusals_total', { reason: 'untrusted_source' }); 0 if absent. */
+export async function metricValue(srv, name, labels = {}) {
+  const r = await fetch(`${srv.metricsUrl}/metrics`);
+  const text = await r.text();
+  assert.equal(r.status, 200, text);
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = (m[2] ?? '').split(',').filter(Boolean).sort().join(',');
+    if (got === want) return Number(m[3]);
+  }
+  return 0;
 }
 
 /** Runs sipp; resolves { code, stdout, stderr } when it exits (killed at the deadline). */

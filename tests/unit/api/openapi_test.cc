@@ -1063,6 +1063,32 @@ TEST_F(OpenApiConformance, MediaIntegrationsAndAudioHook) {
   Expect(426, "GET", "/api/v2/media/audiohook", A);
 }
 
+TEST_F(OpenApiConformance, SipTrunks) {
+  const std::string& A = admin_token_;
+  const std::string base = "/api/v2/media/siprec/trunks";
+  json::value created = Expect(201, "POST", base, A,
+                               R"({"name":"cube-east","networks":["192.0.2.0/24"],"transports":["udp"],)"
+                               R"("digest":{"username":"cube","password":"correct horse battery"},)"
+                               R"("limits":{"maxSessions":10},"rtpSource":"offer"})");
+  const std::string id = Str(created.as_object()["id"]);
+  Expect(409, "POST", base, A, R"({"name":"CUBE-EAST","networks":["198.51.100.0/24"]})");
+  Expect(400, "POST", base, A, R"({"name":"bad","networks":["10.0.0.5/24"]})");
+  Expect(400, "POST", base, A, R"({"name":"open","networks":["0.0.0.0/0"]})");
+  Expect(403, "POST", base, t_.Token(crm_.id, {"recording:control"}), R"({"name":"x","networks":["192.0.2.1"]})");
+  Expect(200, "GET", base, A);
+  Expect(200, "GET", base + "/" + id, A);
+  Expect(200, "PATCH", base + "/" + id, A, R"({"digest":null,"limits":{"maxChannelsPerSession":2}})");
+  Expect(400, "PATCH", base + "/" + id, A, R"({"transports":["tls"]})");
+  Expect(400, "GET", base + "/not-a-uuid", A);
+  // A conversation whose media this trunk may feed.
+  Expect(201, "POST", "/api/v2/conversations", A, R"({"mediaOwner":{"type":"trunk","id":")" + id + R"("}})");
+  Expect(400, "POST", "/api/v2/conversations", A, R"({"mediaOwner":{"type":"trunk","id":")" + NewUuid() + R"("}})");
+  Expect(204, "DELETE", base + "/" + id, A);
+  Expect(404, "DELETE", base + "/" + id, A);
+  Expect(404, "GET", base + "/" + id, A);
+  Expect(401, "GET", base);
+}
+
 // 429 after too many failed authentications: documented, with Retry-After.
 TEST(OpenApiRateLimits, TooManyRequestsIsDocumented) {
   TestApp t(SystemClock::Instance(), [](AppConfig& cfg) {

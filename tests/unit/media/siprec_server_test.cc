@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -85,8 +86,18 @@ class UdpSocket {
   int fd_;
 };
 
+std::shared_ptr<const TrunkTable> LoopbackTrunks() {
+  Trunk t;
+  t.id = "7a7a7a7a-0000-4000-8000-00000000000a";
+  t.name = "loopback";
+  t.networks = {*ParseCidr("127.0.0.0/8")};
+  return std::make_shared<TrunkTable>(std::vector<Trunk>{t});
+}
+
 std::string Invite(const std::string& call_id) {
-  const std::string body = testing::SiprecBody();
+  // The offer names the loopback address: RTP is accepted only from there.
+  std::string body = testing::SiprecBody();
+  for (size_t at; (at = body.find("198.51.100.1")) != std::string::npos;) body.replace(at, 12, "127.0.0.1");
   return Crlf("INVITE sip:srs@127.0.0.1 SIP/2.0\n"
               "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-" + call_id + "\n"
               "From: <sip:src@example.com>;tag=src\n"
@@ -95,7 +106,7 @@ std::string Invite(const std::string& call_id) {
               "CSeq: 1 INVITE\n"
               "Max-Forwards: 70\n"
               "Require: siprec\n"
-              "Contact: <sip:src@127.0.0.1>\n"
+              "Contact: <sip:src@127.0.0.1>;+sip.src\n"
               "Content-Type: multipart/mixed;boundary=foobar\n"
               "Content-Length: " + std::to_string(body.size()) + "\n\n") +
          body;
@@ -138,6 +149,7 @@ TEST(SipServer, RtpIsReadWhileACallSetupWaitsForTheStore) {
   so.rtp_last = 47699;
   SipServer server(so, hub);
   ASSERT_TRUE(server.Listen().ok());
+  server.SetTrunks(LoopbackTrunks());
   server.Start();
 
   UdpSocket sip, rtp;
@@ -181,6 +193,73 @@ TEST(SipServer, RtpIsReadWhileACallSetupWaitsForTheStore) {
   EXPECT_EQ(slow.status_code, 200) << "the held-up INVITE is still answered";
   EXPECT_EQ(slow.call_id(), "slow-setup");
   if (slow.status_code == 200) sip.SendTo(server.port(), Ack(slow));
+  server.Stop();
+  hub.Stop();
+}
+
+// Out of file descriptors, accept() fails at once for every queued
+// connection: the accept loop must pause, not spin, and resume once
+// descriptors are free again.
+TEST(SipServer, AcceptBacksOffWhenOutOfFileDescriptors) {
+  TempDir dir;
+  GatedControl control;
+  capture::HubOptions ho;
+  ho.media_root = dir.path();
+  capture::MediaHub hub(ho, control);
+  SipServerOptions so;
+  so.host = "127.0.0.1";
+  so.port = 0;
+  so.rtp_first = 47700;
+  so.rtp_last = 47709;
+  SipServer server(so, hub);
+  ASSERT_TRUE(server.Listen().ok());
+  server.SetTrunks(LoopbackTrunks());
+  server.Start();
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int probe = ::dup(0);  // the lowest free descriptor ≈ how many are open
+  ASSERT_GE(probe, 0);
+  ::close(probe);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(probe + 8);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  // Client sockets use up the rest; their connections wait in the backlog.
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(server.port());
+  std::vector<int> clients;
+  for (;;) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) break;
+    clients.push_back(fd);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  ASSERT_FALSE(clients.empty());
+  // Counters, nothing to wait on: poll them until a deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server.Stats().accept_backoffs < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  const SipServerStats st = server.Stats();
+  EXPECT_GE(st.accept_backoffs, 3u);
+  EXPECT_EQ(st.accept_failures, st.accept_backoffs) << "every failed accept paused the loop instead of retrying at once";
+
+  // Descriptors free again: the waiting connections are accepted.
+  for (int fd : clients) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  const std::string options = Crlf("OPTIONS sip:srs@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bK-o\n"
+                                   "From: <sip:a@x>;tag=1\nTo: <sip:b@x>\nCall-ID: after-emfile@x\nCSeq: 1 OPTIONS\n"
+                                   "Content-Length: 0\n\n");
+  ASSERT_EQ(::send(fd, options.data(), options.size(), 0), static_cast<ssize_t>(options.size()));
+  timeval tv{10, 0};  // a deadline for a lost answer, not synchronization
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[2048];
+  const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  ASSERT_GT(n, 0) << "accepting again after the pause";
+  EXPECT_EQ(std::string(buf, 12), "SIP/2.0 200 ");
   server.Stop();
   hub.Stop();
 }

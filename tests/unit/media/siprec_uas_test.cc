@@ -6,185 +6,17 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-#include <set>
-
-#include "media/sdp/sdp.h"
-#include "media/sip/message.h"
-#include "unit/media/audio_test_util.h"
-#include "unit/media/siprec_fixtures.h"
+#include "unit/media/siprec_uas_fixture.h"
 
 namespace verbatim::media::siprec {
 namespace {
 
+using namespace testing_uas;  // NOLINT: the fixture's helpers, in a test file
 using testing::Crlf;
-using testing::TempDir;
-
-// What the UAS asks of the rest of verbatim, through the hub.
-class FakeControl final : public capture::ConversationControl {
- public:
-  RecordingState initial_state = RecordingState::kActive;
-  std::vector<capture::SessionSpec> attached;
-  std::vector<std::string> detached;
-  std::vector<std::pair<RecordingAction, std::string>> actions;  // (action, reason)
-  Status attach_error;
-  int next_id = 1;
-
-  Result<capture::Attachment> Attach(const capture::SessionSpec& spec) override {
-    if (!attach_error.ok()) return attach_error;
-    attached.push_back(spec);
-    capture::Attachment a;
-    char id[64];
-    std::snprintf(id, sizeof id, "c0ffee00-0000-4000-8000-%012d", next_id++);
-    a.conversation_id = spec.conversation_id.value_or(id);
-    a.created = !spec.conversation_id.has_value();
-    a.state = initial_state;
-    a.current_segment = initial_state == RecordingState::kActive ? 1 : 0;
-    a.next_segment = a.current_segment + 1;
-    return a;
-  }
-  void Detach(const std::string& id, bool, const std::string&) override { detached.push_back(id); }
-  Status RequestAction(const std::string&, RecordingAction action, const std::string& reason) override {
-    actions.emplace_back(action, reason);
-    return Status::Ok();
-  }
-  void MediaFileUpdated(const std::string&, const capture::MediaFileInfo&) override {}
-};
-
-// Hands out even ports from 40000 and remembers which are open.
-class FakeStreams final : public StreamOpener {
- public:
-  class Handle final : public StreamHandle {
-   public:
-    Handle(FakeStreams& owner, uint16_t port) : owner_(owner), port_(port) { owner_.open.insert(port); }
-    ~Handle() override { owner_.open.erase(port_); }
-    uint16_t port() const override { return port_; }
-
-   private:
-    FakeStreams& owner_;
-    uint16_t port_;
-  };
-
-  std::vector<StreamSpec> specs;
-  std::set<uint16_t> open;
-  uint16_t next = 40000;
-  bool exhausted = false;            // Open() fails (e.g. every port taken by another process)
-  size_t capacity = SIZE_MAX;        // what Available() reports beyond the open streams
-
-  size_t Available() const override { return capacity > open.size() ? capacity - open.size() : 0; }
-
-  Result<std::unique_ptr<StreamHandle>> Open(StreamSpec spec) override {
-    if (exhausted) return Status::ResourceExhausted("rtp.ports.exhausted", "No free RTP port.");
-    specs.push_back(spec);
-    uint16_t port = next;
-    next += 2;
-    return std::unique_ptr<StreamHandle>(new Handle(*this, port));
-  }
-};
-
-struct Fixture {
-  explicit Fixture(size_t max_sessions = 16) {
-    capture::HubOptions opts;
-    opts.media_root = dir.path();
-    opts.max_sessions = max_sessions;
-    hub = std::make_unique<capture::MediaHub>(opts, control);
-    UasOptions uo;
-    uo.media_address = "192.0.2.50";
-    uo.contact = "sip:verbatim@192.0.2.50:5060";
-    uo.retry_after_seconds = 7;
-    uas = std::make_unique<SiprecUas>(uo, *hub, streams);
-  }
-  ~Fixture() {
-    uas.reset();
-    hub->Stop();
-  }
-
-  TempDir dir;
-  FakeControl control;
-  FakeStreams streams;
-  std::unique_ptr<capture::MediaHub> hub;
-  std::unique_ptr<SiprecUas> uas;
-};
-
-sip::Message Parse(const std::string& wire) {
-  auto m = sip::ParseMessage(wire);
-  EXPECT_TRUE(m.ok()) << m.status().ToString() << "\n" << wire;
-  return m.ok() ? *m : sip::Message{};
-}
-
-struct Req {
-  std::string method = "INVITE";
-  std::string call_id = "call-1@src.example.com";
-  std::string branch = "z9hG4bK-1";
-  std::string to_tag;
-  int cseq = 1;
-  std::string content_type;
-  std::string body;
-  std::vector<std::string> extra;  // "Name: value"
-};
-
-sip::Message Request(const Req& r) {
-  std::string s = r.method + " sip:srs@192.0.2.50 SIP/2.0\n"
-                  "Via: SIP/2.0/UDP 198.51.100.1:5060;branch=" + r.branch + "\n"
-                  "From: <sip:src@example.com>;tag=src-tag\n"
-                  "To: <sip:srs@example.com>" + (r.to_tag.empty() ? "" : ";tag=" + r.to_tag) + "\n"
-                  "Call-ID: " + r.call_id + "\n"
-                  "CSeq: " + std::to_string(r.cseq) + " " + r.method + "\n"
-                  "Max-Forwards: 70\n";
-  for (const auto& h : r.extra) s += h + "\n";
-  if (!r.content_type.empty()) s += "Content-Type: " + r.content_type + "\n";
-  std::string wire = Crlf(s) + "Content-Length: " + std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
-  return Parse(wire);
-}
-
-// The fixture INVITE (RFC 7866 style: multipart SDP + metadata, labels 1 and 2).
-Req SiprecInvite(std::string call_id = "call-1@src.example.com", std::string branch = "z9hG4bK-1") {
-  Req r;
-  r.call_id = std::move(call_id);
-  r.branch = std::move(branch);
-  r.content_type = "multipart/mixed;boundary=foobar";
-  r.body = testing::SiprecBody();
-  r.extra = {"Require: siprec", "Contact: <sip:src@198.51.100.1>;+sip.src"};
-  return r;
-}
-
-std::string Sdp(std::string_view direction, std::string_view codecs_line, std::string_view rtpmaps) {
-  return Crlf("v=0\n"
-              "o=SRC 1 2 IN IP4 198.51.100.1\n"
-              "s=-\n"
-              "c=IN IP4 198.51.100.1\n"
-              "t=0 0\n"
-              "m=audio 12240 RTP/AVP " + std::string(codecs_line) + "\n" + std::string(rtpmaps) +
-              "a=" + std::string(direction) + "\n"
-              "a=label:1\n"
-              "m=audio 12242 RTP/AVP " + std::string(codecs_line) + "\n" + std::string(rtpmaps) +
-              "a=" + std::string(direction) + "\n"
-              "a=label:2\n");
-}
-
-std::string PcmuSdp(std::string_view direction) { return Sdp(direction, "0", "a=rtpmap:0 PCMU/8000\n"); }
-
-// A re-INVITE inside the dialog the 200 OK `ok` created.
-Req InDialog(const sip::Message& ok, std::string method, int cseq, std::string branch) {
-  Req r;
-  r.method = std::move(method);
-  r.call_id = std::string(ok.call_id());
-  r.to_tag = ok.to_tag().value_or("");
-  r.cseq = cseq;
-  r.branch = std::move(branch);
-  return r;
-}
-
-int Code(const UasOutput& out) { return out.responses.empty() ? 0 : out.responses.back().status_code; }
-
-std::string Header(const UasOutput& out, std::string_view name) {
-  if (out.responses.empty()) return "<no response>";
-  return std::string(out.responses.back().header(name).value_or("<absent>"));
-}
 
 TEST(SiprecUas, InviteAnswersRecvonlyWithOurPortsAndKeepsLabels) {
   Fixture f;
-  UasOutput out = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput out = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(out.responses.size(), 1u);
   const sip::Message& ok = out.responses[0];
   EXPECT_EQ(ok.status_code, 200);
@@ -239,9 +71,9 @@ TEST(SiprecUas, InviteAnswersRecvonlyWithOurPortsAndKeepsLabels) {
 
 TEST(SiprecUas, RetransmittedInviteGetsTheSame200AndNoSecondSession) {
   Fixture f;
-  UasOutput first = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput first = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(first), 200);
-  UasOutput again = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput again = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(again.responses.size(), 1u);
   EXPECT_TRUE(again.reliable_2xx);
   EXPECT_EQ(sip::Serialize(again.responses[0]), sip::Serialize(first.responses[0]));
@@ -251,21 +83,21 @@ TEST(SiprecUas, RetransmittedInviteGetsTheSame200AndNoSecondSession) {
   EXPECT_EQ(f.hub->Stats().active_sessions, 1u);
 
   // Same Call-ID, new transaction without a To tag: not a retransmission, not a second recording.
-  UasOutput other = f.uas->Handle(Request(SiprecInvite("call-1@src.example.com", "z9hG4bK-other")));
+  UasOutput other = f.Handle(Request(SiprecInvite("call-1@src.example.com", "z9hG4bK-other")));
   EXPECT_EQ(Code(other), 482);
   EXPECT_EQ(f.uas->Stats().sessions, 1u);
 }
 
 TEST(SiprecUas, ReInviteInactivePausesOnceAndSendonlyResumes) {
   Fixture f;
-  UasOutput inv = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput inv = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(inv), 200);
   const sip::Message ok = inv.responses[0];
 
   Req pause = InDialog(ok, "INVITE", 2, "z9hG4bK-2");
   pause.content_type = "application/sdp";
   pause.body = PcmuSdp("inactive");
-  UasOutput p1 = f.uas->Handle(Request(pause));
+  UasOutput p1 = f.Handle(Request(pause));
   ASSERT_EQ(Code(p1), 200);
   EXPECT_TRUE(p1.reliable_2xx);
   auto answer = sdp::ParseSdp(p1.responses[0].body);
@@ -282,14 +114,14 @@ TEST(SiprecUas, ReInviteInactivePausesOnceAndSendonlyResumes) {
   Req refresh = InDialog(ok, "INVITE", 3, "z9hG4bK-3");
   refresh.content_type = "application/sdp";
   refresh.body = PcmuSdp("inactive");
-  EXPECT_EQ(Code(f.uas->Handle(Request(refresh))), 200);
+  EXPECT_EQ(Code(f.Handle(Request(refresh))), 200);
   EXPECT_EQ(f.control.actions.size(), 1u);
 
   // Back to sendonly, this time in a multipart body: resume, once.
   Req resume = InDialog(ok, "INVITE", 4, "z9hG4bK-4");
   resume.content_type = "multipart/mixed;boundary=foobar";
   resume.body = testing::SiprecBody();
-  UasOutput r = f.uas->Handle(Request(resume));
+  UasOutput r = f.Handle(Request(resume));
   ASSERT_EQ(Code(r), 200);
   auto resumed = sdp::ParseSdp(r.responses[0].body);
   ASSERT_TRUE(resumed.ok());
@@ -300,7 +132,7 @@ TEST(SiprecUas, ReInviteInactivePausesOnceAndSendonlyResumes) {
   Req again = InDialog(ok, "INVITE", 5, "z9hG4bK-5");
   again.content_type = "application/sdp";
   again.body = PcmuSdp("sendonly");
-  EXPECT_EQ(Code(f.uas->Handle(Request(again))), 200);
+  EXPECT_EQ(Code(f.Handle(Request(again))), 200);
   EXPECT_EQ(f.control.actions.size(), 2u);
   EXPECT_EQ(f.control.attached.size(), 1u);  // re-INVITEs never open sessions
 
@@ -313,12 +145,12 @@ TEST(SiprecUas, ReInviteInactivePausesOnceAndSendonlyResumes) {
 
 TEST(SiprecUas, ReInviteWithoutAnOfferGets200WithOursAndChangesNothing) {
   Fixture f;
-  UasOutput inv = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput inv = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(inv), 200);
   const sip::Message ok = inv.responses[0];
 
   // A session refresh without a body: 200 with our SDP as the offer (RFC 3261 §14.2).
-  UasOutput refresh = f.uas->Handle(Request(InDialog(ok, "INVITE", 2, "z9hG4bK-2")));
+  UasOutput refresh = f.Handle(Request(InDialog(ok, "INVITE", 2, "z9hG4bK-2")));
   ASSERT_EQ(Code(refresh), 200);
   EXPECT_TRUE(refresh.reliable_2xx);
   EXPECT_EQ(refresh.responses[0].header("Content-Type"), "application/sdp");
@@ -334,8 +166,8 @@ TEST(SiprecUas, ReInviteWithoutAnOfferGets200WithOursAndChangesNothing) {
   Req pause = InDialog(ok, "INVITE", 3, "z9hG4bK-3");
   pause.content_type = "application/sdp";
   pause.body = PcmuSdp("inactive");
-  ASSERT_EQ(Code(f.uas->Handle(Request(pause))), 200);
-  UasOutput again = f.uas->Handle(Request(InDialog(ok, "INVITE", 4, "z9hG4bK-4")));
+  ASSERT_EQ(Code(f.Handle(Request(pause))), 200);
+  UasOutput again = f.Handle(Request(InDialog(ok, "INVITE", 4, "z9hG4bK-4")));
   ASSERT_EQ(Code(again), 200);
   auto still = sdp::ParseSdp(again.responses[0].body);
   ASSERT_TRUE(still.ok());
@@ -346,12 +178,12 @@ TEST(SiprecUas, ReInviteWithoutAnOfferGets200WithOursAndChangesNothing) {
 
 TEST(SiprecUas, ReInviteWithABrokenBodyIs400AndChangesNothing) {
   Fixture f;
-  UasOutput inv = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput inv = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(inv), 200);
   Req bad = InDialog(inv.responses[0], "INVITE", 2, "z9hG4bK-2");
   bad.content_type = "application/sdp";
   bad.body = "this is not SDP\r\n";
-  EXPECT_EQ(Code(f.uas->Handle(Request(bad))), 400);
+  EXPECT_EQ(Code(f.Handle(Request(bad))), 400);
   EXPECT_TRUE(f.control.actions.empty());
   EXPECT_EQ(f.uas->Stats().active_dialogs, 1u);
 
@@ -359,16 +191,16 @@ TEST(SiprecUas, ReInviteWithABrokenBodyIs400AndChangesNothing) {
   wrong_tag.to_tag = "not-ours";
   wrong_tag.content_type = "application/sdp";
   wrong_tag.body = PcmuSdp("inactive");
-  EXPECT_EQ(Code(f.uas->Handle(Request(wrong_tag))), 481);
+  EXPECT_EQ(Code(f.Handle(Request(wrong_tag))), 481);
   EXPECT_TRUE(f.control.actions.empty());
 }
 
 TEST(SiprecUas, ByeAnswers200AndClosesTheSession) {
   Fixture f;
-  UasOutput inv = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput inv = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(inv), 200);
   const std::string conversation = f.streams.specs[0].session->conversation_id();
-  UasOutput bye = f.uas->Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")));
+  UasOutput bye = f.Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")));
   ASSERT_EQ(bye.responses.size(), 1u);
   EXPECT_EQ(bye.responses[0].status_code, 200);
   EXPECT_FALSE(bye.reliable_2xx);
@@ -381,7 +213,7 @@ TEST(SiprecUas, ByeAnswers200AndClosesTheSession) {
   EXPECT_EQ(st.active_dialogs, 0u);
 
   // A retransmitted BYE after that: the dialog is gone.
-  EXPECT_EQ(Code(f.uas->Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")))), 481);
+  EXPECT_EQ(Code(f.Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")))), 481);
   EXPECT_EQ(f.control.detached.size(), 1u);
 }
 
@@ -391,7 +223,7 @@ TEST(SiprecUas, ByeForAnUnknownDialogIs481) {
   bye.method = "BYE";
   bye.call_id = "nobody@src.example.com";
   bye.to_tag = "x";
-  UasOutput out = f.uas->Handle(Request(bye));
+  UasOutput out = f.Handle(Request(bye));
   EXPECT_EQ(Code(out), 481);
   EXPECT_EQ(f.uas->Stats().byes, 0u);
   EXPECT_TRUE(f.control.detached.empty());
@@ -399,13 +231,13 @@ TEST(SiprecUas, ByeForAnUnknownDialogIs481) {
 
 TEST(SiprecUas, ConversationEndedForgetsTheDialog) {
   Fixture f;
-  UasOutput inv = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput inv = f.Handle(Request(SiprecInvite()));
   ASSERT_EQ(Code(inv), 200);
   const std::string conversation = f.streams.specs[0].session->conversation_id();
   f.uas->ConversationEnded(conversation);
   EXPECT_TRUE(f.streams.open.empty());
   EXPECT_EQ(f.uas->Stats().active_dialogs, 0u);
-  EXPECT_EQ(Code(f.uas->Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")))), 481);
+  EXPECT_EQ(Code(f.Handle(Request(InDialog(inv.responses[0], "BYE", 2, "z9hG4bK-bye")))), 481);
 }
 
 TEST(SiprecUas, TextPlainBodyIs415WithAccept) {
@@ -413,7 +245,7 @@ TEST(SiprecUas, TextPlainBodyIs415WithAccept) {
   Req r = SiprecInvite();
   r.content_type = "text/plain";
   r.body = "hello\r\n";
-  UasOutput out = f.uas->Handle(Request(r));
+  UasOutput out = f.Handle(Request(r));
   EXPECT_EQ(Code(out), 415);
   EXPECT_NE(Header(out, "Accept").find("application/sdp"), std::string::npos) << Header(out, "Accept");
   EXPECT_NE(Header(out, "Accept").find("multipart/mixed"), std::string::npos);
@@ -424,7 +256,7 @@ TEST(SiprecUas, TextPlainBodyIs415WithAccept) {
   Req none = SiprecInvite();  // no body at all
   none.content_type.clear();
   none.body.clear();
-  EXPECT_EQ(Code(f.uas->Handle(Request(none))), 415);
+  EXPECT_EQ(Code(f.Handle(Request(none))), 415);
   EXPECT_EQ(f.uas->Stats().rejected, 2u);
 }
 
@@ -433,7 +265,7 @@ TEST(SiprecUas, OnlyUnknownCodecsIs488) {
   Req r = SiprecInvite();
   r.content_type = "application/sdp";
   r.body = Sdp("sendonly", "18", "a=rtpmap:18 G729/8000\n");
-  UasOutput out = f.uas->Handle(Request(r));
+  UasOutput out = f.Handle(Request(r));
   EXPECT_EQ(Code(out), 488);
   EXPECT_NE(Header(out, "Warning").find("305"), std::string::npos) << Header(out, "Warning");
   EXPECT_TRUE(f.control.attached.empty());
@@ -445,7 +277,7 @@ TEST(SiprecUas, OnlyUnknownCodecsIs488) {
   mixed.body = Crlf("v=0\no=SRC 1 1 IN IP4 198.51.100.1\ns=-\nc=IN IP4 198.51.100.1\nt=0 0\n"
                     "m=audio 12240 RTP/AVP 18\na=rtpmap:18 G729/8000\na=sendonly\na=label:1\n"
                     "m=audio 12242 RTP/AVP 0\na=sendonly\na=label:2\n");
-  UasOutput ok = f.uas->Handle(Request(mixed));
+  UasOutput ok = f.Handle(Request(mixed));
   ASSERT_EQ(Code(ok), 200);
   auto answer = sdp::ParseSdp(ok.responses[0].body);
   ASSERT_TRUE(answer.ok());
@@ -459,8 +291,8 @@ TEST(SiprecUas, OnlyUnknownCodecsIs488) {
 TEST(SiprecUas, UnknownRequireIs420WithUnsupported) {
   Fixture f;
   Req r = SiprecInvite();
-  r.extra = {"Require: siprec, foo"};
-  UasOutput out = f.uas->Handle(Request(r));
+  r.extra = {"Require: siprec, foo", "Contact: <sip:src@198.51.100.1>;+sip.src"};
+  UasOutput out = f.Handle(Request(r));
   EXPECT_EQ(Code(out), 420);
   EXPECT_EQ(Header(out, "Unsupported"), "foo");
   EXPECT_TRUE(f.control.attached.empty());
@@ -471,7 +303,7 @@ TEST(SiprecUas, BrokenSdpOrMetadataIs400) {
   Req sdp = SiprecInvite();
   sdp.content_type = "application/sdp";
   sdp.body = "v=0\r\nm=audio banana RTP/AVP 0\r\n";
-  UasOutput a = f.uas->Handle(Request(sdp));
+  UasOutput a = f.Handle(Request(sdp));
   EXPECT_EQ(Code(a), 400);
   EXPECT_NE(Header(a, "Warning").find("SDP"), std::string::npos) << Header(a, "Warning");
 
@@ -479,13 +311,13 @@ TEST(SiprecUas, BrokenSdpOrMetadataIs400) {
   std::string body = testing::SiprecBody();
   body.replace(body.find("<recording"), 10, "<recordinx");  // no longer well-formed
   meta.body = body;
-  UasOutput b = f.uas->Handle(Request(meta));
+  UasOutput b = f.Handle(Request(meta));
   EXPECT_EQ(Code(b), 400);
   EXPECT_NE(Header(b, "Warning").find("rs-metadata"), std::string::npos) << Header(b, "Warning");
 
   Req boundary = SiprecInvite("call-3@src.example.com");
   boundary.content_type = "multipart/mixed;boundary=nothere";
-  EXPECT_EQ(Code(f.uas->Handle(Request(boundary))), 400);
+  EXPECT_EQ(Code(f.Handle(Request(boundary))), 400);
 
   EXPECT_TRUE(f.control.attached.empty());
   EXPECT_EQ(f.uas->Stats().rejected, 3u);
@@ -494,8 +326,8 @@ TEST(SiprecUas, BrokenSdpOrMetadataIs400) {
 
 TEST(SiprecUas, AtHubCapacity503WithRetryAfter) {
   Fixture f(/*max_sessions=*/1);
-  ASSERT_EQ(Code(f.uas->Handle(Request(SiprecInvite("call-1@x")))), 200);
-  UasOutput out = f.uas->Handle(Request(SiprecInvite("call-2@x")));
+  ASSERT_EQ(Code(f.Handle(Request(SiprecInvite("call-1@x")))), 200);
+  UasOutput out = f.Handle(Request(SiprecInvite("call-2@x")));
   EXPECT_EQ(Code(out), 503);
   EXPECT_EQ(Header(out, "Retry-After"), "7");
   EXPECT_EQ(f.streams.specs.size(), 2u) << "no streams for the refused call";
@@ -505,7 +337,7 @@ TEST(SiprecUas, AtHubCapacity503WithRetryAfter) {
 TEST(SiprecUas, NoFreeRtpPort503AndTheSessionIsClosedAgain) {
   Fixture f;
   f.streams.exhausted = true;
-  UasOutput out = f.uas->Handle(Request(SiprecInvite()));
+  UasOutput out = f.Handle(Request(SiprecInvite()));
   EXPECT_EQ(Code(out), 503);
   EXPECT_EQ(Header(out, "Retry-After"), "7");
   EXPECT_EQ(f.hub->Stats().active_sessions, 0u);
@@ -516,8 +348,8 @@ TEST(SiprecUas, NoFreeRtpPort503AndTheSessionIsClosedAgain) {
 TEST(SiprecUas, TooFewFreeRtpPorts503BeforeAnythingIsCreated) {
   Fixture f;
   f.streams.capacity = 3;
-  ASSERT_EQ(Code(f.uas->Handle(Request(SiprecInvite("call-1@x")))), 200);  // takes 2 of 3
-  UasOutput out = f.uas->Handle(Request(SiprecInvite("call-2@x")));         // needs 2, 1 left
+  ASSERT_EQ(Code(f.Handle(Request(SiprecInvite("call-1@x")))), 200);  // takes 2 of 3
+  UasOutput out = f.Handle(Request(SiprecInvite("call-2@x")));         // needs 2, 1 left
   EXPECT_EQ(Code(out), 503);
   EXPECT_EQ(Header(out, "Retry-After"), "7");
   EXPECT_NE(Header(out, "Warning").find("RTP ports"), std::string::npos) << Header(out, "Warning");
@@ -533,13 +365,13 @@ TEST(SiprecUas, ConversationWithLiveMediaIs486) {
   const std::string conv = "c0ffee00-0000-4000-8000-0000000000aa";
   Req a = SiprecInvite("call-1@x");
   a.extra.push_back("X-Conversation-Id: " + conv);
-  ASSERT_EQ(Code(f.uas->Handle(Request(a))), 200);
+  ASSERT_EQ(Code(f.Handle(Request(a))), 200);
   ASSERT_EQ(f.control.attached.size(), 1u);
   EXPECT_EQ(f.control.attached[0].conversation_id, conv);
 
   Req b = SiprecInvite("call-2@x");
   b.extra.push_back("X-Conversation-Id: " + conv);
-  UasOutput out = f.uas->Handle(Request(b));
+  UasOutput out = f.Handle(Request(b));
   EXPECT_EQ(Code(out), 486);
   EXPECT_EQ(f.control.attached.size(), 1u);
   EXPECT_EQ(f.uas->Stats().active_dialogs, 1u);
@@ -548,7 +380,7 @@ TEST(SiprecUas, ConversationWithLiveMediaIs486) {
 TEST(SiprecUas, EndedConversationIs403) {
   Fixture f;
   f.control.attach_error = Status::FailedPrecondition("conversation.ended", "Conversation x has ended.");
-  EXPECT_EQ(Code(f.uas->Handle(Request(SiprecInvite()))), 403);
+  EXPECT_EQ(Code(f.Handle(Request(SiprecInvite()))), 403);
   EXPECT_EQ(f.uas->Stats().active_dialogs, 0u);
 }
 
@@ -557,7 +389,7 @@ TEST(SiprecUas, CancelAndOptions) {
   Req options;
   options.method = "OPTIONS";
   options.call_id = "ping@x";
-  UasOutput o = f.uas->Handle(Request(options));
+  UasOutput o = f.Handle(Request(options));
   EXPECT_EQ(Code(o), 200);
   EXPECT_NE(Header(o, "Allow").find("INVITE"), std::string::npos) << Header(o, "Allow");
   EXPECT_NE(Header(o, "Allow").find("BYE"), std::string::npos);
@@ -567,22 +399,22 @@ TEST(SiprecUas, CancelAndOptions) {
   Req cancel;
   cancel.method = "CANCEL";
   cancel.call_id = "nobody@x";
-  EXPECT_EQ(Code(f.uas->Handle(Request(cancel))), 481);
+  EXPECT_EQ(Code(f.Handle(Request(cancel))), 481);
 
   // CANCEL of an INVITE already answered: 200 to the CANCEL, the call goes on.
-  ASSERT_EQ(Code(f.uas->Handle(Request(SiprecInvite("call-1@x")))), 200);
+  ASSERT_EQ(Code(f.Handle(Request(SiprecInvite("call-1@x")))), 200);
   Req late;
   late.method = "CANCEL";
   late.call_id = "call-1@x";
   late.branch = "z9hG4bK-1";
-  EXPECT_EQ(Code(f.uas->Handle(Request(late))), 200);
+  EXPECT_EQ(Code(f.Handle(Request(late))), 200);
   EXPECT_EQ(f.uas->Stats().active_dialogs, 1u);
   EXPECT_TRUE(f.control.detached.empty());
 
   Req message;
   message.method = "MESSAGE";
   message.call_id = "m@x";
-  UasOutput m = f.uas->Handle(Request(message));
+  UasOutput m = f.Handle(Request(message));
   EXPECT_EQ(Code(m), 501);
   EXPECT_NE(Header(m, "Allow").find("OPTIONS"), std::string::npos);
 }
@@ -592,11 +424,11 @@ TEST(SiprecUas, AckAndResponsesAreNeverAnswered) {
   Req ack;
   ack.method = "ACK";
   ack.call_id = "whatever@x";
-  EXPECT_TRUE(f.uas->Handle(Request(ack)).responses.empty());
+  EXPECT_TRUE(f.Handle(Request(ack)).responses.empty());
   sip::Message res = Parse(Crlf("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-9\n"
                                 "From: <sip:a@x>;tag=1\nTo: <sip:b@x>;tag=2\nCall-ID: r@x\nCSeq: 1 INVITE\n"
                                 "Content-Length: 0\n\n"));
-  EXPECT_TRUE(f.uas->Handle(res).responses.empty());
+  EXPECT_TRUE(f.Handle(res).responses.empty());
 }
 
 TEST(SiprecUas, RejectMalformedBuilds400FromWhatIsReadable) {
@@ -612,7 +444,7 @@ TEST(SiprecUas, RejectMalformedBuilds400FromWhatIsReadable) {
                          "Content-Type: application/sdp\n"
                          "\n"
                          "v=0\n");
-  auto res = f.uas->RejectMalformed(raw, why);
+  auto res = f.uas->RejectMalformed(raw, why, f.TrunkPeer());
   ASSERT_TRUE(res.has_value());
   EXPECT_EQ(res->status_code, 400);
   EXPECT_EQ(res->call_id(), "broken-1@x");
@@ -628,25 +460,25 @@ TEST(SiprecUas, RejectMalformedBuilds400FromWhatIsReadable) {
   // Compact header forms are understood too.
   std::string compact = Crlf("OPTIONS sip:srs@x SIP/2.0\nv: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-8\n"
                              "f: <sip:a@x>;tag=1\nt: <sip:b@x>\ni: compact@x\nCSeq: 1 OPTIONS\n\n");
-  auto c = f.uas->RejectMalformed(compact, why);
+  auto c = f.uas->RejectMalformed(compact, why, f.TrunkPeer());
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->call_id(), "compact@x");
 
   // Missing a mandatory header (CSeq): nothing to address a response with.
   std::string no_cseq = Crlf("INVITE sip:srs@x SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-1\n"
                              "From: <sip:a@x>;tag=1\nTo: <sip:b@x>\nCall-ID: c@x\n\n");
-  EXPECT_FALSE(f.uas->RejectMalformed(no_cseq, why).has_value());
+  EXPECT_FALSE(f.uas->RejectMalformed(no_cseq, why, f.TrunkPeer()).has_value());
   std::string no_via = Crlf("INVITE sip:srs@x SIP/2.0\nFrom: <sip:a@x>;tag=1\nTo: <sip:b@x>\nCall-ID: c@x\nCSeq: 1 INVITE\n\n");
-  EXPECT_FALSE(f.uas->RejectMalformed(no_via, why).has_value());
+  EXPECT_FALSE(f.uas->RejectMalformed(no_via, why, f.TrunkPeer()).has_value());
 
   // Never answer a response or an ACK, nor a single line of garbage.
   std::string response = Crlf("SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-1\n"
                               "From: <sip:a@x>;tag=1\nTo: <sip:b@x>;tag=2\nCall-ID: c@x\nCSeq: 1 INVITE\n\n");
-  EXPECT_FALSE(f.uas->RejectMalformed(response, why).has_value());
+  EXPECT_FALSE(f.uas->RejectMalformed(response, why, f.TrunkPeer()).has_value());
   std::string ack = Crlf("ACK sip:srs@x SIP/2.0\nVia: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bK-1\n"
                          "From: <sip:a@x>;tag=1\nTo: <sip:b@x>;tag=2\nCall-ID: c@x\nCSeq: 1 ACK\n\n");
-  EXPECT_FALSE(f.uas->RejectMalformed(ack, why).has_value());
-  EXPECT_FALSE(f.uas->RejectMalformed("\x16\x03\x01 garbage without a line end", why).has_value());
+  EXPECT_FALSE(f.uas->RejectMalformed(ack, why, f.TrunkPeer()).has_value());
+  EXPECT_FALSE(f.uas->RejectMalformed("\x16\x03\x01 garbage without a line end", why, f.TrunkPeer()).has_value());
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// The media owner of a conversation (docs/sip-trunks.md "Who may join a
+// conversation"): which trunk, AudioHook integration or OAuth client may feed
+// it audio. Stored as "<type>:<id>"; shown and given in the API as
+// {"type": "trunk"|"integration"|"client", "id": "<uuid>"}.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/json.h"
+
+namespace verbatim::api {
+
+class App;
+
+// Parses a mediaOwner field and checks that the owner exists. On error,
+// returns the message for a 400 on field "mediaOwner".
+std::optional<std::string> ParseMediaOwner(App& app, const json::value& v, std::string& owner);
+// {"type", "id"}, or null for no owner.
+json::value MediaOwnerJson(const std::string& owner);
+
+}  // namespace verbatim::api

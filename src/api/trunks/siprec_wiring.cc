@@ -1,0 +1,64 @@
+#include "api/trunks/siprec_wiring.h"
+
+#include "api/trunks/trunk_config.h"
+
+namespace verbatim::api {
+
+media::siprec::UasEventSink SiprecEventCounter(Metrics& metrics) {
+  return [&metrics](std::string_view kind, std::string_view reason) {
+    const char* name = kind == "refused" ? "verbatim_sip_refusals_total"
+                       : kind == "ended" ? "verbatim_siprec_sessions_ended_total"
+                                         : "verbatim_siprec_streams_declined_total";
+    metrics.Inc(name, {{"reason", std::string(reason)}});
+  };
+}
+
+void AddSiprecMetrics(Metrics& metrics, std::function<const media::siprec::SipServer*()> sip) {
+  auto stat = [sip](auto field) {
+    return [sip, field] {
+      const auto* s = sip();
+      return s ? static_cast<uint64_t>(s->Stats().*field) : uint64_t{0};
+    };
+  };
+  metrics.AddGaugeFamily("verbatim_siprec_trunk_sessions", "Live SIPREC sessions per trunk.", "trunk", [sip] {
+    std::vector<std::pair<std::string, double>> out;
+    if (const auto* s = sip())
+      for (const auto& [name, n] : s->SessionsPerTrunk()) out.emplace_back(name, static_cast<double>(n));
+    return out;
+  });
+  metrics.AddGauge("verbatim_rtp_ports_in_use", "RTP ports bound to live SIPREC streams.", [sip] {
+    const auto* s = sip();
+    return s ? static_cast<double>(s->RtpPortsInUse()) : 0.0;
+  });
+  metrics.AddGauge("verbatim_rtp_ports_free", "RTP ports of --rtp-ports not in use.", [sip] {
+    const auto* s = sip();
+    return s ? static_cast<double>(s->RtpPortsFree()) : 0.0;
+  });
+  metrics.AddGauge("verbatim_sip_tcp_connections", "Open SIP/TCP connections.", [sip] {
+    const auto* s = sip();
+    return s ? static_cast<double>(s->Stats().tcp_connections) : 0.0;
+  });
+  metrics.AddCounterFunc("verbatim_rtp_packets_from_strangers_total",
+                         "RTP datagrams dropped because they came from an address the signalling did not name.", [sip] {
+                           const auto* s = sip();
+                           return s ? static_cast<uint64_t>(s->RtpStats().wrong_source.load()) : uint64_t{0};
+                         });
+  metrics.AddCounterFunc("verbatim_sip_tcp_write_overflows_total",
+                         "SIP/TCP connections closed because the peer left more unread answers than allowed.",
+                         stat(&media::siprec::SipServerStats::tcp_write_overflows));
+  metrics.AddCounterFunc("verbatim_sip_tcp_refused_total", "SIP/TCP connections closed at accept: too many open.",
+                         stat(&media::siprec::SipServerStats::tcp_refused));
+  metrics.AddCounterFunc("verbatim_sip_tcp_accept_backoffs_total",
+                         "Pauses of the SIP/TCP accept loop after accept() failed for lack of file descriptors.",
+                         stat(&media::siprec::SipServerStats::accept_backoffs));
+}
+
+std::string DevTrunkBanner() {
+  const store::SipTrunk t = DevTrunk(TimePoint{});
+  std::string nets;
+  for (const auto& n : t.networks) nets += (nets.empty() ? "" : ", ") + n;
+  return "SIPREC trunk '" + t.name + "' (dev only): INVITEs from " + nets +
+         " over UDP and TCP, no digest. Everything else gets 403.";
+}
+
+}  // namespace verbatim::api

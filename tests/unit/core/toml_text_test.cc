@@ -1,0 +1,35 @@
+// The guard in front of toml++ (core/toml_text.h): the code points toml++ 3.3
+// cannot test for whitespace are refused wherever they are; the rest pass.
+#include "core/toml_text.h"
+
+#include <gtest/gtest.h>
+
+namespace verbatim {
+namespace {
+
+TEST(TomlText, RefusesTheCodePointsToml3CannotClassify) {
+  // Found by fuzz/trunk_config_fuzz.cc: U+FEBF at the start of the text, and
+  // U+0141 inside a malformed value.
+  auto r = UnsafeTomlText("\xEF\xBA\xBF");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE(r->find("line 1"), std::string::npos) << *r;
+  EXPECT_NE(r->find("U+FEBF"), std::string::npos) << *r;
+  auto in_value = UnsafeTomlText("a = 1\nn1=27/'\xC5\x81_x\n");
+  ASSERT_TRUE(in_value.has_value());
+  EXPECT_NE(in_value->find("line 2"), std::string::npos) << *in_value;
+  EXPECT_TRUE(UnsafeTomlText("description = \"Caf\xC3\xA9\"\n").has_value()) << "é anywhere";
+  EXPECT_TRUE(TomlCannotClassify(U'\u00E9'));
+  EXPECT_TRUE(TomlCannotClassify(U'\u3001'));
+}
+
+TEST(TomlText, AllowsAsciiEscapesAndWhatToml3Classifies) {
+  EXPECT_EQ(UnsafeTomlText("# comment\ndescription = \"Caf\\u00e9\"\nname = 'x'\n"), std::nullopt);
+  EXPECT_EQ(UnsafeTomlText(""), std::nullopt);
+  // Whitespace it knows (U+00A0, U+3000, U+FEFF) and letters outside the broken ranges.
+  for (char32_t ok : {U'\u00A0', U'\u3000', U'\uFEFF', U'\u4E2D', U'\u05D0', U'\U0001F600'}) EXPECT_FALSE(TomlCannotClassify(ok));
+  EXPECT_EQ(UnsafeTomlText("name = \"\xE4\xB8\xAD\"\n"), std::nullopt) << "U+4E2D is fine";
+  EXPECT_EQ(UnsafeTomlText("bad utf-8 \xC3 is toml++'s to report\n"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace verbatim
