@@ -24,6 +24,7 @@ for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)  # make bench installs its oidc-provider peer (bench/peers/oidc)
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"
