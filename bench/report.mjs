@@ -10,6 +10,10 @@
 // during the figure's window, in cores. Denials pass at >= 0.95 of the allowed
 // GET: "no slower" within the ~5 % noise of back-to-back runs.
 // A figure with any unexpected status or I/O error is BELOW whatever its ratio.
+// Peers (same run, same CPU): grants over oidc-provider's (target 4x per
+// CPU-second) and the authorized GET over bench/verify_server.cc's uncached
+// token verification (reported: what the verified-token cache buys). Latency at
+// half load: GET's and grants' p50 within 1.5x hello-world's.
 // Media (pinned mode): the most concurrent two-party G.711 SIPREC calls recorded
 // with zero gaps; ratio = calls per server core / 500 (our own target: there is
 // no same-box baseline), ok at >= 1 (bench/media-summary.mjs).
@@ -54,8 +58,8 @@ for (const mode of modes) {
   const dir = `${args.tmp}/${mode}`;
   const load = (name) => (existsSync(`${dir}/${name}.json`) ? JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8')) : null);
   const runs = {};
-  for (const n of ['hello', 'get', 'deny_scope', 'deny_perm', 'grants', 'transitions', 'hello_half', 'get_half',
-                   'grants_half', 'transitions_half', 'media']) {
+  for (const n of ['hello', 'get', 'verify', 'deny_scope', 'deny_perm', 'grants', 'oidc_grants', 'transitions',
+                   'hello_half', 'get_half', 'grants_half', 'transitions_half', 'media']) {
     const r = load(n);
     if (r) runs[n] = r;
   }
@@ -84,15 +88,39 @@ for (const mode of modes) {
   for (const d of ['deny_scope', 'deny_perm']) {
     if (runs[d] && get) add(`${d}_vs_allow`, runs[d], 'req/s', runs[d].rps / get.rps, per(runs[d]) / per(get), 0.95);
   }
+  // Peers, measured in this run on the same CPU as the server: ours over theirs.
+  const peer = (name, ours, theirs, unit, peerName, target) => {
+    const bad = errors(ours) + errors(theirs);
+    const ratio = ours.rps / theirs.rps, cpuRatio = per(ours) / per(theirs);
+    const ok = target === null ? null : bad === 0 && cpuRatio >= target;
+    figures.push({ name, value: ours.rps, unit, ratio, cpu_ratio: cpuRatio, target, ok, errors: bad, peer: peerName,
+                   peer_value: theirs.rps, peer_per_cpu_second: per(theirs), server_cores: ours.server_cores,
+                   peer_cores: theirs.server_cores, noise_cores: Math.max(ours.other_cores, theirs.other_cores) });
+    lines.push(`${mode}.${name} ${Math.round(ours.rps)} vs ${Math.round(theirs.rps)} ${unit} ratio=${fmt(ratio)} ` +
+               `cpu_ratio=${fmt(cpuRatio)} target=${target === null ? 'none' : fmt(target)} ` +
+               `noise=${fmt(Math.max(ours.other_cores, theirs.other_cores), 1)}${bad ? ` errors=${bad}` : ''} ` +
+               `(${peerName}: ${Math.round(per(theirs))}/s per CPU-second) ` +
+               `${ok === null ? 'reported' : ok ? 'ok' : 'BELOW'}`);
+  };
+  // oidc-provider (npm), one Node.js process, the same grant requests: >= 4x per CPU-second.
+  if (runs.grants && runs.oidc_grants) peer('grants_vs_oidc_provider', runs.grants, runs.oidc_grants, 'grants/s', 'oidc-provider', 4);
+  // What the verified-token cache buys: our whole authorized GET over a server that only verifies the token.
+  if (get && runs.verify) peer('get_vs_verify_only', get, runs.verify, 'req/s', 'verify_server', null);
   for (const h of ['hello_half', 'get_half', 'grants_half', 'transitions_half']) {
     const r = runs[h];
     if (!r) continue;
     const bad = errors(r);
+    // GET and grants: p50 within 1.5x the hello-world floor's p50 (the floor is this machine's scheduling).
+    const floor = runs.hello_half && (h === 'get_half' || h === 'grants_half') ? runs.hello_half.latency_us.p50 : null;
+    const overFloor = floor ? r.latency_us.p50 / floor : null;
+    const ok = overFloor === null ? null : bad === 0 && overFloor <= 1.5;
     lines.push(`${mode}.${h.replace('_half', '')}_latency_at_half_load p50=${fmt(r.latency_us.p50 / 1000, 3)}ms ` +
                `p99=${fmt(r.latency_us.p99 / 1000, 3)}ms rate=${Math.round(r.rate_target)}/s achieved=${Math.round(r.rps)}/s ` +
-               `noise=${fmt(r.other_cores, 1)}${bad ? ` errors=${bad}` : ''}`);
+               `noise=${fmt(r.other_cores, 1)}${bad ? ` errors=${bad}` : ''}` +
+               (overFloor === null ? '' : ` p50/floor=${fmt(overFloor)} target<=1.50 ${ok ? 'ok' : 'BELOW'}`));
     figures.push({ name: `${h}_latency`, rate: r.rate_target, achieved: r.rps, p50_ms: r.latency_us.p50 / 1000,
-                   p99_ms: r.latency_us.p99 / 1000, max_ms: r.latency_us.max / 1000, errors: bad, noise_cores: r.other_cores });
+                   p99_ms: r.latency_us.p99 / 1000, max_ms: r.latency_us.max / 1000, errors: bad, noise_cores: r.other_cores,
+                   ...(overFloor === null ? {} : { p50_over_floor: overFloor, target: 1.5, ok }) });
   }
   if (runs.media?.measured) {
     // Concurrent two-party G.711 SIPREC recordings with zero gaps (bench/media-summary.mjs).

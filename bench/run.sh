@@ -11,12 +11,17 @@
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
 #   BENCH_FIGURES ["http media"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
 #   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
+#   BENCH_SERVER_ARGS [""]: more `verbatim serve` flags, e.g. "--database-url postgresql://…" to
+#   measure the PostgreSQL store (docs/performance.md)
 #   Media (pinned mode only): BENCH_MEDIA_DURATION [5] s of RTP per step, from BENCH_MEDIA_START [50]
 #   calls, doubled per step (capped by the server's CPU use) up to BENCH_MEDIA_MAX_CALLS [3200], then
 #   BENCH_MEDIA_REFINE [2] bisection steps, all within BENCH_MEDIA_BUDGET [60] s.
 # Modes: "pinned" runs the servers on CPU 1 with 1 thread and the load
 # generator on CPU 0; "shared" runs both unpinned, servers with one thread per core.
-# Whole run: about 3 minutes after the build (HTTP figures ~2 min, media ≤ ~1 min).
+# Peers in the HTTP figures (same run, same CPU as the server): oidc-provider
+# (npm, bench/peers/oidc, installed on first use) for grants, and
+# bench/verify_server.cc (an uncached ES256 verification per request) for GET.
+# Whole run: about 3 min 30 s after the build (HTTP figures ~2.5 min, media ≤ ~1 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -44,11 +49,12 @@ else RESULTS=bench/results-$(echo $FIGURES | tr ' ' '-').json; fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVERBATIM_BENCH=ON -DVERBATIM_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server loadgen media_load
+  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server verify_server loadgen media_load
 fi
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 VERBATIM=$BUILD/verbatim
 HELLO=$BUILD/bench/hello_server
+VERIFY=$BUILD/bench/verify_server
 LOADGEN=$BUILD/bench/loadgen
 MEDIA_LOAD=$BUILD/bench/media_load
 
@@ -71,6 +77,21 @@ wait_for_file() {  # FILE PID: until FILE exists, or fail if PID died / 15 s pas
   echo "bench: timed out waiting for $1" >&2
   return 1
 }
+
+# ---- peer: oidc-provider from npm, in its own directory with its own lockfile
+# (not a test dependency of the project); installed once, the peer is skipped
+# with a message if npm cannot fetch it.
+OIDC_PEER=bench/peers/oidc
+OIDC_OK=0
+if has_figure http; then
+  if [[ -d $OIDC_PEER/node_modules/oidc-provider ]] ||
+     { echo "bench: installing the oidc-provider peer (npm ci in $OIDC_PEER)" >&2
+       npm ci --prefix "$OIDC_PEER" --no-audit --no-fund --loglevel=error >&2; }; then
+    OIDC_OK=1
+  else
+    echo "bench: npm ci failed: the oidc-provider peer is not measured" >&2
+  fi
+fi
 
 # ---- baseline: one core's ECDSA P-256 signing rate (openssl divides by CPU time)
 SIGN_PER_S=0 VERIFY_PER_S=0
@@ -97,7 +118,8 @@ run_mode() {
   # real cost of the default configuration, kept in the measurement.
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
     --metrics-listen 127.0.0.1:0 \
-    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 >"$dir/server.out" 2>"$dir/server.log" &
+    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 ${BENCH_SERVER_ARGS:-} \
+    >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
   PIDS+=("$server_pid")
   wait_for_file "$dir/data/listen.json" "$server_pid"
@@ -124,6 +146,24 @@ http_figures() {
 
   local hello_addr="127.0.0.1:$(cat "$dir/hello.port")"
 
+  # Peers, on the server's CPU like the servers, once setup has written their inputs.
+  "${srv_cpu[@]}" "$VERIFY" --threads "$threads" --config "$dir/verify.json" --body "$dir/get_body.json" \
+    --port-file "$dir/verify.port" >/dev/null &
+  local verify_pid=$!
+  PIDS+=("$verify_pid")
+  wait_for_file "$dir/verify.port" "$verify_pid"
+  local verify_addr="127.0.0.1:$(cat "$dir/verify.port")"
+  local oidc_pid="" oidc_addr=""
+  if [[ $OIDC_OK == 1 ]]; then
+    # One Node.js process, whatever the mode (Node runs JavaScript on one thread).
+    NODE_ENV=production "${srv_cpu[@]}" node "$OIDC_PEER/server.mjs" --client "$dir/peer-client.json" \
+      --port-file "$dir/oidc.port" >/dev/null 2>"$dir/oidc.log" &
+    oidc_pid=$!
+    PIDS+=("$oidc_pid")
+    wait_for_file "$dir/oidc.port" "$oidc_pid"
+    oidc_addr="127.0.0.1:$(cat "$dir/oidc.port")"
+  fi
+
   # load NAME ADDR PID [loadgen flags...]: one figure's run, JSON in $dir/NAME.json
   load() {
     local name=$1 addr=$2 pid=$3
@@ -138,9 +178,11 @@ http_figures() {
 
   load hello "$hello_addr" "$hello_pid" --requests "$dir/hello.jsonl"
   load get "$server_addr" "$server_pid" --requests "$dir/get.jsonl"
+  load verify "$verify_addr" "$verify_pid" --requests "$dir/get.jsonl"
   load deny_scope "$server_addr" "$server_pid" --requests "$dir/deny_scope.jsonl"
   load deny_perm "$server_addr" "$server_pid" --requests "$dir/deny_perm.jsonl"
   load grants "$server_addr" "$server_pid" --requests "$dir/token.jsonl"
+  [[ -z $oidc_pid ]] || load oidc_grants "$oidc_addr" "$oidc_pid" --requests "$dir/token.jsonl"
   load transitions "$server_addr" "$server_pid" --requests "$dir/transitions.jsonl" --ordered
   # Latency at half of the maximum just measured (open loop, from scheduled send times).
   # hello_half is the floor: what this machine's scheduling adds to any server.
@@ -149,6 +191,8 @@ http_figures() {
   load grants_half "$server_addr" "$server_pid" --requests "$dir/token.jsonl" --rate "$(half grants)"
   load transitions_half "$server_addr" "$server_pid" --requests "$dir/transitions_half.jsonl" --ordered \
     --rate "$(half transitions)"
+  kill "$verify_pid" $oidc_pid 2>/dev/null || true
+  wait "$verify_pid" $oidc_pid 2>/dev/null || true
 }
 
 # ---- the media figure (pinned mode): "concurrent two-party G.711 RTP recordings

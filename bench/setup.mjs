@@ -11,7 +11,8 @@
 // gets three tokens (allowed; missing scope; missing permission), creates
 // 2 x CONVERSATIONS conversations for the state-transition cycles (one set per
 // ordered run) and 16 started ones for the reads, and writes OUT_DIR/*.jsonl
-// (see loadgen.cc for the format).
+// (see loadgen.cc for the format) and the peers' inputs (verify.json,
+// get_body.json, peer-client.json).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [dataDir, outDir, convArg] = process.argv.slice(2);
@@ -110,4 +111,20 @@ const cycles = (ids) => ids.flatMap((id) => ['start', 'pause', 'resume', 'stop']
 })));
 write('transitions', cycles(cycleConvs.slice(0, nTransitionConvs)));
 write('transitions_half', cycles(cycleConvs.slice(nTransitionConvs)));
+// Peers (docs/performance.md "Peers"): the verify-only server checks the
+// allowed GET's token against this server's published keys and answers with a
+// body of the GET's size; oidc-provider gets the controller's credentials, so
+// the grant requests above are byte-identical for both token endpoints.
+const getJson = async (path) => (await fetch(base + path)).json();
+const asMeta = await getJson('/.well-known/oauth-authorization-server');
+const rsMeta = await getJson('/.well-known/oauth-protected-resource');
+writeFileSync(`${outDir}/verify.json`, JSON.stringify({
+  issuer: asMeta.issuer, audience: rsMeta.resource, jwks: await getJson('/.well-known/jwks.json'),
+}));
+const getRes = await fetch(base + recPath(readConvs[0]), { headers: { Authorization: `Bearer ${allowToken}` } });
+if (getRes.status !== 200) throw new Error(`GET for the verify peer's body: ${getRes.status}`);
+writeFileSync(`${outDir}/get_body.json`, await getRes.text());
+writeFileSync(`${outDir}/peer-client.json`, JSON.stringify({
+  clientId: controller.id, clientSecret: controller.clientSecret, scope: controller.allowedScopes.join(' '),
+}));
 console.log(`setup: ${readConvs.length} read and ${cycleConvs.length} cycle conversations, templates in ${outDir}`);

@@ -11,16 +11,21 @@ PKGS=(
   sip-tester curl ca-certificates openssl
   clang libclang-rt-14-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  postgresql libpq-dev
   libsrtp2-dev
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
+# postgresql: the tests start private clusters of their own (initdb + pg_ctl on a
+# free loopback port, as the package's `postgres` user when run as root;
+# tests/support/pg_cluster.h); libpq-dev: the PostgreSQL store.
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)  # make bench installs its oidc-provider peer (bench/peers/oidc)
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}"

@@ -37,7 +37,9 @@ if [[ -f $BUILD_DIR/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:FILEPATH
 fi
 start=$SECONDS
 if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+  # -O1 with line tables: the instrumented libraries compile several times faster than at -O2 -g.
   CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
     -DVERBATIM_FUZZ=ON -DVERBATIM_TESTS=OFF -DVERBATIM_SANITIZE=OFF >/dev/null
 fi
 say "building ${#targets[@]} targets in $BUILD_DIR"

@@ -66,22 +66,28 @@ Status Directory::Reload() {
   return Status::Ok();
 }
 
-std::optional<store::OAuthClient> Directory::FindClient(const std::string& id) {
+std::shared_ptr<const store::OAuthClient> Directory::FindClientShared(const std::string& id) {
   auto snap = Get();
   auto it = snap->clients.find(id);
-  if (it != snap->clients.end()) return it->second;
+  if (it != snap->clients.end()) return {snap, &it->second};
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now().time_since_epoch()).count();
   int64_t last = last_miss_reload_ms_.load();
-  if (now_ms - last < 1000 || !last_miss_reload_ms_.compare_exchange_strong(last, now_ms)) return std::nullopt;
+  if (now_ms - last < 1000 || !last_miss_reload_ms_.compare_exchange_strong(last, now_ms)) return nullptr;
   {
     std::unique_lock lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock() || !Reload().ok()) return std::nullopt;
+    if (!lock.owns_lock() || !Reload().ok()) return nullptr;
   }
   snap = Get();
   it = snap->clients.find(id);
-  if (it == snap->clients.end()) return std::nullopt;
-  return it->second;
+  if (it == snap->clients.end()) return nullptr;
+  return {snap, &it->second};
+}
+
+std::optional<store::OAuthClient> Directory::FindClient(const std::string& id) {
+  auto c = FindClientShared(id);
+  if (!c) return std::nullopt;
+  return *c;
 }
 
 std::vector<store::OAuthClient> Directory::Clients() const {

@@ -37,6 +37,8 @@ class Directory {
   // On a miss, reloads from the Store (at most once a second) so clients
   // created by another process (`verbatim init`) are found.
   std::optional<store::OAuthClient> FindClient(const std::string& id);
+  // The same without a copy: the client as the snapshot it was found in holds it.
+  std::shared_ptr<const store::OAuthClient> FindClientShared(const std::string& id);
   std::vector<store::OAuthClient> Clients() const;
   // Built-in roles first, then custom roles by name.
   std::shared_ptr<const std::vector<authz::RoleDef>> Roles() const;

@@ -15,20 +15,18 @@
 namespace verbatim::cli {
 namespace {
 
-Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir) {
+Result<std::unique_ptr<store::Store>> OpenStore(const std::string& data_dir, const std::string& database_url) {
   TightenReport tightened;
   VERBATIM_RETURN_IF_ERROR(PrepareDataDir(data_dir, "", tightened));
   ReportTightened(tightened, data_dir, Notice{"verbatim"});
-  store::SqliteOptions o;
-  o.path = data_dir + "/verbatim.db";
-  return store::OpenSqliteStore(o, SystemClock::Instance());
+  return OpenConfiguredStore(data_dir, database_url, store::SyncMode::kNormal);
 }
 
 }  // namespace
 
 int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool as_json,
-            bool force) {
-  auto store = OpenStore(data_dir);
+            bool force, const std::string& database_url) {
+  auto store = OpenStore(data_dir, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim init: " << store.status().message() << "\n";
     return kExitServer;
@@ -39,12 +37,12 @@ int RunInit(const std::string& data_dir, const std::string& kek_file, const std:
     return kExitServer;
   }
   if (!clients->empty() && !force) {
-    std::cerr << "verbatim init: " << data_dir << " already has " << clients->size()
+    std::cerr << "verbatim init: " << StoreName(data_dir, database_url) << " already has " << clients->size()
               << " client(s). Use the admin API, or --force to create another administrator.\n";
     return kExitUsage;
   }
   // Creates the key file on a fresh install (and binds the database to it).
-  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim init"});
+  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim init"}, StoreName(data_dir, database_url));
   if (!secrets.ok()) {
     std::cerr << "verbatim init: " << secrets.status().message() << "\n";
     return kExitServer;
@@ -74,13 +72,14 @@ int RunInit(const std::string& data_dir, const std::string& kek_file, const std:
   return kExitOk;
 }
 
-int RunKeysRotate(const std::string& data_dir, const std::string& kek_file) {
-  auto store = OpenStore(data_dir);
+int RunKeysRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url) {
+  auto store = OpenStore(data_dir, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim keys rotate: " << store.status().message() << "\n";
     return kExitServer;
   }
-  auto secrets = BindSecrets(**store, data_dir, kek_file, Notice{"verbatim keys rotate"});
+  auto secrets =
+      BindSecrets(**store, data_dir, kek_file, Notice{"verbatim keys rotate"}, StoreName(data_dir, database_url));
   if (!secrets.ok()) {
     std::cerr << "verbatim keys rotate: " << secrets.status().message() << "\n";
     return kExitServer;
@@ -102,15 +101,15 @@ int RunKeysRotate(const std::string& data_dir, const std::string& kek_file) {
   return kExitOk;
 }
 
-int RunKekRotate(const std::string& data_dir, const std::string& kek_file) {
-  auto store = OpenStore(data_dir);
+int RunKekRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url) {
+  auto store = OpenStore(data_dir, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim kek rotate: " << store.status().message() << "\n";
     return kExitServer;
   }
   api::SecretsAtRestOptions o;
   o.kek_path = KekPath(data_dir, kek_file);
-  o.db_name = data_dir + "/verbatim.db";
+  o.db_name = StoreName(data_dir, database_url);
   auto r = api::RotateKeyEncryptionKey(**store, o);
   if (!r.ok()) {
     std::cerr << "verbatim kek rotate: " << r.status().message() << "\n";

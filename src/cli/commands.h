@@ -44,6 +44,7 @@ struct ServeOptions {
   size_t max_connections = 10000;        // concurrent HTTP connections; 0 = no cap
   size_t max_connections_per_ip = 1000;  // per client address (IPv6: per /64); 0 = no cap
   std::string metrics_listen;            // "" = none; HOST:PORT serves GET /metrics without a token
+  std::string database_url;  // "" = SQLite in data_dir; postgresql://… = PostgreSQL (docs/deployment.md)
   std::string config_path;            // the TOML file, if any: serve also reads its [[siprec.trunks]]
   uint64_t media_min_free_mb = 512;   // refuse new media sessions below this much free disk; 0 = never
   int rtp_timeout = 60;               // seconds without RTP that end a SIPREC session; 0 = never
@@ -62,9 +63,10 @@ struct ClientOptions {
 };
 
 int RunServe(const ServeOptions& opts);
-int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force);
-int RunKeysRotate(const std::string& data_dir, const std::string& kek_file);
-int RunKekRotate(const std::string& data_dir, const std::string& kek_file);
+int RunInit(const std::string& data_dir, const std::string& kek_file, const std::string& name, bool json, bool force,
+            const std::string& database_url = "");
+int RunKeysRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url = "");
+int RunKekRotate(const std::string& data_dir, const std::string& kek_file, const std::string& database_url = "");
 
 // `verbatim trunks add|list|remove` (cli/trunk_cmds.cc): SIPREC trunks in the store.
 struct TrunkAddOptions {
@@ -82,10 +84,11 @@ struct TrunkAddOptions {
   std::string rtp_source;
   std::string srtp;
   bool json = false;
+  std::string database_url;  // "" = <data_dir>/verbatim.db (see OpenConfiguredStore)
 };
 int RunTrunksAdd(const TrunkAddOptions& o);
-int RunTrunksList(const std::string& data_dir, bool json);
-int RunTrunksRemove(const std::string& data_dir, const std::string& name_or_id);
+int RunTrunksList(const std::string& data_dir, bool json, const std::string& database_url = "");
+int RunTrunksRemove(const std::string& data_dir, const std::string& name_or_id, const std::string& database_url = "");
 
 // Raises RLIMIT_NOFILE's soft limit to the hard limit (cli/fd_limit.cc):
 // every call holds sockets and files. Returns {before, after}.
@@ -113,9 +116,17 @@ struct Notice {
 };
 void ReportTightened(const TightenReport& report, const std::string& data_dir, const Notice& notice);
 // OpenSecretsAtRest for the data dir's database, telling the operator about a
-// created key, a finished rotation or migrated secrets.
+// created key, a finished rotation or migrated secrets. `db_name` names the
+// database in messages (default <data_dir>/verbatim.db; see StoreName).
 Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
-                                       const Notice& notice);
+                                       const Notice& notice, const std::string& db_name = "");
+// The store a command works on (cli/store_open.cc): PostgreSQL when
+// `database_url` is set, else <data_dir>/verbatim.db.
+Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const std::string& data_dir,
+                                                          const std::string& database_url, store::SyncMode sync);
+// That store's name for messages and logs: the SQLite path, or the URL
+// without its password.
+std::string StoreName(const std::string& data_dir, const std::string& database_url);
 // Writes `content` to `path` atomically (tmp + rename) with the given mode.
 bool WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
 

@@ -72,10 +72,10 @@ void ReportTightened(const TightenReport& report, const std::string& data_dir, c
 }
 
 Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& data_dir, const std::string& kek_flag,
-                                       const Notice& notice) {
+                                       const Notice& notice, const std::string& db_name) {
   api::SecretsAtRestOptions o;
   o.kek_path = KekPath(data_dir, kek_flag);
-  o.db_name = data_dir + "/verbatim.db";
+  o.db_name = db_name.empty() ? data_dir + "/verbatim.db" : db_name;
   auto secrets = api::OpenSecretsAtRest(store, o);
   if (!secrets.ok()) return secrets.status();
   const std::string& id = secrets->box->key_id();

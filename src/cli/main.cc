@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "store/postgres/pg_conn.h"
 #include "core/toml_text.h"
 
 using namespace verbatim::cli;  // NOLINT: main file only
@@ -66,6 +67,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["max_connections"].value<int64_t>()) s.max_connections = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["max_connections_per_ip"].value<int64_t>()) s.max_connections_per_ip = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["metrics_listen"].value<std::string>()) s.metrics_listen = *v;
+    if (auto v = t["database_url"].value<std::string>()) s.database_url = *v;
     if (auto v = t["media_min_free_mb"].value<int64_t>()) s.media_min_free_mb = static_cast<uint64_t>(std::max<int64_t>(0, *v));
     if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
     if (auto v = t["sip_min_se"].value<int>()) s.sip_min_se = *v;
@@ -155,6 +157,13 @@ int main(int argc, char** argv) {
   s->add_option("--metrics-listen", serve.metrics_listen,
                 "HOST:PORT serving GET /metrics without a token, for a private network (the API port needs organization:metrics:view)")
       ->envname("VERBATIM_METRICS_LISTEN");
+  // One variable for every command that opens the store; the TOML value (if
+  // any) is its default. Prefer the environment (or TOML) to the flag: a
+  // password in a flag shows in `ps`.
+  const char* kDatabaseUrlHelp =
+      "PostgreSQL instead of SQLite: postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE (docs/deployment.md; never logged "
+      "with its password)";
+  s->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   s->add_option("--media-min-free-mb", serve.media_min_free_mb,
                 "Refuse new SIPREC/AudioHook sessions (503) while the media filesystem has less free space (0 = never)")
       ->envname("VERBATIM_MEDIA_MIN_FREE_MB")->capture_default_str();
@@ -181,6 +190,7 @@ int main(int argc, char** argv) {
   i->add_option("--name", init_name, "Client name")->capture_default_str();
   i->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek; created if absent)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  i->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   i->add_flag("--json", init_json, "Print {\"clientId\",\"clientSecret\"} only");
   i->add_flag("--force", init_force, "Create another administrator even if clients exist");
 
@@ -216,6 +226,7 @@ int main(int argc, char** argv) {
   rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  rotate->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
 
   auto* kek = app.add_subcommand("kek", "Key-encryption key management (docs/secrets-at-rest.md)");
   kek->require_subcommand(1);
@@ -224,6 +235,7 @@ int main(int argc, char** argv) {
   kek_rotate->add_option("--data-dir", keys_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   kek_rotate->add_option("--key-encryption-key-file", kek_file, "Key-encryption key (default <data-dir>/kek)")
       ->envname("VERBATIM_KEY_ENCRYPTION_KEY_FILE");
+  kek_rotate->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   kek_rotate->footer("Exit codes: 0 rotated, 2 refused or failed (nothing changed unless it says so).\n"
                      "Example:\n  verbatim kek rotate --data-dir /var/lib/verbatim");
 
@@ -249,12 +261,15 @@ int main(int argc, char** argv) {
   tr_add->add_option("--srtp", trunk_add.srtp, "off | optional (default) | required: SRTP (SDES) media, over SIP/TLS only")
       ->check(CLI::IsMember({"off", "optional", "required"}));
   tr_add->add_flag("--json", trunk_add.json, "Print the trunk as JSON");
+  tr_add->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   auto* tr_list = tr->add_subcommand("list", "List the trunks in the store");
   tr_list->add_option("--data-dir", trunks_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   tr_list->add_flag("--json", trunks_json, "JSON output");
+  tr_list->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   auto* tr_rm = tr->add_subcommand("remove", "Remove a trunk: new INVITEs from it are refused, live calls go on");
   tr_rm->add_option("--data-dir", trunks_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   tr_rm->add_option("trunk", trunk_target, "Trunk name or id")->required();
+  tr_rm->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   tr->footer("Examples:\n  verbatim trunks add --data-dir /var/lib/verbatim --name cube-east --network 192.0.2.0/24\n"
              "  printf '%s\\n' \"$PW\" | verbatim trunks add --name sbc --network 198.51.100.7/32 --digest-user sbc --digest-password-stdin\n"
              "  verbatim trunks list --data-dir /var/lib/verbatim\n  verbatim trunks remove --data-dir /var/lib/verbatim cube-east");
@@ -268,8 +283,14 @@ int main(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
+  if (!serve.database_url.empty()) {
+    if (verbatim::Status bad = verbatim::store::pg::CheckDatabaseUrl(serve.database_url); !bad.ok()) {
+      std::cerr << "verbatim: " << bad.message() << "\n";
+      return kExitUsage;
+    }
+  }
   if (s->parsed()) return RunServe(serve);
-  if (i->parsed()) return RunInit(init_dir, kek_file, init_name, init_json, init_force);
+  if (i->parsed()) return RunInit(init_dir, kek_file, init_name, init_json, init_force, serve.database_url);
   if (t->parsed()) return RunToken(client, client_id, client_secret, scope);
   if (e->parsed()) {
     if (context_id.empty() && request.size() != 2) {
@@ -279,11 +300,14 @@ int main(int argc, char** argv) {
     return RunExplain(client, token, request.size() == 2 ? request[0] : "", request.size() == 2 ? request[1] : "",
                       context_id);
   }
-  if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file);
-  if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file);
-  if (tr_add->parsed()) return RunTrunksAdd(trunk_add);
-  if (tr_list->parsed()) return RunTrunksList(trunks_dir, trunks_json);
-  if (tr_rm->parsed()) return RunTrunksRemove(trunks_dir, trunk_target);
+  if (rotate->parsed()) return RunKeysRotate(keys_dir, kek_file, serve.database_url);
+  if (kek_rotate->parsed()) return RunKekRotate(keys_dir, kek_file, serve.database_url);
+  if (tr_add->parsed()) {
+    trunk_add.database_url = serve.database_url;
+    return RunTrunksAdd(trunk_add);
+  }
+  if (tr_list->parsed()) return RunTrunksList(trunks_dir, trunks_json, serve.database_url);
+  if (tr_rm->parsed()) return RunTrunksRemove(trunks_dir, trunk_target, serve.database_url);
   std::cout << "verbatim 0.1.0\n";
   return kExitOk;
 }

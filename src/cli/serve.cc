@@ -106,19 +106,21 @@ int RunServe(const ServeOptions& opts) {
   }
   ReportTightened(tightened, opts.data_dir, Notice{"verbatim serve", true});
 
-  store::SqliteOptions sopts;
-  sopts.path = opts.data_dir + "/verbatim.db";
-  sopts.sync = opts.sync == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal;
-  auto sqlite = store::OpenSqliteStore(sopts, SystemClock::Instance());
-  if (!sqlite.ok()) {
-    std::cerr << "verbatim serve: cannot open store " << sopts.path << ": " << sqlite.status().message() << "\n";
+  const std::string store_name = StoreName(opts.data_dir, opts.database_url);
+  auto opened = OpenConfiguredStore(opts.data_dir, opts.database_url,
+                                    opts.sync == "full" ? store::SyncMode::kFull : store::SyncMode::kNormal);
+  if (!opened.ok()) {
+    std::cerr << "verbatim serve: cannot open store " << store_name << ": " << opened.status().message() << "\n";
     return kExitServer;
   }
+  Log(LogLevel::kInfo, "store opened", {{"store", opts.database_url.empty() ? "sqlite" : "postgresql"},
+                                        {"database", store_name}});
   // Recordings and conversations are read on every GET: keep recent ones in memory.
-  auto store = std::make_unique<store::CachingStore>(std::move(*sqlite));
+  auto store = std::make_unique<store::CachingStore>(std::move(*opened));
   // Held until the process ends: the key-encryption key file's lock keeps
   // `verbatim kek rotate` from running under this server.
-  auto secrets = BindSecrets(*store, opts.data_dir, opts.key_encryption_key_file, Notice{"verbatim serve", true});
+  auto secrets =
+      BindSecrets(*store, opts.data_dir, opts.key_encryption_key_file, Notice{"verbatim serve", true}, store_name);
   if (!secrets.ok()) {
     std::cerr << "verbatim serve: " << secrets.status().message() << "\n";
     return kExitServer;
@@ -202,7 +204,7 @@ int RunServe(const ServeOptions& opts) {
 
   app->metrics().AddCounterFunc("verbatim_store_cache_hits_total", "Recording/conversation reads served from memory.",
                                 [&store] { return static_cast<uint64_t>(store->stats().hits); });
-  app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to SQLite.",
+  app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to the store.",
                                 [&store] { return static_cast<uint64_t>(store->stats().misses); });
 
   // Media capture: the hub records live sessions; the bridge is its view of the store.

@@ -14,7 +14,9 @@
 namespace verbatim::cli {
 namespace {
 
-Result<std::unique_ptr<store::Store>> OpenTrunkStore(const std::string& data_dir, bool create) {
+Result<std::unique_ptr<store::Store>> OpenTrunkStore(const std::string& data_dir, bool create,
+                                                     const std::string& database_url) {
+  if (!database_url.empty()) return OpenConfiguredStore(data_dir, database_url, store::SyncMode::kNormal);
   if (!create && !std::filesystem::exists(data_dir + "/verbatim.db"))
     return Status::NotFound("store.missing", "no verbatim database in " + data_dir);
   std::error_code ec;
@@ -70,7 +72,7 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
     std::cerr << "verbatim trunks add: " << e->message << "\n";
     return kExitUsage;
   }
-  auto store = OpenTrunkStore(o.data_dir, true);
+  auto store = OpenTrunkStore(o.data_dir, true, o.database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks add: " << store.status().message() << "\n";
     return kExitServer;
@@ -88,8 +90,8 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
   return kExitOk;
 }
 
-int RunTrunksList(const std::string& data_dir, bool as_json) {
-  auto store = OpenTrunkStore(data_dir, false);
+int RunTrunksList(const std::string& data_dir, bool as_json, const std::string& database_url) {
+  auto store = OpenTrunkStore(data_dir, false, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks list: " << store.status().message() << "\n";
     return kExitServer;
@@ -111,8 +113,8 @@ int RunTrunksList(const std::string& data_dir, bool as_json) {
   return kExitOk;
 }
 
-int RunTrunksRemove(const std::string& data_dir, const std::string& target) {
-  auto store = OpenTrunkStore(data_dir, false);
+int RunTrunksRemove(const std::string& data_dir, const std::string& target, const std::string& database_url) {
+  auto store = OpenTrunkStore(data_dir, false, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks remove: " << store.status().message() << "\n";
     return kExitServer;

@@ -11,6 +11,7 @@ namespace verbatim {
 
 std::string Base64Encode(std::string_view bytes);            // with '=' padding
 std::string Base64UrlEncode(std::string_view bytes);         // no padding
+void AppendBase64Url(std::string& out, std::string_view bytes);  // Base64UrlEncode, appended to `out`
 std::optional<std::string> Base64Decode(std::string_view s);     // padding required
 std::optional<std::string> Base64UrlDecode(std::string_view s);  // no padding allowed
 

@@ -20,12 +20,15 @@
 #include "core/base64.h"
 #include "core/crypto.h"
 #include "oauth/jwt.h"
+#include "oauth/jwt_text.h"
 
 namespace verbatim::oauth {
 namespace {
 
 constexpr size_t kCoordBytes = 32;           // P-256 field elements and scalars
 constexpr size_t kSignatureBytes = 64;       // r||s
+constexpr size_t kDigestBytes = 32;          // SHA-256
+constexpr size_t kMaxDerBytes = 80;          // a P-256 DER signature is at most 72 bytes
 constexpr size_t kMaxPemBytes = 16 * 1024;   // a P-256 PKCS#8 PEM is ~240 bytes
 constexpr size_t kMaxPooledContexts = 64;    // per key and operation
 constexpr char kCurveName[] = "prime256v1";  // OpenSSL's name for P-256
@@ -81,6 +84,52 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 using SigPtr = std::unique_ptr<ECDSA_SIG, SigFree>;
 
+// SHA-256 into a caller's buffer: no allocation, the algorithm fetched once
+// (an implicit fetch per call costs a lookup in the provider store).
+bool Sha256Digest(std::string_view input, unsigned char (&out)[kDigestBytes]) {
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  unsigned int len = 0;
+  return kSha256 && EVP_Digest(input.data(), input.size(), out, &len, kSha256, nullptr) == 1 && len == kDigestBytes;
+}
+
+// One DER INTEGER of an ECDSA-Sig-Value (positive, at most one leading zero
+// byte) into 32 big-endian bytes. Only OpenSSL's own output is parsed here,
+// but strictly: anything unexpected is a failure, never a guess.
+bool ReadDerScalar(const unsigned char*& p, const unsigned char* end, unsigned char* out) {
+  if (end - p < 2 || p[0] != 0x02) return false;
+  size_t len = p[1];
+  p += 2;
+  if (len == 0 || len > kCoordBytes + 1 || static_cast<size_t>(end - p) < len) return false;
+  if (len == kCoordBytes + 1) {
+    if (p[0] != 0) return false;
+    ++p;
+    --len;
+  }
+  std::memset(out, 0, kCoordBytes - len);
+  std::memcpy(out + kCoordBytes - len, p, len);
+  p += len;
+  return true;
+}
+
+// DER SEQUENCE { r INTEGER, s INTEGER } -> JOSE r||s (RFC 7518 §3.4), without
+// the ECDSA_SIG and BIGNUM allocations of d2i_ECDSA_SIG.
+bool DerToJose(const unsigned char* der, size_t der_len, unsigned char (&rs)[kSignatureBytes]) {
+  if (der_len < 2 || der[0] != 0x30 || der[1] != der_len - 2 || der[1] >= 0x80) return false;
+  const unsigned char* p = der + 2;
+  const unsigned char* end = der + der_len;
+  return ReadDerScalar(p, end, rs) && ReadDerScalar(p, end, rs + kCoordBytes) && p == end;
+}
+
+// s := n - s, big-endian, for 0 < s < n. s is public (it is in the token).
+void NegateModOrder(unsigned char* s) {
+  int borrow = 0;
+  for (size_t i = kCoordBytes; i-- > 0;) {
+    int d = int{kOrderN[i]} - s[i] - borrow;
+    borrow = d < 0;
+    s[i] = static_cast<unsigned char>(d + (borrow << 8));
+  }
+}
+
 // A validated P-256 EVP_PKEY plus pools of initialized sign/verify contexts.
 // Creating and initializing an EVP_PKEY_CTX costs ~10% of a P-256 signature
 // in OpenSSL 3.0 (provider fetch, locks); an EVP_PKEY_CTX must not be shared
@@ -91,27 +140,24 @@ class EcKey {
 
   EVP_PKEY* pkey() const { return pkey_.get(); }
 
-  // ECDSA over SHA-256(input); returns the DER signature.
-  Result<std::string> SignDer(std::string_view input) {
-    std::string digest = Sha256(input);
+  // ECDSA over SHA-256(input) into `der` (at least kMaxDerBytes); returns its length, 0 on failure.
+  size_t SignDer(std::string_view input, unsigned char* der) {
+    unsigned char digest[kDigestBytes];
+    if (!Sha256Digest(input, digest)) return 0;
     CtxPtr ctx = Borrow(sign_pool_, /*sign=*/true);
-    if (!ctx) return CryptoError("EVP_PKEY_sign_init");
-    unsigned char der[128];
-    size_t der_len = sizeof der;
-    if (EVP_PKEY_sign(ctx.get(), der, &der_len, reinterpret_cast<const unsigned char*>(digest.data()),
-                      digest.size()) != 1) {
-      return CryptoError("EVP_PKEY_sign");  // ctx dropped: its state is unknown
-    }
+    if (!ctx) return 0;
+    size_t der_len = kMaxDerBytes;
+    if (EVP_PKEY_sign(ctx.get(), der, &der_len, digest, sizeof digest) != 1) return 0;  // ctx dropped: state unknown
     GiveBack(sign_pool_, std::move(ctx));
-    return std::string(reinterpret_cast<const char*>(der), der_len);
+    return der_len;
   }
 
   bool VerifyDer(std::string_view input, const unsigned char* der, size_t der_len) {
-    std::string digest = Sha256(input);
+    unsigned char digest[kDigestBytes];
+    if (!Sha256Digest(input, digest)) return false;
     CtxPtr ctx = Borrow(verify_pool_, /*sign=*/false);
     if (!ctx) return false;
-    int rc = EVP_PKEY_verify(ctx.get(), der, der_len, reinterpret_cast<const unsigned char*>(digest.data()),
-                             digest.size());
+    int rc = EVP_PKEY_verify(ctx.get(), der, der_len, digest, sizeof digest);
     if (rc == 0 || rc == 1) GiveBack(verify_pool_, std::move(ctx));  // 0 = a bad signature, ctx is fine
     return rc == 1;
   }
@@ -251,6 +297,7 @@ Result<SigningKeyPair> SigningKeyPair::Generate() {
     SigningKeyPair k;
     k.pkey_ = std::move(parts->key);
     k.kid_ = std::move(parts->kid);
+    k.encoded_header_ = EncodedJwsHeader(k.kid_);
     k.public_jwk_ = std::move(parts->jwk);
     return k;
   } catch (const std::exception& e) {
@@ -272,6 +319,7 @@ Result<SigningKeyPair> SigningKeyPair::FromPrivatePem(std::string_view pem) {
     SigningKeyPair k;
     k.pkey_ = std::move(parts->key);
     k.kid_ = std::move(parts->kid);
+    k.encoded_header_ = EncodedJwsHeader(k.kid_);
     k.public_jwk_ = std::move(parts->jwk);
     return k;
   } catch (const std::exception& e) {
@@ -295,30 +343,22 @@ std::string SigningKeyPair::PrivatePem() const {
 
 json::object SigningKeyPair::PublicJwk() const { return public_jwk_; }
 
-Result<std::string> SigningKeyPair::Sign(std::string_view input) const {
+Status SigningKeyPair::SignTo(std::string_view input, unsigned char (&rs)[64]) const {
   if (!pkey_) return Status::FailedPrecondition("key.invalid", "Signing with an empty key.");
+  ErrorScope errors;
+  unsigned char der[kMaxDerBytes];
+  const size_t der_len = AsEcKey(pkey_)->SignDer(input, der);
+  if (der_len == 0) return CryptoError("ECDSA P-256 signing");
+  if (!DerToJose(der, der_len, rs)) return Status::Internal("OpenSSL returned an ECDSA signature that is not DER r,s.");
+  if (std::memcmp(rs + kCoordBytes, kHalfOrderN, kCoordBytes) > 0) NegateModOrder(rs + kCoordBytes);  // low s
+  return Status::Ok();
+}
+
+Result<std::string> SigningKeyPair::Sign(std::string_view input) const {
   try {
-    ErrorScope errors;
-    auto der = AsEcKey(pkey_)->SignDer(input);
-    if (!der.ok()) return der.status();
-    const auto* p = reinterpret_cast<const unsigned char*>(der->data());
-    SigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der->size())));
-    if (!sig) return CryptoError("Decoding the ECDSA signature");
-    const BIGNUM* r = nullptr;
-    const BIGNUM* s = nullptr;
-    ECDSA_SIG_get0(sig.get(), &r, &s);
-    // JOSE wants fixed-width big-endian r||s, each left-padded to 32 bytes.
-    unsigned char out[kSignatureBytes];
-    if (BN_bn2binpad(r, out, kCoordBytes) < 0 || BN_bn2binpad(s, out + kCoordBytes, kCoordBytes) < 0) {
-      return Status::Internal("ECDSA signature component does not fit in 32 bytes.");
-    }
-    if (std::memcmp(out + kCoordBytes, kHalfOrderN, kCoordBytes) > 0) {  // high s: use n - s
-      BnPtr n(BN_bin2bn(kOrderN, kCoordBytes, nullptr));
-      BnPtr low(BN_new());
-      if (!n || !low || !BN_sub(low.get(), n.get(), s) || BN_bn2binpad(low.get(), out + kCoordBytes, kCoordBytes) < 0)
-        return CryptoError("Normalizing the ECDSA signature");
-    }
-    return std::string(reinterpret_cast<const char*>(out), sizeof out);
+    unsigned char rs[kSignatureBytes];
+    VERBATIM_RETURN_IF_ERROR(SignTo(input, rs));
+    return std::string(reinterpret_cast<const char*>(rs), sizeof rs);
   } catch (const std::exception& e) {
     return Status::Internal(std::string("Signing failed: ") + e.what());
   }

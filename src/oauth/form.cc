@@ -28,9 +28,13 @@ std::string Form::Get(std::string_view name) const {
 }
 
 std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  // Most values (ids, secrets, grant types) have nothing to decode: copy them whole.
+  size_t first = 0;
+  while (first < s.size() && s[first] != '%' && !(plus_is_space && s[first] == '+')) ++first;
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
+  out.append(s.data(), first);
+  for (size_t i = first; i < s.size(); ++i) {
     char c = s[i];
     if (c == '%') {
       if (i + 2 >= s.size()) return std::nullopt;

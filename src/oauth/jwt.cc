@@ -17,6 +17,7 @@
 
 #include "core/base64.h"
 #include "oauth/jwt.h"
+#include "oauth/jwt_text.h"
 
 namespace verbatim::oauth {
 namespace {
@@ -27,6 +28,7 @@ constexpr size_t kMaxKidChars = 128;
 constexpr int64_t kMaxLeewaySeconds = 60;                // SPEC §2
 constexpr int64_t kMaxUnixSeconds = int64_t{1} << 33;    // year 2242: fits system_clock nanoseconds
 constexpr size_t kSignatureBytes = 64;
+constexpr size_t kSignatureB64Chars = 86;  // base64url of 64 bytes, unpadded
 constexpr size_t kMaxQuoted = 64;
 
 VerifyResult Reject(TokenProblem problem, std::string claim, std::string detail) {
@@ -352,35 +354,26 @@ Result<std::string> SignAccessToken(const SigningKeyPair& key, const AccessToken
     const int64_t iat = ToUnixSeconds(claims.issued_at);
     const int64_t exp = ToUnixSeconds(claims.expires_at);
     if (iat < 0 || exp > kMaxUnixSeconds) return invalid("iat/exp are out of range.");
-    std::string scope;
     for (const auto& s : claims.scopes) {
       // A space (or worse) inside one scope would come back as other scopes.
       if (!IsScopeToken(s)) return invalid("scope " + Quote(s) + " is not a valid RFC 6749 scope-token.");
-      if (!scope.empty()) scope += ' ';
-      scope += s;
     }
-    json::object header;
-    header["alg"] = "ES256";
-    header["typ"] = "at+jwt";
-    header["kid"] = key.kid();
-    json::object payload;
-    payload["iss"] = claims.issuer;
-    payload["sub"] = claims.subject;
-    payload["aud"] = claims.audience;
-    payload["exp"] = exp;
-    payload["iat"] = iat;
-    payload["nbf"] = iat;
-    payload["jti"] = claims.jti;
-    payload["client_id"] = claims.client_id;
-    payload["scope"] = scope;
-    payload["org"] = claims.org;
-    std::string token = Base64UrlEncode(ToJson(header));
+    // The payload's JSON in a buffer each thread reuses; the token in one
+    // allocation of its final size (docs/performance.md "Grants").
+    thread_local std::string payload;
+    payload.clear();
+    AppendAccessTokenPayload(payload, claims, iat, exp);
+    const std::string& header = key.encoded_header();
+    const size_t payload_b64 = (payload.size() * 4 + 2) / 3;
+    std::string token;
+    token.reserve(header.size() + 1 + payload_b64 + 1 + kSignatureB64Chars);
+    token += header;
     token += '.';
-    token += Base64UrlEncode(ToJson(payload));
-    auto sig = key.Sign(token);
-    if (!sig.ok()) return sig.status();
+    AppendBase64Url(token, payload);
+    unsigned char sig[kSignatureBytes];
+    VERBATIM_RETURN_IF_ERROR(key.SignTo(token, sig));
     token += '.';
-    token += Base64UrlEncode(*sig);
+    AppendBase64Url(token, std::string_view(reinterpret_cast<const char*>(sig), sizeof sig));
     return token;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("Signing the access token failed: ") + e.what());

@@ -28,12 +28,19 @@ class SigningKeyPair {
   const std::string& kid() const { return kid_; }    // RFC 7638 JWK thumbprint, base64url
   std::string PrivatePem() const;                     // PKCS#8 PEM
   json::object PublicJwk() const;                     // kty, crv, x, y, kid, use:"sig", alg:"ES256"
-  // Signs `input` (the JWS signing input); returns the 64-byte r||s signature.
+  // base64url of this key's JWS header {"alg":"ES256","typ":"at+jwt","kid":…},
+  // encoded once (oauth/jwt_text.h).
+  const std::string& encoded_header() const { return encoded_header_; }
+  // Signs `input` (the JWS signing input); returns the 64-byte r||s signature
+  // with s in the low half of the group order.
   Result<std::string> Sign(std::string_view input) const;
+  // The same into `rs`: nothing allocated (the grant path).
+  Status SignTo(std::string_view input, unsigned char (&rs)[64]) const;
 
  private:
   std::shared_ptr<void> pkey_;  // EVP_PKEY (+ context pools, es256.cc), opaque here to keep OpenSSL out of headers
   std::string kid_;
+  std::string encoded_header_;
   json::object public_jwk_;
   friend class VerificationKey;
 };

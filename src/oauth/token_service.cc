@@ -106,23 +106,25 @@ Result<std::string> TokenService::RotateKey() {
 json::object TokenService::Jwks() const { return Keys()->jwks; }
 std::string TokenService::ActiveKid() const { return Keys()->active->kid(); }
 
-Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, const std::vector<std::string>& scopes) {
+Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, std::vector<std::string> scopes) {
   auto keys = Keys();
-  AccessTokenClaims c;
+  // Each thread refills the same claims: once their strings have grown, a
+  // grant copies into them without allocating (docs/performance.md "Grants").
+  thread_local AccessTokenClaims c;
   c.issuer = opts_.issuer;
   c.subject = client.id;
   c.audience = opts_.audience;
   c.client_id = client.id;
   c.org = opts_.org_id;
   c.jti = NewUuid();
-  c.scopes = scopes;
+  c.scopes = std::move(scopes);
   // Whole seconds: JWT dates are integers, and exp must not round up past the
   // lifetime. After the client's token cutoff even within its second.
   c.issued_at = IssuedAtFor(client, clock_.Now());
   c.expires_at = c.issued_at + std::chrono::seconds(client.access_token_validity_seconds);
   auto jwt = SignAccessToken(*keys->active, c);
   if (!jwt.ok()) return jwt.status();
-  return IssuedToken{std::move(*jwt), c.jti, scopes, client.access_token_validity_seconds, c.expires_at};
+  return IssuedToken{std::move(*jwt), c.jti, std::move(c.scopes), client.access_token_validity_seconds, c.expires_at};
 }
 
 authz::TokenCheck TokenService::CheckAuthorization(std::string_view header) {

@@ -73,7 +73,7 @@ class TokenService {
   std::string ActiveKid() const;
 
   // --- issuance ---
-  Result<IssuedToken> Issue(const store::OAuthClient& client, const std::vector<std::string>& scopes);
+  Result<IssuedToken> Issue(const store::OAuthClient& client, std::vector<std::string> scopes);
 
   // --- verification ---
   // Parses "Bearer <token>"; missing or another scheme → token.missing.

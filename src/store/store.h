@@ -1,11 +1,15 @@
-// Store: everything verbatim persists. One implementation today (SQLite, WAL);
-// PostgreSQL later. Thread-safe: every method may be called from any thread.
-// Every method that returns OK has committed its write before returning.
+// Store: everything verbatim persists. Two implementations: SQLite (WAL, the
+// default, store/sqlite/) and PostgreSQL (several nodes on one database,
+// store/postgres/); tests/unit/store/conformance/ holds both to this contract.
+// Thread-safe: every method may be called from any thread. Every method that
+// returns OK has committed its write before returning.
 //
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
 // "role.name.taken", "integration.not.found", "trunk.not.found",
-// "trunk.name.taken"; storage failures are Internal.
+// "trunk.name.taken" (store/store_errors.h); a database that cannot be reached
+// or does not answer in time is Unavailable "store.unavailable"; other storage
+// failures are Internal.
 #pragma once
 
 #include <functional>

@@ -3,6 +3,8 @@
 #include <iterator>
 #include <string>
 
+#include "store/store_errors.h"
+
 namespace verbatim::store::sqlite {
 namespace {
 
@@ -257,12 +259,7 @@ Result<int> UserVersion(Db& db) {
   return static_cast<int>(st.Int(0));
 }
 
-Status TooNew(int version) {
-  return Status::FailedPrecondition("store.version.unsupported",
-                                    "The database has schema version " + std::to_string(version) +
-                                        ", newer than this verbatim understands (" + std::to_string(kLatest) +
-                                        "). Use a newer verbatim binary.");
-}
+Status TooNew(int version) { return SchemaTooNew(version, kLatest); }
 
 }  // namespace
 

@@ -1,58 +1,6 @@
 #include "store/sqlite/rows.h"
 
-#include <sodium.h>
-
-#include "core/json.h"
-
 namespace verbatim::store::sqlite {
-namespace {
-
-// Our own columns: malformed JSON means a corrupt row, not bad input.
-Result<json::array> ParseArray(std::string_view text) {
-  json::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_array()) return Status::Internal("store: corrupt JSON list column");
-  return std::move(v.as_array());
-}
-
-std::string Str(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
-}  // namespace
-
-std::string EncodeStrings(const std::vector<std::string>& v) { return ToJson(ToJsonArray(v)); }
-
-Result<std::vector<std::string>> DecodeStrings(std::string_view text) {
-  STORE_ASSIGN_OR_RETURN(json::array a, ParseArray(text));
-  std::vector<std::string> out;
-  out.reserve(a.size());
-  for (const auto& e : a) {
-    if (!e.is_string()) return Status::Internal("store: corrupt JSON string list");
-    out.emplace_back(e.as_string());
-  }
-  return out;
-}
-
-std::string EncodeParticipants(const std::vector<Participant>& v) {
-  json::array a;
-  a.reserve(v.size());
-  for (const auto& p : v) a.push_back(json::object{{"id", p.id}, {"name", p.name}, {"purpose", p.purpose}});
-  return ToJson(a);
-}
-
-Result<std::vector<Participant>> DecodeParticipants(std::string_view text) {
-  STORE_ASSIGN_OR_RETURN(json::array a, ParseArray(text));
-  std::vector<Participant> out;
-  out.reserve(a.size());
-  for (const auto& e : a) {
-    if (!e.is_object()) return Status::Internal("store: corrupt participants column");
-    const auto& o = e.as_object();
-    out.push_back(Participant{Str(o, "id"), Str(o, "name"), Str(o, "purpose")});
-  }
-  return out;
-}
 
 Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql, const std::string& owner_id) {
   Stmt st = db.Query(select_sql, owner_id);
@@ -91,15 +39,10 @@ AuditEvent ReadAudit(const Stmt& st) {
 
 namespace {
 
-// Explanations at least this long are shared (allowed requests' compact ones are ~300 bytes).
-constexpr size_t kSharedExplanationBytes = 512;
-
 // The id of `text` in audit_explanations, added if new.
 Result<int64_t> InternExplanation(Db& db, std::string_view text) {
-  unsigned char digest[32];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-                     nullptr, 0);
-  const Blob key{std::string_view(reinterpret_cast<const char*>(digest), sizeof digest)};
+  const std::string digest = ExplanationDigest(text);
+  const Blob key{digest};
   {
     Stmt st = db.Query("SELECT id FROM audit_explanations WHERE digest = ?", key);
     STORE_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -7,15 +7,16 @@
 
 #include "core/status.h"
 #include "store/model.h"
+#include "store/row_codec.h"
 #include "store/sqlite/sqlite_db.h"
 
 namespace verbatim::store::sqlite {
 
-// String lists are JSON arrays in TEXT columns.
-std::string EncodeStrings(const std::vector<std::string>& v);
-Result<std::vector<std::string>> DecodeStrings(std::string_view json);
-std::string EncodeParticipants(const std::vector<Participant>& v);
-Result<std::vector<Participant>> DecodeParticipants(std::string_view json);
+// String lists are JSON arrays in TEXT columns (store/row_codec.h).
+using store::DecodeParticipants;
+using store::DecodeStrings;
+using store::EncodeParticipants;
+using store::EncodeStrings;
 
 // Ids listed in a child table (client_roles, integration_roles), in order.
 Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql, const std::string& owner_id);

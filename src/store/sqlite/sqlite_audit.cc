@@ -1,9 +1,7 @@
 // Audit events of the SQLite store: batched appends (the group-commit path)
 // and keyset-paged listing, newest first.
 #include <algorithm>
-#include <charconv>
 
-#include "core/base64.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -11,35 +9,6 @@ namespace verbatim::store {
 
 using sqlite::Db;
 using sqlite::Stmt;
-
-namespace {
-
-// Position of the last event on a page: (at, context_id) is unique and is the
-// order of every audit index, so "strictly older than the cursor" is a range scan.
-struct AuditCursor {
-  int64_t at_ms = 0;
-  std::string context_id;
-};
-
-std::string EncodeCursor(const AuditEvent& e) {
-  return Base64UrlEncode(std::to_string(ToUnixMillis(e.at)) + "|" + e.context_id);
-}
-
-std::optional<AuditCursor> DecodeCursor(std::string_view text) {
-  if (text.empty() || text.size() > 512) return std::nullopt;
-  auto raw = Base64UrlDecode(text);
-  if (!raw) return std::nullopt;
-  const size_t bar = raw->find('|');
-  if (bar == std::string::npos || bar == 0 || bar + 1 == raw->size()) return std::nullopt;
-  AuditCursor c;
-  const char* end = raw->data() + bar;
-  auto [ptr, ec] = std::from_chars(raw->data(), end, c.at_ms);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  c.context_id = raw->substr(bar + 1);
-  return c;
-}
-
-}  // namespace
 
 Status SqliteStore::AppendAudit(const std::vector<AuditEvent>& events) {
   if (events.empty()) return Status::Ok();
@@ -83,11 +52,9 @@ Result<AuditPage> SqliteStore::ListAudit(const AuditFilter& f) {
   const int limit = std::clamp(f.limit, 1, 200);
   std::optional<AuditCursor> cursor;
   if (f.cursor) {
-    cursor = DecodeCursor(*f.cursor);
+    cursor = DecodeAuditCursor(*f.cursor);
     if (!cursor) {
-      return Status::InvalidArgument("bad.request",
-                                     "Parameter 'cursor' is not a cursor returned by a previous page; "
-                                     "omit it to start from the newest event.");
+      return BadAuditCursor();
     }
   }
 
@@ -128,7 +95,7 @@ Result<AuditPage> SqliteStore::ListAudit(const AuditFilter& f) {
   }));
   if (static_cast<int>(page.events.size()) > limit) {
     page.events.pop_back();
-    page.next_cursor = EncodeCursor(page.events.back());
+    page.next_cursor = EncodeAuditCursor(page.events.back());
   }
   return page;
 }

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_db.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace verbatim::store::sqlite {
@@ -105,9 +107,21 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const ConnOptions&
   sqlite3_busy_timeout(raw, opts.busy_timeout_ms);
 
   if (!opts.read_only) {
-    Stmt st = db->Prepare("PRAGMA journal_mode=WAL");
-    STORE_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row || st.Text(0) != "wal") return Status::Internal("sqlite: cannot enable WAL on '" + path + "'");
+    // Switching a new file to WAL needs an exclusive lock, and SQLite answers
+    // BUSY at once (no busy handler: it would deadlock) while another process
+    // opens the same new file: try again until the busy timeout.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(opts.busy_timeout_ms);
+    for (;;) {
+      Stmt st = db->Prepare("PRAGMA journal_mode=WAL");
+      auto row = st.Step();
+      if (!row.ok() && (sqlite3_errcode(raw) & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // back-off
+        continue;
+      }
+      if (!row.ok()) return row.status();
+      if (!*row || st.Text(0) != "wal") return Status::Internal("sqlite: cannot enable WAL on '" + path + "'");
+      break;
+    }
   }
   // Pragmas take no bound parameters; these are constant strings.
   VERBATIM_RETURN_IF_ERROR(

@@ -5,6 +5,7 @@
 
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/store_errors.h"
 
 namespace verbatim::store {
 
@@ -27,24 +28,6 @@ Result<Conversation> ReadConversation(const Stmt& st) {
   c.created_by = st.Text(6);
   c.owner = st.Text(7);
   return c;
-}
-
-Status ConversationNotFound(const std::string& id) {
-  return Status::NotFound("conversation.not.found", "Conversation '" + id + "' does not exist.");
-}
-
-Status ConversationEnded(const Conversation& c) {
-  std::string when = c.ended_at ? " at " + FormatRfc3339(*c.ended_at) : "";
-  return Status::FailedPrecondition(
-      "conversation.ended", "Conversation '" + c.id + "' ended" + when + "; its recording can no longer be changed.");
-}
-
-Status InvalidTransition(const std::string& id, RecordingState from, RecordingAction action) {
-  std::string allowed;
-  for (RecordingAction a : AllowedActions(from)) allowed += (allowed.empty() ? "" : ", ") + std::string(ToString(a));
-  return Status::FailedPrecondition("recording.invalid.transition",
-                                    std::string("Cannot ") + ToString(action) + " the recording of conversation '" +
-                                        id + "': it is " + ToString(from) + ". Allowed actions: " + allowed + ".");
 }
 
 Result<Conversation> LoadConversation(Db& db, const std::string& id) {

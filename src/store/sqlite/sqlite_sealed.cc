@@ -9,6 +9,7 @@
 // cell space and pages are zeroed, and truncates the WAL afterwards, so no old
 // page image stays in it.
 #include "store/sqlite/sqlite_store.h"
+#include "store/store_errors.h"
 
 namespace verbatim::store {
 
@@ -53,8 +54,7 @@ Result<int> SqliteStore::ResealSecrets(const ResealPlan& plan) {
       std::optional<std::string> stored;
       if (row) stored = st.Bytes(0);
       if (stored != plan.expected_check)
-        return Status::FailedPrecondition("kek.check.changed",
-                                          "Another process bound or rotated the key-encryption key meanwhile.");
+        return KekCheckChanged();
     }
     for (const SealedColumn& col : kSealedColumns) {
       std::vector<SealedValue> values;  // read all first: no UPDATE under an open SELECT

@@ -5,6 +5,7 @@
 #include "core/ids.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/rows.h"
+#include "store/store_errors.h"
 
 namespace verbatim::store {
 
@@ -49,16 +50,6 @@ Status ReplaceClientRoles(Db& db, const OAuthClient& c) {
                         "INSERT INTO client_roles (client_id, position, role_id) VALUES (?, ?, ?)", c.id, c.role_ids);
 }
 
-Status ClientNotFound(const std::string& id) {
-  return Status::NotFound("client.not.found", "OAuth client '" + id + "' does not exist.");
-}
-Status RoleNotFound(const std::string& id) {
-  return Status::NotFound("role.not.found", "Role '" + id + "' does not exist.");
-}
-Status IntegrationNotFound() {
-  return Status::NotFound("integration.not.found", "The media integration does not exist.");
-}
-
 constexpr char kClientSelect[] =
     "SELECT id, name, description, allowed_scopes, allowed_grant_types, access_token_validity_seconds, "
     "secret_hash, created_at, updated_at, enabled, tokens_valid_after, tokens_valid_after_reason FROM oauth_clients";
@@ -98,7 +89,7 @@ Result<Role> ReadRole(const Stmt& st) {
 Status CheckRoleNameFree(Db& db, const Role& r) {
   STORE_ASSIGN_OR_RETURN(bool taken,
                          db.Exists("SELECT 1 FROM roles WHERE name = ? COLLATE NOCASE AND id <> ?", r.name, r.id));
-  if (taken) return Status::AlreadyExists("role.name.taken", "A role named '" + r.name + "' already exists.");
+  if (taken) return RoleNameTaken(r.name);
   return Status::Ok();
 }
 
@@ -117,7 +108,7 @@ Result<MediaIntegration> ReadIntegration(Db& db, const Stmt& st) {
 
 Status InsertKeyRow(Db& db, const SigningKey& k) {
   STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM signing_keys WHERE kid = ?", k.kid));
-  if (exists) return Status::AlreadyExists("key.exists", "A signing key with kid '" + k.kid + "' already exists.");
+  if (exists) return KeyExists(k.kid);
   return db.Exec(
       "INSERT INTO signing_keys (kid, alg, private_key_pem, public_jwk_json, created_at, retired_at, publish_until) "
       "VALUES (?, ?, ?, ?, ?, ?, ?)",

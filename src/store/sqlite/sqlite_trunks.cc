@@ -2,6 +2,7 @@
 // are unique case-insensitively (the sip_trunks_by_name index); lists are JSON.
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/store_errors.h"
 
 namespace verbatim::store {
 
@@ -36,14 +37,10 @@ Result<SipTrunk> ReadTrunk(const Stmt& st) {
   return t;
 }
 
-Status TrunkNotFound(const std::string& id) {
-  return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
-}
-
 Status CheckTrunkNameFree(Db& db, const SipTrunk& t) {
   STORE_ASSIGN_OR_RETURN(bool taken,
                          db.Exists("SELECT 1 FROM sip_trunks WHERE name = ? COLLATE NOCASE AND id <> ?", t.name, t.id));
-  if (taken) return Status::AlreadyExists("trunk.name.taken", "A SIP trunk named '" + t.name + "' already exists.");
+  if (taken) return TrunkNameTaken(t.name);
   return Status::Ok();
 }
 

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/crypto.h"
@@ -48,6 +52,23 @@ TEST(Base64, RoundTripsEveryLength) {
   }
 }
 
+TEST(Base64, EncodesTheRfc4648TestVectorsAndAppendsAfterExistingText) {
+  const char* in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* padded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  const char* url[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_EQ(Base64Encode(in[i]), padded[i]);
+    EXPECT_EQ(Base64UrlEncode(in[i]), url[i]);
+    std::string out = "head.";
+    AppendBase64Url(out, in[i]);
+    EXPECT_EQ(out, std::string("head.") + url[i]);
+    EXPECT_EQ(Base64Decode(padded[i]), std::optional<std::string>(in[i]));
+    EXPECT_EQ(Base64UrlDecode(url[i]), std::optional<std::string>(in[i]));
+  }
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xfe"), "-__-");  // the two characters base64url changes
+  EXPECT_EQ(Base64Encode("\xfb\xff\xfe"), "+//+");
+}
+
 TEST(Base64, RejectsNonAlphabetPaddingAndNonCanonicalBits) {
   EXPECT_FALSE(Base64UrlDecode("ab+c").has_value());   // '+' is not base64url
   EXPECT_FALSE(Base64UrlDecode("abc=").has_value());   // no padding in base64url
@@ -81,6 +102,40 @@ TEST(Ids, UuidsAreV4AndRecognized) {
   EXPECT_FALSE(IsUuid("../../etc/passwd"));
   EXPECT_FALSE(IsUuid(a.substr(1)));
   EXPECT_EQ(RandomToken(32).size(), 43u);
+}
+
+TEST(Ids, StayUniqueAcrossBufferRefillsAndThreads) {
+  // Ids come from a per-thread buffer of 4 KiB: 10 000 v4 ids (16 bytes) and
+  // v7 ids (10 random bytes) per thread are ~40 and ~25 refills each.
+  std::vector<std::vector<std::string>> per_thread(4);
+  std::vector<std::thread> threads;
+  for (auto& out : per_thread) {
+    threads.emplace_back([&out] {
+      for (int i = 0; i < 10000; ++i) {
+        out.push_back(NewUuid());
+        out.push_back(NewUuidV7());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& out : per_thread) {
+    for (const auto& id : out) {
+      ASSERT_TRUE(IsUuid(id)) << id;
+      ASSERT_TRUE(id[14] == '4' || id[14] == '7') << id;
+      ASSERT_TRUE(all.insert(id).second) << "repeated " << id;
+    }
+  }
+}
+
+TEST(IdsDeathTest, AForkedChildNeverReusesTheParentsBufferedRandomness) {
+  // The parent's buffer holds bytes it has not handed out yet. A child that
+  // used them would repeat the parent's next ids; it draws afresh instead,
+  // and libsodium's generator refuses to run in a forked child (abort), as it
+  // did before ids were buffered.
+  (void)NewUuid();
+  ::testing::FLAGS_gtest_death_test_style = "fast";  // a plain fork of this process
+  EXPECT_DEATH((void)NewUuid(), "");
 }
 
 TEST(Crypto, ConstantTimeEqualsComparesContentAndLength) {

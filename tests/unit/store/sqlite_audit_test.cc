@@ -1,4 +1,5 @@
-// Audit events in the SQLite store: batches, filters, keyset paging.
+// What only the SQLite store does with audit events: its query plans. The
+// behaviour both stores share is in conformance/audit_conformance_test.cc.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +8,6 @@
 
 #include <sqlite3.h>
 
-#include "core/base64.h"
 #include "store_test_util.h"
 
 namespace verbatim::store {
@@ -38,22 +38,7 @@ AuditEvent Event(int i) {
   return e;
 }
 
-// The integer a one-row query returns, read through a separate read-only
-// connection (what is on disk, not the store's view); -1 if it fails.
-int64_t QueryCount(const std::string& db_path, const char* sql) {
-  sqlite3* db = nullptr;
-  int64_t out = -1;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-      out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(db);
-  return out;
-}
-
-class AuditTest : public SqliteStoreTest {
+class SqliteAuditTest : public SqliteStoreTest {
  protected:
   static constexpr int kEvents = 250;
   void SetUp() override {
@@ -93,92 +78,8 @@ class AuditTest : public SqliteStoreTest {
   std::vector<AuditEvent> all_;
 };
 
-TEST_F(AuditTest, GetReturnsEveryFieldAndNotFoundOtherwise) {
-  auto e = store_->GetAudit("ctx-0003");
-  ASSERT_TRUE(e.ok());
-  const AuditEvent want = Event(3);
-  EXPECT_EQ(e->at, want.at);
-  EXPECT_EQ(e->actor.principal_id, want.actor.principal_id);
-  EXPECT_EQ(e->actor.principal_name, "crm-integration");
-  EXPECT_EQ(e->actor.client_id, want.actor.client_id);
-  EXPECT_EQ(e->method, "POST");
-  EXPECT_EQ(e->path, want.path);
-  EXPECT_EQ(e->action, want.action);
-  EXPECT_EQ(e->resource, want.resource);
-  EXPECT_EQ(e->conversation_id, "conv-1");
-  EXPECT_EQ(e->decision, "deny");
-  EXPECT_EQ(e->layer, "scope");
-  EXPECT_EQ(e->code, "missing.scope");
-  EXPECT_EQ(e->status, 403);
-  EXPECT_EQ(e->explanation_json, R"({"decision":"deny"})");
-  EXPECT_EQ(e->client_address, "2001:db8::3");
-  EXPECT_EQ(store_->GetAudit("nope").status().code(), "audit.not.found");
-}
-
-TEST_F(AuditTest, PagesNewestFirstThroughEveryEventOnce) {
-  ExpectPagedEquals(AuditFilter{.limit = 7}, [](const AuditEvent&) { return true; });
-  ExpectPagedEquals(AuditFilter{.limit = 200}, [](const AuditEvent&) { return true; });
-}
-
-TEST_F(AuditTest, FiltersCombineWithPaging) {
-  ExpectPagedEquals(AuditFilter{.conversation_id = "conv-1", .limit = 9},
-                    [](const AuditEvent& e) { return e.conversation_id == "conv-1"; });
-  ExpectPagedEquals(AuditFilter{.principal_id = "principal-3", .limit = 4},
-                    [](const AuditEvent& e) { return e.actor.principal_id == "principal-3"; });
-  ExpectPagedEquals(AuditFilter{.decision = "deny", .limit = 11},
-                    [](const AuditEvent& e) { return e.decision == "deny"; });
-  // since and until are inclusive.
-  ExpectPagedEquals(AuditFilter{.since = T(10'000), .until = T(20'000), .limit = 5},
-                    [](const AuditEvent& e) { return e.at >= T(10'000) && e.at <= T(20'000); });
-  ExpectPagedEquals(AuditFilter{.conversation_id = "conv-0",
-                                .principal_id = "principal-2",
-                                .decision = "allow",
-                                .since = T(5'000),
-                                .limit = 3},
-                    [](const AuditEvent& e) {
-                      return e.conversation_id == "conv-0" && e.actor.principal_id == "principal-2" &&
-                             e.decision == "allow" && e.at >= T(5'000);
-                    });
-  auto none = store_->ListAudit(AuditFilter{.conversation_id = "unknown"});
-  ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->events.empty());
-  EXPECT_FALSE(none->next_cursor.has_value());
-}
-
-TEST_F(AuditTest, LimitIsClampedTo1Through200) {
-  auto one = store_->ListAudit(AuditFilter{.limit = 0});
-  ASSERT_TRUE(one.ok());
-  EXPECT_EQ(one->events.size(), 1u);
-  EXPECT_TRUE(one->next_cursor.has_value());
-  auto many = store_->ListAudit(AuditFilter{.limit = 100000});
-  ASSERT_TRUE(many.ok());
-  EXPECT_EQ(many->events.size(), 200u);
-  EXPECT_TRUE(many->next_cursor.has_value());
-}
-
-TEST_F(AuditTest, RejectsCursorsItDidNotIssue) {
-  for (std::string bad : {std::string("!!!"), Base64UrlEncode("no-separator"), Base64UrlEncode("12x|ctx"),
-                          Base64UrlEncode("|ctx"), Base64UrlEncode("12|"), std::string(600, 'A'), std::string()}) {
-    auto page = store_->ListAudit(AuditFilter{.cursor = bad});
-    ASSERT_FALSE(page.ok()) << bad;
-    EXPECT_EQ(page.status().kind(), Status::Kind::kInvalidArgument);
-    EXPECT_EQ(page.status().code(), "bad.request");
-  }
-}
-
-TEST_F(AuditTest, DuplicateContextIdsAreIgnoredAndBatchesSurviveReopen) {
-  AuditEvent dup = Event(5);
-  dup.decision = "changed";
-  ASSERT_TRUE(store_->AppendAudit({dup, Event(1000)}).ok());
-  ASSERT_TRUE(store_->AppendAudit({}).ok());
-  EXPECT_EQ(store_->GetAudit("ctx-0005")->decision, "allow");  // the first write wins
-  Reopen();
-  EXPECT_EQ(RawInt("SELECT COUNT(*) FROM audit_events"), kEvents + 1);
-  EXPECT_TRUE(store_->GetAudit("ctx-1000").ok());
-}
-
 // The schema promise: every filter is an index range scan in keyset order, no sort.
-TEST_F(AuditTest, EveryFilterUsesAnIndexWithoutASort) {
+TEST_F(SqliteAuditTest, EveryFilterUsesAnIndexWithoutASort) {
   const std::string select = "EXPLAIN QUERY PLAN SELECT * FROM audit_events WHERE 1 = 1 AND ";
   const std::string order = " AND (at, context_id) < (1, 'x') ORDER BY at DESC, context_id DESC LIMIT 10";
   for (const std::string& where : {std::string("conversation_id = 'c'"), std::string("principal_id = 'p'"),
@@ -195,76 +96,6 @@ TEST_F(AuditTest, EveryFilterUsesAnIndexWithoutASort) {
     EXPECT_NE(plan.find("USING INDEX audit_by_"), std::string::npos) << where << ": " << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << where << ": " << plan;
   }
-}
-
-// A denial's long explanation is stored once however often it repeats; short
-// ones stay inline; both read back exactly.
-TEST_F(SqliteStoreTest, LongExplanationsAreStoredOnceAndReadBackExactly) {
-  const std::string big = R"({"decision":"deny","fix":[")" + std::string(2000, 'x') + R"("]})";
-  const std::string other = R"({"decision":"deny","fix":[")" + std::string(2000, 'y') + R"("]})";
-  std::vector<AuditEvent> batch;
-  for (int i = 0; i < 6; ++i) {
-    AuditEvent e = Event(i);
-    e.explanation_json = i < 4 ? big : i == 4 ? other : R"({"decision":"allow"})";
-    batch.push_back(e);
-  }
-  ASSERT_TRUE(store_->AppendAudit(batch).ok());
-  ASSERT_TRUE(store_->AppendAudit({Event(100)}).ok());
-  for (const auto& e : batch) {
-    auto got = store_->GetAudit(e.context_id);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    EXPECT_EQ(got->explanation_json, e.explanation_json);
-  }
-  AuditFilter f;
-  f.limit = 200;
-  auto page = store_->ListAudit(f);
-  ASSERT_TRUE(page.ok());
-  EXPECT_EQ(page->events.size(), 7u);
-  for (const auto& e : page->events) EXPECT_FALSE(e.explanation_json.empty());
-
-  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_explanations"), 2) << "two distinct long texts";
-  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_events WHERE explanation_json = ''"), 5)
-      << "five rows point to them";
-}
-
-// Retention: the oldest events first, in bounded batches, then the shared
-// explanations nothing points to; newer events and their explanations stay.
-TEST_F(SqliteStoreTest, PurgeDeletesOldEventsInBatchesAndOrphanedExplanations) {
-  const std::string old_text = R"({"decision":"deny","fix":[")" + std::string(1000, 'o') + R"("]})";
-  const std::string kept_text = R"({"decision":"deny","fix":[")" + std::string(1000, 'k') + R"("]})";
-  std::vector<AuditEvent> batch;
-  for (int i = 0; i < 30; ++i) {
-    AuditEvent e = Event(i);
-    e.at = T(i * 1000);
-    e.explanation_json = i < 20 ? old_text : kept_text;
-    if (i == 25) e.explanation_json = old_text;  // a new event still uses the old text
-    batch.push_back(e);
-  }
-  ASSERT_TRUE(store_->AppendAudit(batch).ok());
-
-  auto first = store_->PurgeAuditBefore(T(20 * 1000), 8);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_EQ(*first, 8);
-  EXPECT_FALSE(store_->GetAudit(batch[0].context_id).ok()) << "oldest first";
-  EXPECT_TRUE(store_->GetAudit(batch[8].context_id).ok());
-  int64_t total = *first;
-  for (;;) {
-    auto n = store_->PurgeAuditBefore(T(20 * 1000), 8);
-    ASSERT_TRUE(n.ok());
-    total += *n;
-    if (*n < 8) break;
-  }
-  EXPECT_EQ(total, 20);
-  for (int i = 0; i < 30; ++i) EXPECT_EQ(store_->GetAudit(batch[i].context_id).ok(), i >= 20) << i;
-  auto kept = store_->GetAudit(batch[25].context_id);
-  ASSERT_TRUE(kept.ok());
-  EXPECT_EQ(kept->explanation_json, old_text) << "an explanation still in use survives";
-
-  // Once the last user of old_text goes, so does the text.
-  ASSERT_TRUE(store_->PurgeAuditBefore(T(26 * 1000), 100).ok());
-  EXPECT_EQ(QueryCount(DbPath(), "SELECT count(*) FROM audit_explanations"), 1)
-      << "only the text of the events still kept";
-  EXPECT_EQ(store_->GetAudit(batch[29].context_id)->explanation_json, kept_text);
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
-// Many threads against one SQLite store: actions serialize on the committed
-// state, readers always see a consistent snapshot.
+// What only the SQLite store does under load: its background WAL checkpoints.
+// The concurrency both stores share is in conformance/concurrency_conformance_test.cc.
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -15,126 +14,6 @@ namespace {
 using testing_util::SqliteStoreTest;
 using testing_util::T;
 using testing_util::TestActor;
-using S = RecordingState;
-using A = RecordingAction;
-
-// Returns "" when the recording is internally consistent, else what is wrong.
-std::string CheckRecording(const Recording& r) {
-  S state = S::kNone;
-  int segments = 0;
-  for (size_t i = 0; i < r.timeline.size(); ++i) {
-    const Transition& t = r.timeline[i];
-    if (t.seq != static_cast<int64_t>(i + 1)) return "gap at seq " + std::to_string(t.seq);
-    if (t.from != state) return "seq " + std::to_string(t.seq) + " does not start where the previous ended";
-    const bool opens = t.to == S::kActive && (t.from == S::kNone || t.from == S::kStopped);
-    if (opens) ++segments;
-    if (t.segment != segments) return "seq " + std::to_string(t.seq) + " names the wrong segment";
-    if (segments > static_cast<int>(r.segments.size())) return "missing segment";
-    const Segment& seg = r.segments[segments - 1];
-    if (opens && seg.started_at != t.at) return "segment start differs from its opening transition";
-    if (t.to == S::kStopped && seg.ended_at != t.at) return "segment end differs from its closing transition";
-    state = t.to;
-  }
-  if (r.state != state) return "state differs from the last transition";
-  if (static_cast<int>(r.segments.size()) != segments) return "segment count differs from the timeline";
-  for (int i = 0; i < segments; ++i) {
-    if (r.segments[i].index != i + 1) return "segment indices are not 1..n";
-    const bool last = i == segments - 1;
-    const bool should_be_open = last && (state == S::kActive || state == S::kPaused);
-    if (r.segments[i].ended_at.has_value() == should_be_open) return "segment open/closed is wrong";
-  }
-  if (r.version != static_cast<int64_t>(r.timeline.size())) return "version differs from the number of changes";
-  return "";
-}
-
-TEST_F(SqliteStoreTest, ConcurrentActionsOnOneConversationSerializeWithoutGaps) {
-  CreateConversation("hot");
-  constexpr int kThreads = 8;
-  constexpr int kActionsPerThread = 50;
-  std::atomic<int> changed{0}, repeats{0}, invalid{0}, unexpected{0};
-  std::atomic<int64_t> clock_ms{0};
-  std::atomic<bool> writers_done{false};
-  std::atomic<int> reads{0}, bad_reads{0};
-
-  std::vector<std::thread> readers;
-  for (int i = 0; i < 2; ++i) {
-    readers.emplace_back([&] {
-      do {
-        auto r = store_->GetRecording("hot");
-        if (!r.ok() || !CheckRecording(*r).empty()) ++bad_reads;
-        ++reads;
-      } while (!writers_done.load());
-    });
-  }
-  std::vector<std::thread> writers;
-  for (int i = 0; i < kThreads; ++i) {
-    writers.emplace_back([&, i] {
-      std::mt19937 rng(1234 + i);
-      for (int j = 0; j < kActionsPerThread; ++j) {
-        const A action = static_cast<A>(rng() % 4);
-        auto r = store_->ApplyRecordingAction("hot", action, T(++clock_ms), TestActor("t" + std::to_string(i)), "",
-                                              "ctx-" + std::to_string(i) + "-" + std::to_string(j));
-        if (r.ok()) {
-          ++(r->changed ? changed : repeats);
-        } else if (r.status().code() == "recording.invalid.transition") {
-          ++invalid;
-        } else {
-          ++unexpected;
-        }
-      }
-    });
-  }
-  for (auto& t : writers) t.join();
-  writers_done = true;
-  for (auto& t : readers) t.join();
-
-  EXPECT_EQ(unexpected.load(), 0);
-  EXPECT_EQ(changed + repeats + invalid, kThreads * kActionsPerThread);
-  EXPECT_GT(changed.load(), 20);  // the walk really moved
-  EXPECT_GT(reads.load(), 0);
-  EXPECT_EQ(bad_reads.load(), 0);
-
-  auto r = store_->GetRecording("hot");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(static_cast<int>(r->timeline.size()), changed.load());
-  EXPECT_EQ(CheckRecording(*r), "");
-  Reopen();
-  EXPECT_EQ(static_cast<int>(store_->GetRecording("hot")->timeline.size()), changed.load());
-}
-
-TEST_F(SqliteStoreTest, ConcurrentWritersOnManyConversationsAndAuditBatchesLoseNothing) {
-  constexpr int kThreads = 6;
-  for (int i = 0; i < kThreads; ++i) CreateConversation("c" + std::to_string(i));
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i) {
-    threads.emplace_back([&, i] {
-      const std::string id = "c" + std::to_string(i);
-      for (int j = 0; j < 20; ++j) {  // start/stop pairs: 40 transitions per conversation
-        for (A a : {A::kStart, A::kStop}) {
-          if (!store_->ApplyRecordingAction(id, a, T(j), TestActor(), "", "x").ok()) ++failures;
-        }
-        std::vector<AuditEvent> batch(10);
-        for (int k = 0; k < 10; ++k) {
-          batch[k].context_id = id + "-" + std::to_string(j) + "-" + std::to_string(k);
-          batch[k].at = T(j);
-          batch[k].conversation_id = id;
-        }
-        if (!store_->AppendAudit(batch).ok()) ++failures;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  for (int i = 0; i < kThreads; ++i) {
-    auto r = store_->GetRecording("c" + std::to_string(i));
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->timeline.size(), 40u);
-    EXPECT_EQ(r->segments.size(), 20u);
-    EXPECT_EQ(CheckRecording(*r), "");
-  }
-  EXPECT_EQ(RawInt("SELECT COUNT(*) FROM audit_events"), kThreads * 20 * 10);
-}
 
 // More than Checkpointer::kWakePages of WAL while readers run: the background
 // checkpointer works alongside the writer and nothing is lost or torn.

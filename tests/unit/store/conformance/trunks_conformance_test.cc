@@ -1,14 +1,20 @@
-// SIPREC trunks and conversation owners in the SQLite store (schema step 5).
+// Store conformance, run on SQLite and PostgreSQL: SIPREC trunks and
+// conversation owners.
 #include <gtest/gtest.h>
 
-#include "unit/store/store_test_util.h"
+#include <barrier>
+#include <thread>
+
+#include "unit/store/conformance/store_fixture.h"
 
 namespace verbatim::store {
 namespace {
 
 using testing_util::MakeConversation;
-using testing_util::SqliteStoreTest;
+using conformance::StoreTest;
 using testing_util::T;
+
+class TrunkTest : public StoreTest {};
 
 SipTrunk MakeTrunk(std::string name) {
   SipTrunk t;
@@ -31,7 +37,7 @@ SipTrunk MakeTrunk(std::string name) {
   return t;
 }
 
-TEST_F(SqliteStoreTest, TrunkCrudRoundTripsEveryFieldAndSurvivesReopen) {
+TEST_P(TrunkTest, TrunkCrudRoundTripsEveryFieldAndSurvivesReopen) {
   SipTrunk a = MakeTrunk("cube-east");
   ASSERT_TRUE(store_->CreateTrunk(a).ok());
   Reopen();
@@ -72,7 +78,7 @@ TEST_F(SqliteStoreTest, TrunkCrudRoundTripsEveryFieldAndSurvivesReopen) {
   EXPECT_EQ(store_->UpdateTrunk(ghost).code(), "trunk.not.found");
 }
 
-TEST_F(SqliteStoreTest, TrunkNamesAreUniqueCaseInsensitivelyAndListedByName) {
+TEST_P(TrunkTest, TrunkNamesAreUniqueCaseInsensitivelyAndListedByName) {
   ASSERT_TRUE(store_->CreateTrunk(MakeTrunk("sbc-west")).ok());
   SipTrunk b = MakeTrunk("Acme-1");
   ASSERT_TRUE(store_->CreateTrunk(b).ok());
@@ -88,7 +94,7 @@ TEST_F(SqliteStoreTest, TrunkNamesAreUniqueCaseInsensitivelyAndListedByName) {
   EXPECT_EQ((*list)[1].name, "sbc-west");
 }
 
-TEST_F(SqliteStoreTest, ConversationOwnerIsStoredAndDefaultsToNone) {
+TEST_P(TrunkTest, ConversationOwnerIsStoredAndDefaultsToNone) {
   Conversation owned = MakeConversation(NewUuid(), T(0), "call-1@src");
   owned.owner = "trunk:6f1a0c3e-0000-4000-8000-000000000001";
   ASSERT_TRUE(store_->CreateConversation(owned).ok());
@@ -101,6 +107,35 @@ TEST_F(SqliteStoreTest, ConversationOwnerIsStoredAndDefaultsToNone) {
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((**found).owner, owned.owner);
 }
+
+// Two nodes (store instances on one database) adding trunks whose names
+// differ only in case at the same moment: one wins, the other is refused as
+// taken, never two trunks of one name.
+TEST_P(TrunkTest, TwoNodesAddingTrunksOfTheSameNameAtOnceMakeOne) {
+  auto other = OpenAnother();
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  Store* stores[] = {store_.get(), other->get()};
+  constexpr int kRounds = 10;
+  for (int round = 0; round < kRounds; ++round) {
+    std::barrier line(2);
+    Status out[2];
+    std::thread t[2];
+    for (int n = 0; n < 2; ++n) {
+      t[n] = std::thread([&, n] {
+        SipTrunk trunk = MakeTrunk((n == 0 ? "sbc-" : "SBC-") + std::to_string(round));
+        line.arrive_and_wait();
+        out[n] = stores[n]->CreateTrunk(trunk);
+      });
+    }
+    for (auto& th : t) th.join();
+    EXPECT_NE(out[0].ok(), out[1].ok()) << out[0].ToString() << " / " << out[1].ToString();
+    const Status& lost = out[0].ok() ? out[1] : out[0];
+    EXPECT_EQ(lost.code(), "trunk.name.taken") << lost.ToString();
+  }
+  EXPECT_EQ(store_->ListTrunks()->size(), static_cast<size_t>(kRounds));
+}
+
+VERBATIM_STORE_CONFORMANCE(TrunkTest);
 
 }  // namespace
 }  // namespace verbatim::store

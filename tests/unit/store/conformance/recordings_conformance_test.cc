@@ -1,22 +1,26 @@
-// Conversations and the recording state machine as persisted by the SQLite store.
+// Store conformance, run on SQLite and PostgreSQL: conversations and the
+// recording state machine as persisted.
 #include <gtest/gtest.h>
 
-#include "store_test_util.h"
+#include "unit/store/conformance/store_fixture.h"
 
 namespace verbatim::store {
 namespace {
 
+using conformance::StoreTest;
 using testing_util::MakeConversation;
-using testing_util::SqliteStoreTest;
 using testing_util::T;
 using testing_util::TestActor;
 using S = RecordingState;
 using A = RecordingAction;
 
-class RecordingTest : public SqliteStoreTest {
+class ConversationTest : public StoreTest {};
+
+class RecordingTest : public StoreTest {
  protected:
   void SetUp() override {
-    SqliteStoreTest::SetUp();
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     CreateConversation("conv-1");
   }
 
@@ -46,7 +50,7 @@ AuditEvent MakeAudit(const std::string& ctx) {
 
 // ---------------------------------------------------------------- conversations
 
-TEST_F(SqliteStoreTest, ConversationCrudAndLookups) {
+TEST_P(ConversationTest, ConversationCrudAndLookups) {
   ASSERT_TRUE(store_->CreateConversation(MakeConversation("a", T(10), "call-1@sip")).ok());
   ASSERT_TRUE(store_->CreateConversation(MakeConversation("b", T(20), "call-1@sip")).ok());
   ASSERT_TRUE(store_->CreateConversation(MakeConversation("c", T(30))).ok());
@@ -88,7 +92,7 @@ TEST_F(SqliteStoreTest, ConversationCrudAndLookups) {
   EXPECT_EQ(store_->ListConversations(Page{0, -5})->size(), 1u);  // clamped to 1, offset 0
 }
 
-TEST_F(SqliteStoreTest, AddParticipantAppendsOrReplacesById) {
+TEST_P(ConversationTest, AddParticipantAppendsOrReplacesById) {
   CreateConversation("a");
   ASSERT_TRUE(store_->AddParticipant("a", Participant{"p3", "IVR", "ivr"}).ok());
   ASSERT_TRUE(store_->AddParticipant("a", Participant{"p1", "Alice Smith", "agent"}).ok());
@@ -101,7 +105,7 @@ TEST_F(SqliteStoreTest, AddParticipantAppendsOrReplacesById) {
 
 // ---------------------------------------------------------------- state machine
 
-TEST_F(RecordingTest, AConversationWithoutActionsHasARecordingInStateNone) {
+TEST_P(RecordingTest, AConversationWithoutActionsHasARecordingInStateNone) {
   Recording r = Get();
   EXPECT_EQ(r.conversation_id, "conv-1");
   EXPECT_EQ(r.state, S::kNone);
@@ -111,7 +115,7 @@ TEST_F(RecordingTest, AConversationWithoutActionsHasARecordingInStateNone) {
   EXPECT_EQ(store_->GetRecording("zzz").status().code(), "conversation.not.found");
 }
 
-TEST_F(RecordingTest, WalksEveryValidPathWithSegmentsAndIdempotentRepeats) {
+TEST_P(RecordingTest, WalksEveryValidPathWithSegmentsAndIdempotentRepeats) {
   ActionOutcome o = Act(A::kStart, 100);  // none -> active, opens segment 1
   EXPECT_TRUE(o.changed);
   EXPECT_EQ(o.transition.seq, 1);
@@ -192,7 +196,7 @@ TEST_F(RecordingTest, WalksEveryValidPathWithSegmentsAndIdempotentRepeats) {
   EXPECT_EQ(RawInt("SELECT COUNT(*) FROM recording_transitions"), 7);
 }
 
-TEST_F(RecordingTest, InvalidTransitionsNameStateActionAndAllowedActionsAndWriteNothing) {
+TEST_P(RecordingTest, InvalidTransitionsNameStateActionAndAllowedActionsAndWriteNothing) {
   struct Case {
     std::vector<A> setup;
     A action;
@@ -223,14 +227,14 @@ TEST_F(RecordingTest, InvalidTransitionsNameStateActionAndAllowedActionsAndWrite
   }
 }
 
-TEST_F(RecordingTest, ActionsOnAMissingConversationAreNotFound) {
+TEST_P(RecordingTest, ActionsOnAMissingConversationAreNotFound) {
   Status s = store_->ApplyRecordingAction("nope-42", A::kStart, T(1), TestActor(), "", "x").status();
   EXPECT_EQ(s.kind(), Status::Kind::kNotFound);
   EXPECT_EQ(s.code(), "conversation.not.found");
   EXPECT_NE(s.message().find("nope-42"), std::string::npos);
 }
 
-TEST_F(RecordingTest, AuditCommitsWithTheActionAndAlsoOnARepeatButNotOnFailure) {
+TEST_P(RecordingTest, AuditCommitsWithTheActionAndAlsoOnARepeatButNotOnFailure) {
   AuditEvent e1 = MakeAudit("audit-start");
   Act(A::kStart, 10, &e1);
   EXPECT_EQ(store_->GetAudit("audit-start")->decision, "allow");
@@ -248,7 +252,7 @@ TEST_F(RecordingTest, AuditCommitsWithTheActionAndAlsoOnARepeatButNotOnFailure) 
 
 // ---------------------------------------------------------------- disconnect
 
-TEST_F(RecordingTest, DisconnectFinalizesAnActiveRecordingAndEndsTheConversation) {
+TEST_P(RecordingTest, DisconnectFinalizesAnActiveRecordingAndEndsTheConversation) {
   Act(A::kStart, 100);
   auto c = store_->DisconnectConversation("conv-1", T(900), TestActor("ingest"), "ctx-bye");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -283,7 +287,7 @@ TEST_F(RecordingTest, DisconnectFinalizesAnActiveRecordingAndEndsTheConversation
   EXPECT_EQ(store_->DisconnectConversation("zzz", T(1), TestActor(), "x").status().code(), "conversation.not.found");
 }
 
-TEST_F(RecordingTest, DisconnectStopsAPausedRecordingButLeavesNoneAndStoppedAlone) {
+TEST_P(RecordingTest, DisconnectStopsAPausedRecordingButLeavesNoneAndStoppedAlone) {
   Act(A::kStart, 100);
   Act(A::kPause, 200);
   ASSERT_TRUE(store_->DisconnectConversation("conv-1", T(300), TestActor(), "x").ok());
@@ -307,7 +311,7 @@ TEST_F(RecordingTest, DisconnectStopsAPausedRecordingButLeavesNoneAndStoppedAlon
 
 // ---------------------------------------------------------------- metadata & media
 
-TEST_F(RecordingTest, MetadataUpdatesBumpTheVersionAndKeepTheState) {
+TEST_P(RecordingTest, MetadataUpdatesBumpTheVersionAndKeepTheState) {
   clock_.Set(T(42));
   auto r = store_->UpdateRecordingMetadata("conv-1", RecordingMetadata{{"vip", "pci"}, 30, "call back"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -328,7 +332,7 @@ TEST_F(RecordingTest, MetadataUpdatesBumpTheVersionAndKeepTheState) {
   EXPECT_EQ(store_->UpdateRecordingMetadata("zzz", {}).status().code(), "conversation.not.found");
 }
 
-TEST_F(RecordingTest, MediaFilesUpsertPerSegment) {
+TEST_P(RecordingTest, MediaFilesUpsertPerSegment) {
   Act(A::kStart, 100);
   MediaFile f{1, "conv-1/1.wav.part", "audio/wav", 2, 8000, 44, 0, "recording", {"p1", "p2"}, T(101)};
   ASSERT_TRUE(store_->UpsertMediaFile("conv-1", f).ok());
@@ -352,7 +356,7 @@ TEST_F(RecordingTest, MediaFilesUpsertPerSegment) {
 
 // ---------------------------------------------------------------- durability
 
-TEST_F(RecordingTest, ConversationsRecordingsAndTimelinesSurviveReopen) {
+TEST_P(RecordingTest, ConversationsRecordingsAndTimelinesSurviveReopen) {
   Act(A::kStart, 100);
   Act(A::kPause, 200);
   Act(A::kStop, 300);
@@ -378,6 +382,9 @@ TEST_F(RecordingTest, ConversationsRecordingsAndTimelinesSurviveReopen) {
   // The next action continues the sequence after a reopen.
   EXPECT_EQ(Act(A::kStop, 500).transition.seq, 5);
 }
+
+VERBATIM_STORE_CONFORMANCE(ConversationTest);
+VERBATIM_STORE_CONFORMANCE(RecordingTest);
 
 }  // namespace
 }  // namespace verbatim::store

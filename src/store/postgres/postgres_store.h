@@ -1,0 +1,165 @@
+// The PostgreSQL implementation of Store (see store.h for the contract),
+// chosen with `--database-url postgresql://…` (docs/deployment.md). Several
+// verbatim nodes may share one database.
+//
+// Connections come from a bounded pool (pg_pool.h); each store call is one
+// transaction on one connection, and is durable when it returns (an
+// acknowledged write is one whose COMMIT returned). Where the SQLite store
+// relies on its single writer, this one takes a lock in the database, named
+// at each method: writes that touch a conversation or its recording lock the
+// conversation row (SELECT … FOR NO KEY UPDATE), so concurrent actions from
+// any number of processes serialize per conversation and see the committed
+// state; cross-row invariants (one active signing key, the key check, audit
+// partitions, shared explanations) take a transaction-scoped advisory lock.
+// Multi-statement reads run REPEATABLE READ READ ONLY: one snapshot.
+//
+// Concurrent commits are grouped by PostgreSQL's WAL writer itself, so there
+// is no group-commit queue here: audit batches arrive already batched
+// (api/audit_log.h) and each is one transaction.
+//
+// While the database is unreachable every call fails fast with Unavailable
+// "store.unavailable" (the pool backs off between reconnection attempts); a
+// transaction that failed on a connection broken before it began is run once
+// more on a fresh connection, and a read on any broken connection too. A
+// write whose connection broke after BEGIN is not repeated (its COMMIT may
+// have happened): the caller gets store.unavailable.
+//
+// Implementation is split by topic: postgres_store.cc (open, org, clients,
+// roles, keys, revocation, integrations, secrets), pg_sealed.cc,
+// pg_recordings.cc, pg_audit.cc (audit and its partitions), pg_trunks.cc.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/postgres/pg_pool.h"
+#include "store/store.h"
+
+namespace verbatim::store {
+
+struct PostgresOptions {
+  std::string url;  // postgresql://USER@HOST:PORT/DATABASE?…
+  int pool_size = 8;
+  std::chrono::milliseconds statement_timeout{10'000};
+  int connect_timeout_s = 3;
+  std::chrono::milliseconds backoff_first{100};
+  std::chrono::milliseconds backoff_max{2000};
+  int audit_days_ahead = 2;  // audit partitions kept ready beyond today
+};
+
+class PostgresStore final : public Store {
+ public:
+  // `clock` must outlive the store; it is used only where the interface gives
+  // no time (organization created_at, metadata and role-removal updated_at,
+  // which audit partitions to create ahead).
+  static Result<std::unique_ptr<PostgresStore>> Open(const PostgresOptions& opts, const Clock& clock);
+  ~PostgresStore() override;
+
+  Result<Organization> GetOrganization() override;
+  Result<OrgSettings> GetSettings() override;
+  Status PutSettings(const OrgSettings& s) override;
+
+  Status CreateClient(const OAuthClient& c) override;
+  Result<OAuthClient> GetClient(const std::string& id) override;
+  Result<std::vector<OAuthClient>> ListClients() override;
+  Status UpdateClient(const OAuthClient& c) override;
+  Status DeleteClient(const std::string& id) override;
+
+  Status CreateRole(const Role& r) override;
+  Result<Role> GetRole(const std::string& id) override;
+  Result<std::vector<Role>> ListRoles() override;
+  Status UpdateRole(const Role& r) override;
+  Status DeleteRole(const std::string& id) override;
+
+  Status InsertKey(const SigningKey& k) override;
+  Result<std::vector<SigningKey>> ListKeys() override;
+  Status RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) override;
+
+  Status RevokeToken(const RevokedToken& t) override;
+  Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override;
+  Status PurgeRevoked(TimePoint now) override;
+
+  Status CreateConversation(const Conversation& c) override;
+  Result<Conversation> GetConversation(const std::string& id) override;
+  Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override;
+  Result<std::vector<Conversation>> ListConversations(const Page& page) override;  // limit clamped to 1..200
+  Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
+                                              const std::string& context_id) override;
+  Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
+
+  Result<Recording> GetRecording(const std::string& conversation_id) override;
+  Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
+                                             const Actor& actor, const std::string& reason,
+                                             const std::string& context_id, const AuditEvent* audit = nullptr) override;
+  Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
+  Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
+
+  // A context id repeated at the same instant is ignored (a retried batch is
+  // harmless): the audit key is (at, context_id), see pg_migrations.cc.
+  Status AppendAudit(const std::vector<AuditEvent>& events) override;
+  Result<AuditEvent> GetAudit(const std::string& context_id) override;
+  // Drops every daily partition that ends at or before `cutoff` (counting its
+  // events first), then deletes up to `limit` older events from the one day
+  // that straddles it; returns both together.
+  Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) override;
+  Result<AuditPage> ListAudit(const AuditFilter& f) override;
+
+  Status CreateIntegration(const MediaIntegration& m) override;
+  Result<std::vector<MediaIntegration>> ListIntegrations() override;
+  Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
+  Status DeleteIntegration(const std::string& id) override;
+
+  // pg_trunks.cc. Names are unique case-insensitively (ASCII), as roles'.
+  Status CreateTrunk(const SipTrunk& t) override;
+  Result<std::vector<SipTrunk>> ListTrunks() override;
+  Result<SipTrunk> GetTrunk(const std::string& id) override;
+  Status UpdateTrunk(const SipTrunk& t) override;
+  Status DeleteTrunk(const std::string& id) override;
+
+  Result<std::optional<std::string>> GetSecret(const std::string& name) override;
+  Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;
+  Result<int> ResealSecrets(const ResealPlan& plan) override;
+
+  // Diagnostics (and tests).
+  pg::Pool::Stats pool_stats() const { return pool_->stats(); }
+  // The audit partitions that exist now, as UTC day numbers (days since 1970-01-01).
+  Result<std::vector<int64_t>> AuditPartitionDays();
+
+ private:
+  PostgresStore(const Clock& clock, PostgresOptions opts, std::string org_id, std::unique_ptr<pg::Pool> pool);
+
+  using Body = std::function<Status(pg::Conn&)>;
+  // One transaction on a pooled connection, run again as the header says.
+  Status Run(pg::TxnKind kind, const Body& body);
+  Status Write(const Body& body) { return Run(pg::TxnKind::kWrite, body); }
+  Status Read(const Body& body) { return Run(pg::TxnKind::kRead, body); }
+  // A read of one statement: no BEGIN/COMMIT round trips.
+  Status ReadOne(const Body& body) { return Run(pg::TxnKind::kSingle, body); }
+
+  // Makes sure the daily partitions for `days` (and today .. today +
+  // audit_days_ahead) exist; cheap once they are known to.
+  Status EnsureAuditPartitions(std::vector<int64_t> days);
+  void ForgetAuditPartitions();
+  // Write(body) for a body that inserts audit events on `days`: if another
+  // node dropped a partition meanwhile, it is created again and the body run
+  // once more.
+  Status WriteWithAudit(std::vector<int64_t> days, const Body& body);
+
+  // Constant after construction.
+  const Clock& clock_;
+  const PostgresOptions opts_;
+  const std::string org_id_;
+  const std::unique_ptr<pg::Pool> pool_;
+
+  std::mutex partitions_mu_;            // guards known_partitions_
+  std::set<int64_t> known_partitions_;  // days whose audit partition this process has seen exist
+};
+
+// Opens (creating the schema if needed, under an advisory lock) the store.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& opts, const Clock& clock);
+
+}  // namespace verbatim::store

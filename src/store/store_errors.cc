@@ -1,0 +1,70 @@
+#include "store/store_errors.h"
+
+namespace verbatim::store {
+
+Status ConversationNotFound(const std::string& id) {
+  return Status::NotFound("conversation.not.found", "Conversation '" + id + "' does not exist.");
+}
+
+Status ConversationEnded(const Conversation& c) {
+  std::string when = c.ended_at ? " at " + FormatRfc3339(*c.ended_at) : "";
+  return Status::FailedPrecondition(
+      "conversation.ended", "Conversation '" + c.id + "' ended" + when + "; its recording can no longer be changed.");
+}
+
+Status InvalidTransition(const std::string& id, RecordingState from, RecordingAction action) {
+  std::string allowed;
+  for (RecordingAction a : AllowedActions(from)) allowed += (allowed.empty() ? "" : ", ") + std::string(ToString(a));
+  return Status::FailedPrecondition("recording.invalid.transition",
+                                    std::string("Cannot ") + ToString(action) + " the recording of conversation '" +
+                                        id + "': it is " + ToString(from) + ". Allowed actions: " + allowed + ".");
+}
+
+Status ClientNotFound(const std::string& id) {
+  return Status::NotFound("client.not.found", "OAuth client '" + id + "' does not exist.");
+}
+
+Status RoleNotFound(const std::string& id) {
+  return Status::NotFound("role.not.found", "Role '" + id + "' does not exist.");
+}
+
+Status RoleNameTaken(const std::string& name) {
+  return Status::AlreadyExists("role.name.taken", "A role named '" + name + "' already exists.");
+}
+
+Status IntegrationNotFound() {
+  return Status::NotFound("integration.not.found", "The media integration does not exist.");
+}
+
+Status TrunkNotFound(const std::string& id) {
+  return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
+}
+
+Status TrunkNameTaken(const std::string& name) {
+  return Status::AlreadyExists("trunk.name.taken", "A SIP trunk named '" + name + "' already exists.");
+}
+
+Status KeyExists(const std::string& kid) {
+  return Status::AlreadyExists("key.exists", "A signing key with kid '" + kid + "' already exists.");
+}
+
+Status KekCheckChanged() {
+  return Status::FailedPrecondition("kek.check.changed",
+                                    "Another process bound or rotated the key-encryption key meanwhile.");
+}
+
+Status SchemaTooNew(int version, int latest) {
+  return Status::FailedPrecondition("store.version.unsupported",
+                                    "The database has schema version " + std::to_string(version) +
+                                        ", newer than this verbatim understands (" + std::to_string(latest) +
+                                        "). Use a newer verbatim binary.");
+}
+
+Status StoreUnavailable(std::string_view what) {
+  return Status::Unavailable("store.unavailable",
+                             std::string(what) +
+                                 " The request may not have been carried out: retry in a few seconds. If it persists, "
+                                 "an operator should check the database and the server log (docs/deployment.md).");
+}
+
+}  // namespace verbatim::store

@@ -1,0 +1,36 @@
+// The refusals every Store implementation returns, in one place so that the
+// SQLite and PostgreSQL stores say exactly the same thing (the conformance
+// suite in tests/unit/store/ pins codes and messages for both).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/recording_state.h"
+#include "core/status.h"
+#include "store/model.h"
+
+namespace verbatim::store {
+
+Status ConversationNotFound(const std::string& id);
+// FailedPrecondition "conversation.ended", naming when it ended.
+Status ConversationEnded(const Conversation& c);
+// FailedPrecondition "recording.invalid.transition", naming the state and the allowed actions.
+Status InvalidTransition(const std::string& id, RecordingState from, RecordingAction action);
+Status ClientNotFound(const std::string& id);
+Status RoleNotFound(const std::string& id);
+Status RoleNameTaken(const std::string& name);
+Status IntegrationNotFound();  // never echoes a presented API key
+Status TrunkNotFound(const std::string& id);
+Status TrunkNameTaken(const std::string& name);
+Status KeyExists(const std::string& kid);
+Status KekCheckChanged();
+// FailedPrecondition "store.version.unsupported": the database is newer than this binary.
+Status SchemaTooNew(int version, int latest);
+
+// Unavailable "store.unavailable": the database cannot be reached (or did not
+// answer in time). `what` says which, in words safe to show a client; the
+// database's own error goes to the server log, never into the response.
+Status StoreUnavailable(std::string_view what);
+
+}  // namespace verbatim::store
