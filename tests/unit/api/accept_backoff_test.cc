@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <vector>
 
-#include "support/fd_exhaustion.h"
 #include "unit/api/http_test_util.h"
 
 namespace verbatim::api {
@@ -106,7 +105,6 @@ TEST(AcceptBackoff, OnlyResourceExhaustionBacksOff) {
 
 TEST(AcceptBackoffDeathTest, OutOfFileDescriptorsTheAcceptLoopWaitsAndRecovers) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: no other test's threads or fds
-  verbatim::testing::SuppressUbsanVptrCheckInDeathTestChildren();
   EXPECT_EXIT(ExhaustFdsThenRelease(), ::testing::ExitedWithCode(0), "served again after [0-9]+ failed accepts");
 }
 

@@ -267,19 +267,14 @@ void AcceptBacksOffWhenOutOfFileDescriptors() {
   hub.Stop();
 }
 
-[[noreturn]] void RunAcceptBacksOffInChild() {
-  AcceptBacksOffWhenOutOfFileDescriptors();
-  const bool failed = ::testing::Test::HasFailure();  // the details are on stdout
-  std::fprintf(stderr, "%s\n", failed ? "the accept back-off test failed" : "accepting again after the back-off");
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::_Exit(failed ? 1 : 0);
-}
-
 TEST(SipServerDeathTest, AcceptBacksOffWhenOutOfFileDescriptors) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: no other test's threads or fds
-  verbatim::testing::SuppressUbsanVptrCheckInDeathTestChildren();
-  EXPECT_EXIT(RunAcceptBacksOffInChild(), ::testing::ExitedWithCode(0), "accepting again after the back-off");
+  EXPECT_EXIT(
+      {
+        AcceptBacksOffWhenOutOfFileDescriptors();
+        verbatim::testing::ExitChildWithTestResult("accepting again after the back-off");
+      },
+      ::testing::ExitedWithCode(0), "accepting again after the back-off");
 }
 
 }  // namespace
