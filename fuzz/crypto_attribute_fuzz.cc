@@ -31,7 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::string_view key = in.substr(at + 7, 24);
       const size_t end = key.find_first_of("| \t");
       key = key.substr(0, end);
-      if (key.size() >= 16 && a.status().message().find(key) != std::string::npos) __builtin_trap();
+      // (Unless the same text is also the tag or suite, which messages may name, or
+      // has a '_', as suite names do and base64 never does.)
+      if (key.size() >= 16 && key.find('_') == std::string_view::npos &&
+          in.substr(0, at).find(key) == std::string_view::npos &&
+          a.status().message().find(key) != std::string::npos)
+        __builtin_trap();
     }
   }
 
