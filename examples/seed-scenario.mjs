@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The acceptance scenario of SPEC §9, walked against a running verbatim server
+// The acceptance scenario of docs/api.md §10, walked against a running verbatim server
 // with nothing but Node.js 20 built-ins (fetch, crypto).
 //
 //   make run                                   # verbatim serve --dev --data-dir ./data
@@ -8,7 +8,7 @@
 //
 // It reads the admin credentials from <data-dir>/dev-credentials.json, prints
 // every request and what came back (status, code, message, fix,
-// WWW-Authenticate), and exits 1 if any step does not behave as SPEC §9 says
+// WWW-Authenticate), and exits 1 if any step does not behave as docs/api.md §10 says
 // (2 if it cannot even start: no server, no credentials).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -161,7 +161,7 @@ function remember(step, res, decision) {
 }
 
 async function main() {
-  console.log(`verbatim seed scenario (SPEC §9) against ${server}`);
+  console.log(`verbatim seed scenario (docs/api.md §10) against ${server}`);
   const ready = await call('GET', '/readyz').catch((e) => {
     console.error(`seed-scenario: cannot reach ${server}: ${e.cause?.code ?? e.message}`);
     process.exit(2);
@@ -315,4 +315,4 @@ if (failures.length) {
   for (const f of failures) console.log(`  - ${f}`);
   process.exit(1);
 }
-console.log(`\n${green(bold('Every step behaved as SPEC §9 says.'))}`);
+console.log(`\n${green(bold('Every step behaved as docs/api.md §10 says.'))}`);

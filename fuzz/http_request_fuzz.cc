@@ -18,7 +18,7 @@
 //
 // Invariants: nothing crashes; every response has a status in 200..599;
 // no header contains CR, LF or NUL; JSON responses parse; every 4xx/5xx has a
-// JSON object body carrying X-Context-Id (SPEC §4 shape, or RFC 6749 shape on
+// JSON object body carrying X-Context-Id (docs/api.md §3 shape, or RFC 6749 shape on
 // /oauth/*); no 500 (bad input must be a 4xx, never an internal error).
 #include <spdlog/spdlog.h>
 #include <stdlib.h>

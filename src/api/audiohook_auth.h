@@ -1,5 +1,5 @@
 // Who may open an AudioHook WebSocket: decided on the HTTP upgrade request,
-// before the 101, so a denial is an ordinary SPEC §4 error response.
+// before the 101, so a denial is an ordinary error response (docs/api.md §3).
 //
 // Two schemes, both ending in the authz engine with action
 // "media:stream:ingest":

@@ -1,4 +1,4 @@
-// The AudioHook WebSocket endpoint (SPEC §6) at /api/v2/media/audiohook on the
+// The AudioHook WebSocket endpoint (docs/api.md §7) at /api/v2/media/audiohook on the
 // HTTP port. The HTTP server hands over upgrade requests for this path; the
 // endpoint authorizes them (api/audiohook_auth.h) before answering 101, audits
 // every attempt, and then runs the AudioHook protocol

@@ -2,7 +2,7 @@
 // Every authorized request resolves its principal here, so reads must not
 // touch SQLite; admin writes go through here, hit the Store first, then swap
 // in a fresh snapshot. Roles are resolved per request, never baked into
-// tokens, so a role change applies to the next request (SPEC §4a).
+// tokens, so a role change applies to the next request (docs/api.md §8).
 //
 // Writes keep two invariants (docs/decisions.md): a change that takes
 // authority away from a client or replaces its secret refuses the client's

@@ -1,4 +1,4 @@
-// Rendering: JSON bodies, the explainable error body of SPEC §4 and RFC 6749
+// Rendering: JSON bodies, the explainable error body of docs/api.md §3 and RFC 6749
 // §5.2 OAuth errors. Every response carries X-Context-Id (added by App).
 #pragma once
 
@@ -20,7 +20,7 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 HttpResponse JsonResponse(int status, const json::value& body);
 HttpResponse EmptyResponse(int status);
 
-// The SPEC §4 body: status, code, message, messageWithParams, messageParams,
+// The docs/api.md §3 body: status, code, message, messageWithParams, messageParams,
 // contextId, explanation.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message, std::string_view context_id,
                            std::optional<json::object> explanation = std::nullopt,

@@ -1,4 +1,4 @@
-// Administration API (SPEC §4a): OAuth clients, roles, organization settings,
+// Administration API (docs/api.md §8): OAuth clients, roles, organization settings,
 // signing-key rotation. Needs scope `admin` and the matching permission, and
 // every write that hands out authority stays within the caller's own
 // (api/delegation_guard.h).

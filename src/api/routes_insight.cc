@@ -1,4 +1,4 @@
-// Introspection for humans (SPEC §5): what can my token do, why would this
+// Introspection for humans (docs/api.md §6): what can my token do, why would this
 // request be denied (the simulator), and the audit log that replays past
 // decisions by contextId.
 #include <algorithm>

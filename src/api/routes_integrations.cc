@@ -1,4 +1,4 @@
-// AudioHook integrations (SPEC §6): POST/GET/DELETE /api/v2/media/integrations.
+// AudioHook integrations (docs/api.md §7): POST/GET/DELETE /api/v2/media/integrations.
 // An integration is what a Genesys-style AudioHook client authenticates as: an
 // API key plus a client secret (shown once, kept encrypted: the signature
 // check needs it), and roles (default Media Ingest). Needs scope `admin` and

@@ -1,4 +1,4 @@
-// Recording control (SPEC §3): start/stop/pause/resume, state, metadata.
+// Recording control (docs/api.md §4): start/stop/pause/resume, state, metadata.
 // Every transition commits, with its audit event, before the response.
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// The fixed vocabulary of SPEC §1: scopes and what they unlock, built-in roles,
+// The fixed vocabulary of docs/api.md §1: scopes and what they unlock, built-in roles,
 // and every concrete permission the API checks, with a human label for messages.
 #pragma once
 

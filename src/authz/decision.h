@@ -13,7 +13,7 @@
 
 namespace verbatim::authz {
 
-// Order is the order of evaluation (SPEC §3): token → scope → permission → resource.
+// Order is the order of evaluation (docs/api.md §2): token → scope → permission → resource.
 enum class Layer { kToken, kScope, kPermission, kResource };
 enum class Outcome { kPass, kFail, kNotEvaluated };
 
@@ -41,7 +41,7 @@ struct PrincipalSummary {
 struct Decision {
   bool allowed = false;  // every evaluated layer passed
   int status = 200;      // HTTP status when denied
-  std::string code;      // SPEC §4 code when denied
+  std::string code;      // docs/api.md §3 code when denied
   std::string message;
   std::string message_template;                              // messageWithParams
   std::vector<std::pair<std::string, std::string>> params;  // messageParams, in order
@@ -56,7 +56,7 @@ struct Decision {
   const LayerResult& layer(Layer l) const { return layers[static_cast<size_t>(l)]; }
 };
 
-// The `explanation` object of SPEC §4.
+// The `explanation` object of docs/api.md §3.
 json::object ExplanationJson(const Decision& d);
 
 using MessageParams = std::vector<std::pair<std::string, std::string>>;

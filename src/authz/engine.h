@@ -3,7 +3,7 @@
 // recomputed offline (`verbatim explain`) and tested exhaustively.
 //
 // Two phases, because the resource must not be looked up before the caller is
-// known to be allowed to ask about it (SPEC §3):
+// known to be allowed to ask about it (docs/api.md §2):
 //   Decision d = Evaluate(req);          // token, scope, permission
 //   if (d.allowed) { load resource; ResourceFound/NotFound/Ended/InvalidTransition(d, ...); }
 #pragma once

@@ -9,7 +9,7 @@
 
 namespace verbatim::authz {
 
-// Why a token was rejected. Each maps to one stable SPEC §4 code (see Code()).
+// Why a token was rejected. Each maps to one stable code (docs/api.md §3, OpenAPI `ErrorCode`) (see Code()).
 enum class TokenProblem {
   kNone,
   kMissing,      // token.missing: no Authorization header / not Bearer

@@ -1,4 +1,4 @@
-// The `verbatim` subcommands. Exit codes mean something (SPEC/STYLE §9):
+// The `verbatim` subcommands. Exit codes mean something (docs/api.md §9):
 // 0 success, 1 usage error, 2 server or I/O error, 3 denied (explain).
 #pragma once
 

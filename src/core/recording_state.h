@@ -1,4 +1,4 @@
-// The recording state machine of SPEC §3, as a pure function. The store runs it
+// The recording state machine of docs/api.md §4, as a pure function. The store runs it
 // inside its transaction; the media writer and tests read the same table.
 #pragma once
 

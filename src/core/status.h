@@ -1,7 +1,7 @@
 // Status and Result<T>: how every module reports failure without exceptions.
 //
 // A Status carries a coarse Kind (what the caller can do about it), a stable
-// machine code (the SPEC's "conversation.not.found", "token.expired", ...; these
+// machine code (docs/api.md §3: "conversation.not.found", "token.expired", ...; these
 // strings are API and tests pin them) and a human message. Result<T> is a T or
 // a non-ok Status. Both are cheap to move and safe to copy.
 #pragma once

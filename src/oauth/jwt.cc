@@ -25,7 +25,7 @@ namespace {
 using authz::TokenProblem;
 
 constexpr size_t kMaxKidChars = 128;
-constexpr int64_t kMaxLeewaySeconds = 60;                // SPEC §2
+constexpr int64_t kMaxLeewaySeconds = 60;                // docs/api.md §2: ≤ 60 s leeway
 constexpr int64_t kMaxUnixSeconds = int64_t{1} << 33;    // year 2242: fits system_clock nanoseconds
 constexpr size_t kSignatureBytes = 64;
 constexpr size_t kSignatureB64Chars = 86;  // base64url of 64 bytes, unpadded

@@ -89,7 +89,7 @@ Result<std::string> SignAccessToken(const SigningKeyPair& key, const AccessToken
 struct VerifyOptions {
   std::string issuer;
   std::string audience;
-  std::chrono::seconds leeway{60};  // clamped to [0, 60] s (SPEC §2)
+  std::chrono::seconds leeway{60};  // clamped to [0, 60] s (docs/api.md §2)
   size_t max_token_bytes = 8192;
 };
 

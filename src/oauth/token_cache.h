@@ -1,6 +1,6 @@
 // A bounded cache of successful access-token verifications, so a request that
 // presents a token seen before skips JSON parsing and the ~40-60 µs P-256
-// verify (SPEC §8; Envoy's jwt_authn keeps the same kind of cache).
+// verify (docs/performance.md; Envoy's jwt_authn keeps the same kind of cache).
 //
 // Why it is safe: entries are keyed by SHA-256 of the whole token (header,
 // payload and signature bytes). A token that differs in any byte (an edited

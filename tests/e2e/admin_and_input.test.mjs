@@ -1,4 +1,4 @@
-// SPEC §4, §4a, §5, §7: the administration API, bad input (clear errors, store
+// docs/api.md §3, §6, §8, §9: the administration API, bad input (clear errors, store
 // unchanged), the error body contract, health/metrics, GET /tokens/me, the
 // authorization simulator and the audit log's filters and paging.
 import { test, before, after } from 'node:test';
@@ -270,7 +270,7 @@ t('bad input to POST /api/v2/oauth/clients: a clear error each time and the stor
   assert.deepEqual(await listClients(), before, 'no bad input created or changed a client');
 });
 
-t('every input error gives a fix (SPEC §4: "which field, what was expected")', async () => {
+t('every input error gives a fix (docs/api.md §3: "which field, what was expected")', async () => {
   // Collected over all cases so that one run lists every error without a fix.
   const withoutFix = [];
   for (const [name, opts, status, code] of CLIENT_INPUT_CASES) {
@@ -350,7 +350,7 @@ t('token endpoint: repeated form parameter and unknown grant type are 400, nothi
   }
 });
 
-t('bad HTTP never crashes the server and gets the error body (SPEC §8)', async () => {
+t('bad HTTP never crashes the server and gets the error body (docs/api.md §9)', async () => {
   const { hostname: host, port } = new URL(srv.url);
   const raw = (data) => new Promise((resolve, reject) => {
     const sock = net.connect({ host, port: Number(port) });
@@ -390,7 +390,7 @@ t('unknown endpoints and methods get the error body too', async () => {
 
 // ------------------------------------------------------------------ operation
 
-t('listen.json names the bound HTTP and SIP addresses (SPEC §7)', async () => {
+t('listen.json names the bound HTTP and SIP addresses (docs/api.md §9)', async () => {
   const listen = JSON.parse(readFileSync(join(srv.dataDir, 'listen.json'), 'utf8'));
   assert.match(listen.http, /^127\.0\.0\.1:\d+$/);
   assert.equal(`http://${listen.http}`, srv.url);
@@ -415,7 +415,7 @@ t('healthz, readyz, metrics, openapi.json and dev-credentials.json', async () =>
   assert.equal(o.status, 200);
   assert.match(o.json.openapi, /^3\.1\./);
 
-  // SPEC §7: dev-credentials.json, mode 0600, with this shape.
+  // docs/api.md §9: dev-credentials.json, mode 0600, with this shape.
   const path = join(srv.dataDir, 'dev-credentials.json');
   assert.equal(statSync(path).mode & 0o777, 0o600);
   const creds = JSON.parse(readFileSync(path, 'utf8'));
@@ -608,7 +608,7 @@ t('audit list: filters by conversationId, decision, principal, since; pages with
   assertErrorBody(await api(srv.url, 'GET', '/api/v2/audit/events/0b7f3c1e-5d2a-4e8b-9c6f-1a2b3c4d5e6f', { token: admin }), 404, 'audit.not.found', 'unknown contextId');
 });
 
-t('logs are JSON lines with contextId and never contain secrets or tokens (SPEC §7)', async () => {
+t('logs are JSON lines with contextId and never contain secrets or tokens (docs/api.md §9)', async () => {
   const logged = await startServer({ logLevel: 'debug' });
   try {
     const c = logged.creds.crmIntegration;
@@ -646,7 +646,7 @@ t('logs are JSON lines with contextId and never contain secrets or tokens (SPEC 
   }
 });
 
-t('SPEC §6: serve --dev writes the AudioHook integration to dev-credentials.json; integrations are admin-managed', async () => {
+t('docs/api.md §7: serve --dev writes the AudioHook integration to dev-credentials.json; integrations are admin-managed', async () => {
   const creds = JSON.parse(readFileSync(join(srv.dataDir, 'dev-credentials.json'), 'utf8'));
   assert.equal(creds.audiohook?.path, '/api/v2/media/audiohook', JSON.stringify(Object.keys(creds)));
   assert.equal(typeof creds.audiohook.apiKey, 'string');

@@ -1,4 +1,4 @@
-// SPEC §6: the AudioHook WebSocket ingest, end to end against a live server.
+// docs/api.md §7: the AudioHook WebSocket ingest, end to end against a live server.
 // A client speaking AudioHook v2 (as the Genesys reference client does) streams
 // 3 s of stereo PCMU (440 Hz customer, 880 Hz agent) at real-time pace, the
 // recording is paused for ~1 s through the control API in the middle, and the

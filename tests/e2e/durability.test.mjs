@@ -1,4 +1,4 @@
-// SPEC §8 durability: several clients drive random start/stop/pause/resume on
+// docs/api.md §9 durability: several clients drive random start/stop/pause/resume on
 // a few shared conversations; at a random moment the server is killed with
 // SIGKILL and restarted on the same data directory. Every transition that got
 // a 2xx must be in the timeline with the same seq/action/from/to/contextId,

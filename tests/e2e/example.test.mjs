@@ -1,4 +1,4 @@
-// examples/seed-scenario.mjs (the Node.js client of SPEC §9) runs against a
+// examples/seed-scenario.mjs (the Node.js client of docs/api.md §10) runs against a
 // fresh dev server, twice (it must be repeatable on the same server), and exits 0.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +25,7 @@ function run(args) {
   });
 }
 
-t('examples/seed-scenario.mjs walks SPEC §9 against a live server and exits 0', async () => {
+t('examples/seed-scenario.mjs walks docs/api.md §10 against a live server and exits 0', async () => {
   for (const args of [['--data-dir', srv.dataDir], ['--server', srv.url, '--data-dir', srv.dataDir]]) {
     const r = await run(args);
     assert.equal(r.code, 0, `exit code ${r.code}\n${r.stdout}\n${r.stderr}`);

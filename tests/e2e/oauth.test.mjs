@@ -1,4 +1,4 @@
-// SPEC §2, §4a and §5 (CLI): the built-in OAuth 2.0 authorization server, its
+// docs/api.md §5, §8 and §6 (CLI): the built-in OAuth 2.0 authorization server, its
 // tokens, metadata, introspection, revocation, key rotation, and how client
 // changes reach tokens that were already issued.
 import { test, before, after } from 'node:test';
@@ -95,7 +95,7 @@ t('wrong secret / unknown client: 401 invalid_client with WWW-Authenticate; no c
     grant_type: 'client_credentials', client_id: crm.clientId, client_secret: 'nope',
   });
   assertOAuthError(viaForm, 401, 'invalid_client', 'wrong form secret');
-  assert.ok(viaForm.headers.get('www-authenticate'), 'invalid_client is 401 with WWW-Authenticate (SPEC §2)');
+  assert.ok(viaForm.headers.get('www-authenticate'), 'invalid_client is 401 with WWW-Authenticate (docs/api.md §3)');
   const none = await postForm(srv.url, '/oauth/token', { grant_type: 'client_credentials' });
   assertOAuthError(none, 401, 'invalid_client', 'no client authentication');
   assert.ok(!wrong.text.includes(crm.clientSecret), 'the secret is not echoed');

@@ -1,4 +1,4 @@
-// SPEC §4 / issue "hardening": the token endpoint and failed authentications
+// docs/api.md §3 and docs/security.md ("Rate limits and connection caps"): the token endpoint and failed authentications
 // are rate-limited per client id and per source address; a limited request gets
 // 429 too.many.requests with Retry-After and the usual error body.
 import { test, before, after } from 'node:test';
@@ -54,6 +54,6 @@ t('failed bearer authentications from one address are cut off with 429 before an
   const blocked = await tokenRequest(srv.url, crm.clientId, 'wrong-secret');
   assert.equal(blocked.status, 429);
   assert.equal(blocked.json.error, 'too_many_requests');
-  // Non-OAuth endpoints keep the plain SPEC §4 body.
+  // Non-OAuth endpoints keep the plain docs/api.md §3 body.
   assert.equal(last.json.error, undefined);
 });

@@ -1,4 +1,4 @@
-// SPEC §3: the recording state machine through the REST API, the order of
+// docs/api.md §4: the recording state machine through the REST API, the order of
 // checks, metadata edits, concurrency, disconnect, and durability across
 // SIGTERM and kill -9 restarts.
 import { test, before, after } from 'node:test';
@@ -106,7 +106,7 @@ t('conversations: create with participants, get, list; create needs conversation
   assertErrorBody(denied, 403, 'missing.permissions', 'create with conversation:read and Recording Administrator');
 });
 
-t('GET …/media (SPEC §3) exists and authorizes first: no recording:read scope → 403 missing.scope', async () => {
+t('GET …/media (docs/api.md §4) exists and authorizes first: no recording:read scope → 403 missing.scope', async () => {
   const id = await createConversation(srv, admin);
   const noRead = await token(srv.url, ctl.id, ctl.clientSecret, 'recording:control');
   const denied = await api(srv.url, 'GET', `${base(id)}/media`, { token: noRead });

@@ -1,4 +1,4 @@
-// SPEC §9, the acceptance scenario, step by step against a fresh dev server.
+// docs/api.md §10, the acceptance scenario, step by step against a fresh dev server.
 //
 // Token expiry (step 6 "expired") is not forged here: tokens live at least 60 s
 // plus 60 s of leeway and the suite cannot wait that long or sign tokens itself.
@@ -261,7 +261,7 @@ t('step 7: every step is in the audit log under its contextId, with the same dec
       assert.deepEqual(ev.explanation.fix, s.body.explanation.fix, `${s.step}: stored fix`);
     }
   }
-  // And the conversation's audit trail (SPEC §5, ?conversationId=) lists steps 2 to 5, denials
+  // And the conversation's audit trail (docs/api.md §6, ?conversationId=) lists steps 2 to 5, denials
   // included: support looks up "why was my start on conversation X refused?" by X.
   const list = await api(srv.url, 'GET', `/api/v2/audit/events?conversationId=${conversationId}&pageSize=200`, { token: admin });
   assert.equal(list.status, 200, list.text);

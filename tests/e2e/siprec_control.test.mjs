@@ -1,4 +1,4 @@
-// SPEC §3 + §6: the control API governs a live SIPREC recording. A pause
+// docs/api.md §4 + §7: the control API governs a live SIPREC recording. A pause
 // through the API silences the file from that moment; stop + start produce
 // segment-1.wav and segment-2.wav; an SRC joins an existing conversation by
 // X-Conversation-Id (or metadata conversationId) when its trunk owns it (the

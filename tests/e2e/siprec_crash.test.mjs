@@ -1,6 +1,7 @@
-// SPEC §6 "files are written crash-safe … a kill -9 loses at most the last
-// second": kill -9 the server in the middle of a SIPREC call, restart it on
-// the same data directory, and check the recovered WAV.
+// docs/api.md §7 and docs/decisions.md ("Crash safety without fsync per write"):
+// WAV files are written crash-safe, a kill -9 loses at most the last second.
+// Kill -9 the server in the middle of a SIPREC call, restart it on the same
+// data directory, and check the recovered WAV.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// SPEC §6 robustness of the SIPREC recording server: bad SIP, SDP and RTP
+// docs/api.md §7 and docs/sip-trunks.md: robustness of the SIPREC recording server: bad SIP, SDP and RTP
 // inputs over UDP and TCP get the right SIP error or are dropped and counted,
 // and the server keeps serving — a normal call afterwards records exactly.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// SPEC §6 SIPREC, with sipp as the SRC: a real multipart SIPREC INVITE
+// docs/api.md §7 SIPREC, with sipp as the SRC: a real multipart SIPREC INVITE
 // (SDP with two labelled sendonly PCMU streams + RFC 7865 rs-metadata),
 // re-INVITE a=inactive (pause), re-INVITE sendonly (resume), BYE — over UDP
 // and over TCP. sipp does the signaling (tests/e2e/sipp/siprec_uac.xml) and

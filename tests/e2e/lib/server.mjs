@@ -367,7 +367,7 @@ export { basic };
 
 // ----------------------------------------------------------------- assertions
 
-/** Asserts the SPEC §4 error body shape and that X-Context-Id equals body.contextId. */
+/** Asserts the docs/api.md §3 error body shape and that X-Context-Id equals body.contextId. */
 export function assertErrorBody(res, status, code, note = '') {
   const where = `${note ? note + ': ' : ''}${res.status} ${res.text.slice(0, 600)}`;
   assert.equal(res.status, status, where);

@@ -517,7 +517,7 @@ TEST(OpenApiDocument, HasTheContractSchemas) {
         "IntrospectionResponse", "JWKS", "AuthorizationServerMetadata", "OAuthError"})
     EXPECT_NE(Get(schemas, name), nullptr) << name;
 
-  // The Error body of SPEC §4.
+  // The Error body of docs/api.md §3.
   const json::value* error = Get(schemas, "Error");
   for (const char* field :
        {"status", "code", "message", "messageWithParams", "messageParams", "contextId", "explanation"})
@@ -526,7 +526,7 @@ TEST(OpenApiDocument, HasTheContractSchemas) {
   for (const char* field : {"decision", "action", "resource", "principal", "layers", "fix"})
     EXPECT_NE(Get(Get(expl, "properties"), field), nullptr) << "Explanation." << field;
 
-  // Every SPEC §4 code is in the code enum.
+  // Every docs/api.md §3 code is in the code enum.
   const json::value* codes = Get(Get(schemas, "ErrorCode"), "enum");
   ASSERT_TRUE(codes && codes->is_array());
   for (const char* code : {"token.missing", "token.malformed", "token.expired", "token.signature", "token.revoked",

@@ -18,7 +18,7 @@ struct Row {
   bool closes;
 };
 
-// Every state × action pair of SPEC §3.
+// Every state × action pair of docs/api.md §4.
 const Row kTable[] = {
     {S::kNone, A::kStart, true, true, S::kActive, true, false},
     {S::kNone, A::kStop, false, false, S::kNone, false, false},
