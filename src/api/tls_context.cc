@@ -109,7 +109,7 @@ Result<std::shared_ptr<TlsCredentials>> TlsCredentials::Load(std::string cert_fi
 }
 
 std::shared_ptr<ssl::context> TlsCredentials::Current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return ctx_;
 }
 
@@ -117,14 +117,14 @@ Status TlsCredentials::Reload() {
   std::string description;
   auto ctx = MakeServerTlsContext(cert_file_, key_file_, &description);
   if (!ctx.ok()) return ctx.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ctx_ = std::move(*ctx);
   description_ = std::move(description);
   return Status::Ok();
 }
 
 std::string TlsCredentials::Describe() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return description_;
 }
 

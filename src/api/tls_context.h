@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace verbatim::api {
@@ -36,9 +37,9 @@ class TlsCredentials {
   const std::string cert_file_;
   const std::string key_file_;
 
-  mutable std::mutex mu_;  // guards the two members below
-  std::shared_ptr<boost::asio::ssl::context> ctx_;
-  std::string description_;
+  mutable Mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_ GUARDED_BY(mu_);
+  std::string description_ GUARDED_BY(mu_);
 };
 
 // The server context for a certificate chain and key file (exposed for tests).
