@@ -21,7 +21,7 @@ say() { printf 'sanitize: %s\n' "$*"; }
 die() { printf 'sanitize: FAILED: %s\n' "$*" >&2; exit 1; }
 
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 if [[ -f $BUILD_DIR/CMakeCache.txt ]] &&
   ! grep -q "^CMAKE_CXX_COMPILER:FILEPATH=.*$(basename "$CXX_BIN")\$" "$BUILD_DIR/CMakeCache.txt"; then

@@ -12,12 +12,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <future>
 #include <string>
 #include <thread>
 
 #include "media/sdp/sdp.h"
 #include "media/sip/message.h"
+#include "support/fd_exhaustion.h"
 #include "unit/media/audio_test_util.h"
 #include "unit/media/siprec_fixtures.h"
 
@@ -199,8 +201,9 @@ TEST(SipServer, RtpIsReadWhileACallSetupWaitsForTheStore) {
 
 // Out of file descriptors, accept() fails at once for every queued
 // connection: the accept loop must pause, not spin, and resume once
-// descriptors are free again.
-TEST(SipServer, AcceptBacksOffWhenOutOfFileDescriptors) {
+// descriptors are free again. Runs in a death-test child: the fd limit is
+// per process (support/fd_exhaustion.h).
+void AcceptBacksOffWhenOutOfFileDescriptors() {
   TempDir dir;
   GatedControl control;
   capture::HubOptions ho;
@@ -262,6 +265,16 @@ TEST(SipServer, AcceptBacksOffWhenOutOfFileDescriptors) {
   EXPECT_EQ(std::string(buf, 12), "SIP/2.0 200 ");
   server.Stop();
   hub.Stop();
+}
+
+TEST(SipServerDeathTest, AcceptBacksOffWhenOutOfFileDescriptors) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: no other test's threads or fds
+  EXPECT_EXIT(
+      {
+        AcceptBacksOffWhenOutOfFileDescriptors();
+        verbatim::testing::ExitChildWithTestResult("accepting again after the back-off");
+      },
+      ::testing::ExitedWithCode(0), "accepting again after the back-off");
 }
 
 }  // namespace
