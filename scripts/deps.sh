@@ -12,6 +12,7 @@ PKGS=(
   clang libclang-rt-14-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   postgresql libpq-dev
+  libsrtp2-dev
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).

@@ -1,106 +1,14 @@
 #include "api/tls_context.h"
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 namespace verbatim::api {
-namespace ssl = boost::asio::ssl;
-
 namespace {
 
-// Mozilla's "intermediate" TLS 1.2 list minus the DHE suites (no DH
-// parameters to manage); TLS 1.3 suites are OpenSSL's defaults, all AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-
-int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
-               void*) {
-  unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kAlpnHttp11, sizeof kAlpnHttp11, in, inlen) !=
-      OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_ALERT_FATAL;  // RFC 7301 §3.2: no_application_protocol
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
-// The OpenSSL error queue as one line (and cleared).
-std::string OpenSslErrors(const boost::system::error_code& ec) {
-  std::string out;
-  char buf[256];
-  while (unsigned long e = ERR_get_error()) {
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += (out.empty() ? "" : "; ") + std::string(buf);
-  }
-  if (out.empty() && ec) out = ec.message();
-  return out;
-}
-
-std::string DescribeCertificate(SSL_CTX* ctx) {
-  X509* cert = SSL_CTX_get0_certificate(ctx);
-  if (!cert) return "no certificate";
-  std::string out;
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (!bio) return out;
-  X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
-  BIO_puts(bio, ", expires ");
-  ASN1_TIME_print(bio, X509_get0_notAfter(cert));
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  if (n > 0) out.assign(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
+tls::ServerOptions HttpTlsOptions() { return tls::ServerOptions{{"http/1.1"}}; }
 
 }  // namespace
 
-Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_file, const std::string& key_file,
-                                                            std::string* description) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* native = ctx->native_handle();
-  ERR_clear_error();
-  boost::system::error_code ec;
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
-                       ssl::context::single_dh_use,
-                   ec);
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
-  if (ec || SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
-    return Status::Internal("cannot configure TLS: " + OpenSslErrors(ec));
-  }
-  SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
-  ctx->use_certificate_chain_file(cert_file, ec);
-  if (ec) {
-    return Status::InvalidArgument("tls.certificate",
-                                   "Cannot load the TLS certificate chain from " + cert_file +
-                                       " (PEM, leaf first): " + OpenSslErrors(ec));
-  }
-  EVP_PKEY* key = nullptr;
-  if (BIO* in = BIO_new_file(key_file.c_str(), "r")) {
-    key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
-    BIO_free(in);
-  }
-  if (!key) {
-    return Status::InvalidArgument("tls.key",
-                                   "Cannot load the TLS private key from " + key_file + " (PEM): " + OpenSslErrors(ec));
-  }
-  const int used = SSL_CTX_use_PrivateKey(native, key);
-  EVP_PKEY_free(key);
-  if (used != 1 || SSL_CTX_check_private_key(native) != 1) {
-    return Status::InvalidArgument("tls.key", "The TLS private key in " + key_file +
-                                                  " does not match the certificate in " + cert_file + ": " +
-                                                  OpenSslErrors({}));
-  }
-  if (description) *description = DescribeCertificate(native);
-  return ctx;
-}
+TlsCredentials::TlsCredentials(std::string cert_file, std::string key_file)
+    : tls::ServerCredentials(std::move(cert_file), std::move(key_file), HttpTlsOptions()) {}
 
 Result<std::shared_ptr<TlsCredentials>> TlsCredentials::Load(std::string cert_file, std::string key_file) {
   std::shared_ptr<TlsCredentials> creds(new TlsCredentials(std::move(cert_file), std::move(key_file)));
@@ -108,24 +16,10 @@ Result<std::shared_ptr<TlsCredentials>> TlsCredentials::Load(std::string cert_fi
   return creds;
 }
 
-std::shared_ptr<ssl::context> TlsCredentials::Current() const {
-  MutexLock lock(mu_);
-  return ctx_;
-}
-
-Status TlsCredentials::Reload() {
-  std::string description;
-  auto ctx = MakeServerTlsContext(cert_file_, key_file_, &description);
-  if (!ctx.ok()) return ctx.status();
-  MutexLock lock(mu_);
-  ctx_ = std::move(*ctx);
-  description_ = std::move(description);
-  return Status::Ok();
-}
-
-std::string TlsCredentials::Describe() const {
-  MutexLock lock(mu_);
-  return description_;
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const std::string& cert_file,
+                                                                         const std::string& key_file,
+                                                                         std::string* description) {
+  return tls::MakeServerContext(cert_file, key_file, HttpTlsOptions(), description);
 }
 
 }  // namespace verbatim::api

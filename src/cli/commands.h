@@ -50,6 +50,9 @@ struct ServeOptions {
   int rtp_timeout = 60;               // seconds without RTP that end a SIPREC session; 0 = never
   int sip_min_se = 90;                // smallest RFC 4028 session interval accepted, seconds
   int sip_nonce_lifetime = 300;       // seconds a SIP digest nonce stays fresh
+  std::string sip_tls_listen;         // "" = no SIP over TLS; HOST:PORT (port 0 = a free one)
+  std::string sip_tls_cert;           // "" = tls_cert
+  std::string sip_tls_key;            // "" = tls_key
   size_t max_media_sessions = 4000;   // live SIPREC + AudioHook sessions
 };
 
@@ -79,6 +82,7 @@ struct TrunkAddOptions {
   int64_t max_channels = -1;
   int64_t max_bandwidth_kbps = -1;
   std::string rtp_source;
+  std::string srtp;
   bool json = false;
   std::string database_url;  // "" = <data_dir>/verbatim.db (see OpenConfiguredStore)
 };

@@ -73,6 +73,9 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
     if (auto v = t["sip_min_se"].value<int>()) s.sip_min_se = *v;
     if (auto v = t["sip_nonce_lifetime"].value<int>()) s.sip_nonce_lifetime = *v;
+    if (auto v = t["sip_tls_listen"].value<std::string>()) s.sip_tls_listen = *v;
+    if (auto v = t["sip_tls_cert"].value<std::string>()) s.sip_tls_cert = *v;
+    if (auto v = t["sip_tls_key"].value<std::string>()) s.sip_tls_key = *v;
     if (auto v = t["max_media_sessions"].value<int64_t>()) s.max_media_sessions = static_cast<size_t>(std::max<int64_t>(1, *v));
     s.config_path = path;  // serve reads its [[siprec.trunks]] (docs/sip-trunks.md)
     return true;
@@ -103,6 +106,13 @@ int main(int argc, char** argv) {
   s->add_option("--data-dir", serve.data_dir, "Data directory (SQLite store, media)")->envname("VERBATIM_DATA_DIR")->capture_default_str();
   s->add_option("--http-listen", serve.http_listen, "HTTP HOST:PORT (port 0 = pick a free one)")->envname("VERBATIM_HTTP_LISTEN");
   s->add_option("--sip-listen", serve.sip_listen, "SIP HOST:PORT, UDP and TCP (port 0 = pick a free one)")->envname("VERBATIM_SIP_LISTEN");
+  s->add_option("--sip-tls-listen", serve.sip_tls_listen,
+                "SIP over TLS HOST:PORT (port 0 = pick a free one; default off; docs/sip-trunks.md)")
+      ->envname("VERBATIM_SIP_TLS_LISTEN");
+  s->add_option("--sip-tls-cert", serve.sip_tls_cert, "TLS certificate chain (PEM) for --sip-tls-listen (default --tls-cert)")
+      ->envname("VERBATIM_SIP_TLS_CERT");
+  s->add_option("--sip-tls-key", serve.sip_tls_key, "TLS private key (PEM) of --sip-tls-cert (default --tls-key)")
+      ->envname("VERBATIM_SIP_TLS_KEY");
   s->add_option("--issuer", serve.issuer, "OAuth issuer URL (default http://<bound HTTP address>)")->envname("VERBATIM_ISSUER");
   s->add_option("--rtp-ports", serve.rtp_ports, "RTP port range for SIPREC streams, FIRST-LAST")
       ->envname("VERBATIM_RTP_PORTS")->capture_default_str();
@@ -240,7 +250,7 @@ int main(int argc, char** argv) {
   tr_add->add_option("--name", trunk_add.name, "Trunk name: 1-64 of A-Z a-z 0-9 . _ -")->required();
   tr_add->add_option("--description", trunk_add.description, "Free text");
   tr_add->add_option("--network", trunk_add.networks, "Source network (CIDR, IPv4 or IPv6); repeat for more")->required();
-  tr_add->add_option("--transport", trunk_add.transports, "udp | tcp; repeat for both (default both)");
+  tr_add->add_option("--transport", trunk_add.transports, "udp | tcp | tls; repeat for more (default udp and tcp)");
   tr_add->add_option("--digest-user", trunk_add.digest_username, "SIP digest username (then the password on stdin)");
   tr_add->add_flag("--digest-password-stdin", trunk_add.digest_password_stdin, "Read the digest password from stdin's first line");
   tr_add->add_option("--digest-realm", trunk_add.digest_realm, "Digest realm (default verbatim)");
@@ -249,6 +259,8 @@ int main(int argc, char** argv) {
   tr_add->add_option("--max-bandwidth-kbps", trunk_add.max_bandwidth_kbps, "Decoded audio per session (default 2048; 0 = none)");
   tr_add->add_option("--rtp-source", trunk_add.rtp_source, "offer (default) | latch (symmetric RTP behind NAT)")
       ->check(CLI::IsMember({"offer", "latch"}));
+  tr_add->add_option("--srtp", trunk_add.srtp, "off | optional (default) | required: SRTP (SDES) media, over SIP/TLS only")
+      ->check(CLI::IsMember({"off", "optional", "required"}));
   tr_add->add_flag("--json", trunk_add.json, "Print the trunk as JSON");
   tr_add->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
   auto* tr_list = tr->add_subcommand("list", "List the trunks in the store");

@@ -237,6 +237,10 @@ int RunServe(const ServeOptions& opts) {
   sip_opts.min_se = static_cast<uint32_t>(opts.sip_min_se);
   sip_opts.nonce_lifetime = std::chrono::seconds(opts.sip_nonce_lifetime);
   sip_opts.events = api::SiprecEventCounter(app->metrics());
+  if (Status s = ApplySipTlsOptions(opts, sip_opts); !s.ok()) {
+    std::cerr << "verbatim serve: " << s.message() << "\n";
+    return kExitUsage;
+  }
   auto sip = std::make_unique<media::siprec::SipServer>(sip_opts, *hub);
   if (Status s = sip->Listen(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
@@ -256,7 +260,8 @@ int RunServe(const ServeOptions& opts) {
                                 [&sip] {
                                   if (!sip) return uint64_t{0};
                                   const auto& c = sip->RtpStats();
-                                  return static_cast<uint64_t>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source);
+                                  return static_cast<uint64_t>(c.not_rtp + c.rtcp + c.wrong_payload + c.wrong_source +
+                                                               c.srtp_auth_failed + c.srtp_replayed + c.srtp_key_expired);
                                 });
   api::AddSiprecMetrics(app->metrics(), [&sip] { return sip.get(); });
   app->sip_trunks().Subscribe([&sip](std::shared_ptr<const media::siprec::TrunkTable> t) {
@@ -264,6 +269,11 @@ int RunServe(const ServeOptions& opts) {
   });
   if (app->sip_trunks().All().empty())
     Log(LogLevel::kWarn, "no SIPREC trunks: every INVITE is refused (docs/sip-trunks.md)", {});
+  for (const auto& e : app->sip_trunks().All()) {
+    if (!sip_opts.tls && e.trunk.transports == std::vector<std::string>{"tls"})
+      Log(LogLevel::kWarn, "a SIPREC trunk admits only TLS but --sip-tls-listen is off: its INVITEs cannot arrive",
+          {{"trunk", e.trunk.name}, {"see", "docs/sip-trunks.md"}});
+  }
   sip->Start();
   audiohook = std::make_unique<api::AudioHookEndpoint>(*app, *hub);
 
@@ -285,6 +295,7 @@ int RunServe(const ServeOptions& opts) {
   if (metrics_listener)
     listen["metrics"] = HostForUrl(metrics_host) + ":" + std::to_string(metrics_listener->port());
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
+  if (sip->tls_port() != 0) listen["sipTls"] = HostForUrl(sip_opts.tls_host) + ":" + std::to_string(sip->tls_port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0600)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
     server.Stop();
@@ -293,7 +304,8 @@ int RunServe(const ServeOptions& opts) {
   app->SetReady(true);
   Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev},
-                                   {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")}});
+                                   {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")},
+                                   {"sipTls", sip_opts.tls ? sip_opts.tls->Describe() : std::string("off")}});
   if (dev) {
     PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
     std::cout << api::DevTrunkBanner() << "\n" << std::flush;
@@ -302,7 +314,11 @@ int RunServe(const ServeOptions& opts) {
   {
     Maintenance maintenance(*app);
     int sig = 0;
-    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) ReloadTls(hopts, app->metrics());
+    while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+      ReloadTls(hopts, app->metrics());
+      if (sip_opts.tls && !sip_opts.tls->Reload().ok())
+        Log(LogLevel::kError, "SIP TLS certificate reload failed; the previous certificate stays in use", {});
+    }
     Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     app->SetReady(false);
     audiohook->Shutdown(std::chrono::milliseconds(2000));  // AudioHook clients get a `disconnect`

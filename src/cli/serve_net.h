@@ -10,6 +10,7 @@
 #include "api/metrics.h"
 #include "cli/commands.h"
 #include "core/status.h"
+#include "media/siprec/sip_server.h"
 
 namespace verbatim::cli {
 
@@ -27,5 +28,10 @@ void PrepareFileLimit(const api::HttpServerOptions& h);
 // pair; if it does not load, the current one stays (and the error is logged
 // and counted in verbatim_tls_reloads_total{result="error"}).
 void ReloadTls(const api::HttpServerOptions& h, api::Metrics& metrics);
+
+// SIP over TLS: --sip-tls-listen with --sip-tls-cert/--sip-tls-key (default
+// --tls-cert/--tls-key) into `sip`. Off without --sip-tls-listen. A usage
+// problem is InvalidArgument (serve_sip_tls.cc).
+Status ApplySipTlsOptions(const ServeOptions& opts, media::siprec::SipServerOptions& sip);
 
 }  // namespace verbatim::cli

@@ -35,7 +35,7 @@ void PrintTrunk(const store::SipTrunk& t) {
             << "\n  digest     "
             << (t.digest_username.empty() ? "none" : t.digest_username + " (realm " + t.digest_realm + ")")
             << "\n  limits     " << t.max_sessions << " sessions, " << t.max_channels << " channels, "
-            << t.max_bandwidth_kbps << " kbit/s per session\n  rtp source " << t.rtp_source << "\n";
+            << t.max_bandwidth_kbps << " kbit/s per session\n  rtp source " << t.rtp_source << "\n  srtp       " << t.srtp << "\n";
 }
 
 }  // namespace
@@ -64,6 +64,7 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
   if (o.max_channels >= 0) in.max_channels = o.max_channels;
   if (o.max_bandwidth_kbps >= 0) in.max_bandwidth_kbps = o.max_bandwidth_kbps;
   if (!o.rtp_source.empty()) in.rtp_source = o.rtp_source;
+  if (!o.srtp.empty()) in.srtp = o.srtp;
 
   store::SipTrunk t;
   t.id = NewUuid();

@@ -221,7 +221,7 @@ struct SipTrunk {
   std::string name;
   std::string description;
   std::vector<std::string> networks;    // canonical CIDRs, "192.0.2.0/24", "2001:db8::/32"
-  std::vector<std::string> transports;  // "udp" | "tcp"
+  std::vector<std::string> transports;  // "udp" | "tcp" | "tls"
   std::string digest_username;          // empty = no SIP digest authentication
   std::string digest_realm;
   std::string digest_ha1_md5;     // hex H(username:realm:password), RFC 3261 §22.4
@@ -230,6 +230,7 @@ struct SipTrunk {
   int max_channels = 8;
   int max_bandwidth_kbps = 2048;
   std::string rtp_source = "offer";  // "offer" | "latch"
+  std::string srtp = "optional";     // "off" | "optional" | "required" (docs/sip-trunks.md "SRTP")
   TimePoint created_at;
   TimePoint updated_at;
 };

@@ -51,6 +51,32 @@ void AddSiprecMetrics(Metrics& metrics, std::function<const media::siprec::SipSe
   metrics.AddCounterFunc("verbatim_sip_tcp_accept_backoffs_total",
                          "Pauses of the SIP/TCP accept loop after accept() failed for lack of file descriptors.",
                          stat(&media::siprec::SipServerStats::accept_backoffs));
+  // SIP over TLS and SRTP (docs/sip-trunks.md "SIP over TLS", "SRTP").
+  metrics.AddGauge("verbatim_sip_tls_connections", "Open SIP/TLS connections (handshakes in progress included).", [sip] {
+    const auto* s = sip();
+    return s ? static_cast<double>(s->Stats().tls_connections) : 0.0;
+  });
+  metrics.AddCounterFunc("verbatim_sip_tls_handshakes_total", "TLS handshakes completed on the SIP/TLS port.",
+                         stat(&media::siprec::SipServerStats::tls_handshakes));
+  metrics.AddCounterFunc("verbatim_sip_tls_handshake_failures_total",
+                         "TLS handshakes on the SIP/TLS port that failed or timed out (plain SIP there, bad clients).",
+                         stat(&media::siprec::SipServerStats::tls_handshake_failures));
+  metrics.AddCounterFunc("verbatim_sip_tls_refused_total", "SIP/TLS connections closed at accept: too many open.",
+                         stat(&media::siprec::SipServerStats::tls_refused));
+  auto rtp = [sip](std::atomic<uint64_t> media::siprec::RtpCounters::*field) {
+    return [sip, field] {
+      const auto* s = sip();
+      return s ? static_cast<uint64_t>((s->RtpStats().*field).load()) : uint64_t{0};
+    };
+  };
+  metrics.AddCounterFunc("verbatim_srtp_auth_failures_total",
+                         "SRTP/SRTCP packets dropped: the authentication tag did not verify (forged, corrupted, other key).",
+                         rtp(&media::siprec::RtpCounters::srtp_auth_failed));
+  metrics.AddCounterFunc("verbatim_srtp_replays_total",
+                         "SRTP/SRTCP packets dropped: seen before, or older than the replay window.",
+                         rtp(&media::siprec::RtpCounters::srtp_replayed));
+  metrics.AddCounterFunc("verbatim_srtp_key_expired_total", "SRTP packets dropped: past their key's lifetime.",
+                         rtp(&media::siprec::RtpCounters::srtp_key_expired));
 }
 
 std::string DevTrunkBanner() {
@@ -58,7 +84,7 @@ std::string DevTrunkBanner() {
   std::string nets;
   for (const auto& n : t.networks) nets += (nets.empty() ? "" : ", ") + n;
   return "SIPREC trunk '" + t.name + "' (dev only): INVITEs from " + nets +
-         " over UDP and TCP, no digest. Everything else gets 403.";
+         " over UDP, TCP and TLS, no digest. Everything else gets 403.";
 }
 
 }  // namespace verbatim::api

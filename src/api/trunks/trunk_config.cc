@@ -136,16 +136,16 @@ Error ApplyDigest(const TrunkInput& in, bool creating, store::SipTrunk& t) {
 
 Error TrunkInputFromJson(const json::object& body, TrunkInput& out) {
   static const std::set<std::string_view> kKnown = {"name",   "description", "networks", "transports",
-                                                    "digest", "limits",      "rtpSource"};
+                                                    "digest", "limits",      "rtpSource", "srtp"};
   for (const auto& kv : body) {
     std::string_view k(kv.key().data(), kv.key().size());
     if (!kKnown.count(k))
       return Problem(std::string(k.substr(0, 64)),
                      "Unknown field '" + std::string(k.substr(0, 64)) +
-                         "'. Known fields: name, description, networks, transports, digest, limits, rtpSource.");
+                         "'. Known fields: name, description, networks, transports, digest, limits, rtpSource, srtp.");
   }
   for (auto [key, target] : {std::pair{"name", &out.name}, std::pair{"description", &out.description},
-                             std::pair{"rtpSource", &out.rtp_source}}) {
+                             std::pair{"rtpSource", &out.rtp_source}, std::pair{"srtp", &out.srtp}}) {
     auto v = GetString(body, key);
     if (!v.ok()) return Problem(key, v.status().message(), "string");
     *target = *v;
@@ -210,13 +210,11 @@ Error ApplyTrunkInput(const TrunkInput& in, bool creating, TimePoint now, store:
     std::vector<std::string> out;
     for (const auto& name : *in.transports) {
       auto tr = siprec::ParseSipTransport(name);
-      if (!tr) return Problem("transports", "Unknown transport '" + name.substr(0, 16) + "'.", "udp, tcp");
-      if (*tr == siprec::SipTransport::kTls)
-        return Problem("transports", "SIP over TLS is not available yet; use udp or tcp.", "udp, tcp");
+      if (!tr) return Problem("transports", "Unknown transport '" + name.substr(0, 16) + "'.", "udp, tcp, tls");
       std::string n = siprec::ToString(*tr);
       if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(std::move(n));
     }
-    if (out.empty()) return Problem("transports", "Name at least one transport.", "udp, tcp");
+    if (out.empty()) return Problem("transports", "Name at least one transport.", "udp, tcp, tls");
     t.transports = std::move(out);
   } else if (creating) {
     t.transports = {"udp", "tcp"};
@@ -251,6 +249,17 @@ Error ApplyTrunkInput(const TrunkInput& in, bool creating, TimePoint now, store:
       return Problem("rtpSource", "Field 'rtpSource' must be 'offer' or 'latch'.", "offer | latch");
     t.rtp_source = *in.rtp_source;
   }
+  if (in.srtp) {
+    if (!siprec::ParseSrtpPolicy(*in.srtp))
+      return Problem("srtp", "Field 'srtp' must be 'off', 'optional' or 'required'.", "off | optional | required");
+    t.srtp = *in.srtp;
+  }
+  // SDES keys travel in the SDP, so SRTP is accepted over SIP/TLS only: a
+  // trunk that requires it without TLS could never record.
+  if (t.srtp == "required" && std::find(t.transports.begin(), t.transports.end(), "tls") == t.transports.end())
+    return Problem("srtp",
+                   "srtp 'required' needs the tls transport: SRTP keys (a=crypto) are accepted over SIP/TLS only.",
+                   "transports including \"tls\", or srtp 'optional' | 'off'");
   // A trunk open to every address must at least authenticate.
   if (t.digest_username.empty()) {
     for (const auto& n : t.networks) {
@@ -284,6 +293,7 @@ media::siprec::Trunk ToPolicy(const store::SipTrunk& t, std::string_view origin)
   p.limits.max_channels = static_cast<uint32_t>(std::max(1, t.max_channels));
   p.limits.max_bandwidth_kbps = static_cast<uint32_t>(std::max(0, t.max_bandwidth_kbps));
   p.rtp_source = siprec::ParseRtpSource(t.rtp_source).value_or(siprec::RtpSource::kOffer);
+  p.srtp = siprec::ParseSrtpPolicy(t.srtp).value_or(siprec::SrtpPolicy::kOptional);
   return p;
 }
 
@@ -311,6 +321,7 @@ json::object TrunkJson(const store::SipTrunk& t, std::string_view origin) {
                              {"maxChannelsPerSession", t.max_channels},
                              {"maxBandwidthKbps", t.max_bandwidth_kbps}};
   o["rtpSource"] = t.rtp_source;
+  o["srtp"] = t.srtp;
   o["dateCreated"] = FormatRfc3339(t.created_at);
   o["dateModified"] = FormatRfc3339(t.updated_at);
   return o;
@@ -333,7 +344,7 @@ store::SipTrunk DevTrunk(TimePoint now) {
   t.name = "dev-loopback";
   t.description = "Implicit trunk of serve --dev: loopback only.";
   t.networks = {"127.0.0.1/32", "::1/128"};
-  t.transports = {"udp", "tcp"};
+  t.transports = {"udp", "tcp", "tls"};  // TLS only if --sip-tls-listen is on
   t.max_sessions = 0;  // the global limit only: benchmarks run thousands of calls through it
   t.rtp_source = "offer";
   t.created_at = t.updated_at = now;

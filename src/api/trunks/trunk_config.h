@@ -42,6 +42,7 @@ struct TrunkInput {
   std::optional<int64_t> max_channels;
   std::optional<int64_t> max_bandwidth_kbps;
   std::optional<std::string> rtp_source;
+  std::optional<std::string> srtp;  // "off" | "optional" | "required"
 };
 
 // A refusal of one field: what is wrong, which field, what was expected.
@@ -53,7 +54,7 @@ struct TrunkInputError {
 
 // The admin API body: {name, description, networks, transports, digest:
 // {username, password, realm, algorithms} | null, limits: {maxSessions,
-// maxChannelsPerSession, maxBandwidthKbps}, rtpSource}. Unknown fields refused.
+// maxChannelsPerSession, maxBandwidthKbps}, rtpSource, srtp}. Unknown fields refused.
 std::optional<TrunkInputError> TrunkInputFromJson(const json::object& body, TrunkInput& out);
 
 // Validates `in` and applies it to `t` (creating: every required field must
@@ -72,8 +73,8 @@ json::object TrunkJson(const store::SipTrunk& t, std::string_view origin);
 Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view toml_text, TimePoint now);
 // A stable UUID for a file-declared trunk.
 std::string ConfigTrunkId(std::string_view name);
-// The implicit --dev trunk: loopback only (127.0.0.1/32, ::1/128), UDP and
-// TCP, no digest, the default limits except no session limit of its own.
+// The implicit --dev trunk: loopback only (127.0.0.1/32, ::1/128), UDP,
+// TCP and TLS, no digest, the default limits except no session limit of its own.
 store::SipTrunk DevTrunk(TimePoint now);
 
 }  // namespace verbatim::api

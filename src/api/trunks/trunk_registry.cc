@@ -27,7 +27,7 @@ std::string Fingerprint(const std::vector<TrunkEntry>& entries) {
     const auto& t = e.trunk;
     f += t.id + "|" + t.name + "|" + e.origin + "|" + t.digest_username + "|" + t.digest_realm + "|" +
          t.digest_ha1_md5 + "|" + t.digest_ha1_sha256 + "|" + t.rtp_source + "|" + std::to_string(t.max_sessions) +
-         "|" + std::to_string(t.max_channels) + "|" + std::to_string(t.max_bandwidth_kbps) + "|";
+         "|" + std::to_string(t.max_channels) + "|" + std::to_string(t.max_bandwidth_kbps) + "|" + t.srtp + "|";
     for (const auto& n : t.networks) f += n + ",";
     f += "|";
     for (const auto& n : t.transports) f += n + ",";

@@ -8,6 +8,7 @@
 //   digest_username = "cube"             # digest_password, digest_realm, digest_algorithms
 //   max_sessions = 100                   # max_channels, max_bandwidth_kbps
 //   rtp_source = "offer"                 # or "latch"
+//   srtp = "optional"                    # or "off", "required" (needs transports with "tls")
 //
 // Unknown keys are refused: a typo must not silently drop a limit.
 #include <toml++/toml.h>
@@ -52,7 +53,7 @@ Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view text, Time
   if (!list) return Invalid("siprec.trunks must be an array of tables ([[siprec.trunks]]).");
   static const std::set<std::string> kKeys = {
       "name",         "description",       "networks",     "transports",   "digest_username",    "digest_password",
-      "digest_realm", "digest_algorithms", "max_sessions", "max_channels", "max_bandwidth_kbps", "rtp_source"};
+      "digest_realm", "digest_algorithms", "max_sessions", "max_channels", "max_bandwidth_kbps", "rtp_source", "srtp"};
   std::set<std::string> names;
   for (size_t i = 0; i < list->size(); ++i) {
     const toml::table* t = (*list)[i].as_table();
@@ -79,6 +80,8 @@ Result<std::vector<store::SipTrunk>> ParseTrunksToml(std::string_view text, Time
           in.description = *v;
         else if (k == "rtp_source")
           in.rtp_source = *v;
+        else if (k == "srtp")
+          in.srtp = *v;
         else if (k == "digest_username")
           in.digest_username = *v;
         else if (k == "digest_password")

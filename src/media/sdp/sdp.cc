@@ -452,6 +452,8 @@ SessionDescription MakeAnswer(const SessionDescription& offer, const AnswerOptio
     out.ptime = in.ptime;
     bool offer_sends = in.direction == Direction::kSendOnly || in.direction == Direction::kSendRecv;
     out.direction = offer_sends ? Direction::kRecvOnly : Direction::kInactive;
+    if (i < options.crypto.size() && !options.crypto[i].empty())
+      out.attributes.push_back({"crypto", options.crypto[i]});
     answer.media.push_back(std::move(out));
   }
   return answer;

@@ -145,6 +145,8 @@ struct AnswerOptions {
   std::string session_id = "0";   // keep per dialog (RFC 3264 §8)
   uint64_t session_version = 0;   // increment on every new answer in the dialog
   std::vector<uint16_t> ports;    // our RTP port per offered m= line; 0 or missing = reject
+  // Our a=crypto value (RFC 4568, after "a=crypto:") per offered m= line; empty or missing = none.
+  std::vector<std::string> crypto;
   // Views: the strings must outlive MakeAnswer (literals are the usual case).
   std::vector<std::string_view> codec_preference = {kDefaultCodecPreference.begin(), kDefaultCodecPreference.end()};
 };

@@ -1,6 +1,7 @@
 #include "media/siprec/sip_server.h"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include "core/log.h"
 
@@ -34,35 +35,38 @@ SipServer::SipServer(SipServerOptions opts, capture::MediaHub& hub)
       media_work_(media_io_.get_executor()),
       udp_(io_),
       tcp_(io_),
+      tls_(io_),
       hub_(hub),
       sweep_timer_(io_),
-      accept_timer_(io_) {
+      accept_timer_(io_),
+      tls_accept_timer_(io_) {
   std::string media =
       opts_.media_address.empty() ? (Wildcard(opts_.host) ? "127.0.0.1" : opts_.host) : opts_.media_address;
   streams_ = std::make_unique<UdpStreamOpener>(media_io_, Wildcard(opts_.host) ? opts_.host : media, opts_.rtp_first,
                                                opts_.rtp_last);
-  uas_ = MakeUas("");
+  uas_ = MakeUas("", "");
 }
 
 SipServer::~SipServer() { Stop(); }
 
-std::unique_ptr<SiprecUas> SipServer::MakeUas(const std::string& contact) const {
+std::unique_ptr<SiprecUas> SipServer::MakeUas(const std::string& contact, const std::string& contact_tls) const {
   UasOptions uo;
   const std::string contact_host = Wildcard(opts_.host) ? "127.0.0.1" : opts_.host;
   uo.media_address = opts_.media_address.empty() ? contact_host : opts_.media_address;
   uo.contact = contact;
+  uo.contact_tls = contact_tls;
   uo.rtp_timeout = opts_.rtp_timeout;
   uo.min_se = opts_.min_se;
   uo.nonce_lifetime = opts_.nonce_lifetime;
   auto uas = std::make_unique<SiprecUas>(uo, hub_, *streams_, opts_.events);
-  std::lock_guard lock(trunks_mu_);
+  MutexLock lock(trunks_mu_);
   uas->SetTrunks(trunks_);
   return uas;
 }
 
 void SipServer::SetTrunks(std::shared_ptr<const TrunkTable> trunks) {
   {
-    std::lock_guard lock(trunks_mu_);
+    MutexLock lock(trunks_mu_);
     trunks_ = trunks;
   }
   uas_->SetTrunks(std::move(trunks));
@@ -94,22 +98,42 @@ Status SipServer::Listen() {
     if (!e2) {
       port_ = port;
       udp_.set_option(asio::socket_base::receive_buffer_size(1 << 20), e1);
-      std::string contact_host = Wildcard(opts_.host) ? "127.0.0.1" : opts_.host;
-      uas_ = MakeUas("sip:verbatim@" +
-                     (contact_host.find(':') != std::string::npos ? "[" + contact_host + "]" : contact_host) + ":" +
-                     std::to_string(port_));
-      return Status::Ok();
+      break;
     }
     if (opts_.port != 0)
       return Status::Unavailable("listen.failed", "Cannot bind SIP/TCP " + opts_.host + ":" +
                                                       std::to_string(opts_.port) + ": " + e2.message());
   }
-  return Status::Unavailable("listen.failed", "Cannot find a port free for both SIP/UDP and SIP/TCP.");
+  if (port_ == 0) return Status::Unavailable("listen.failed", "Cannot find a port free for both SIP/UDP and SIP/TCP.");
+  auto uri_host = [](const std::string& host) {
+    const std::string h = Wildcard(host) ? "127.0.0.1" : host;
+    return h.find(':') != std::string::npos ? "[" + h + "]" : h;
+  };
+  std::string contact_tls;
+  if (opts_.tls) {
+    auto tls_address = asio::ip::make_address(opts_.tls_host, ec);
+    if (ec)
+      return Status::InvalidArgument("config.invalid",
+                                     "SIP/TLS listen host '" + opts_.tls_host + "' is not an IP address.");
+    tls_.open(tls_address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec) tls_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) tls_.bind(tcp::endpoint(tls_address, opts_.tls_port), ec);
+    if (!ec) tls_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Status::Unavailable("listen.failed", "Cannot bind SIP/TLS " + opts_.tls_host + ":" +
+                                                      std::to_string(opts_.tls_port) + ": " + ec.message());
+    tls_port_ = tls_.local_endpoint().port();
+    // RFC 5630: a sips: Contact asks for TLS on every hop to us.
+    contact_tls = "sips:verbatim@" + uri_host(opts_.tls_host) + ":" + std::to_string(tls_port_);
+  }
+  uas_ = MakeUas("sip:verbatim@" + uri_host(opts_.host) + ":" + std::to_string(port_), contact_tls);
+  return Status::Ok();
 }
 
 void SipServer::Start() {
   ReceiveUdp();
   AcceptTcp();
+  if (tls_.is_open()) AcceptTls();
   ScheduleSweep();
   media_thread_ = std::thread([this] { media_io_.run(); });
   thread_ = std::thread([this] { io_.run(); });
@@ -121,8 +145,10 @@ void SipServer::Stop() {
     boost::system::error_code ignored;
     udp_.close(ignored);
     tcp_.close(ignored);
+    tls_.close(ignored);
     sweep_timer_.cancel();
     accept_timer_.cancel();
+    tls_accept_timer_.cancel();
     for (auto& [id, t] : retransmits_) t->cancel();
   });
   io_.stop();
@@ -144,6 +170,10 @@ SipServerStats SipServer::Stats() const {
   s.accept_failures = accept_failures_.load();
   s.accept_backoffs = accept_backoffs_.load();
   s.tcp_connections = tcp_connections_->load();
+  s.tls_handshakes = tls_handshakes_.load();
+  s.tls_handshake_failures = tls_handshake_failures_.load();
+  s.tls_refused = tls_refused_.load();
+  s.tls_connections = tls_connections_->load();
   return s;
 }
 
@@ -245,7 +275,7 @@ void SipServer::AcceptTcp() {
       ++accept_failures_;
       // Out of descriptors: the pending connection stays in the backlog and
       // accept() would fail again at once. Pause instead of spinning.
-      if (OutOfDescriptors(ec)) return BackOffAccept();
+      if (OutOfDescriptors(ec)) return BackOffAccept(tcp_);
       Log(LogLevel::kWarn, "sip tcp accept failed", {{"error", ec.message()}});
       return AcceptTcp();
     }
@@ -274,18 +304,95 @@ void SipServer::AcceptTcp() {
   });
 }
 
-void SipServer::BackOffAccept() {
+void SipServer::BackOffAccept(tcp::acceptor& acceptor) {
   ++accept_backoffs_;
   accept_backoff_ = accept_backoff_.count() == 0
                         ? kFirstAcceptBackoff
                         : std::min(accept_backoff_ * 2, std::chrono::milliseconds(kMaxAcceptBackoff));
   if (accept_backoffs_ == 1 || accept_backoff_ == kMaxAcceptBackoff)
     Log(LogLevel::kWarn, "sip tcp accept paused: out of file descriptors", {{"pauseMs", accept_backoff_.count()}});
-  accept_timer_.expires_after(accept_backoff_);
-  accept_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || !tcp_.is_open()) return;
-    AcceptTcp();
+  // Each listener has its own timer: one pausing must not cancel the other's.
+  asio::steady_timer& timer = &acceptor == &tls_ ? tls_accept_timer_ : accept_timer_;
+  timer.expires_after(accept_backoff_);
+  timer.async_wait([this, &acceptor](boost::system::error_code ec) {
+    if (ec || !acceptor.is_open()) return;
+    if (&acceptor == &tls_)
+      AcceptTls();
+    else
+      AcceptTcp();
   });
+}
+
+void SipServer::AcceptTls() {
+  tls_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !tls_.is_open()) return;
+    if (ec) {
+      ++accept_failures_;
+      if (OutOfDescriptors(ec)) return BackOffAccept(tls_);
+      Log(LogLevel::kWarn, "sip tls accept failed", {{"error", ec.message()}});
+      return AcceptTls();
+    }
+    accept_backoff_ = std::chrono::milliseconds(0);
+    if (tls_connections_->load() >= opts_.max_tcp_connections) {
+      ++tls_refused_;
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return AcceptTls();
+    }
+    Handshake(std::move(socket));
+    AcceptTls();
+  });
+}
+
+void SipServer::Handshake(tcp::socket socket) {
+  using TlsStream = asio::ssl::stream<tcp::socket>;
+  boost::system::error_code ignored;
+  socket.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
+  boost::system::error_code ep_ec;
+  const auto remote = socket.remote_endpoint(ep_ec);
+  ++*tls_connections_;
+  // Counted from accept: a connection stuck in its handshake holds a slot too.
+  struct Pending {
+    Pending(TlsStream s, asio::io_context& io, std::shared_ptr<std::atomic<size_t>> live)
+        : stream(std::move(s)), deadline(io), live(std::move(live)) {}
+    ~Pending() {
+      if (live) --*live;  // never handed over to a connection
+    }
+    TlsStream stream;
+    asio::steady_timer deadline;
+    std::shared_ptr<std::atomic<size_t>> live;
+  };
+  auto pending = std::make_shared<Pending>(TlsStream(std::move(socket), *opts_.tls->Current()), io_, tls_connections_);
+  pending->deadline.expires_after(opts_.tls_handshake_timeout);
+  pending->deadline.async_wait([weak = std::weak_ptr<Pending>(pending)](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto p = weak.lock()) {
+      boost::system::error_code ignored;
+      p->stream.lowest_layer().close(ignored);  // the handshake completes with an error
+    }
+  });
+  std::optional<IpAddress> address = ep_ec ? std::nullopt : ToIp(remote.address());
+  const uint16_t port = static_cast<uint16_t>(ep_ec ? 0 : remote.port());
+  pending->stream.async_handshake(
+      asio::ssl::stream_base::server, [this, pending, address, port](boost::system::error_code ec) {
+        pending->deadline.cancel();
+        if (ec) {
+          ++tls_handshake_failures_;
+          Log(LogLevel::kDebug, "sip tls handshake failed",
+              {{"source", address ? address->ToString() : std::string("?")}, {"error", ec.message()}});
+          boost::system::error_code ignored;
+          pending->stream.lowest_layer().close(ignored);
+          return;
+        }
+        ++tls_handshakes_;
+        StreamLimits limits;
+        limits.max_write_queue = opts_.max_tcp_write_queue;
+        StreamHost& host = *this;
+        pending->live.reset();  // the connection owns the count from here
+        std::make_shared<SipStreamConnection<TlsStream>>(host, std::move(pending->stream), SipTransport::kTls,
+                                                         address, port, limits, tls_connections_)
+            ->Start();
+      });
 }
 
 }  // namespace verbatim::media::siprec

@@ -1,5 +1,5 @@
-// SipServer: SIP over UDP and TCP on one port, for the SIPREC recording
-// server. Frames and parses messages, hands requests to SiprecUas with where
+// SipServer: SIP over UDP and TCP on one port, and over TLS on another
+// (optional), for the SIPREC recording server. Frames and parses messages, hands requests to SiprecUas with where
 // they came from, sends its responses back, retransmits 2xx over UDP until the
 // ACK (RFC 3261 §13.3.1.4), and sweeps the dialogs' timers (RTP inactivity,
 // session timers) every 200 ms.
@@ -31,6 +31,8 @@
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
+#include "core/tls_server.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_stream_connection.h"
 #include "media/siprec/streams.h"
@@ -50,6 +52,13 @@ struct SipServerOptions {
   uint32_t min_se = 90;                      // UasOptions::min_se
   std::chrono::seconds nonce_lifetime{300};  // UasOptions::nonce_lifetime
   std::chrono::milliseconds sweep_interval{200};
+  // SIP over TLS on its own port (docs/sip-trunks.md "SIP over TLS"): off
+  // without credentials. Port 0 = a free port. The same caps as SIP/TCP
+  // (max_tcp_connections counts TCP and TLS apart, each up to the cap).
+  std::shared_ptr<tls::ServerCredentials> tls;
+  std::string tls_host = "0.0.0.0";
+  uint16_t tls_port = 5061;
+  std::chrono::milliseconds tls_handshake_timeout{10000};  // a peer that stalls the handshake is closed
   UasEventSink events;  // counted refusals and session ends (metrics)
 };
 
@@ -63,6 +72,10 @@ struct SipServerStats {
   uint64_t accept_failures = 0;      // accept() errors (EMFILE, ENFILE, ...)
   uint64_t accept_backoffs = 0;      // pauses of the accept loop after such an error
   size_t tcp_connections = 0;
+  uint64_t tls_handshakes = 0;          // completed on the SIP/TLS port
+  uint64_t tls_handshake_failures = 0;  // failed or timed out (plain SIP on the TLS port, bad clients, scanners)
+  uint64_t tls_refused = 0;             // TLS connections closed at accept: max_tcp_connections reached
+  size_t tls_connections = 0;
 };
 
 class SipServer final : private StreamHost {
@@ -75,6 +88,7 @@ class SipServer final : private StreamHost {
   void Stop();
 
   uint16_t port() const { return port_; }
+  uint16_t tls_port() const { return tls_port_; }  // 0 = no TLS listener
   const std::string& host() const { return opts_.host; }
   void SetTrunks(std::shared_ptr<const TrunkTable> trunks);
   // The control API disconnected a conversation: stop its media.
@@ -94,9 +108,11 @@ class SipServer final : private StreamHost {
   };
   void ReceiveUdp();
   void AcceptTcp();
-  void BackOffAccept();
+  void AcceptTls();
+  void Handshake(boost::asio::ip::tcp::socket socket);
+  void BackOffAccept(boost::asio::ip::tcp::acceptor& acceptor);
   void ScheduleSweep();
-  std::unique_ptr<SiprecUas> MakeUas(const std::string& contact) const;
+  std::unique_ptr<SiprecUas> MakeUas(const std::string& contact, const std::string& contact_tls) const;
   // Parses and handles one message; returns the bytes to send back.
   Processed Process(std::string_view raw, bool stream, Peer peer);
   void SendUdp(const std::string& bytes, const boost::asio::ip::udp::endpoint& to);
@@ -114,14 +130,16 @@ class SipServer final : private StreamHost {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> media_work_;
   boost::asio::ip::udp::socket udp_;
   boost::asio::ip::tcp::acceptor tcp_;
+  boost::asio::ip::tcp::acceptor tls_;
   std::unique_ptr<UdpStreamOpener> streams_;
   std::unique_ptr<SiprecUas> uas_;
   capture::MediaHub& hub_;
   std::thread thread_;        // runs io_
   std::thread media_thread_;  // runs media_io_
   uint16_t port_ = 0;
-  mutable std::mutex trunks_mu_;  // guards trunks_ (the UAS has its own copy; this one survives MakeUas)
-  std::shared_ptr<const TrunkTable> trunks_ = std::make_shared<TrunkTable>();
+  uint16_t tls_port_ = 0;
+  mutable Mutex trunks_mu_;  // the UAS has its own copy of trunks_; this one survives MakeUas
+  std::shared_ptr<const TrunkTable> trunks_ GUARDED_BY(trunks_mu_) = std::make_shared<TrunkTable>();
 
   // io thread only:
   std::array<char, 65536> udp_buffer_;
@@ -129,9 +147,12 @@ class SipServer final : private StreamHost {
   std::map<std::string, std::shared_ptr<boost::asio::steady_timer>> retransmits_;  // by Call-ID
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer accept_timer_;
+  boost::asio::steady_timer tls_accept_timer_;
   std::chrono::milliseconds accept_backoff_{0};
 
   std::shared_ptr<std::atomic<size_t>> tcp_connections_ = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<std::atomic<size_t>> tls_connections_ = std::make_shared<std::atomic<size_t>>(0);
+  std::atomic<uint64_t> tls_handshakes_{0}, tls_handshake_failures_{0}, tls_refused_{0};
   std::atomic<uint64_t> received_{0}, malformed_{0}, sent_{0}, retransmissions_{0}, tcp_write_overflows_{0},
       tcp_refused_{0}, accept_failures_{0}, accept_backoffs_{0};
 };

@@ -57,6 +57,7 @@ class UdpStream final : public StreamHandle {
     udp::endpoint from;
     std::optional<udp::endpoint> latched;  // sender of the first accepted packet; others are dropped
     std::atomic<int64_t> last_packet_ns{0};  // read by the signalling thread (inactivity timeout)
+    std::shared_ptr<srtp::InboundSrtp> srtp;  // set for SRTP streams; used and replaced on the socket's executor only
 
     void Receive() {
       socket.async_receive_from(asio::buffer(buffer), from,
@@ -81,6 +82,27 @@ class UdpStream final : public StreamHandle {
 
     void OnDatagram(size_t n) { OnDatagram(std::span<const std::byte>(buffer.data(), n)); }
     void OnDatagram(std::span<const std::byte> datagram) {
+      if (srtp) {
+        // Strangers first, before any cryptography is spent on them.
+        if (latched ? from != *latched : !spec.source.Allows(ToIpAddress(from.address()))) {
+          counters->wrong_source++;
+          return;
+        }
+        // RFC 5761 §4: RTCP multiplexed on the RTP port has packet types 200-204 (the RTP "marker+PT" byte).
+        const bool rtcp = datagram.size() >= 2 && static_cast<uint8_t>(datagram[1]) >= 200 &&
+                          static_cast<uint8_t>(datagram[1]) <= 204;
+        const srtp::Unprotected u = rtcp ? srtp->UnprotectRtcp(datagram) : srtp->UnprotectRtp(datagram);
+        if (u.error) {
+          switch (*u.error) {
+            case srtp::UnprotectError::kAuthFailed: counters->srtp_auth_failed++; break;
+            case srtp::UnprotectError::kReplayed: counters->srtp_replayed++; break;
+            case srtp::UnprotectError::kKeyExpired: counters->srtp_key_expired++; break;
+            case srtp::UnprotectError::kMalformed: counters->not_rtp++; break;
+          }
+          return;
+        }
+        datagram = u.packet;  // authentic: from here on it is plain RTP (or RTCP)
+      }
       auto parsed = rtp::ParsePacket(datagram);
       if (!parsed.ok()) {
         (parsed.error() == rtp::ParseError::kRtcp ? counters->rtcp : counters->not_rtp)++;
@@ -124,6 +146,16 @@ class UdpStream final : public StreamHandle {
   capture::Nanos LastPacket() const override {
     return capture::Nanos{state_->last_packet_ns.load(std::memory_order_relaxed)};
   }
+  Status Rekey(const srtp::SrtpKeying& keying) override {
+    auto next = srtp::InboundSrtp::Create(keying);
+    if (!next.ok()) return next.status();
+    asio::post(state_->socket.get_executor(),
+               [st = state_, inbound = std::shared_ptr<srtp::InboundSrtp>(std::move(*next))]() mutable {
+                 st->srtp = std::move(inbound);
+               });
+    return Status::Ok();
+  }
+
   void SetSource(RtpSourcePolicy policy) override {
     asio::post(state_->socket.get_executor(), [st = state_, policy = std::move(policy)]() mutable {
       st->spec.source = std::move(policy);
@@ -182,6 +214,11 @@ Result<std::unique_ptr<StreamHandle>> UdpStreamOpener::Open(StreamSpec spec) {
     next_ = static_cast<uint16_t>(next_ + 2 > last_port_ ? first_port_ : next_ + 2);
     if (used_.count(port)) continue;
     auto state = std::make_shared<UdpStream::State>(io_, spec, counters_);
+    if (spec.srtp) {
+      auto inbound = srtp::InboundSrtp::Create(*spec.srtp);
+      if (!inbound.ok()) return inbound.status();
+      state->srtp = std::move(*inbound);
+    }
     state->socket.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
     if (ec) return Status::Internal("cannot open an RTP socket: " + ec.message());
     state->socket.set_option(asio::socket_base::receive_buffer_size(256 * 1024), ec);

@@ -19,6 +19,7 @@
 #include "media/capture/session.h"
 #include "media/codec/decoder.h"
 #include "media/siprec/trunks.h"
+#include "media/srtp/inbound_srtp.h"
 
 namespace verbatim::media::siprec {
 
@@ -42,6 +43,10 @@ class StreamHandle {
   virtual capture::Nanos LastPacket() const { return capture::Nanos{0}; }
   // A re-INVITE named another source: accept that from now on (and latch anew).
   virtual void SetSource(RtpSourcePolicy) {}
+  // A re-INVITE changed the SRTP keys of the stream (RFC 4568 §7.1.4):
+  // packets are unprotected with the new ones from now on.
+  // InvalidArgument "srtp.keying" when libsrtp2 refuses them (the old stay).
+  virtual Status Rekey(const srtp::SrtpKeying&) { return Status::Ok(); }
   // Has the thread that reads RTP deliver to the session every datagram
   // already waiting in the socket (what the SRC sent before its BYE). The
   // future is ready once that is done; do not wait for it on that thread.
@@ -58,6 +63,9 @@ struct StreamSpec {
   codec::Decoder audio;
   std::optional<codec::Decoder> events;  // telephone-event: recognised, never written
   RtpSourcePolicy source;
+  // Set: the stream is SRTP (SDES keys of the SRC, docs/sip-trunks.md "SRTP");
+  // every packet is authenticated and decrypted before anything reads it.
+  std::optional<srtp::SrtpKeying> srtp;
 };
 
 class StreamOpener {
@@ -76,6 +84,9 @@ struct RtpCounters {
   std::atomic<uint64_t> rtcp{0};          // RTCP on the RTP port (rtcp-mux), dropped
   std::atomic<uint64_t> wrong_payload{0}; // payload type not negotiated, dropped
   std::atomic<uint64_t> wrong_source{0};  // from a stranger (not the allowed or latched source), dropped
+  std::atomic<uint64_t> srtp_auth_failed{0};  // SRTP/SRTCP whose authentication tag did not verify, dropped
+  std::atomic<uint64_t> srtp_replayed{0};     // SRTP/SRTCP seen before or older than the replay window, dropped
+  std::atomic<uint64_t> srtp_key_expired{0};  // SRTP past its key's lifetime, dropped
 };
 
 class UdpStreamOpener final : public StreamOpener {

@@ -118,6 +118,24 @@ std::optional<RtpSource> ParseRtpSource(std::string_view s) {
   return std::nullopt;
 }
 
+const char* ToString(SrtpPolicy p) {
+  switch (p) {
+    case SrtpPolicy::kOff:
+      return "off";
+    case SrtpPolicy::kOptional:
+      return "optional";
+    case SrtpPolicy::kRequired:
+      return "required";
+  }
+  return "?";
+}
+
+std::optional<SrtpPolicy> ParseSrtpPolicy(std::string_view s) {
+  for (SrtpPolicy p : {SrtpPolicy::kOff, SrtpPolicy::kOptional, SrtpPolicy::kRequired})
+    if (s == ToString(p)) return p;
+  return std::nullopt;
+}
+
 bool Trunk::InNetworks(const IpAddress& a) const {
   return std::any_of(networks.begin(), networks.end(), [&](const IpNetwork& n) { return n.Contains(a); });
 }

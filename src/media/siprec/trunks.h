@@ -59,6 +59,17 @@ enum class RtpSource {
 const char* ToString(RtpSource s);                          // "offer" | "latch"
 std::optional<RtpSource> ParseRtpSource(std::string_view);  // exact
 
+// SRTP (docs/sip-trunks.md "SRTP"): whether the trunk's media may, or must,
+// be SRTP keyed with SDES (RFC 4568). SDES keys travel in the SDP, so SRTP is
+// accepted over SIP/TLS only, whatever the policy.
+enum class SrtpPolicy : uint8_t {
+  kOff,       // RTP/SAVP streams are declined
+  kOptional,  // RTP/AVP and, over TLS, RTP/SAVP
+  kRequired,  // RTP/AVP streams are declined (an offer with nothing else is 488)
+};
+const char* ToString(SrtpPolicy p);                          // "off" | "optional" | "required"
+std::optional<SrtpPolicy> ParseSrtpPolicy(std::string_view);  // exact
+
 struct TrunkDigest {
   std::string username;
   std::string realm;
@@ -86,6 +97,7 @@ struct Trunk {
   std::optional<TrunkDigest> digest;
   TrunkLimits limits;
   RtpSource rtp_source = RtpSource::kOffer;
+  SrtpPolicy srtp = SrtpPolicy::kOptional;
 
   bool Allows(SipTransport t) const { return (transports & static_cast<uint8_t>(t)) != 0; }
   bool InNetworks(const IpAddress& a) const;

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "media/siprec/invite_checks.h"
 #include "media/siprec/multipart.h"
+#include "media/siprec/srtp_offer.h"
 #include "media/siprec/uas_dialog.h"
 
 namespace verbatim::media::siprec {
@@ -190,6 +191,35 @@ UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
     if (!offer.ok()) return Reject(req, 400, "Bad Request", "SDP: " + offer.status().message(), "bad_request");
     new_offer = std::move(*offer);
   }
+  // SRTP keys in the new offer: checked before anything changes, applied after.
+  std::vector<std::string> crypto_answers = d.crypto_answers;
+  std::vector<std::optional<srtp::SrtpKeying>> rekey(d.streams.size());
+  if (new_offer) {
+    crypto_answers.resize(new_offer->media.size());
+    for (size_t k = 0; k < d.streams.size(); ++k) {
+      const size_t mline = d.stream_mlines[k];
+      if (mline >= new_offer->media.size()) continue;
+      const sdp::MediaDescription& m = new_offer->media[mline];
+      if (m.port == 0) continue;
+      const bool was_srtp = d.stream_keys[k].has_value();
+      if ((SecurityOf(m) == MediaSecurity::kSdes) != was_srtp || SecurityOf(m) == MediaSecurity::kUnsupported)
+        return Reject(req, 488, "Not Acceptable Here",
+                      "a re-INVITE cannot switch a recorded stream between RTP and SRTP", "srtp_policy");
+      if (!was_srtp) continue;
+      auto sdes = srtp::AnswerSdes(CryptoValues(m));
+      if (!sdes.ok()) return Reject(req, 488, "Not Acceptable Here", sdes.status().message(), "srtp_policy");
+      if (sdes->inbound().SameAs(*d.stream_keys[k])) continue;  // the same keys: our answer stays the same
+      rekey[k] = sdes->inbound();
+      crypto_answers[mline] = sdes->answer_value();
+    }
+  }
+  for (size_t k = 0; k < rekey.size(); ++k) {
+    if (!rekey[k]) continue;
+    Status s = d.streams[k]->Rekey(*rekey[k]);
+    if (!s.ok()) return Reject(req, 488, "Not Acceptable Here", s.message(), "srtp_policy");
+    d.stream_keys[k] = std::move(rekey[k]);
+  }
+  d.crypto_answers = std::move(crypto_answers);
   // A refresh (RFC 4028 §10): a new interval, or none if the SRC dropped the timer.
   d.session_interval = timer.kind == TimerDecision::Kind::kAccept ? timer.interval : 0;
   d.refreshed_at = opts_.now();
@@ -229,7 +259,8 @@ UasOutput SiprecUas::Modify(Dialog& d, const sip::Message& req) {
 UasOutput SiprecUas::Answer(Dialog& d, const sip::Message& req, const sdp::SessionDescription& offer, bool with_sdp) {
   UasOutput out;
   sip::Message res = Response(req, 200, "OK", d.local_tag);
-  res.SetHeader("Contact", "<" + opts_.contact + ">");
+  const bool tls = d.peer.transport == SipTransport::kTls && !opts_.contact_tls.empty();
+  res.SetHeader("Contact", "<" + (tls ? opts_.contact_tls : opts_.contact) + ">");
   if (d.session_interval != 0) {
     res.SetHeader("Session-Expires", sip::FormatSessionExpires({d.session_interval, sip::Refresher::kUac}));
     res.SetHeader("Require", "timer");
@@ -243,6 +274,7 @@ UasOutput SiprecUas::Answer(Dialog& d, const sip::Message& req, const sdp::Sessi
     ao.session_version = ++d.sdp_version;
     ao.ports = d.ports;
     ao.ports.resize(offer.media.size(), 0);  // streams added later are declined
+    ao.crypto = d.crypto_answers;
     res.SetHeader("Content-Type", "application/sdp");
     res.body = sdp::BuildAnswer(offer, ao);
   }
@@ -333,7 +365,9 @@ std::string SiprecUas::ByeFor(const Dialog& d, std::string_view reason) const {
   sip::Message bye;
   bye.method = "BYE";
   bye.request_uri = d.remote_target;
-  std::string host = opts_.contact.substr(opts_.contact.find('@') + 1);
+  const std::string& contact =
+      d.peer.transport == SipTransport::kTls && !opts_.contact_tls.empty() ? opts_.contact_tls : opts_.contact;
+  std::string host = contact.substr(contact.find('@') + 1);
   bye.AddHeader("Via",
                 "SIP/2.0/" + Upper(ToString(d.peer.transport)) + " " + host + ";branch=z9hG4bK" + RandomToken(10));
   bye.AddHeader("Max-Forwards", "70");

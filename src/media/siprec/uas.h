@@ -8,7 +8,7 @@
 //                    answer (OPTIONS, ACK, malformed): strangers learn nothing
 //   INVITE (new)   → admission in order: trunk transport, digest (401/403),
 //                    live Call-ID (482), +sip.src (403), Require (420), body (415/400), session
-//                    timer (422), trunk and global capacity, free disk, RTP
+//                    timer (422), SDES keys over TLS only (488, srtp_offer.h), trunk and global capacity, free disk, RTP
 //                    ports (503 + Retry-After); then streams within the
 //                    trunk's limits (the rest declined, port 0), a hub session
 //                    owned by the trunk (joins only its own conversations),
@@ -50,6 +50,7 @@ namespace verbatim::media::siprec {
 struct UasOptions {
   std::string media_address = "127.0.0.1";   // c= in our answers
   std::string contact;                       // "sip:verbatim@127.0.0.1:5060"
+  std::string contact_tls;                   // for dialogs over TLS: "sips:verbatim@127.0.0.1:5061"; "" = none
   int retry_after_seconds = 5;               // in 503s
   std::chrono::seconds rtp_timeout{60};      // no RTP on any sending stream for this long ends the call; 0 = never
   uint32_t min_se = 90;                      // smallest session interval accepted (RFC 4028 Min-SE)

@@ -11,6 +11,7 @@
 #include "media/siprec/streams.h"
 #include "media/siprec/trunks.h"
 #include "media/siprec/uas.h"
+#include "media/srtp/inbound_srtp.h"
 
 namespace verbatim::media::siprec {
 
@@ -27,6 +28,10 @@ struct SiprecUas::Dialog {
   std::vector<std::unique_ptr<StreamHandle>> streams;  // per accepted stream
   std::vector<size_t> stream_mlines;                   // the offered m= line of each stream
   std::vector<uint16_t> ports;                         // per offered m= line (0 = declined)
+  // SRTP (srtp_offer.h): our a=crypto answer per offered m= line ("" = plain
+  // RTP or declined), and the SRC's keys per stream (unset = plain RTP).
+  std::vector<std::string> crypto_answers;
+  std::vector<std::optional<srtp::SrtpKeying>> stream_keys;
   std::string sdp_session_id;
   uint64_t sdp_version = 1;
   sdp::SessionDescription offer;  // the SRC's latest offer

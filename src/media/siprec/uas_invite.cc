@@ -9,6 +9,7 @@
 #include "media/siprec/invite_checks.h"
 #include "media/siprec/multipart.h"
 #include "media/siprec/rs_metadata.h"
+#include "media/siprec/srtp_offer.h"
 #include "media/siprec/uas.h"
 #include "media/siprec/uas_dialog.h"
 
@@ -99,6 +100,10 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
     return out;
   }
 
+  // SDES keys over a cleartext transport are refused before anything else is looked at.
+  const SrtpOfferDecision srtp = DecideSrtp(*offer, *trunk, peer.transport);
+  if (srtp.refuse) return Reject(req, 488, "Not Acceptable Here", *srtp.refuse, "srtp_insecure_transport");
+
   // Capacity, cheapest first; the hub checks its own (sessions, free disk) before it creates anything.
   if (trunk->limits.max_sessions != 0 && DialogsOf(*trunk) >= trunk->limits.max_sessions) {
     return Reject(req, 503, "Service Unavailable",
@@ -106,7 +111,13 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
                       " concurrent sessions",
                   "trunk_sessions");
   }
-  const StreamPlan plan = PlanStreams(*offer, trunk->limits);
+  const StreamPlan plan = PlanStreams(WithoutDeclined(*offer, srtp), trunk->limits);
+  std::string srtp_declined;  // why the SRTP policy left streams out, for the 488 if nothing is left
+  for (const std::string& why : srtp.declined) {
+    if (why.empty()) continue;
+    Count("declined", "srtp");
+    if (srtp_declined.empty()) srtp_declined = why;
+  }
   if (plan.declined_codec) Count("declined", "codec");
   if (plan.declined_channels) Count("declined", "channels");
   if (plan.declined_bandwidth) Count("declined", "bandwidth");
@@ -118,6 +129,7 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
               " channels and " + std::to_string(trunk->limits.max_bandwidth_kbps) + " kbit/s per session";
   }
   if (plan.accepted.empty()) {
+    if (!srtp_declined.empty()) return Reject(req, 488, "Not Acceptable Here", srtp_declined, "srtp_policy");
     if (!limited.empty()) return Reject(req, 488, "Not Acceptable Here", limited, "trunk_limits");
     UasOutput out = Reject(req, 488, "Not Acceptable Here",
                            "no acceptable audio stream: offer PCMU, PCMA or L16 over RTP/AVP", "no_acceptable_media");
@@ -176,15 +188,23 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
   d->invite_branch = req.via_branch().value_or("");
   d->session = *session;
   d->ports.assign(offer->media.size(), 0);
+  d->crypto_answers.assign(offer->media.size(), "");
   d->sdp_session_id = std::to_string(ToUnixSeconds(SystemClock::Instance().Now()));
   d->sdp_version = 0;  // Answer() makes it 1
   for (size_t k = 0; k < plan.accepted.size(); ++k) {
     const PlannedStream& a = plan.accepted[k];
     StreamSpec ss{*session, k, a.audio, a.events, RtpSourceFor(*trunk, *offer, offer->media[a.mline], peer.address)};
+    if (const auto& sdes = srtp.sdes[a.mline]) {
+      ss.srtp = sdes->inbound();
+      d->crypto_answers[a.mline] = sdes->answer_value();
+    }
+    d->stream_keys.push_back(ss.srtp);
     auto stream = streams_.Open(std::move(ss));
     if (!stream.ok()) {
       d->streams.clear();
       hub_.Close(*session, "no RTP port");
+      if (stream.status().code() == "srtp.keying")
+        return Reject(req, 488, "Not Acceptable Here", stream.status().message(), "srtp_policy");
       return Reject(req, 503, "Service Unavailable", stream.status().message(), "rtp_ports");
     }
     d->ports[a.mline] = (*stream)->port();
@@ -213,6 +233,7 @@ UasOutput SiprecUas::Invite(const sip::Message& req, Peer peer, const std::share
        {"conversationId", d->session->conversation_id()},
        {"trunk", trunk->name},
        {"streams", plan.accepted.size()},
+       {"srtp", std::any_of(d->stream_keys.begin(), d->stream_keys.end(), [](const auto& k) { return k.has_value(); })},
        {"sessionInterval", d->session_interval}});
   dialogs_.emplace(d->call_id, std::move(d));
   return out;

@@ -228,6 +228,10 @@ CREATE TABLE sip_trunks (
 );
 CREATE UNIQUE INDEX sip_trunks_by_name ON sip_trunks (lower(name COLLATE "C"));
 )sql",
+    // 2: SRTP policy per SIP trunk (docs/sip-trunks.md "SRTP"; the SQLite store's step 8); transports may include "tls".
+    R"sql(
+ALTER TABLE sip_trunks ADD COLUMN srtp text NOT NULL DEFAULT 'optional' CHECK (srtp IN ('off', 'optional', 'required'));
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

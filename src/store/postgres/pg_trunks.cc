@@ -15,7 +15,7 @@ namespace {
 
 constexpr char kTrunkSelect[] =
     "SELECT id, name, description, networks::text, transports::text, digest_username, digest_realm, digest_ha1_md5, "
-    "digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, updated_at "
+    "digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, updated_at, srtp "
     "FROM sip_trunks";
 
 Result<SipTrunk> ReadTrunk(const Row& row) {
@@ -35,6 +35,7 @@ Result<SipTrunk> ReadTrunk(const Row& row) {
   t.rtp_source = row.Text(12);
   t.created_at = row.Time(13);
   t.updated_at = row.Time(14);
+  t.srtp = row.Text(15);
   return t;
 }
 
@@ -62,10 +63,10 @@ Status PostgresStore::CreateTrunk(const SipTrunk& t) {
     Status s = conn.Exec(
         "INSERT INTO sip_trunks (id, name, description, networks, transports, digest_username, digest_realm, "
         "digest_ha1_md5, digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        "updated_at, srtp) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         t.id, t.name, t.description, EncodeStrings(t.networks), EncodeStrings(t.transports), t.digest_username,
         t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels, t.max_bandwidth_kbps,
-        t.rtp_source, t.created_at, t.updated_at);
+        t.rtp_source, t.created_at, t.updated_at, t.srtp);
     if (!s.ok() && conn.last_sqlstate() == "23505" && conn.last_constraint() == "sip_trunks_pkey")
       return Status::AlreadyExists("trunk.exists", "SIP trunk '" + t.id + "' already exists.");
     return NameRace(conn, s, t);
@@ -104,10 +105,10 @@ Status PostgresStore::UpdateTrunk(const SipTrunk& t) {
     auto updated = conn.Affected(
         "UPDATE sip_trunks SET name = $1, description = $2, networks = $3::jsonb, transports = $4::jsonb, "
         "digest_username = $5, digest_realm = $6, digest_ha1_md5 = $7, digest_ha1_sha256 = $8, max_sessions = $9, "
-        "max_channels = $10, max_bandwidth_kbps = $11, rtp_source = $12, updated_at = $13 WHERE id = $14",
+        "max_channels = $10, max_bandwidth_kbps = $11, rtp_source = $12, updated_at = $13, srtp = $14 WHERE id = $15",
         t.name, t.description, EncodeStrings(t.networks), EncodeStrings(t.transports), t.digest_username,
         t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels, t.max_bandwidth_kbps,
-        t.rtp_source, t.updated_at, t.id);
+        t.rtp_source, t.updated_at, t.srtp, t.id);
     if (!updated.ok()) return NameRace(conn, updated.status(), t);
     return *updated == 0 ? TrunkNotFound(t.id) : Status::Ok();
   });

@@ -244,6 +244,10 @@ CREATE TABLE sip_trunks (
 CREATE UNIQUE INDEX sip_trunks_by_name ON sip_trunks(name COLLATE NOCASE);
 ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 )sql",
+    // SRTP policy per SIP trunk (docs/sip-trunks.md "SRTP"); transports may now include "tls".
+    R"sql(
+ALTER TABLE sip_trunks ADD COLUMN srtp TEXT NOT NULL DEFAULT 'optional' CHECK (srtp IN ('off', 'optional', 'required'));
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

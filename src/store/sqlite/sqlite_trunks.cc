@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kTrunkSelect[] =
     "SELECT id, name, description, networks, transports, digest_username, digest_realm, digest_ha1_md5, "
-    "digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, updated_at "
+    "digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, updated_at, srtp "
     "FROM sip_trunks";
 
 Result<SipTrunk> ReadTrunk(const Stmt& st) {
@@ -33,6 +33,7 @@ Result<SipTrunk> ReadTrunk(const Stmt& st) {
   t.rtp_source = st.Text(12);
   t.created_at = st.Time(13);
   t.updated_at = st.Time(14);
+  t.srtp = st.Text(15);
   return t;
 }
 
@@ -53,10 +54,10 @@ Status SqliteStore::CreateTrunk(const SipTrunk& t) {
     return db.Exec(
         "INSERT INTO sip_trunks (id, name, description, networks, transports, digest_username, digest_realm, "
         "digest_ha1_md5, digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "updated_at, srtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         t.id, t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
         t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels,
-        t.max_bandwidth_kbps, t.rtp_source, t.created_at, t.updated_at);
+        t.max_bandwidth_kbps, t.rtp_source, t.created_at, t.updated_at, t.srtp);
   });
 }
 
@@ -92,10 +93,10 @@ Status SqliteStore::UpdateTrunk(const SipTrunk& t) {
     VERBATIM_RETURN_IF_ERROR(
         db.Exec("UPDATE sip_trunks SET name = ?, description = ?, networks = ?, transports = ?, digest_username = ?, "
                 "digest_realm = ?, digest_ha1_md5 = ?, digest_ha1_sha256 = ?, max_sessions = ?, max_channels = ?, "
-                "max_bandwidth_kbps = ?, rtp_source = ?, updated_at = ? WHERE id = ?",
+                "max_bandwidth_kbps = ?, rtp_source = ?, updated_at = ?, srtp = ? WHERE id = ?",
                 t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
                 t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions,
-                t.max_channels, t.max_bandwidth_kbps, t.rtp_source, t.updated_at, t.id));
+                t.max_channels, t.max_bandwidth_kbps, t.rtp_source, t.updated_at, t.srtp, t.id));
     return db.Changes() == 0 ? TrunkNotFound(t.id) : Status::Ok();
   });
 }

@@ -7,6 +7,10 @@
 //   resend:    indexes sent again 3 packet times later (a late duplicate)
 //   inject:    [{ at, data }] extra datagrams (RTCP, wrong payload type, junk)
 //              sent from the stream's own socket in slot `at`
+//   srtpKey:   base64 key||salt: every packet is SRTP (AES_CM_128_HMAC_SHA1_80,
+//              lib/srtp.mjs); duplicates and resends are then replays
+//   tamper:    (with srtpKey) indexes whose packet is first sent with one bit
+//              flipped (its tag fails), then as it should be
 // Indexes count packets from 0; the RTP sequence number is seq0 + index and
 // the timestamp ts0 + index × 160, so every packet's place in the file is known.
 //
@@ -24,6 +28,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { SrtpSender, tampered } from './srtp.mjs';
 
 export const SAMPLE_RATE = 8000;
 export const PTIME_MS = 20;
@@ -106,15 +111,20 @@ function senderCore({ host = '127.0.0.1', bindHost = '127.0.0.1', streams, packe
     const sock = dgram.createSocket('udp4');
     sock.on('error', () => { /* ICMP port unreachable after the call ended: ignored */ });
     // Packets are built before the first is sent: nothing slow happens while pacing.
-    const wire = Array.from({ length: packets }, (_, index) => rtpPacket({
-      payloadType: s.payloadType ?? 0,
-      sequence: seq0 + index,
-      timestamp: ts0 + index * SAMPLES_PER_PACKET,
-      ssrc,
-      marker: index === 0,
-      payload: tonePayload(s.freq, index, s),
-    }));
-    return { port: s.port, ssrc, order, drop, inject, sock, wire, sent: 0, injected: 0 };
+    const srtp = s.srtpKey ? new SrtpSender(Buffer.from(s.srtpKey, 'base64')) : null;
+    const wire = Array.from({ length: packets }, (_, index) => {
+      const plain = rtpPacket({
+        payloadType: s.payloadType ?? 0,
+        sequence: seq0 + index,
+        timestamp: ts0 + index * SAMPLES_PER_PACKET,
+        ssrc,
+        marker: index === 0,
+        payload: tonePayload(s.freq, index, s),
+      });
+      return srtp ? srtp.protect(plain) : plain;
+    });
+    const tamper = new Set(srtp ? s.tamper ?? [] : []);
+    return { port: s.port, ssrc, order, drop, inject, tamper, sock, wire, sent: 0, injected: 0 };
   });
 
   const sendTimes = new Array(packets).fill(null);
@@ -131,6 +141,10 @@ function senderCore({ host = '127.0.0.1', bindHost = '127.0.0.1', streams, packe
     for (const p of plans) {
       for (const index of p.order[k]) {
         if (p.drop.has(index)) continue;
+        if (p.tamper.has(index)) {
+          p.sock.send(tampered(p.wire[index]), p.port, host);
+          p.injected++;
+        }
         p.sock.send(p.wire[index], p.port, host);
         p.sent++;
       }

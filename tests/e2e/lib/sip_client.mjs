@@ -1,5 +1,5 @@
 // A minimal SIP user agent client for the SIPREC e2e tests (the SRC side):
-// UDP or TCP, builds SIPREC INVITEs (multipart/mixed SDP + RFC 7865
+// UDP, TCP or TLS (node:tls: Debian's sipp is built without TLS), builds SIPREC INVITEs (multipart/mixed SDP + RFC 7865
 // rs-metadata), re-INVITEs, ACK, BYE, OPTIONS, and sends raw bytes for the
 // robustness tests. sipp drives the full real-client scenarios
 // (tests/e2e/sipp/); this client is for the tests whose timing the Node
@@ -8,6 +8,7 @@
 // Node 20 built-ins only.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 const CRLF = '\r\n';
@@ -16,12 +17,17 @@ export function token(n = 8) {
   return randomBytes(n).toString('hex');
 }
 
-/** An SDP offer as an SRC sends it: one sendonly audio m= line per stream, with a=label. */
+/**
+ * An SDP offer as an SRC sends it: one sendonly audio m= line per stream, with a=label.
+ * A stream with `crypto` (a=crypto values, RFC 4568) is offered as RTP/SAVP (or `proto`).
+ */
 export function offerSdp({ streams, version = 1, direction, address = '127.0.0.1' }) {
   const lines = ['v=0', `o=SRC 2890844526 ${version} IN IP4 ${address}`, 's=SIPREC', `c=IN IP4 ${address}`, 't=0 0'];
   for (const s of streams) {
     const codecs = s.codecs ?? [{ pt: 0, name: 'PCMU', rate: 8000 }, { pt: 101, name: 'telephone-event', rate: 8000, fmtp: '0-16' }];
-    lines.push(`m=audio ${s.port ?? 12240} RTP/AVP ${codecs.map((c) => c.pt).join(' ')}`);
+    const proto = s.proto ?? (s.crypto ? 'RTP/SAVP' : 'RTP/AVP');
+    lines.push(`m=audio ${s.port ?? 12240} ${proto} ${codecs.map((c) => c.pt).join(' ')}`);
+    for (const c of s.crypto ?? []) lines.push(`a=crypto:${c}`);
     for (const c of codecs) {
       lines.push(`a=rtpmap:${c.pt} ${c.name}/${c.rate}`);
       if (c.fmtp) lines.push(`a=fmtp:${c.pt} ${c.fmtp}`);
@@ -124,8 +130,12 @@ export function answerPorts(sdp) {
  * it receives; next()/waitFor() take them in order (with deadlines).
  */
 export class SipUac {
-  /** `localAddress`: the source address (127.0.0.x are all this host: another trunk, or a stranger). */
-  constructor({ transport = 'udp', host = '127.0.0.1', port, localAddress = '127.0.0.1' }) {
+  /**
+   * `localAddress`: the source address (127.0.0.x are all this host: another trunk, or a stranger).
+   * `ca`: with transport 'tls', the PEM the server's certificate must chain to.
+   */
+  constructor({ transport = 'udp', host = '127.0.0.1', port, localAddress = '127.0.0.1', ca }) {
+    this.ca = ca;
     this.transport = transport;
     this.host = host;
     this.port = port;
@@ -146,7 +156,9 @@ export class SipUac {
       this.localPort = this.sock.address().port;
     } else {
       this.buffer = '';
-      this.sock = net.connect({ host: this.host, port: this.port, localAddress: this.localAddress });
+      this.sock = this.transport === 'tls'
+        ? tls.connect({ host: this.host, port: this.port, localAddress: this.localAddress, ca: this.ca, servername: 'localhost' })
+        : net.connect({ host: this.host, port: this.port, localAddress: this.localAddress });
       this.closedPromise = new Promise((r) => this.sock.once('close', () => { this.closed = true; r(); this.#wake(); }));
       this.sock.on('error', () => {});
       this.sock.on('data', (d) => {
@@ -162,7 +174,7 @@ export class SipUac {
         }
       });
       await new Promise((resolve, reject) => {
-        this.sock.once('connect', resolve);
+        this.sock.once(this.transport === 'tls' ? 'secureConnect' : 'connect', resolve);
         this.sock.once('error', reject);
       });
       this.localPort = this.sock.localPort;
@@ -275,7 +287,10 @@ export class SipUac {
  *   await call.reinvite('inactive'); await call.reinvite('sendonly'); await call.bye();
  */
 export class SiprecCall {
-  constructor(uac, { callId = `${randomUUID()}@src.test`, participants, headers = {}, conversationId, codecs } = {}) {
+  /** `crypto`: per stream, the a=crypto values to offer (RTP/SAVP); `proto`: the m= line's protocol for all. */
+  constructor(uac, { callId = `${randomUUID()}@src.test`, participants, headers = {}, conversationId, codecs, crypto, proto } = {}) {
+    this.crypto = crypto;
+    this.proto = proto;
     this.uac = uac;
     this.callId = callId;
     this.fromTag = token(6);
@@ -291,7 +306,9 @@ export class SiprecCall {
   }
 
   streams(direction = 'sendonly') {
-    return this.participants.map((p, i) => ({ port: 30000 + 2 * i, label: p.label, direction, codecs: this.codecs }));
+    return this.participants.map((p, i) => ({
+      port: 30000 + 2 * i, label: p.label, direction, codecs: this.codecs, crypto: this.crypto?.[i], proto: this.proto,
+    }));
   }
 
   async invite({ headers = {} } = {}) {

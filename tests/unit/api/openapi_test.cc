@@ -1092,7 +1092,8 @@ TEST_F(OpenApiConformance, SipTrunks) {
   Expect(200, "GET", base, A);
   Expect(200, "GET", base + "/" + id, A);
   Expect(200, "PATCH", base + "/" + id, A, R"({"digest":null,"limits":{"maxChannelsPerSession":2}})");
-  Expect(400, "PATCH", base + "/" + id, A, R"({"transports":["tls"]})");
+  Expect(200, "PATCH", base + "/" + id, A, R"({"transports":["tls"],"srtp":"required"})");
+  Expect(400, "PATCH", base + "/" + id, A, R"({"transports":["udp"]})");  // srtp required needs tls
   Expect(400, "GET", base + "/not-a-uuid", A);
   // A conversation whose media this trunk may feed.
   Expect(201, "POST", "/api/v2/conversations", A, R"({"mediaOwner":{"type":"trunk","id":")" + id + R"("}})");

@@ -31,6 +31,22 @@ inline Conversation MakeConversation(const std::string& id, TimePoint started = 
   return c;
 }
 
+// First column of the first row of `sql` on its own connection to the SQLite
+// file at `path` (what is stored, not a store's view); "" when there is no row.
+inline std::string SqliteFirstText(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string v;
+  const int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,21 +75,7 @@ class SqliteStoreTest : public ::testing::Test {
 
   // First column of the first row of `sql`, run on a separate raw connection
   // (to inspect or tamper with the file); "" when there is no row.
-  std::string RawText(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    std::string v;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr) {
-      v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    }
-    EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
-  }
+  std::string RawText(const std::string& sql) { return SqliteFirstText(DbPath(), sql); }
   int64_t RawInt(const std::string& sql) {
     std::string v = RawText(sql);
     return v.empty() ? -1 : std::stoll(v);

@@ -60,7 +60,13 @@ TEST(TrunkConfig, RefusesWhatWouldWidenOrBreakTheAllowList) {
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["0.0.0.0/0"]})"), "networks") << "the whole Internet needs a digest";
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["::/0"],"digest":{"username":"u","password":"0123456789abcdef"}})"),
             "<accepted>");
-  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"transports":["tls"]})"), "transports");
+  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"transports":["tls"]})"), "<accepted>");
+  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"transports":["sctp"]})"), "transports");
+  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"srtp":"always"})"), "srtp");
+  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"srtp":"required"})"), "srtp")
+      << "SDES keys only over TLS: required without tls could never record";
+  EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"transports":["tls"],"srtp":"required"})"),
+            "<accepted>");
   EXPECT_EQ(FieldOf(R"({"name":"a","networks":["192.0.2.1"],"transports":[]})"), "transports");
   EXPECT_EQ(FieldOf(R"({"name":"a b","networks":["192.0.2.1"]})"), "name");
   EXPECT_EQ(FieldOf(R"({"networks":["192.0.2.1"]})"), "name");
@@ -162,6 +168,13 @@ TEST(TrunkConfig, PolicyCarriesEveryDecision) {
   EXPECT_EQ(p.limits.max_channels, 3u);
   EXPECT_EQ(p.rtp_source, media::siprec::RtpSource::kLatch);
   EXPECT_FALSE(p.digest.has_value());
+  EXPECT_EQ(p.srtp, media::siprec::SrtpPolicy::kOptional) << "the default";
+  media::siprec::Trunk secure = ToPolicy(
+      Create(R"({"name":"sec","networks":["198.51.100.0/24"],"transports":["tls"],"srtp":"required"})"),
+      kTrunkOriginApi);
+  EXPECT_EQ(secure.srtp, media::siprec::SrtpPolicy::kRequired);
+  EXPECT_TRUE(secure.Allows(media::siprec::SipTransport::kTls));
+  EXPECT_FALSE(secure.Allows(media::siprec::SipTransport::kTcp));
 
   store::SipTrunk dev = DevTrunk(kNow);
   media::siprec::Trunk d = ToPolicy(dev, kTrunkOriginDev);

@@ -112,17 +112,7 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
       PQfinish(c);
       return v;
     }
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(DbPath().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    const int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
-      v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-    EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return testing_util::SqliteFirstText(DbPath(), sql);
   }
   int64_t RawInt(const std::string& sql) {
     std::string v = RawText(sql);

@@ -31,6 +31,7 @@ SipTrunk MakeTrunk(std::string name) {
   t.max_channels = 4;
   t.max_bandwidth_kbps = 512;
   t.rtp_source = "latch";
+  t.srtp = "required";
   t.created_at = T(1);
   t.updated_at = T(2);
   return t;
@@ -54,17 +55,20 @@ TEST_P(TrunkTest, TrunkCrudRoundTripsEveryFieldAndSurvivesReopen) {
   EXPECT_EQ(got->max_channels, 4);
   EXPECT_EQ(got->max_bandwidth_kbps, 512);
   EXPECT_EQ(got->rtp_source, "latch");
+  EXPECT_EQ(got->srtp, "required");
   EXPECT_EQ(got->created_at, T(1));
   EXPECT_EQ(got->updated_at, T(2));
 
   got->networks = {"198.51.100.7/32"};
   got->digest_username.clear();
+  got->srtp = "off";
   got->updated_at = T(3);
   ASSERT_TRUE(store_->UpdateTrunk(*got).ok());
   auto after = store_->GetTrunk(a.id);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->networks, std::vector<std::string>{"198.51.100.7/32"});
   EXPECT_TRUE(after->digest_username.empty());
+  EXPECT_EQ(after->srtp, "off");
   EXPECT_EQ(after->created_at, T(1)) << "created_at never changes";
 
   ASSERT_TRUE(store_->DeleteTrunk(a.id).ok());
