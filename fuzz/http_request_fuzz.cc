@@ -94,7 +94,7 @@ void ProvisionClient() {
   c.name = "fuzz-admin";
   for (const auto& s : authz::AllScopes()) c.allowed_scopes.push_back(s.name);
   c.allowed_grant_types = {"client_credentials"};
-  auto role = env->app->directory().FindRole("System Administrator");
+  auto role = env->app->directory().FindRoleByName("System Administrator");
   if (!role) Die("no System Administrator role");
   c.role_ids.push_back(role->id);
   std::string secret = oauth::NewClientSecret();
