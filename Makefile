@@ -1,5 +1,5 @@
 # verbatim — the two commands a new user needs:
-#   make run    install what is missing, build, start `verbatim serve --dev` on :8080
+#   make run    install what is missing, build the server (only), start `verbatim serve --dev` on :8080
 #   make test   install what is missing, build, run every test (unit, integration, e2e),
 #               then the same under ASan+UBSan, then every fuzz target for FUZZ_SECONDS
 
@@ -21,7 +21,9 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-run: build
+# Builds only the server it runs; `make test` / `make build` build everything.
+run: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target verbatim
 	$(BUILD_DIR)/verbatim serve --dev --data-dir $(DATA_DIR) --http-listen 127.0.0.1:8080 --sip-listen 127.0.0.1:5060
 
 # Fastest feedback first; each stage stops `make` on its first failure.

@@ -147,7 +147,6 @@ void Init() {
   AppConfig cfg;
   cfg.issuer = "http://127.0.0.1:8080";
   cfg.audience = cfg.issuer + "/api";
-  cfg.data_dir = env->dir.string();
   cfg.media_dir = (env->dir / "media").string();
   cfg.secrets = std::make_shared<SecretBox>(KeyEncryptionKey::Generate());
   // Rate limits would turn most inputs into 429s after the first second.

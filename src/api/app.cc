@@ -189,14 +189,14 @@ void App::RegisterRoutes() {
 }
 
 void App::AddRecordingListener(RecordingListener l) {
-  std::lock_guard lock(listeners_mu_);
+  MutexLock lock(listeners_mu_);
   listeners_.push_back(std::move(l));
 }
 
 void App::NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after) {
   std::vector<RecordingListener> copy;
   {
-    std::lock_guard lock(listeners_mu_);
+    MutexLock lock(listeners_mu_);
     copy = listeners_;
   }
   for (auto& l : copy)

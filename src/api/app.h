@@ -23,6 +23,7 @@
 #include "api/trunks/trunk_registry.h"
 #include "api/worker_pool.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/secret_box.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
@@ -38,10 +39,7 @@ struct RateLimits {
 struct AppConfig {
   std::string issuer;    // "http://127.0.0.1:8080"
   std::string audience;  // "{issuer}/api"
-  std::string data_dir;
   std::string media_dir;
-  std::string version = "0.1.0";
-  std::string sync_mode = "normal";
   RateLimits limits;
   size_t workers = 16;  // threads for handlers that write to the store (they wait on group commit)
   int audit_retention_days = 0;  // 0 = keep every audit event
@@ -52,8 +50,8 @@ struct AppConfig {
   bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
 };
 
-// Hooks the media layer registers so recording state changes reach live
-// sessions; empty until media capture is wired in.
+// Hooks the media layer registers (the media hub, the SIPREC server, the
+// AudioHook endpoint) so recording state changes reach live sessions.
 struct RecordingListener {
   std::function<void(const std::string& conversation_id, const store::Recording& after)> on_change;
 };
@@ -147,8 +145,8 @@ class App {
   RateLimiter auth_fail_ip_limiter_;
   RateLimiter auth_fail_client_limiter_;
   std::atomic<bool> ready_{false};
-  std::mutex listeners_mu_;  // guards listeners_
-  std::vector<RecordingListener> listeners_;
+  Mutex listeners_mu_;
+  std::vector<RecordingListener> listeners_ GUARDED_BY(listeners_mu_);
 };
 
 // One per area (routes_*.cc).

@@ -14,6 +14,7 @@
 #include "api/ws_stream.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/mutex.h"
 #include "media/audiohook/server_session.h"
 
 namespace verbatim::api {
@@ -41,11 +42,11 @@ struct AudioHookEndpoint::Shared {
   const AudioHookOptions opts;
   AudioHookAuthenticator auth;
 
-  std::mutex mu;  // guards everything below
+  Mutex mu;
   std::condition_variable drained;
-  size_t live = 0;
-  std::map<Connection*, std::weak_ptr<Connection>> connections;
-  std::multimap<std::string, std::weak_ptr<Connection>> by_conversation;  // live media only
+  size_t live GUARDED_BY(mu) = 0;
+  std::map<Connection*, std::weak_ptr<Connection>> connections GUARDED_BY(mu);
+  std::multimap<std::string, std::weak_ptr<Connection>> by_conversation GUARDED_BY(mu);  // live media only
 
   void OnRecordingChanged(const std::string& conversation_id, const store::Recording& after);
 };
@@ -97,7 +98,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         owner_(std::move(owner)) {}
 
   ~Connection() {
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     shared_->connections.erase(this);
     --shared_->live;
     shared_->drained.notify_all();
@@ -105,7 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Start(RawRequest req) {
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->connections.emplace(this, weak_from_this());
       ++shared_->live;
     }
@@ -234,7 +235,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     rec_ = std::move(*opened);
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->by_conversation.emplace(rec_->conversation_id(), weak_from_this());
     }
     const bool paused = rec_->attachment().state == RecordingState::kPaused;
@@ -250,7 +251,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (!rec_) return;
     auto rec = std::move(rec_);
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       auto [a, b] = shared_->by_conversation.equal_range(rec->conversation_id());
       for (auto it = a; it != b; ++it) {
         if (it->second.lock().get() == this) {
@@ -334,7 +335,7 @@ void AudioHookEndpoint::Shared::OnRecordingChanged(const std::string& conversati
   const bool ended = !after.timeline.empty() && after.timeline.back().action == "disconnect";
   std::vector<std::shared_ptr<Connection>> targets;
   {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto [a, b] = by_conversation.equal_range(conversation_id);
     for (auto it = a; it != b; ++it)
       if (auto c = it->second.lock()) targets.push_back(std::move(c));
@@ -358,7 +359,7 @@ AudioHookEndpoint::AudioHookEndpoint(App& app, media::capture::MediaHub& hub, Au
                          [weak = std::weak_ptr<Shared>(shared_)] {
                            auto s = weak.lock();
                            if (!s) return 0.0;
-                           std::lock_guard lock(s->mu);
+                           MutexLock lock(s->mu);
                            return static_cast<double>(s->live);
                          });
 }
@@ -366,7 +367,7 @@ AudioHookEndpoint::AudioHookEndpoint(App& app, media::capture::MediaHub& hub, Au
 AudioHookEndpoint::~AudioHookEndpoint() = default;
 
 size_t AudioHookEndpoint::live_connections() const {
-  std::lock_guard lock(shared_->mu);
+  MutexLock lock(shared_->mu);
   return shared_->live;
 }
 
@@ -477,14 +478,14 @@ void AudioHookEndpoint::Accept(UpgradedConnection conn) {
 void AudioHookEndpoint::Shutdown(std::chrono::milliseconds grace) {
   std::vector<std::shared_ptr<Connection>> live;
   {
-    std::lock_guard lock(shared_->mu);
+    MutexLock lock(shared_->mu);
     for (auto& [raw, weak] : shared_->connections)
       if (auto c = weak.lock()) live.push_back(std::move(c));
   }
   for (auto& c : live) c->Post([c] { c->OnShutdown(); });
   live.clear();  // released outside the lock: ~Connection takes it
-  std::unique_lock lock(shared_->mu);
-  shared_->drained.wait_for(lock, grace, [&] { return shared_->live == 0; });
+  MutexLock lock(shared_->mu);
+  shared_->drained.wait_for(lock.native(), grace, [&] { shared_->mu.AssertHeld(); return shared_->live == 0; });
 }
 
 }  // namespace verbatim::api

@@ -37,27 +37,27 @@ void AuditLog::CloseAggregatesLocked(bool force) {
 }
 
 void AuditLog::Record(store::AuditEvent e) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PushLocked(std::move(e));
 }
 
 void AuditLog::RecordUnauthenticated(store::AuditEvent e, std::string_view address_key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   CloseAggregatesLocked(false);  // a denial after the interval's end starts the next one
   if (auto individual = aggregator_.Offer(std::move(e), address_key)) PushLocked(std::move(*individual));
 }
 
 bool AuditLog::Flush(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   CloseAggregatesLocked(true);
   const uint64_t target = enqueued_;
   wake_.notify_one();
-  return committed_.wait_for(lock, timeout, [&] { return committed_n_ >= target || writer_done_; });
+  return committed_.wait_for(lock.native(), timeout, [&] { mu_.AssertHeld(); return committed_n_ >= target || writer_done_; });
 }
 
 void AuditLog::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_) return;
     stop_ = true;
   }
@@ -66,7 +66,7 @@ void AuditLog::Stop() {
 }
 
 AuditLog::Health AuditLog::health() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Health h;
   h.writer_failing = writer_failing_.load(std::memory_order_relaxed);
   h.queued = queued_.load(std::memory_order_relaxed);
@@ -80,12 +80,12 @@ AuditLog::Health AuditLog::health() const {
 }
 
 uint64_t AuditLog::write_errors() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return errors_;
 }
 
 uint64_t AuditLog::aggregated() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return aggregator_.folded_total();
 }
 
@@ -108,24 +108,24 @@ int64_t AuditLog::PurgeExpired() {
 
 void AuditLog::Run() {
   using SteadyClock = std::chrono::steady_clock;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   auto backoff = opts_.retry_first;
   std::optional<SteadyClock::time_point> give_up;  // once stopping while the store fails
   for (;;) {
     const bool failing = writer_failing_.load(std::memory_order_relaxed);
     if (failing) {
-      wake_.wait_until(lock, retry_at_);
+      wake_.wait_until(lock.native(), retry_at_);
     } else {
       // Commits as soon as anything is queued (batches form while the previous
       // commit runs); an idle writer looks again every `interval`.
-      wake_.wait_for(lock, opts_.interval, [&] { return stop_ || committed_n_ < enqueued_; });
+      wake_.wait_for(lock.native(), opts_.interval, [&] { mu_.AssertHeld(); return stop_ || committed_n_ < enqueued_; });
     }
     CloseAggregatesLocked(stop_);
     if (opts_.retention.count() > 0 && !stop_ && !failing && SteadyClock::now() >= next_purge_) {
       next_purge_ = SteadyClock::now() + opts_.purge_every;
-      lock.unlock();
+      lock.Unlock();
       PurgeExpired();
-      lock.lock();
+      lock.Lock();
     }
     // A retried batch takes what arrived meanwhile: one transaction for all.
     for (auto& e : queue_) inflight_.push_back(std::move(e));
@@ -136,9 +136,9 @@ void AuditLog::Run() {
     }
     if (failing && SteadyClock::now() < retry_at_) continue;  // woken before the back-off ended
 
-    lock.unlock();
+    lock.Unlock();
     Status s = store_.AppendAudit(inflight_);
-    lock.lock();
+    lock.Lock();
     if (s.ok()) {
       if (failing)
         Log(LogLevel::kWarn, "audit writes recovered", {{"events", inflight_.size()}, {"failedAttempts", errors_}});

@@ -35,6 +35,7 @@
 
 #include "api/denial_aggregator.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "store/store.h"
 
 namespace verbatim::api {
@@ -97,8 +98,8 @@ class AuditLog {
 
  private:
   void Run();
-  void PushLocked(store::AuditEvent e);          // REQUIRES(mu_)
-  void CloseAggregatesLocked(bool force);        // REQUIRES(mu_)
+  void PushLocked(store::AuditEvent e) REQUIRES(mu_);
+  void CloseAggregatesLocked(bool force) REQUIRES(mu_);
 
   // Constant after construction.
   store::Store& store_;
@@ -111,17 +112,17 @@ class AuditLog {
   std::atomic<bool> writer_failing_{false};  // written under mu_, read lock-free
   std::atomic<size_t> queued_{0};            // recorded, not yet committed; written under mu_
 
-  mutable std::mutex mu_;             // guards everything below
+  mutable Mutex mu_;
   std::condition_variable wake_;      // writer waits for work
   std::condition_variable committed_; // Flush() waits for progress
-  std::deque<store::AuditEvent> queue_;
-  DenialAggregator aggregator_;
-  uint64_t enqueued_ = 0;     // events ever queued
-  uint64_t committed_n_ = 0;  // events ever committed (or given up at the end of Stop)
-  uint64_t errors_ = 0;
-  std::chrono::steady_clock::time_point retry_at_{};  // while failing: the next attempt
-  bool writer_done_ = false;  // the writer has exited (Flush must not wait for it)
-  bool stop_ = false;
+  std::deque<store::AuditEvent> queue_ GUARDED_BY(mu_);
+  DenialAggregator aggregator_ GUARDED_BY(mu_);
+  uint64_t enqueued_ GUARDED_BY(mu_) = 0;     // events ever queued
+  uint64_t committed_n_ GUARDED_BY(mu_) = 0;  // events ever committed (or given up at the end of Stop)
+  uint64_t errors_ GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point retry_at_ GUARDED_BY(mu_){};  // while failing: the next attempt
+  bool writer_done_ GUARDED_BY(mu_) = false;  // the writer has exited (Flush must not wait for it)
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread writer_;
 };
 

@@ -8,7 +8,7 @@ ConnectionLimiter::ConnectionLimiter(size_t max_total, size_t max_per_address)
 ConnectionLimiter::Admission ConnectionLimiter::TryAcquire(const IpAddress& peer, bool exempt_from_per_address) {
   std::string key = exempt_from_per_address ? std::string() : AddressKey(peer);
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     if (max_total_ > 0 && state_->total >= max_total_) return {nullptr, Refusal::kTotal};
     if (!key.empty()) {
       size_t& n = state_->per_key[key];
@@ -21,7 +21,7 @@ ConnectionLimiter::Admission ConnectionLimiter::TryAcquire(const IpAddress& peer
 }
 
 void ConnectionLimiter::Release(State& s, const std::string& key) {
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   --s.total;
   if (key.empty()) return;
   auto it = s.per_key.find(key);
@@ -29,12 +29,12 @@ void ConnectionLimiter::Release(State& s, const std::string& key) {
 }
 
 size_t ConnectionLimiter::total() const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   return state_->total;
 }
 
 size_t ConnectionLimiter::for_address(const IpAddress& a) const {
-  std::lock_guard lock(state_->mu);
+  MutexLock lock(state_->mu);
   auto it = state_->per_key.find(AddressKey(a));
   return it == state_->per_key.end() ? 0 : it->second;
 }

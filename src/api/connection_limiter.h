@@ -19,6 +19,7 @@
 
 #include "api/client_address.h"
 #include "api/forwarded.h"
+#include "core/mutex.h"
 
 namespace verbatim::api {
 
@@ -47,9 +48,9 @@ class ConnectionLimiter {
 
  private:
   struct State {
-    std::mutex mu;  // guards the two members below
-    size_t total = 0;
-    std::unordered_map<std::string, size_t> per_key;  // only keys with live connections
+    Mutex mu;
+    size_t total GUARDED_BY(mu) = 0;
+    std::unordered_map<std::string, size_t> per_key GUARDED_BY(mu);  // only keys with live connections
   };
   // One admitted connection; releases through the shared state, never through the limiter.
   struct Held {

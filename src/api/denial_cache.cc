@@ -44,14 +44,14 @@ HttpResponse DenialCache::Render(const RenderedDenial& d, std::string_view conte
 
 std::shared_ptr<const RenderedDenial> DenialCache::Find(const std::string& key) const {
   if (key.empty()) return nullptr;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : it->second;
 }
 
 void DenialCache::Insert(const std::string& key, std::shared_ptr<const RenderedDenial> entry) {
   if (key.empty() || !entry) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (entries_.size() >= max_entries_) entries_.clear();
   entries_[key] = std::move(entry);
 }

@@ -23,6 +23,7 @@
 #include "api/http_server.h"
 #include "authz/decision.h"
 #include "authz/engine.h"
+#include "core/mutex.h"
 
 namespace verbatim::api {
 
@@ -53,8 +54,8 @@ class DenialCache {
 
  private:
   const size_t max_entries_;
-  mutable std::mutex mu_;  // guards entries_
-  std::unordered_map<std::string, std::shared_ptr<const RenderedDenial>> entries_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const RenderedDenial>> entries_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::api

@@ -47,7 +47,7 @@ std::string Listed(const std::vector<std::string>& names) {
 }  // namespace
 
 Status Directory::Load() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return Reload();
 }
 
@@ -75,8 +75,9 @@ std::shared_ptr<const store::OAuthClient> Directory::FindClientShared(const std:
   int64_t last = last_miss_reload_ms_.load();
   if (now_ms - last < 1000 || !last_miss_reload_ms_.compare_exchange_strong(last, now_ms)) return nullptr;
   {
-    std::unique_lock lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock() || !Reload().ok()) return nullptr;
+    if (!mu_.try_lock()) return nullptr;
+    MutexLock lock(mu_, std::adopt_lock);
+    if (!Reload().ok()) return nullptr;
   }
   snap = Get();
   it = snap->clients.find(id);
@@ -135,7 +136,7 @@ authz::Principal Directory::PrincipalOf(const store::OAuthClient& c) const {
 }
 
 bool Directory::StillVouchesFor(const store::OAuthClient& used) {
-  std::lock_guard lock(mu_);  // no client write is in progress while we hold it
+  MutexLock lock(mu_);  // no client write is in progress while we hold it
   auto snap = Get();
   auto it = snap->clients.find(used.id);
   if (it == snap->clients.end()) return false;
@@ -157,7 +158,7 @@ Status Directory::KeepsAnAdministrator(const ClientMap& clients_after,
 }
 
 Status Directory::CreateClient(const store::OAuthClient& c) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   VERBATIM_RETURN_IF_ERROR(store_.CreateClient(c));
   return Reload();
 }
@@ -179,12 +180,12 @@ Result<store::OAuthClient> Directory::WriteClient(store::OAuthClient c) {
 }
 
 Result<store::OAuthClient> Directory::UpdateClient(store::OAuthClient c) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return WriteClient(std::move(c));
 }
 
 Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::string reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto snap = Get();
   auto it = snap->clients.find(id);
   if (it == snap->clients.end())
@@ -199,7 +200,7 @@ Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::s
 }
 
 Status Directory::DeleteClient(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ClientMap after = Get()->clients;
   after.erase(id);
   VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(after, Get()->roles));
@@ -208,13 +209,13 @@ Status Directory::DeleteClient(const std::string& id) {
 }
 
 Status Directory::CreateRole(const store::Role& r) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   VERBATIM_RETURN_IF_ERROR(store_.CreateRole(r));
   return Reload();
 }
 
 Status Directory::UpdateRole(const store::Role& r) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto snap = Get();
   std::vector<authz::RoleDef> after = snap->roles;
   for (auto& def : after)
@@ -225,7 +226,7 @@ Status Directory::UpdateRole(const store::Role& r) {
 }
 
 Status Directory::DeleteRole(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto snap = Get();
   std::vector<authz::RoleDef> after;
   for (const auto& def : snap->roles)

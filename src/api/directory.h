@@ -24,6 +24,7 @@
 #include "authz/catalog.h"
 #include "authz/engine.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "store/store.h"
 
 namespace verbatim::api {
@@ -87,17 +88,18 @@ class Directory {
     uint64_t generation = 0;
   };
   std::shared_ptr<const Snapshot> Get() const { return snap_.load(); }
-  Status Reload();  // caller holds mu_
+  Status Reload() REQUIRES(mu_);
   // FailedPrecondition "admin.last" when the current snapshot has a full
-  // administrator and the state after the write would have none. Caller holds mu_.
-  Status KeepsAnAdministrator(const ClientMap& clients_after, const std::vector<authz::RoleDef>& roles_after) const;
-  Result<store::OAuthClient> WriteClient(store::OAuthClient c);  // caller holds mu_
+  // administrator and the state after the write would have none.
+  Status KeepsAnAdministrator(const ClientMap& clients_after, const std::vector<authz::RoleDef>& roles_after) const
+      REQUIRES(mu_);
+  Result<store::OAuthClient> WriteClient(store::OAuthClient c) REQUIRES(mu_);
 
   // Constant after construction.
   store::Store& store_;
   const Clock& clock_;
 
-  std::mutex mu_;  // serializes writers
+  Mutex mu_;  // serializes writers
   std::atomic<uint64_t> cutoff_epoch_{0};  // odd while a client write runs (see CutoffEpoch())
   std::atomic<int64_t> last_miss_reload_ms_{0};  // steady clock
   std::atomic<uint64_t> reloads_{0};

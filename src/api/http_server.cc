@@ -7,6 +7,7 @@
 #include "api/metrics.h"
 #include "api/tls_context.h"
 #include "core/log.h"
+#include "core/mutex.h"
 
 namespace verbatim::api {
 
@@ -157,7 +158,7 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   do {
     std::vector<std::shared_ptr<SessionBase>> live;  // released outside the lock: ~Session takes it
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       for (auto& [raw, weak] : core_->sessions)
         if (auto s = weak.lock()) live.push_back(std::move(s));
     }

@@ -86,13 +86,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         slot_(std::move(slot)) {}
 
   ~Session() override {
-    std::lock_guard lock(core_->mu);
+    MutexLock lock(core_->mu);
     core_->sessions.erase(this);
   }
 
   void Start() {
     {
-      std::lock_guard lock(core_->mu);
+      MutexLock lock(core_->mu);
       core_->sessions.emplace(this, this->weak_from_this());
     }
     asio::dispatch(executor_, [self = this->shared_from_this()] {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/http_server.h"
+#include "core/mutex.h"
 
 namespace verbatim::api {
 
@@ -52,8 +53,8 @@ struct HttpServer::Core {
   std::atomic<uint64_t> refused_per_address{0};
   std::atomic<size_t> refusals_in_flight{0};  // 503s being written to refused connections
 
-  std::mutex mu;  // guards sessions
-  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  Mutex mu;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions GUARDED_BY(mu);
 };
 
 // Serves an accepted connection: TLS (detect, handshake) first when `tls` is

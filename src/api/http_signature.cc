@@ -417,7 +417,7 @@ SignatureCheck BuildSignatureBase(const SignedRequest& req, const VerifyOptions&
 }
 
 NonceCache::Outcome NonceCache::Insert(const std::string& key, int64_t expires_unix, int64_t now_unix) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_unix) {
     entries_.erase(by_expiry_.begin()->second);
     by_expiry_.erase(by_expiry_.begin());
@@ -430,7 +430,7 @@ NonceCache::Outcome NonceCache::Insert(const std::string& key, int64_t expires_u
 }
 
 size_t NonceCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return entries_.size();
 }
 

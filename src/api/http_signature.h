@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace verbatim::api {
 
@@ -133,9 +134,9 @@ class NonceCache {
 
  private:
   const size_t capacity_;
-  mutable std::mutex mu_;  // guards the maps below
-  std::unordered_map<std::string, int64_t> entries_;
-  std::multimap<int64_t, std::string> by_expiry_;
+  mutable Mutex mu_;
+  std::unordered_map<std::string, int64_t> entries_ GUARDED_BY(mu_);
+  std::multimap<int64_t, std::string> by_expiry_ GUARDED_BY(mu_);
 };
 
 // Verifies a request end to end. `key_for` returns the HMAC key (the decoded

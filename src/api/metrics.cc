@@ -44,13 +44,13 @@ std::string Metrics::Key(const Labels& labels) {
 
 void Metrics::Inc(const std::string& name, const Labels& labels, uint64_t n) {
   std::string key = Key(labels);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   counters_[name][key] += n;
 }
 
 void Metrics::Observe(const std::string& name, const Labels& labels, double seconds) {
   std::string key = Key(labels);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto& h = histograms_[name][key];
   for (size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++h.buckets[i];
@@ -59,23 +59,23 @@ void Metrics::Observe(const std::string& name, const Labels& labels, double seco
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help, std::function<double()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauges_.emplace_back(name, help, std::move(read));
 }
 
 void Metrics::AddGaugeFamily(const std::string& name, const std::string& help, const std::string& label,
                              std::function<std::vector<std::pair<std::string, double>>()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauge_families_.push_back({name, help, label, std::move(read)});
 }
 
 void Metrics::AddCounterFunc(const std::string& name, const std::string& help, std::function<uint64_t()> read) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   counter_funcs_.emplace_back(name, help, std::move(read));
 }
 
 uint64_t Metrics::CounterValue(const std::string& name, const Labels& labels) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = counters_.find(name);
   if (it == counters_.end()) return 0;
   auto jt = it->second.find(Key(labels));
@@ -89,7 +89,7 @@ std::string Metrics::Render() const {
     out += "# HELP " + name + " " + (it == help_.end() ? name : it->second) + "\n";
     out += "# TYPE " + name + " " + type + "\n";
   };
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [name, series] : counters_) {
     help(name, "counter");
     for (const auto& [labels, v] : series)

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace verbatim::api {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -42,16 +44,16 @@ class Metrics {
   static std::string Key(const Labels& labels);
 
   std::map<std::string, std::string> help_;  // constant after construction
-  mutable std::mutex mu_;                    // guards the maps below
-  std::map<std::string, std::map<std::string, uint64_t>> counters_;     // name → labels → value
-  std::map<std::string, std::map<std::string, Histogram>> histograms_;  // name → labels → histogram
-  std::vector<std::tuple<std::string, std::string, std::function<double()>>> gauges_;
-  std::vector<std::tuple<std::string, std::string, std::function<uint64_t()>>> counter_funcs_;
   struct GaugeFamily {
     std::string name, help, label;
     std::function<std::vector<std::pair<std::string, double>>()> read;
   };
-  std::vector<GaugeFamily> gauge_families_;
+  mutable Mutex mu_;
+  std::map<std::string, std::map<std::string, uint64_t>> counters_ GUARDED_BY(mu_);     // name → labels → value
+  std::map<std::string, std::map<std::string, Histogram>> histograms_ GUARDED_BY(mu_);  // name → labels → histogram
+  std::vector<std::tuple<std::string, std::string, std::function<double()>>> gauges_ GUARDED_BY(mu_);
+  std::vector<std::tuple<std::string, std::string, std::function<uint64_t()>>> counter_funcs_ GUARDED_BY(mu_);
+  std::vector<GaugeFamily> gauge_families_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::api

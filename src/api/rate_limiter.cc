@@ -26,7 +26,7 @@ RateLimiter::RateLimiter(double rate_per_second, double burst, size_t max_keys)
 size_t RateLimiter::size() const {
   size_t n = 0;
   for (auto& shard : shards_) {
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(shard.mu);
     n += shard.lru.size();
   }
   return n;
@@ -39,7 +39,7 @@ RateLimiter::Verdict RateLimiter::Apply(std::string_view raw_key, std::chrono::n
   if (rate_ <= 0) return {};
   const std::string key = BoundedKey(raw_key);
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % shards_.size()];
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto found = shard.index.find(key);
   if (found == shard.index.end()) {
     if (!take) return {};  // an unknown key has a full bucket

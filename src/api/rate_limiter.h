@@ -18,6 +18,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/mutex.h"
+
 namespace verbatim::api {
 
 class RateLimiter {
@@ -46,9 +48,9 @@ class RateLimiter {
   };
   using Lru = std::list<Bucket>;  // most recently used first
   struct Shard {
-    std::mutex mu;  // guards lru and index
-    Lru lru;
-    std::unordered_map<std::string_view, Lru::iterator> index;  // views into lru's keys
+    Mutex mu;
+    Lru lru GUARDED_BY(mu);
+    std::unordered_map<std::string_view, Lru::iterator> index GUARDED_BY(mu);  // views into lru's keys
   };
   Verdict Apply(std::string_view key, std::chrono::nanoseconds now, bool take);
 

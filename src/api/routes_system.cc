@@ -4,6 +4,7 @@
 #include "api/audit_unavailable.h"
 #include "api/metrics_listener.h"
 #include "api/openapi_doc.h"
+#include "core/version.h"
 
 namespace verbatim::api {
 
@@ -19,7 +20,7 @@ void RegisterSystemRoutes(App& app, Router& r) {
            auto org = app.store().GetOrganization();
            bool ready = app.ready() && org.ok();
            o["status"] = ready ? "ready" : "not-ready";
-           o["version"] = app.config().version;
+           o["version"] = kVersion;
            if (!ready)
              return ErrorResponse(503, "not.ready", "The server is starting or cannot reach its store.", ctx.context_id);
            // Not ready either while protected requests are refused for want of audit.

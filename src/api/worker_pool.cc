@@ -8,7 +8,7 @@ WorkerPool::WorkerPool(size_t threads, size_t max_queue) : max_queue_(max_queue)
 
 WorkerPool::~WorkerPool() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   ready_.notify_all();
@@ -17,7 +17,7 @@ WorkerPool::~WorkerPool() {
 
 bool WorkerPool::Post(std::function<void()> task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stop_ || tasks_.size() >= max_queue_) return false;
     tasks_.push_back(std::move(task));
   }
@@ -26,7 +26,7 @@ bool WorkerPool::Post(std::function<void()> task) {
 }
 
 size_t WorkerPool::queued() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return tasks_.size();
 }
 
@@ -34,8 +34,8 @@ void WorkerPool::Run() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock lock(mu_);
-      ready_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
+      MutexLock lock(mu_);
+      ready_.wait(lock.native(), [&] { mu_.AssertHeld(); return stop_ || !tasks_.empty(); });
       if (tasks_.empty()) return;  // stopping and drained
       task = std::move(tasks_.front());
       tasks_.pop_front();

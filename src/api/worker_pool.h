@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/mutex.h"
+
 namespace verbatim::api {
 
 class WorkerPool {
@@ -26,10 +28,10 @@ class WorkerPool {
   void Run();
 
   const size_t max_queue_;
-  mutable std::mutex mu_;  // guards tasks_, stop_
+  mutable Mutex mu_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;
-  bool stop_ = false;
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

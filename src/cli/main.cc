@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "core/version.h"
 #include "store/postgres/pg_conn.h"
 #include "core/toml_text.h"
 
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
   verbatim::InitRandom();
   CLI::App app{"verbatim: conversation recording whose every denial explains itself"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "verbatim 0.1.0");
+  app.set_version_flag("--version", std::string("verbatim ") + verbatim::kVersion);
 
   ServeOptions serve;
   std::string config_path = FindConfigPath(argc, argv);
@@ -308,6 +309,6 @@ int main(int argc, char** argv) {
   }
   if (tr_list->parsed()) return RunTrunksList(trunks_dir, trunks_json, serve.database_url);
   if (tr_rm->parsed()) return RunTrunksRemove(trunks_dir, trunk_target, serve.database_url);
-  std::cout << "verbatim 0.1.0\n";
+  std::cout << "verbatim " << verbatim::kVersion << "\n";
   return kExitOk;
 }

@@ -18,6 +18,7 @@
 #include "api/tls_context.h"
 #include "api/trunks/siprec_wiring.h"
 #include "api/trunks/trunk_config.h"
+#include "core/mutex.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"
 #include "store/caching_store.h"
@@ -36,7 +37,7 @@ class Maintenance {
   explicit Maintenance(api::App& app) : app_(app), thread_([this] { Run(); }) {}
   ~Maintenance() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
     cv_.notify_one();
@@ -45,23 +46,23 @@ class Maintenance {
 
  private:
   void Run() {
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(10), [&] { return stop_; })) {
-      lock.unlock();
+    MutexLock lock(mu_);
+    while (!cv_.wait_for(lock.native(), std::chrono::seconds(10), [&] { mu_.AssertHeld(); return stop_; })) {
+      lock.Unlock();
       if (Status s = app_.tokens().ReloadKeys(); !s.ok()) Log(LogLevel::kError, "key reload failed", {{"error", s.message()}});
       if (Status s = app_.tokens().PurgeExpiredRevocations(); !s.ok())
         Log(LogLevel::kError, "revocation purge failed", {{"error", s.message()}});
       // `verbatim trunks add|remove` in another process (docs/sip-trunks.md).
       if (Status s = app_.sip_trunks().Reload(); !s.ok())
         Log(LogLevel::kError, "sip trunk reload failed", {{"error", s.message()}});
-      lock.lock();
+      lock.Lock();
     }
   }
 
   api::App& app_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
@@ -162,9 +163,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.issuer = opts.issuer.empty() ? std::string(scheme) + "://" + bound : opts.issuer;
   while (!cfg.issuer.empty() && cfg.issuer.back() == '/') cfg.issuer.pop_back();
   cfg.audience = cfg.issuer + "/api";
-  cfg.data_dir = opts.data_dir;
   cfg.media_dir = media_dir;
-  cfg.sync_mode = opts.sync;
   cfg.limits = {opts.rate_token_per_client, opts.rate_auth_failures, opts.rate_auth_failure_burst};
   cfg.audit_retention_days = opts.audit_retention_days;
   cfg.secrets = secrets->box;

@@ -133,7 +133,7 @@ Result<std::shared_ptr<ServerCredentials>> ServerCredentials::Load(std::string c
 }
 
 std::shared_ptr<ssl::context> ServerCredentials::Current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return ctx_;
 }
 
@@ -141,14 +141,14 @@ Status ServerCredentials::Reload() {
   std::string description;
   auto ctx = MakeServerContext(cert_file_, key_file_, options_, &description);
   if (!ctx.ok()) return ctx.status();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ctx_ = std::move(*ctx);
   description_ = std::move(description);
   return Status::Ok();
 }
 
 std::string ServerCredentials::Describe() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return description_;
 }
 

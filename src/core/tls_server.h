@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "core/status.h"
 
 namespace verbatim::tls {
@@ -61,9 +62,9 @@ class ServerCredentials {
   const std::string key_file_;
   const ServerOptions options_;
 
-  mutable std::mutex mu_;  // guards the two members below
-  std::shared_ptr<boost::asio::ssl::context> ctx_;
-  std::string description_;
+  mutable Mutex mu_;
+  std::shared_ptr<boost::asio::ssl::context> ctx_ GUARDED_BY(mu_);
+  std::string description_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::tls

@@ -19,6 +19,7 @@
 
 #include "core/base64.h"
 #include "core/crypto.h"
+#include "core/mutex.h"
 #include "oauth/jwt.h"
 #include "oauth/jwt_text.h"
 
@@ -144,28 +145,29 @@ class EcKey {
   size_t SignDer(std::string_view input, unsigned char* der) {
     unsigned char digest[kDigestBytes];
     if (!Sha256Digest(input, digest)) return 0;
-    CtxPtr ctx = Borrow(sign_pool_, /*sign=*/true);
+    CtxPtr ctx = Borrow(/*sign=*/true);
     if (!ctx) return 0;
     size_t der_len = kMaxDerBytes;
     if (EVP_PKEY_sign(ctx.get(), der, &der_len, digest, sizeof digest) != 1) return 0;  // ctx dropped: state unknown
-    GiveBack(sign_pool_, std::move(ctx));
+    GiveBack(/*sign=*/true, std::move(ctx));
     return der_len;
   }
 
   bool VerifyDer(std::string_view input, const unsigned char* der, size_t der_len) {
     unsigned char digest[kDigestBytes];
     if (!Sha256Digest(input, digest)) return false;
-    CtxPtr ctx = Borrow(verify_pool_, /*sign=*/false);
+    CtxPtr ctx = Borrow(/*sign=*/false);
     if (!ctx) return false;
     int rc = EVP_PKEY_verify(ctx.get(), der, der_len, digest, sizeof digest);
-    if (rc == 0 || rc == 1) GiveBack(verify_pool_, std::move(ctx));  // 0 = a bad signature, ctx is fine
+    if (rc == 0 || rc == 1) GiveBack(/*sign=*/false, std::move(ctx));  // 0 = a bad signature, ctx is fine
     return rc == 1;
   }
 
  private:
-  CtxPtr Borrow(std::vector<CtxPtr>& pool, bool sign) {
+  CtxPtr Borrow(bool sign) EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
+      std::vector<CtxPtr>& pool = sign ? sign_pool_ : verify_pool_;
       if (!pool.empty()) {
         CtxPtr ctx = std::move(pool.back());
         pool.pop_back();
@@ -180,15 +182,16 @@ class EcKey {
     return ctx;
   }
 
-  void GiveBack(std::vector<CtxPtr>& pool, CtxPtr ctx) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void GiveBack(bool sign, CtxPtr ctx) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    std::vector<CtxPtr>& pool = sign ? sign_pool_ : verify_pool_;
     if (pool.size() < kMaxPooledContexts) pool.push_back(std::move(ctx));
   }
 
   const PkeyPtr pkey_;  // constant after construction; EVP_PKEY is safe for concurrent use
-  std::mutex mu_;
-  std::vector<CtxPtr> sign_pool_;    // guarded by mu_
-  std::vector<CtxPtr> verify_pool_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<CtxPtr> sign_pool_ GUARDED_BY(mu_);
+  std::vector<CtxPtr> verify_pool_ GUARDED_BY(mu_);
 };
 
 EcKey* AsEcKey(const std::shared_ptr<void>& p) { return static_cast<EcKey*>(p.get()); }

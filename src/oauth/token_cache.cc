@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "core/crypto.h"
+#include "core/mutex.h"
 
 namespace verbatim::oauth {
 namespace {
@@ -32,13 +33,13 @@ struct VerifiedTokenCache::Shard {
     }
   };
 
-  mutable std::mutex mu;
-  std::vector<Slot> slots;                         // guarded by mu; at most per_shard_
-  std::unordered_map<Key, size_t, KeyHash> index;  // guarded by mu; key -> slot
-  size_t hand = 0;                                 // guarded by mu
+  mutable Mutex mu;
+  std::vector<Slot> slots GUARDED_BY(mu);                         // at most per_shard_
+  std::unordered_map<Key, size_t, KeyHash> index GUARDED_BY(mu);  // key -> slot
+  size_t hand GUARDED_BY(mu) = 0;
 
   // Returns the evicted value so the caller can destroy it after unlocking.
-  std::shared_ptr<const VerifyResult> Free(size_t i) {
+  std::shared_ptr<const VerifyResult> Free(size_t i) REQUIRES(mu) {
     index.erase(slots[i].key);
     slots[i].referenced = false;
     return std::move(slots[i].value);
@@ -46,7 +47,7 @@ struct VerifiedTokenCache::Shard {
 
   // A slot for a new entry: a never-used one while below capacity, else the
   // first slot the CLOCK hand finds free or not referenced since its last pass.
-  size_t Victim(size_t capacity, std::shared_ptr<const VerifyResult>& evicted) {
+  size_t Victim(size_t capacity, std::shared_ptr<const VerifyResult>& evicted) REQUIRES(mu) {
     if (slots.size() < capacity) {
       slots.emplace_back();
       return slots.size() - 1;
@@ -96,7 +97,7 @@ std::shared_ptr<const VerifyResult> VerifiedTokenCache::Lookup(std::string_view 
   Key key = KeyOf(token);
   Shard& shard = ShardFor(key);
   std::shared_ptr<const VerifyResult> expired;  // destroyed after the lock is released
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.index.find(key);
   if (it == shard.index.end()) return nullptr;
   Shard::Slot& slot = shard.slots[it->second];
@@ -115,7 +116,7 @@ void VerifiedTokenCache::Insert(std::string_view token, VerifyResult result) {
   auto value = std::make_shared<const VerifyResult>(std::move(result));  // allocated outside the lock
   Shard& shard = ShardFor(key);
   std::shared_ptr<const VerifyResult> evicted;  // destroyed after the lock is released
-  std::lock_guard<std::mutex> lock(shard.mu);
+  MutexLock lock(shard.mu);
   size_t i;
   if (auto it = shard.index.find(key); it != shard.index.end()) {
     i = it->second;  // verified twice concurrently: keep one entry
@@ -134,7 +135,7 @@ void VerifiedTokenCache::Insert(std::string_view token, VerifyResult result) {
 void VerifiedTokenCache::Clear() {
   for (auto& shard : shards_) {
     std::vector<Shard::Slot> dropped;  // destroyed after the lock is released
-    std::lock_guard<std::mutex> lock(shard->mu);
+    MutexLock lock(shard->mu);
     shard->index.clear();
     dropped.swap(shard->slots);
     shard->hand = 0;
@@ -144,7 +145,7 @@ void VerifiedTokenCache::Clear() {
 size_t VerifiedTokenCache::size() const {
   size_t n = 0;
   for (const auto& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard->mu);
+    MutexLock lock(shard->mu);
     n += shard->index.size();
   }
   return n;

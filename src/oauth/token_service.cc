@@ -53,7 +53,7 @@ Status TokenService::Init() {
   VERBATIM_RETURN_IF_ERROR(LoadKeys());
   auto revoked = store_.ListRevoked(clock_.Now());
   if (!revoked.ok()) return revoked.status();
-  std::unique_lock lock(revoked_mu_);
+  WriterLock lock(revoked_mu_);
   for (const auto& r : *revoked) revoked_[r.jti] = r.expires_at;
   return Status::Ok();
 }
@@ -89,12 +89,12 @@ Status TokenService::LoadKeys() {
 }
 
 Status TokenService::ReloadKeys() {
-  std::lock_guard lock(rotate_mu_);
+  MutexLock lock(rotate_mu_);
   return LoadKeys();
 }
 
 Result<std::string> TokenService::RotateKey() {
-  std::lock_guard lock(rotate_mu_);
+  MutexLock lock(rotate_mu_);
   const TimePoint now = clock_.Now();
   auto k = NewSigningKey(*opts_.secrets, now);
   if (!k.ok()) return k.status();
@@ -192,20 +192,20 @@ void TokenService::MaybeReloadForUnknownKid() {
 
 Status TokenService::Revoke(const std::string& jti, TimePoint expires_at) {
   VERBATIM_RETURN_IF_ERROR(store_.RevokeToken({jti, expires_at}));
-  std::unique_lock lock(revoked_mu_);
+  WriterLock lock(revoked_mu_);
   revoked_[jti] = expires_at;
   return Status::Ok();
 }
 
 bool TokenService::IsRevoked(const std::string& jti) const {
-  std::shared_lock lock(revoked_mu_);
+  ReaderLock lock(revoked_mu_);
   return revoked_.count(jti) != 0;
 }
 
 Status TokenService::PurgeExpiredRevocations() {
   const TimePoint cutoff = clock_.Now() - opts_.leeway;
   {
-    std::unique_lock lock(revoked_mu_);
+    WriterLock lock(revoked_mu_);
     std::erase_if(revoked_, [&](const auto& kv) { return kv.second < cutoff; });
   }
   return store_.PurgeRevoked(cutoff);

@@ -19,6 +19,7 @@
 
 #include "authz/token_check.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/secret_box.h"
 #include "oauth/jwt.h"
 #include "oauth/token_cache.h"
@@ -103,12 +104,12 @@ class TokenService {
   VerifyOptions verify_opts_;
 
   std::atomic<std::shared_ptr<const KeyState>> keys_;
-  std::mutex rotate_mu_;  // serializes RotateKey/ReloadKeys
+  Mutex rotate_mu_;  // serializes RotateKey/ReloadKeys
   std::atomic<int64_t> last_kid_reload_ms_{0};
   VerifiedTokenCache cache_;
 
-  mutable std::shared_mutex revoked_mu_;  // guards revoked_
-  std::unordered_map<std::string, TimePoint> revoked_;  // jti → token expiry
+  mutable SharedMutex revoked_mu_;
+  std::unordered_map<std::string, TimePoint> revoked_ GUARDED_BY(revoked_mu_);  // jti → token expiry
 };
 
 }  // namespace verbatim::oauth

@@ -13,7 +13,7 @@ CachingStore::Shard& CachingStore::ShardFor(const std::string& id) {
 
 void CachingStore::Invalidate(const std::string& id) {
   Shard& s = ShardFor(id);
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   s.entries.erase(id);
   ++s.epoch;
 }
@@ -23,7 +23,7 @@ Result<T> CachingStore::Cached(const std::string& id, Load load, Field field) {
   Shard& s = ShardFor(id);
   uint64_t epoch;
   {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     auto it = s.entries.find(id);
     if (it != s.entries.end() && (it->second.*field)) {
       ++s.hits;
@@ -34,7 +34,7 @@ Result<T> CachingStore::Cached(const std::string& id, Load load, Field field) {
   }
   Result<T> loaded = load();
   if (!loaded.ok()) return loaded;  // misses are not cached: a later create must be seen
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   if (s.epoch != epoch) return loaded;  // a write raced with this read: do not install it
   if (s.entries.size() >= per_shard_ && !s.entries.count(id)) s.entries.erase(s.entries.begin());
   s.entries[id].*field = std::make_shared<const T>(*loaded);
@@ -92,7 +92,7 @@ Status CachingStore::CreateConversation(const Conversation& c) {
 CachingStore::CacheStats CachingStore::stats() const {
   CacheStats out;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     out.hits += s.hits;
     out.misses += s.misses;
   }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/mutex.h"
 #include "store/store.h"
 
 namespace verbatim::store {
@@ -101,10 +102,11 @@ class CachingStore final : public Store {
     std::shared_ptr<const Recording> recording;
   };
   struct Shard {
-    std::mutex mu;  // guards everything in the shard
-    std::unordered_map<std::string, Entry> entries;
-    uint64_t epoch = 0;  // bumped by every invalidation in this shard
-    uint64_t hits = 0, misses = 0;
+    Mutex mu;
+    std::unordered_map<std::string, Entry> entries GUARDED_BY(mu);
+    uint64_t epoch GUARDED_BY(mu) = 0;  // bumped by every invalidation in this shard
+    uint64_t hits GUARDED_BY(mu) = 0;
+    uint64_t misses GUARDED_BY(mu) = 0;
   };
   Shard& ShardFor(const std::string& id);
   void Invalidate(const std::string& id);

@@ -128,19 +128,19 @@ Diagnostics Provider::Configure(const Value& config, const std::string& terrafor
     return d;
   }
   Log(LogLevel::kInfo, "configured", {{"endpoint", opts->endpoint}, {"client_id", opts->client_id}});
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   api_ = std::move(*api);
   access_checks_ = *checks;
   return d;
 }
 
 AccessCheckMode Provider::access_checks() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return access_checks_;
 }
 
 std::shared_ptr<AdminApi> Provider::api() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return api_;
 }
 

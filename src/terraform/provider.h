@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
+#include "core/version.h"
 #include "terraform/access_checks.h"
 #include "terraform/resource.h"
 #include "terraform/rest_client.h"
@@ -21,8 +23,8 @@ namespace verbatim::terraform {
 // Makes the AdminApi from resolved options (RestClient in the binary, a fake in tests).
 using ApiFactory = std::function<Result<std::shared_ptr<AdminApi>>(const RestOptions&)>;
 
-// The provider's version, shown in User-Agent and logs.
-inline constexpr const char* kProviderVersion = "0.1.0";
+// The provider's version, shown in User-Agent and logs: verbatim's own.
+inline constexpr const char* kProviderVersion = verbatim::kVersion;
 
 class Provider {
  public:
@@ -54,9 +56,9 @@ class Provider {
   std::vector<std::unique_ptr<DataSourceType>> data_sources_;
   ApiFactory factory_;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<AdminApi> api_;  // guarded by mu_
-  AccessCheckMode access_checks_ = AccessCheckMode::kError;  // guarded by mu_
+  mutable Mutex mu_;
+  std::shared_ptr<AdminApi> api_ GUARDED_BY(mu_);
+  AccessCheckMode access_checks_ GUARDED_BY(mu_) = AccessCheckMode::kError;
 };
 
 }  // namespace verbatim::terraform

@@ -207,7 +207,7 @@ Result<RestClient::Raw> RestClient::Send(const std::string& method, const std::s
                                          const std::string& body, bool replay_safe) {
   std::unique_ptr<Connection> conn;
   if (replay_safe) {
-    std::lock_guard lock(pool_mu_);
+    MutexLock lock(pool_mu_);
     auto now = std::chrono::steady_clock::now();
     while (!idle_.empty() && !conn) {
       auto c = std::move(idle_.back());
@@ -231,14 +231,14 @@ Result<RestClient::Raw> RestClient::Send(const std::string& method, const std::s
   }
   if (raw.ok() && conn->lowest().socket().is_open()) {
     conn->idle_since = std::chrono::steady_clock::now();
-    std::lock_guard lock(pool_mu_);
+    MutexLock lock(pool_mu_);
     if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(conn));
   }
   return raw;
 }
 
 Result<std::string> RestClient::Token(bool renew) {
-  std::lock_guard lock(token_mu_);
+  MutexLock lock(token_mu_);
   if (!renew && !token_.empty() && std::chrono::steady_clock::now() < token_expiry_) return token_;
   const std::string basic = "Basic " + Base64Encode(FormEncode(opts_.client_id) + ":" + FormEncode(opts_.client_secret));
   auto raw = Send("POST", ep_.base + "/oauth/token", basic, "application/x-www-form-urlencoded",

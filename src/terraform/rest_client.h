@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "terraform/admin_api.h"
 
 namespace verbatim::terraform {
@@ -71,12 +72,12 @@ class RestClient final : public AdminApi {
   const Endpoint ep_;
   std::unique_ptr<Tls> tls_;  // null for http
 
-  std::mutex token_mu_;  // serializes token requests; guards token_, token_expiry_
-  std::string token_;
-  std::chrono::steady_clock::time_point token_expiry_;
+  Mutex token_mu_;  // also serializes token requests
+  std::string token_ GUARDED_BY(token_mu_);
+  std::chrono::steady_clock::time_point token_expiry_ GUARDED_BY(token_mu_);
 
-  std::mutex pool_mu_;  // guards idle_
-  std::vector<std::unique_ptr<Connection>> idle_;
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> idle_ GUARDED_BY(pool_mu_);
 };
 
 }  // namespace verbatim::terraform

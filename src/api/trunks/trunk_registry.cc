@@ -49,7 +49,7 @@ TrunkRegistry::TrunkRegistry(store::Store& store, std::vector<store::SipTrunk> c
 }
 
 Status TrunkRegistry::Reload() {
-  std::lock_guard reload(reload_mu_);
+  MutexLock reload(reload_mu_);
   auto stored = store_.ListTrunks();
   if (!stored.ok()) return stored.status();
   std::vector<TrunkEntry> entries = fixed_;
@@ -68,7 +68,7 @@ Status TrunkRegistry::Reload() {
   std::vector<Subscriber> notify;
   std::shared_ptr<const media::siprec::TrunkTable> table;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (fingerprint == fingerprint_) return Status::Ok();
     std::vector<media::siprec::Trunk> policies;
     for (const auto& e : entries) policies.push_back(ToPolicy(e.trunk, e.origin));
@@ -85,7 +85,7 @@ Status TrunkRegistry::Reload() {
 void TrunkRegistry::Subscribe(Subscriber s) {
   std::shared_ptr<const media::siprec::TrunkTable> table;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     subscribers_.push_back(s);
     table = table_;
   }
@@ -93,12 +93,12 @@ void TrunkRegistry::Subscribe(Subscriber s) {
 }
 
 std::vector<TrunkEntry> TrunkRegistry::All() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return entries_;
 }
 
 std::optional<TrunkEntry> TrunkRegistry::Find(const std::string& id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& e : entries_)
     if (e.trunk.id == id) return e;
   return std::nullopt;
@@ -111,7 +111,7 @@ std::optional<TrunkEntry> TrunkRegistry::FindFixedByName(const std::string& name
 }
 
 std::shared_ptr<const media::siprec::TrunkTable> TrunkRegistry::Table() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return table_;
 }
 

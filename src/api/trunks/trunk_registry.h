@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "media/siprec/trunks.h"
 #include "store/store.h"
 
@@ -53,12 +54,12 @@ class TrunkRegistry {
   store::Store& store_;
   const std::vector<TrunkEntry> fixed_;  // config and dev trunks; constant after construction
 
-  std::mutex reload_mu_;   // serializes Reload(), so tables are published in the order they were read
-  mutable std::mutex mu_;  // guards everything below
-  std::vector<TrunkEntry> entries_;
-  std::shared_ptr<const media::siprec::TrunkTable> table_;
-  std::string fingerprint_;  // of entries_, to publish only changes
-  std::vector<Subscriber> subscribers_;
+  Mutex reload_mu_;   // serializes Reload(), so tables are published in the order they were read
+  mutable Mutex mu_ ACQUIRED_AFTER(reload_mu_);
+  std::vector<TrunkEntry> entries_ GUARDED_BY(mu_);
+  std::shared_ptr<const media::siprec::TrunkTable> table_ GUARDED_BY(mu_);
+  std::string fingerprint_ GUARDED_BY(mu_);  // of entries_, to publish only changes
+  std::vector<Subscriber> subscribers_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::api

@@ -8,7 +8,7 @@ BackgroundQueue::~BackgroundQueue() { Shutdown(); }
 
 void BackgroundQueue::Post(Task task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       tasks_.push_back(std::move(task));
       ++posted_;
@@ -21,14 +21,14 @@ void BackgroundQueue::Post(Task task) {
 
 void BackgroundQueue::Drain() {
   if (std::this_thread::get_id() == thread_.get_id()) return;
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const uint64_t target = posted_;
-  done_.wait(lock, [&] { return finished_ >= target; });
+  done_.wait(lock.native(), [&] { mu_.AssertHeld(); return finished_ >= target; });
 }
 
 void BackgroundQueue::Shutdown() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   work_.notify_one();
@@ -36,21 +36,21 @@ void BackgroundQueue::Shutdown() {
 }
 
 size_t BackgroundQueue::pending() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return static_cast<size_t>(posted_ - finished_);
 }
 
 void BackgroundQueue::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    work_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
+    work_.wait(lock.native(), [&] { mu_.AssertHeld(); return stopping_ || !tasks_.empty(); });
     if (tasks_.empty()) return;  // stopping, and everything posted has run
     Task task = std::move(tasks_.front());
     tasks_.pop_front();
-    lock.unlock();
+    lock.Unlock();
     task();
     task = nullptr;  // what it captured goes now, not with the next task
-    lock.lock();
+    lock.Lock();
     ++finished_;
     done_.notify_all();
   }

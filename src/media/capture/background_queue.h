@@ -20,6 +20,8 @@
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
+
 namespace verbatim::media::capture {
 
 class BackgroundQueue {
@@ -44,13 +46,13 @@ class BackgroundQueue {
  private:
   void Run();
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable Mutex mu_;
   std::condition_variable work_;  // a task was posted, or stopping
   std::condition_variable done_;  // a task finished
-  std::deque<Task> tasks_;
-  uint64_t posted_ = 0;
-  uint64_t finished_ = 0;
-  bool stopping_ = false;
+  std::deque<Task> tasks_ GUARDED_BY(mu_);
+  uint64_t posted_ GUARDED_BY(mu_) = 0;
+  uint64_t finished_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;  // last: starts once the state above exists
 };
 

@@ -70,7 +70,7 @@ size_t MediaHub::RecoverPartials() {
 }
 
 void MediaHub::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (ticker_.joinable()) return;
   stop_ = false;
   ticker_ = std::thread([this] { Run(); });
@@ -78,14 +78,14 @@ void MediaHub::Start() {
 
 void MediaHub::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   wake_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   std::map<std::string, std::shared_ptr<RecordingSession>> left;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     left.swap(sessions_);
     owners_.clear();
   }
@@ -114,7 +114,7 @@ Status MediaHub::CheckFreeDisk() const {
 
 Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (sessions_.size() >= opts_.max_sessions)
       return Status::ResourceExhausted("media.capacity", "The recorder is at capacity (" +
                                                              std::to_string(opts_.max_sessions) + " sessions).");
@@ -154,7 +154,7 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
       a.conversation_id, a, std::move(labels), std::move(*rec), spec.sample_rate, now_(),
       [this, id = a.conversation_id](FileWork work) { Publish(id, std::move(work)); });
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!sessions_.emplace(a.conversation_id, session).second) {
       const bool same_owner = owners_[a.conversation_id] == spec.owner;
       // Lost a race with another session for the same conversation.
@@ -176,7 +176,7 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
 
 void MediaHub::Close(const std::shared_ptr<RecordingSession>& session, const std::string& reason) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = sessions_.find(session->conversation_id());
     if (it == sessions_.end() || it->second != session) return;
     sessions_.erase(it);
@@ -195,7 +195,7 @@ void MediaHub::Close(const std::shared_ptr<RecordingSession>& session, const std
 void MediaHub::OnRecordingChanged(const std::string& conversation_id, RecordingState state) {
   std::shared_ptr<RecordingSession> s;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = sessions_.find(conversation_id);
     if (it == sessions_.end()) return;
     s = it->second;
@@ -217,7 +217,7 @@ void MediaHub::Publish(const std::string& conversation_id, FileWork work) {
     const int segment = f.segment;
     bool already_queued;
     {
-      std::lock_guard lock(rows_mu_);
+      MutexLock lock(rows_mu_);
       already_queued = !latest_rows_.insert_or_assign({conversation_id, segment}, std::move(f)).second;
     }
     // Queued before any final row of this segment (the session's lock orders
@@ -243,7 +243,7 @@ void MediaHub::Publish(const std::string& conversation_id, FileWork work) {
 void MediaHub::WriteLatestRow(const std::string& conversation_id, int segment) {
   MediaFileInfo row;
   {
-    std::lock_guard lock(rows_mu_);
+    MutexLock lock(rows_mu_);
     auto it = latest_rows_.find({conversation_id, segment});
     if (it == latest_rows_.end()) return;
     row = std::move(it->second);
@@ -257,7 +257,7 @@ void MediaHub::Flush() { background_.Drain(); }
 void MediaHub::TickOnce() {
   std::vector<std::shared_ptr<RecordingSession>> live;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     live.reserve(sessions_.size());
     for (auto& [id, s] : sessions_) live.push_back(s);
   }
@@ -268,14 +268,14 @@ void MediaHub::TickOnce() {
 }
 
 void MediaHub::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stop_) {
     // A frame clock, not synchronization: the tick is the recorder's write cadence.
-    wake_.wait_for(lock, opts_.tick, [&] { return stop_; });
+    wake_.wait_for(lock.native(), opts_.tick, [&] { mu_.AssertHeld(); return stop_; });
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     TickOnce();
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -283,7 +283,7 @@ HubStats MediaHub::Stats() const {
   std::vector<std::shared_ptr<RecordingSession>> live;
   HubStats out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     out = closed_totals_;
     out.active_sessions = sessions_.size();
     out.sessions_opened = opened_;

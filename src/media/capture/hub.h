@@ -27,6 +27,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mutex.h"
 #include "media/capture/background_queue.h"
 #include "media/capture/control.h"
 #include "media/capture/session.h"
@@ -102,20 +103,20 @@ class MediaHub {
   ConversationControl& control_;
   const NowFn now_;
 
-  mutable std::mutex mu_;  // guards sessions_, stats counters, stop_
-  std::map<std::string, std::shared_ptr<RecordingSession>> sessions_;  // by conversation id
-  std::map<std::string, std::string> owners_;  // conversation id → owner of its live session
-  uint64_t opened_ = 0;
-  HubStats closed_totals_;  // packets etc. of sessions already closed
-  bool stop_ = false;
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<RecordingSession>> sessions_ GUARDED_BY(mu_);  // by conversation id
+  std::map<std::string, std::string> owners_ GUARDED_BY(mu_);  // conversation id → owner of its live session
+  uint64_t opened_ GUARDED_BY(mu_) = 0;
+  HubStats closed_totals_ GUARDED_BY(mu_);  // packets etc. of sessions already closed
+  bool stop_ GUARDED_BY(mu_) = false;
   std::condition_variable wake_;
   std::thread ticker_;
   Nanos last_catalog_{0};
 
   // Rows of segments still recording, waiting for the queue: a newer row
   // replaces an older one instead of queueing another store write.
-  std::mutex rows_mu_;  // guards latest_rows_
-  std::map<std::pair<std::string, int>, MediaFileInfo> latest_rows_;  // by (conversation, segment)
+  Mutex rows_mu_;
+  std::map<std::pair<std::string, int>, MediaFileInfo> latest_rows_ GUARDED_BY(rows_mu_);  // by (conversation, segment)
 
   // Last: its tasks use the members above, so it is drained and joined first.
   BackgroundQueue background_;

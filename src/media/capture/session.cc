@@ -65,7 +65,7 @@ int64_t RecordingSession::PositionAt(Nanos t) const {
 
 void RecordingSession::PushRtp(size_t channel, const rtp::Packet& packet, const codec::Decoder& decoder,
                                Nanos arrival) {
-  std::lock_guard lock(input_mu_);
+  MutexLock lock(input_mu_);
   if (input_closed_ || channel >= channels_.size()) return;
   ++stats_.packets;
   scratch_.clear();
@@ -88,7 +88,7 @@ void RecordingSession::PushRtp(size_t channel, const rtp::Packet& packet, const 
 
 void RecordingSession::PushPcm(size_t channel, uint16_t sequence, uint32_t timestamp,
                                std::span<const int16_t> samples, Nanos arrival) {
-  std::lock_guard lock(input_mu_);
+  MutexLock lock(input_mu_);
   if (input_closed_ || channel >= channels_.size()) return;
   ++stats_.packets;
   rtp::JitterInput in;
@@ -105,7 +105,7 @@ void RecordingSession::DrainLocked(Nanos now, bool flush) {
   Playout& out = *playout_;
   out.Clear();
   {
-    std::lock_guard lock(input_mu_);
+    MutexLock lock(input_mu_);
     if (flush) input_closed_ = true;  // atomically with the last playout: nothing pushed after it is lost silently
     for (size_t i = 0; i < channels_.size(); ++i) {
       out.channel = i;
@@ -126,7 +126,7 @@ void RecordingSession::DrainLocked(Nanos now, bool flush) {
 }
 
 void RecordingSession::SetState(RecordingState state, Nanos at) {
-  std::lock_guard lock(record_mu_);
+  MutexLock lock(record_mu_);
   if (finished_) return;
   Status s = recorder_->SetState(state, PositionAt(at));
   if (!s.ok() && error_.ok()) error_ = s;
@@ -134,14 +134,14 @@ void RecordingSession::SetState(RecordingState state, Nanos at) {
 }
 
 void RecordingSession::Tick(Nanos now, bool report_growth) {
-  std::lock_guard lock(record_mu_);
+  MutexLock lock(record_mu_);
   if (finished_) return;
   DrainLocked(now, false);
   PublishLocked(report_growth);
 }
 
 void RecordingSession::Finish(Nanos now) {
-  std::lock_guard lock(record_mu_);
+  MutexLock lock(record_mu_);
   if (finished_) return;
   DrainLocked(now, true);
   Status s = recorder_->Finish();
@@ -194,7 +194,7 @@ std::vector<MediaFileInfo> RecordingSession::FileUpdatesLocked(bool include_grow
 SessionStats RecordingSession::Stats() const {
   SessionStats s;
   {
-    std::lock_guard lock(input_mu_);
+    MutexLock lock(input_mu_);
     s = stats_;
     for (const auto& c : channels_) {
       const auto& j = c->jitter.stats();
@@ -203,13 +203,13 @@ SessionStats RecordingSession::Stats() const {
       s.duplicates += j.duplicates;
     }
   }
-  std::lock_guard lock(record_mu_);
+  MutexLock lock(record_mu_);
   s.frames_written = recorder_->Stats().frames_written;
   return s;
 }
 
 Status RecordingSession::error() const {
-  std::lock_guard lock(record_mu_);
+  MutexLock lock(record_mu_);
   return error_;
 }
 

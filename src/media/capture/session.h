@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "media/capture/control.h"
 #include "media/codec/decoder.h"
 #include "media/recorder/segment_recorder.h"
@@ -85,9 +86,9 @@ class RecordingSession {
   struct Channel;
   struct Playout;
   int64_t PositionAt(Nanos t) const;
-  void DrainLocked(Nanos now, bool flush);
-  void PublishLocked(bool include_growth);
-  std::vector<MediaFileInfo> FileUpdatesLocked(bool include_growth);
+  void DrainLocked(Nanos now, bool flush) REQUIRES(record_mu_) EXCLUDES(input_mu_);
+  void PublishLocked(bool include_growth) REQUIRES(record_mu_);
+  std::vector<MediaFileInfo> FileUpdatesLocked(bool include_growth) REQUIRES(record_mu_);
 
   // Constant after construction.
   const std::string conversation_id_;
@@ -98,19 +99,19 @@ class RecordingSession {
   const FileWorkSink publish_;
 
   // Order: record_mu_ before input_mu_, never the other way.
-  mutable std::mutex input_mu_;  // guards channels_' jitter buffers, scratch_, stats_, input_closed_
+  mutable Mutex input_mu_ ACQUIRED_AFTER(record_mu_);  // also guards channels_' jitter buffers
   std::vector<std::unique_ptr<Channel>> channels_;  // the vector itself is constant after construction
-  std::vector<int16_t> scratch_;
-  SessionStats stats_;
-  bool input_closed_ = false;
+  std::vector<int16_t> scratch_ GUARDED_BY(input_mu_);
+  SessionStats stats_ GUARDED_BY(input_mu_);
+  bool input_closed_ GUARDED_BY(input_mu_) = false;
 
-  mutable std::mutex record_mu_;  // guards everything below
-  std::unique_ptr<recorder::SegmentRecorder> recorder_;
-  std::unique_ptr<Playout> playout_;       // what the jitter buffers released, on its way to the recorder
-  std::vector<uint64_t> reported_frames_;  // per segment index (1-based), frames last reported
-  std::vector<bool> reported_closed_;
-  bool finished_ = false;
-  Status error_;
+  mutable Mutex record_mu_;
+  std::unique_ptr<recorder::SegmentRecorder> recorder_ GUARDED_BY(record_mu_);
+  std::unique_ptr<Playout> playout_ GUARDED_BY(record_mu_);  // what the jitter buffers released, on its way to the recorder
+  std::vector<uint64_t> reported_frames_ GUARDED_BY(record_mu_);  // per segment index (1-based), frames last reported
+  std::vector<bool> reported_closed_ GUARDED_BY(record_mu_);
+  bool finished_ GUARDED_BY(record_mu_) = false;
+  Status error_ GUARDED_BY(record_mu_);
 };
 
 }  // namespace verbatim::media::capture

@@ -59,14 +59,14 @@ std::unique_ptr<SiprecUas> SipServer::MakeUas(const std::string& contact, const 
   uo.min_se = opts_.min_se;
   uo.nonce_lifetime = opts_.nonce_lifetime;
   auto uas = std::make_unique<SiprecUas>(uo, hub_, *streams_, opts_.events);
-  std::lock_guard lock(trunks_mu_);
+  MutexLock lock(trunks_mu_);
   uas->SetTrunks(trunks_);
   return uas;
 }
 
 void SipServer::SetTrunks(std::shared_ptr<const TrunkTable> trunks) {
   {
-    std::lock_guard lock(trunks_mu_);
+    MutexLock lock(trunks_mu_);
     trunks_ = trunks;
   }
   uas_->SetTrunks(std::move(trunks));

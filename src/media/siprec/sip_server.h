@@ -31,6 +31,7 @@
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/tls_server.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_stream_connection.h"
@@ -137,8 +138,8 @@ class SipServer final : private StreamHost {
   std::thread media_thread_;  // runs media_io_
   uint16_t port_ = 0;
   uint16_t tls_port_ = 0;
-  mutable std::mutex trunks_mu_;  // guards trunks_ (the UAS has its own copy; this one survives MakeUas)
-  std::shared_ptr<const TrunkTable> trunks_ = std::make_shared<TrunkTable>();
+  mutable Mutex trunks_mu_;  // the UAS has its own copy of trunks_; this one survives MakeUas
+  std::shared_ptr<const TrunkTable> trunks_ GUARDED_BY(trunks_mu_) = std::make_shared<TrunkTable>();
 
   // io thread only:
   std::array<char, 65536> udp_buffer_;

@@ -188,18 +188,18 @@ UdpStreamOpener::UdpStreamOpener(asio::io_context& io, std::string bind_address,
       next_(first_port_) {}
 
 size_t UdpStreamOpener::ports_in_use() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return used_.size();
 }
 
 size_t UdpStreamOpener::Available() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const size_t slots = last_port_ >= first_port_ ? (last_port_ - first_port_) / 2 + 1 : 0;
   return slots > used_.size() ? slots - used_.size() : 0;
 }
 
 void UdpStreamOpener::Release(uint16_t port) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   used_.erase(port);
 }
 
@@ -207,7 +207,7 @@ Result<std::unique_ptr<StreamHandle>> UdpStreamOpener::Open(StreamSpec spec) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(bind_address_, ec);
   if (ec) return Status::InvalidArgument("rtp.bad.address", "RTP bind address '" + bind_address_ + "' is invalid");
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const size_t slots = last_port_ >= first_port_ ? (last_port_ - first_port_) / 2 + 1 : 0;
   for (size_t tried = 0; tried < slots; ++tried) {
     uint16_t port = next_;

@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "media/capture/session.h"
 #include "media/codec/decoder.h"
@@ -106,9 +107,9 @@ class UdpStreamOpener final : public StreamOpener {
   const uint16_t first_port_;
   const uint16_t last_port_;
   std::shared_ptr<RtpCounters> counters_ = std::make_shared<RtpCounters>();
-  mutable std::mutex mu_;   // guards used_, next_
-  std::set<uint16_t> used_;
-  uint16_t next_;
+  mutable Mutex mu_;
+  std::set<uint16_t> used_ GUARDED_BY(mu_);
+  uint16_t next_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::media::siprec

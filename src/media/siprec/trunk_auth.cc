@@ -27,7 +27,7 @@ std::vector<std::string> TrunkAuthenticator::Challenges(const TrunkDigest& d, bo
 }
 
 bool TrunkAuthenticator::FirstUse(const std::string& nonce, uint32_t nc, TimePoint now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (seen_.size() >= kMaxRemembered) {
     for (auto it = seen_.begin(); it != seen_.end();) {
       it = now - it->second.second > nonces_.lifetime() ? seen_.erase(it) : std::next(it);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "media/sip/digest.h"
 #include "media/sip/message.h"
 #include "media/siprec/trunks.h"
@@ -51,8 +52,8 @@ class TrunkAuthenticator {
   const sip::DigestNonces nonces_;
   const std::function<TimePoint()> now_;
 
-  std::mutex mu_;                                               // guards seen_
-  std::map<std::string, std::pair<uint32_t, TimePoint>> seen_;  // nonce → highest nc accepted, first use
+  Mutex mu_;
+  std::map<std::string, std::pair<uint32_t, TimePoint>> seen_ GUARDED_BY(mu_);  // nonce → highest nc accepted, first use
 };
 
 }  // namespace verbatim::media::siprec

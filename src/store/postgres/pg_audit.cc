@@ -239,7 +239,7 @@ Status PostgresStore::EnsureAuditPartitions(std::vector<int64_t> days) {
   for (int64_t d = today; d <= today + opts_.audit_days_ahead; ++d) days.push_back(d);
   auto missing_days = [&] {
     std::vector<int64_t> missing;
-    std::lock_guard lock(partitions_mu_);
+    MutexLock lock(partitions_mu_);
     for (int64_t d : days)
       if (!known_partitions_.count(d)) missing.push_back(d);
     return missing;
@@ -250,7 +250,7 @@ Status PostgresStore::EnsureAuditPartitions(std::vector<int64_t> days) {
   // DDL lock: read the catalog first.
   STORE_ASSIGN_OR_RETURN(std::vector<int64_t> existing, AuditPartitionDays());
   {
-    std::lock_guard lock(partitions_mu_);
+    MutexLock lock(partitions_mu_);
     known_partitions_.insert(existing.begin(), existing.end());
   }
   missing = missing_days();
@@ -273,13 +273,13 @@ Status PostgresStore::EnsureAuditPartitions(std::vector<int64_t> days) {
     }
     return Status::Ok();
   }));
-  std::lock_guard lock(partitions_mu_);
+  MutexLock lock(partitions_mu_);
   known_partitions_.insert(missing.begin(), missing.end());
   return Status::Ok();
 }
 
 void PostgresStore::ForgetAuditPartitions() {
-  std::lock_guard lock(partitions_mu_);
+  MutexLock lock(partitions_mu_);
   known_partitions_.clear();
 }
 
@@ -341,7 +341,7 @@ Result<int64_t> PostgresStore::PurgeAuditBefore(TimePoint cutoff, int limit) {
       return conn.Script("DROP TABLE " + name);
     }));
     {
-      std::lock_guard lock(partitions_mu_);
+      MutexLock lock(partitions_mu_);
       known_partitions_.erase(d);
     }
     total += events;

@@ -18,7 +18,7 @@ Pool::Lease::~Lease() {
 }
 
 Result<Pool::Lease> Pool::Acquire() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   const auto deadline = SteadyClock::now() + opts_.acquire_timeout;
   for (;;) {
     while (!idle_.empty()) {
@@ -26,18 +26,18 @@ Result<Pool::Lease> Pool::Acquire() {
       idle_.pop_back();
       if (idle.generation == generation_) return Lease(this, std::move(idle.conn), idle.generation);
       --open_;  // from before a breakage: closed (outside the lock) as `idle` goes
-      lock.unlock();
+      lock.Unlock();
       idle.conn.reset();
-      lock.lock();
+      lock.Lock();
     }
     if (open_ < opts_.size) {
       if (SteadyClock::now() < next_attempt_) return StoreUnavailable("The database cannot be reached.");
       ++open_;
       const uint64_t generation = generation_;
-      lock.unlock();
+      lock.Unlock();
       std::string detail;
       auto conn = Conn::Connect(opts_.connect, &detail);
-      lock.lock();
+      lock.Lock();
       if (conn.ok()) {
         ++stats_.connects;
         backoff_ = opts_.backoff_first;
@@ -59,7 +59,7 @@ Result<Pool::Lease> Pool::Acquire() {
       returned_.notify_all();  // waiters re-check: they fail fast too
       return conn.status();
     }
-    if (returned_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
+    if (returned_.wait_until(lock.native(), deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
       return StoreUnavailable("Every database connection is busy.");
     }
   }
@@ -68,7 +68,7 @@ Result<Pool::Lease> Pool::Acquire() {
 void Pool::Release(std::unique_ptr<Conn> conn, uint64_t generation) {
   std::vector<Idle> stale;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (conn->broken()) {
       ++stats_.broken;
       if (generation == generation_) {
@@ -91,7 +91,7 @@ void Pool::Release(std::unique_ptr<Conn> conn, uint64_t generation) {
 }
 
 Pool::Stats Pool::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   Stats s = stats_;
   s.open = open_;
   return s;

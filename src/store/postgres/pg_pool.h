@@ -20,6 +20,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/postgres/pg_conn.h"
 
 namespace verbatim::store::pg {
@@ -79,16 +80,16 @@ class Pool {
   // Constant after construction.
   const PoolOptions opts_;
 
-  mutable std::mutex mu_;  // guards everything below
+  mutable Mutex mu_;
   std::condition_variable returned_;
-  std::vector<Idle> idle_;
-  int open_ = 0;
+  std::vector<Idle> idle_ GUARDED_BY(mu_);
+  int open_ GUARDED_BY(mu_) = 0;
   // Bumped when a connection breaks: connections of older generations are
   // not reused.
-  uint64_t generation_ = 0;
-  std::chrono::steady_clock::time_point next_attempt_{};  // no connect before this
-  std::chrono::milliseconds backoff_;
-  Stats stats_;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  std::chrono::steady_clock::time_point next_attempt_ GUARDED_BY(mu_){};  // no connect before this
+  std::chrono::milliseconds backoff_ GUARDED_BY(mu_);
+  Stats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::store::pg

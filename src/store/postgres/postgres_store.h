@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/postgres/pg_pool.h"
 #include "store/store.h"
 
@@ -155,8 +156,8 @@ class PostgresStore final : public Store {
   const std::string org_id_;
   const std::unique_ptr<pg::Pool> pool_;
 
-  std::mutex partitions_mu_;            // guards known_partitions_
-  std::set<int64_t> known_partitions_;  // days whose audit partition this process has seen exist
+  Mutex partitions_mu_;
+  std::set<int64_t> known_partitions_ GUARDED_BY(partitions_mu_);  // days whose audit partition this process has seen exist
 };
 
 // Opens (creating the schema if needed, under an advisory lock) the store.

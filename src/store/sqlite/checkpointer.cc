@@ -16,7 +16,7 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::Start(const std::string& pat
 Checkpointer::~Checkpointer() {
   sqlite3_wal_hook(writer_.raw(), nullptr, nullptr);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_ = true;
   }
   wake_.notify_one();
@@ -31,7 +31,7 @@ int Checkpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   } else if (wal_pages >= kWakePages) {
     {
-      std::lock_guard<std::mutex> lock(cp->mu_);
+      MutexLock lock(cp->mu_);
       cp->wanted_ = true;
     }
     cp->wake_.notify_one();
@@ -40,16 +40,16 @@ int Checkpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_
 }
 
 void Checkpointer::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [&] { return wanted_ || stop_; });
+    wake_.wait(lock.native(), [&] { mu_.AssertHeld(); return wanted_ || stop_; });
     if (stop_) return;
     wanted_ = false;
-    lock.unlock();
+    lock.Unlock();
     // PASSIVE never blocks the writer or readers. SQLITE_BUSY (another
     // checkpoint running) or partial progress is fine: a later commit asks again.
     sqlite3_wal_checkpoint_v2(conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "core/mutex.h"
 #include "core/status.h"
 #include "store/sqlite/sqlite_db.h"
 
@@ -37,10 +38,10 @@ class Checkpointer {
   std::unique_ptr<Db> conn_;  // used only by thread_
   Db& writer_;
 
-  std::mutex mu_;  // guards wanted_ and stop_
+  Mutex mu_;
   std::condition_variable wake_;
-  bool wanted_ = false;
-  bool stop_ = false;
+  bool wanted_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
 
   std::thread thread_;  // last: starts after everything above exists
 };

@@ -38,8 +38,9 @@ Result<int> SqliteStore::ResealSecrets(const ResealPlan& plan) {
   int rewritten = 0;
   // Not through the group-commit queue: the pass needs the connection's
   // secure_delete flag for itself. write_mu_ orders it with the queue's leaders.
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(write_mu_);
   auto previous = [&]() -> Result<int64_t> {
+    write_mu_.AssertHeld();  // the lambda runs here, under the lock above
     Stmt st = writer_->Prepare("PRAGMA secure_delete");
     STORE_ASSIGN_OR_RETURN(bool row, st.Step());
     return row ? st.Int(0) : 0;

@@ -179,18 +179,18 @@ struct SqliteStore::QueuedWrite {
 Status SqliteStore::Write(const Body& body) {
   constexpr size_t kMaxGroup = 64;
   QueuedWrite w{&body};
-  std::unique_lock lock(queue_mu_);
+  MutexLock lock(queue_mu_);
   write_queue_.push_back(&w);
-  w.cv.wait(lock, [&] { return w.done || write_queue_.front() == &w; });
+  w.cv.wait(lock.native(), [&] { queue_mu_.AssertHeld(); return w.done || write_queue_.front() == &w; });
   if (w.done) return w.status;  // a leader committed it for us
 
   // Leader: everyone queued now commits in one transaction. Nobody returns
   // before the COMMIT that contains its write.
   std::vector<QueuedWrite*> group(write_queue_.begin(),
                                   write_queue_.begin() + static_cast<long>(std::min(kMaxGroup, write_queue_.size())));
-  lock.unlock();
+  lock.Unlock();
   {
-    std::lock_guard<std::mutex> wl(write_mu_);
+    MutexLock wl(write_mu_);
     if (group.size() == 1) {
       w.status = writer_->Transaction(sqlite::TxnKind::kWrite, body);
     } else {
@@ -201,7 +201,7 @@ Status SqliteStore::Write(const Body& body) {
       for (size_t i = 0; i < group.size(); ++i) group[i]->status = out[i];
     }
   }
-  lock.lock();
+  lock.Lock();
   for (auto* q : group) {
     write_queue_.pop_front();
     q->done = true;
@@ -214,8 +214,8 @@ Status SqliteStore::Write(const Body& body) {
 Status SqliteStore::Read(const Body& body) {
   std::unique_ptr<Db> db;
   {
-    std::unique_lock<std::mutex> lock(reader_mu_);
-    reader_free_.wait(lock, [&] { return !idle_readers_.empty(); });
+    MutexLock lock(reader_mu_);
+    reader_free_.wait(lock.native(), [&] { reader_mu_.AssertHeld(); return !idle_readers_.empty(); });
     db = std::move(idle_readers_.back());
     idle_readers_.pop_back();
   }
@@ -224,7 +224,7 @@ Status SqliteStore::Read(const Body& body) {
     std::unique_ptr<Db>& db;
     ~GiveBack() {
       {
-        std::lock_guard<std::mutex> lock(self->reader_mu_);
+        MutexLock lock(self->reader_mu_);
         self->idle_readers_.push_back(std::move(db));
       }
       self->reader_free_.notify_one();
@@ -239,7 +239,7 @@ Result<std::string> SqliteStore::WriterPragma(std::string_view name) {
   bool allowed = false;
   for (auto a : kAllowed) allowed = allowed || a == name;
   if (!allowed) return Status::InvalidArgument("bad.request", "Unsupported pragma.");
-  std::lock_guard<std::mutex> lock(write_mu_);
+  MutexLock lock(write_mu_);
   Stmt st = writer_->Prepare("PRAGMA " + std::string(name));
   STORE_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return Status::Internal("sqlite: PRAGMA returned no row");

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/mutex.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/sqlite_db.h"
 #include "store/store.h"
@@ -124,19 +125,19 @@ class SqliteStore final : public Store {
   // Group commit (as LevelDB's write queue): writers line up; the one at the
   // front runs everyone queued behind it in one transaction and wakes them.
   struct QueuedWrite;
-  std::mutex queue_mu_;  // guards write_queue_
-  std::deque<QueuedWrite*> write_queue_;
+  Mutex queue_mu_;
+  std::deque<QueuedWrite*> write_queue_ GUARDED_BY(queue_mu_);
 
   // Serializes all use of writer_ (the only connection that writes).
-  std::mutex write_mu_;
-  std::unique_ptr<sqlite::Db> writer_;
+  Mutex write_mu_ ACQUIRED_AFTER(queue_mu_);
+  std::unique_ptr<sqlite::Db> writer_ PT_GUARDED_BY(write_mu_);
   // Hooked into writer_'s commits; declared after it so that it goes first.
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
 
   // Guards idle_readers_ only; a leased reader belongs to the leasing thread.
-  std::mutex reader_mu_;
+  Mutex reader_mu_;
   std::condition_variable reader_free_;
-  std::vector<std::unique_ptr<sqlite::Db>> idle_readers_;
+  std::vector<std::unique_ptr<sqlite::Db>> idle_readers_ GUARDED_BY(reader_mu_);
 };
 
 }  // namespace verbatim::store

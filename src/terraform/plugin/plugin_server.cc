@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/mutex.h"
 #include "goplugin/grpc_controller.grpc.pb.h"
 #include "goplugin/grpc_stdio.grpc.pb.h"
 #include "terraform/log.h"
@@ -24,20 +25,23 @@ namespace {
 // Set by Shutdown (or SIGTERM); the main thread then stops the server, which
 // cannot be done from inside one of its own handlers.
 struct ShutdownSignal {
-  std::mutex mu;
+  Mutex mu;
   std::condition_variable cv;
-  bool requested = false;  // guarded by mu
+  bool requested GUARDED_BY(mu) = false;
 
   void Request() {
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       requested = true;
     }
     cv.notify_all();
   }
   void Wait() {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [this] { return requested; });
+    MutexLock lock(mu);
+    cv.wait(lock.native(), [this] {
+      mu.AssertHeld();
+      return requested;
+    });
   }
 };
 

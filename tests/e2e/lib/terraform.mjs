@@ -4,7 +4,7 @@
 // the provider the way docs/terraform/index.md tells users to, offline:
 // dev_overrides runs the freshly built binary for plan/apply, and a
 // filesystem_mirror holding it lets `terraform init` succeed without a registry.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { arch } from 'node:process';
@@ -23,6 +23,11 @@ export function findTerraform() {
 }
 
 /** The provider binary: next to VERBATIM_BIN (both are built into build/), or TF_PROVIDER_BIN. */
+/** The version `verbatim --version` prints (project(VERSION) of CMakeLists.txt). */
+function verbatimVersion() {
+  return execFileSync(BIN, ['--version'], { encoding: 'utf8' }).trim().split(' ')[1];
+}
+
 export function providerBin() {
   return process.env.TF_PROVIDER_BIN ?? (BIN ? join(dirname(BIN), 'terraform-provider-verbatim') : null);
 }
@@ -56,7 +61,7 @@ export function workspace(tf, srv, name) {
   else mkdirSync(dir);
   const provider = providerBin();
   if (!provider || !existsSync(provider)) throw new Error(`terraform-provider-verbatim not found at ${provider}: build it (ninja -C build terraform-provider-verbatim)`);
-  const mirror = join(root, 'mirror', 'registry.terraform.io', 'verbatim', 'verbatim', '0.1.0', `linux_${goArch()}`);
+  const mirror = join(root, 'mirror', 'registry.terraform.io', 'verbatim', 'verbatim', verbatimVersion(), `linux_${goArch()}`);
   mkdirSync(mirror, { recursive: true });
   symlinkSync(provider, join(mirror, 'terraform-provider-verbatim'));
   const cli = join(root, 'cli.tfrc');

@@ -19,6 +19,7 @@
 #include "authz/catalog.h"
 #include "core/base64.h"
 #include "core/ids.h"
+#include "core/version.h"
 #include "media/wav/wav_writer.h"
 #include "unit/api/faulty_store.h"
 #include "unit/api/test_app.h"
@@ -348,6 +349,19 @@ TEST(OpenApiDocument, ParsesAsOpenApi31) {
   ASSERT_TRUE(servers && servers->is_array() && !servers->as_array().empty());
   EXPECT_EQ(Str(Get(&servers->as_array()[0], "url")), "/");
   EXPECT_EQ(std::string(OpenApiDocument()).find(")EMBED_DOC\""), std::string::npos);
+}
+
+// The version is written once, in project(VERSION ...) of CMakeLists.txt
+// (core/version.h); the document, kept by hand, must say the same.
+TEST(OpenApiDocument, InfoVersionIsTheBuildVersion) {
+  const json::value* info = Get(Doc(), "info");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(Str(Get(info, "version")), kVersion) << "update info.version in src/api/openapi.json";
+  const json::value* readiness = Get(Doc(), "components");
+  for (const char* key : {"schemas", "Readiness", "properties", "version", "examples"})
+    readiness = readiness ? Get(readiness, key) : nullptr;
+  ASSERT_TRUE(readiness && readiness->is_array() && !readiness->as_array().empty());
+  EXPECT_EQ(Str(&readiness->as_array()[0]), kVersion) << "update the Readiness example in src/api/openapi.json";
 }
 
 // ---------------------------------------------------------------------------

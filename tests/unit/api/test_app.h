@@ -63,7 +63,6 @@ class TestApp {
     AppConfig cfg;
     cfg.issuer = "http://127.0.0.1:8080";
     cfg.audience = cfg.issuer + "/api";
-    cfg.data_dir = dir_.string();
     cfg.media_dir = (dir_ / "media").string();
     cfg.secrets = std::make_shared<SecretBox>(KeyEncryptionKey::Generate());
     if (configure) configure(cfg);
