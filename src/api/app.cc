@@ -3,7 +3,7 @@
 #include <cctype>
 
 #include "api/audit_unavailable.h"
-#include "api/client_address.h"
+#include "service/client_address.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "oauth/client_cutoff.h"
@@ -102,9 +102,9 @@ std::chrono::nanoseconds SteadyNanos() {
 }
 }  // namespace
 
-std::optional<RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::string_view client_id) {
+std::optional<service::RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::string_view client_id) {
   auto now = SteadyNanos();
-  const std::string address = AddressKey(ip);
+  const std::string address = service::AddressKey(ip);
   if (auto v = auth_fail_ip_limiter_.Peek(address, now); !v.allowed) return v;
   if (!client_id.empty())
     if (auto v = auth_fail_client_limiter_.Peek(std::string(client_id) + '\n' + address, now); !v.allowed) return v;
@@ -113,7 +113,7 @@ std::optional<RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::s
 
 void App::CountAuthFailure(std::string_view ip, std::string_view client_id) {
   auto now = SteadyNanos();
-  const std::string address = AddressKey(ip);
+  const std::string address = service::AddressKey(ip);
   auth_fail_ip_limiter_.Take(address, now);
   if (!client_id.empty()) auth_fail_client_limiter_.Take(std::string(client_id) + '\n' + address, now);
 }
@@ -122,7 +122,7 @@ size_t App::RateLimiterKeys() const {
   return token_limiter_.size() + auth_fail_ip_limiter_.size() + auth_fail_client_limiter_.size();
 }
 
-RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
+service::RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
   return token_limiter_.Take(client_id, SteadyNanos());
 }
 
@@ -153,10 +153,10 @@ Status App::Init() {
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
-  AuditLogOptions audit_opts;
+  service::AuditLogOptions audit_opts;
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
   audit_opts.max_queued = std::max<size_t>(1, cfg_.audit_max_queued);
-  audit_ = std::make_unique<AuditLog>(store_, clock_, audit_opts);
+  audit_ = std::make_unique<service::AuditLog>(store_, clock_, audit_opts);
   metrics_.AddCounterFunc("verbatim_audit_write_errors_total", "Audit batch commits that failed (each is retried).",
                           [this] { return audit_->write_errors(); });
   metrics_.AddGauge("verbatim_audit_queued_events", "Audit events recorded but not yet committed.",
@@ -168,7 +168,7 @@ Status App::Init() {
                           [this] { return audit_->aggregated(); });
   metrics_.AddGauge("verbatim_rate_limiter_keys", "Buckets held by the rate limiters (bounded, LRU).",
                     [this] { return static_cast<double>(RateLimiterKeys()); });
-  workers_ = std::make_unique<WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
+  workers_ = std::make_unique<service::WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
   sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
   VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
   RegisterRoutes();
@@ -498,8 +498,8 @@ store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) cons
   } else if (!ctx.token.client_id.empty()) {
     e.actor = {"client", ctx.token.client_id, "", ctx.token.client_id};
   }
-  e.method = TruncateForAudit(ctx.http.method(), 32);  // any token is a method
-  e.path = TruncateForAudit(ctx.http.path, kAuditPathMaxBytes);
+  e.method = service::TruncateForAudit(ctx.http.method(), 32);  // any token is a method
+  e.path = service::TruncateForAudit(ctx.http.path, service::kAuditPathMaxBytes);
   e.conversation_id = ctx.conversation_id;
   e.status = status;
   e.client_address = ctx.http.remote_ip;
@@ -529,7 +529,7 @@ void App::Audit(const RequestContext& ctx, store::AuditEvent e) {
       e.decision == "deny" && !ctx.principal &&
       (!ctx.decision || ctx.decision->layer(authz::Layer::kToken).outcome == authz::Outcome::kFail);
   if (unauthenticated) {
-    audit_->RecordUnauthenticated(std::move(e), AddressKey(ctx.http.remote_ip));
+    audit_->RecordUnauthenticated(std::move(e), service::AddressKey(ctx.http.remote_ip));
   } else {
     audit_->Record(std::move(e));
   }

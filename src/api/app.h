@@ -12,16 +12,16 @@
 #include <optional>
 #include <string>
 
-#include "api/audit_log.h"
+#include "service/audit_log.h"
 #include "api/context.h"
 #include "api/denial_cache.h"
-#include "api/directory.h"
-#include "api/metrics.h"
-#include "api/rate_limiter.h"
+#include "service/directory.h"
+#include "service/metrics.h"
+#include "service/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
 #include "api/trunks/trunk_registry.h"
-#include "api/worker_pool.h"
+#include "service/worker_pool.h"
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "core/secret_box.h"
@@ -79,9 +79,9 @@ class App {
   const Clock& clock() const { return clock_; }
   const SecretBox& secrets() const { return *cfg_.secrets; }
   oauth::TokenService& tokens() { return *tokens_; }
-  Directory& directory() { return directory_; }
-  AuditLog& audit() { return *audit_; }
-  Metrics& metrics() { return metrics_; }
+  service::Directory& directory() { return directory_; }
+  service::AuditLog& audit() { return *audit_; }
+  service::Metrics& metrics() { return metrics_; }
   TrunkRegistry& sip_trunks() { return *sip_trunks_; }
   const Router& router() const { return router_; }
   bool ready() const { return ready_.load(); }
@@ -95,10 +95,10 @@ class App {
   // address never lock a client out elsewhere. AuthBlocked() says whether to
   // refuse before doing any crypto. Pass `client_id` to CountAuthFailure only
   // for a client that exists (unknown ids would only fill the limiter).
-  std::optional<RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {});
+  std::optional<service::RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {});
   void CountAuthFailure(std::string_view ip, std::string_view client_id = {});
   size_t RateLimiterKeys() const;  // buckets held by every limiter (a metric)
-  RateLimiter::Verdict TakeTokenRequest(std::string_view client_id);
+  service::RateLimiter::Verdict TakeTokenRequest(std::string_view client_id);
   HttpResponse TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message);
   // Builds an authz::Request for a token check (also used by the simulator).
   authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource);
@@ -134,16 +134,16 @@ class App {
   store::Store& store_;
   const Clock& clock_;
   Router router_;
-  Directory directory_;
+  service::Directory directory_;
   DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
-  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<service::AuditLog> audit_;
   std::unique_ptr<TrunkRegistry> sip_trunks_;
-  std::unique_ptr<WorkerPool> workers_;
-  Metrics metrics_;
-  RateLimiter token_limiter_;
-  RateLimiter auth_fail_ip_limiter_;
-  RateLimiter auth_fail_client_limiter_;
+  std::unique_ptr<service::WorkerPool> workers_;
+  service::Metrics metrics_;
+  service::RateLimiter token_limiter_;
+  service::RateLimiter auth_fail_ip_limiter_;
+  service::RateLimiter auth_fail_client_limiter_;
   std::atomic<bool> ready_{false};
   Mutex listeners_mu_;
   std::vector<RecordingListener> listeners_ GUARDED_BY(listeners_mu_);

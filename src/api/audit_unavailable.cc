@@ -7,11 +7,11 @@
 
 namespace verbatim::api {
 
-std::string_view AuditUnavailableReason(const AuditLog::Health& h) {
+std::string_view AuditUnavailableReason(const service::AuditLog::Health& h) {
   return h.writer_failing ? "audit-write-failing" : "audit-queue-full";
 }
 
-HttpResponse AuditUnavailableResponse(const AuditLog::Health& h, std::string_view context_id) {
+HttpResponse AuditUnavailableResponse(const service::AuditLog::Health& h, std::string_view context_id) {
   const std::string reason(AuditUnavailableReason(h));
   const std::string secs = std::to_string(std::max<int64_t>(1, h.retry_after.count()));
   const std::string why = h.writer_failing ? "its store refuses writes" : "too many events wait to be written";

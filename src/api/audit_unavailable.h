@@ -5,14 +5,14 @@
 
 #include <string_view>
 
-#include "api/audit_log.h"
+#include "service/audit_log.h"
 #include "api/http_server.h"
 
 namespace verbatim::api {
 
 // "audit-write-failing" or "audit-queue-full" (API: the explanation's `reason`).
-std::string_view AuditUnavailableReason(const AuditLog::Health& h);
+std::string_view AuditUnavailableReason(const service::AuditLog::Health& h);
 
-HttpResponse AuditUnavailableResponse(const AuditLog::Health& h, std::string_view context_id);
+HttpResponse AuditUnavailableResponse(const service::AuditLog::Health& h, std::string_view context_id);
 
 }  // namespace verbatim::api

@@ -17,15 +17,15 @@
 #include <string>
 #include <unordered_map>
 
-#include "api/client_address.h"
+#include "service/client_address.h"
 #include "api/forwarded.h"
 #include "core/mutex.h"
 
 namespace verbatim::api {
 
 // The key a client address counts under: "192.0.2.1", "2001:db8:1:2::/64"
-// (the same key the rate limiters use, see api/client_address.h).
-inline std::string AddressKey(const IpAddress& a) { return AddressKey(a.to_string()); }
+// (the same key the rate limiters use, see service/client_address.h).
+inline std::string AddressKey(const IpAddress& a) { return service::AddressKey(a.to_string()); }
 
 class ConnectionLimiter {
  public:

@@ -4,7 +4,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "api/http_session.h"
-#include "api/metrics.h"
+#include "service/metrics.h"
 #include "api/tls_context.h"
 #include "core/log.h"
 #include "core/mutex.h"
@@ -53,7 +53,7 @@ Status HttpServer::Listen() {
   return Status::Ok();
 }
 
-void HttpServer::AttachMetrics(Metrics& metrics) {
+void HttpServer::AttachMetrics(service::Metrics& metrics) {
   core_->metrics = &metrics;
   metrics.AddGauge("verbatim_http_connections", "Open HTTP connections (WebSocket connections included).",
                    [weak = std::weak_ptr<Core>(core_)] {

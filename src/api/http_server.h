@@ -37,9 +37,12 @@
 #include "api/forwarded.h"
 #include "core/status.h"
 
+namespace verbatim::service {
+class Metrics;
+}
+
 namespace verbatim::api {
 
-class Metrics;
 class TlsCredentials;
 
 namespace http = boost::beast::http;
@@ -136,7 +139,7 @@ class HttpServer {
   Status Listen();
   // Counts refusals, timeouts, accept errors and TLS failures there (and adds
   // the connection gauge). Before Start(); `metrics` must outlive the server.
-  void AttachMetrics(Metrics& metrics);
+  void AttachMetrics(service::Metrics& metrics);
   // Starts the accept loop and the worker threads.
   void Start();
   // Stops accepting, closes idle connections, waits up to `grace` for

@@ -19,7 +19,7 @@
 #include <type_traits>
 
 #include "api/file_slice.h"
-#include "api/metrics.h"
+#include "service/metrics.h"
 #include "core/log.h"
 
 namespace verbatim::api {

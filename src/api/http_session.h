@@ -43,7 +43,7 @@ struct HttpServer::Core {
   const RequestHandler handler;
   const ErrorRenderer errors;
   const UpgradeHandler upgrade;
-  Metrics* metrics = nullptr;
+  service::Metrics* metrics = nullptr;
   ConnectionLimiter limiter;  // thread-safe itself
 
   std::atomic<bool> stopping{false};

@@ -5,7 +5,7 @@
 
 namespace verbatim::api {
 
-HttpResponse MetricsResponse(const Metrics& metrics) {
+HttpResponse MetricsResponse(const service::Metrics& metrics) {
   HttpResponse res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = metrics.Render();
@@ -14,7 +14,7 @@ HttpResponse MetricsResponse(const Metrics& metrics) {
 
 namespace {
 
-HttpResponse Answer(const Metrics& metrics, const HttpRequest& req) {
+HttpResponse Answer(const service::Metrics& metrics, const HttpRequest& req) {
   const std::string context_id = NewContextId();
   HttpResponse res;
   if (req.path != "/metrics") {
@@ -33,7 +33,7 @@ HttpResponse Answer(const Metrics& metrics, const HttpRequest& req) {
 
 }  // namespace
 
-MetricsListener::MetricsListener(std::string host, uint16_t port, Metrics& metrics) {
+MetricsListener::MetricsListener(std::string host, uint16_t port, service::Metrics& metrics) {
   HttpServerOptions o;
   o.host = std::move(host);
   o.port = port;

@@ -9,13 +9,13 @@
 #include <string>
 
 #include "api/http_server.h"
-#include "api/metrics.h"
+#include "service/metrics.h"
 
 namespace verbatim::api {
 
 class MetricsListener {
  public:
-  MetricsListener(std::string host, uint16_t port, Metrics& metrics);
+  MetricsListener(std::string host, uint16_t port, service::Metrics& metrics);
   Status Listen();
   void Start();
   void Stop();
@@ -26,6 +26,6 @@ class MetricsListener {
 };
 
 // The Prometheus text response (shared with the API route).
-HttpResponse MetricsResponse(const Metrics& metrics);
+HttpResponse MetricsResponse(const service::Metrics& metrics);
 
 }  // namespace verbatim::api

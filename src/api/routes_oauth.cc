@@ -220,7 +220,7 @@ HttpResponse Token(App& app, RequestContext& ctx) {
     return busy;
   }
   static const std::string kIssued = "verbatim_tokens_issued_total";
-  static const Labels kGrantLabel = {{"grant_type", "client_credentials"}};
+  static const service::Labels kGrantLabel = {{"grant_type", "client_credentials"}};
   app.metrics().Inc(kIssued, kGrantLabel);
   // The headers JsonResponse sets, and a body rendered without a JSON tree
   // (docs/performance.md "Grants").

@@ -49,7 +49,7 @@ void PrepareFileLimit(const api::HttpServerOptions& h) {
   }
 }
 
-void ReloadTls(const api::HttpServerOptions& h, api::Metrics& metrics) {
+void ReloadTls(const api::HttpServerOptions& h, service::Metrics& metrics) {
   if (!h.tls) {
     Log(LogLevel::kInfo, "SIGHUP: TLS is off, nothing to reload");
     return;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "api/http_server.h"
-#include "api/metrics.h"
+#include "service/metrics.h"
 #include "cli/commands.h"
 #include "core/status.h"
 #include "media/siprec/sip_server.h"
@@ -27,7 +27,7 @@ void PrepareFileLimit(const api::HttpServerOptions& h);
 // SIGHUP: re-reads --tls-cert and --tls-key. New connections use the new
 // pair; if it does not load, the current one stays (and the error is logged
 // and counted in verbatim_tls_reloads_total{result="error"}).
-void ReloadTls(const api::HttpServerOptions& h, api::Metrics& metrics);
+void ReloadTls(const api::HttpServerOptions& h, service::Metrics& metrics);
 
 // SIP over TLS: --sip-tls-listen with --sip-tls-cert/--sip-tls-key (default
 // --tls-cert/--tls-key) into `sip`. Off without --sip-tls-listen. A usage

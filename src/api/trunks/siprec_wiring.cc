@@ -4,7 +4,7 @@
 
 namespace verbatim::api {
 
-media::siprec::UasEventSink SiprecEventCounter(Metrics& metrics) {
+media::siprec::UasEventSink SiprecEventCounter(service::Metrics& metrics) {
   return [&metrics](std::string_view kind, std::string_view reason) {
     const char* name = kind == "refused" ? "verbatim_sip_refusals_total"
                        : kind == "ended" ? "verbatim_siprec_sessions_ended_total"
@@ -13,7 +13,7 @@ media::siprec::UasEventSink SiprecEventCounter(Metrics& metrics) {
   };
 }
 
-void AddSiprecMetrics(Metrics& metrics, std::function<const media::siprec::SipServer*()> sip) {
+void AddSiprecMetrics(service::Metrics& metrics, std::function<const media::siprec::SipServer*()> sip) {
   auto stat = [sip](auto field) {
     return [sip, field] {
       const auto* s = sip();

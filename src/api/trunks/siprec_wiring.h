@@ -6,16 +6,16 @@
 #include <functional>
 #include <string>
 
-#include "api/metrics.h"
+#include "service/metrics.h"
 #include "media/siprec/sip_server.h"
 
 namespace verbatim::api {
 
 // UasEventSink → verbatim_sip_refusals_total / verbatim_siprec_sessions_ended_total /
 // verbatim_siprec_streams_declined_total, labelled by reason.
-media::siprec::UasEventSink SiprecEventCounter(Metrics& metrics);
+media::siprec::UasEventSink SiprecEventCounter(service::Metrics& metrics);
 // Gauges and counters read from the server at scrape time; `sip` may return null (not started).
-void AddSiprecMetrics(Metrics& metrics, std::function<const media::siprec::SipServer*()> sip);
+void AddSiprecMetrics(service::Metrics& metrics, std::function<const media::siprec::SipServer*()> sip);
 // One line for the dev banner: the implicit trunk and what it admits.
 std::string DevTrunkBanner();
 

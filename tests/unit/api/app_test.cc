@@ -75,7 +75,7 @@ TEST(App, MetricsOnTheApiListenerNeedTheMetricsPermission) {
 // Counters read at scrape time are typed counter and printed exactly; gauges
 // too (%g rounded 799620 + 1000000 packets to 6 significant digits).
 TEST(Metrics, ScrapedValuesAreExactAndCountersAreTyped) {
-  Metrics m;
+  service::Metrics m;
   m.AddCounterFunc("test_packets_total", "Packets.", [] { return uint64_t{1799621}; });
   m.AddGauge("test_sessions", "Sessions.", [] { return 1234567.0; });
   const std::string text = m.Render();

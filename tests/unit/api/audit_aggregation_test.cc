@@ -33,8 +33,8 @@ int64_t CountRows(const std::filesystem::path& db_path, const char* sql) {
 std::string ContextId(const HttpResponse& res) { return std::string(res["X-Context-Id"]); }
 
 // The App's defaults (api/denial_aggregator.h).
-const int kOwn = DenialAggregatorOptions{}.individual_per_key;
-const int kMaxKeys = static_cast<int>(DenialAggregatorOptions{}.max_keys);
+const int kOwn = service::DenialAggregatorOptions{}.individual_per_key;
+const int kMaxKeys = static_cast<int>(service::DenialAggregatorOptions{}.max_keys);
 
 TEST(AuditAggregation, AnUnauthenticatedFloodCostsAFewRowsPerAddressAndCode) {
   TestApp t(SystemClock::Instance(), [](AppConfig& cfg) { cfg.limits.auth_failures_per_ip = 0; });  // no 429s here
@@ -151,7 +151,7 @@ TEST(AuditAggregation, AnEightKilobytePathIsStoredTruncated) {
   for (const auto& res : {authed, anonymous}) {
     auto e = t.store().GetAudit(ContextId(res));
     ASSERT_TRUE(e.ok()) << e.status().ToString();
-    EXPECT_LE(e->path.size(), kAuditPathMaxBytes + 32) << "stored path of " << e->path.size() << " bytes";
+    EXPECT_LE(e->path.size(), service::kAuditPathMaxBytes + 32) << "stored path of " << e->path.size() << " bytes";
     EXPECT_EQ(e->path.rfind(prefix, 0), 0u) << "the start is kept";
     const std::string marker = "\u2026[truncated, 8192 bytes]";
     ASSERT_GE(e->path.size(), marker.size());
@@ -161,15 +161,15 @@ TEST(AuditAggregation, AnEightKilobytePathIsStoredTruncated) {
 
 TEST(AuditAggregation, TruncationKeepsWholeUtf8Characters) {
   const std::string s = "ab\xC3\xA9" "cd";  // "abécd"; é is two bytes
-  EXPECT_EQ(TruncateForAudit(s, 16), s);
-  EXPECT_EQ(TruncateForAudit(s, 3), "ab\u2026[truncated, 6 bytes]") << "é is not cut in half";
-  EXPECT_EQ(TruncateForAudit(s, 4), "ab\xC3\xA9\u2026[truncated, 6 bytes]");
+  EXPECT_EQ(service::TruncateForAudit(s, 16), s);
+  EXPECT_EQ(service::TruncateForAudit(s, 3), "ab\u2026[truncated, 6 bytes]") << "é is not cut in half";
+  EXPECT_EQ(service::TruncateForAudit(s, 4), "ab\xC3\xA9\u2026[truncated, 6 bytes]");
 }
 
 // A sample refused before authorization (an AudioHook upgrade over capacity)
 // has no explanation of its own: the aggregate is shown, the explanation is null.
 TEST(AuditAggregation, AnAggregateWithoutAnExplanationShowsNull) {
-  DenialAggregator agg({std::chrono::seconds(60), 0, 8});
+  service::DenialAggregator agg({std::chrono::seconds(60), 0, 8});
   store::AuditEvent e;
   e.context_id = NewContextId();
   e.decision = "deny";

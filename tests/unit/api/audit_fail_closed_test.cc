@@ -220,11 +220,11 @@ TEST(AuditFailClosed, ATransitionWhoseAuditEventCannotBeWrittenDoesNotHappen) {
 TEST(AuditFailClosed, StopGivesUpOnAStoreThatNeverHeals) {
   FaultyStore store(nullptr);  // AppendAudit fails before it would reach the inner store
   store.FailAudit(true);
-  AuditLogOptions opts;
+  service::AuditLogOptions opts;
   opts.retry_first = std::chrono::milliseconds(1);
   opts.retry_max = std::chrono::milliseconds(5);
   opts.stop_grace = std::chrono::seconds(0);
-  AuditLog log(store, SystemClock::Instance(), opts);
+  service::AuditLog log(store, SystemClock::Instance(), opts);
   store::AuditEvent e;
   e.context_id = NewContextId();
   log.Record(e);

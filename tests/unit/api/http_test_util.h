@@ -20,7 +20,7 @@
 #include <thread>
 
 #include "api/http_server.h"
-#include "api/metrics.h"
+#include "service/metrics.h"
 
 namespace verbatim::testing {
 
@@ -70,7 +70,7 @@ class EchoServer {
   api::HttpServer& server() { return *server_; }
   uint16_t port() const { return server_->port(); }
 
-  api::Metrics metrics;  // declared before server_: outlives it
+  service::Metrics metrics;  // declared before server_: outlives it
   std::atomic<int> requests{0};
 
  private:

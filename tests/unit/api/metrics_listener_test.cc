@@ -13,7 +13,7 @@ namespace {
 using testing::Client;
 
 TEST(MetricsListener, ServesMetricsWithoutATokenAndNothingElse) {
-  Metrics metrics;
+  service::Metrics metrics;
   metrics.Inc("verbatim_http_requests_total", {{"route", "/x"}, {"method", "GET"}, {"status", "200"}});
   MetricsListener listener("127.0.0.1", 0, metrics);
   ASSERT_TRUE(listener.Listen().ok());

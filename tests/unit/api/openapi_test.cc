@@ -1259,7 +1259,7 @@ TEST(OpenApiAudit, AuditUnavailableAndAggregatesAreDocumented) {
   for (const auto& s : authz::AllScopes()) all.push_back(s.name);
   const std::string token = t.Token(admin.id, all);
   // Unauthenticated denials beyond the first few of an address become one aggregate.
-  const int own = DenialAggregatorOptions{}.individual_per_key;
+  const int own = service::DenialAggregatorOptions{}.individual_per_key;
   for (int i = 0; i < own + 3; ++i) {
     ASSERT_EQ(t.Call("GET", "/api/v2/conversations").result_int(), 401);
     // The queue holds one event at most: wait for the writer (Flush would end the aggregation interval).

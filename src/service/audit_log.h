@@ -33,12 +33,12 @@
 #include <thread>
 #include <vector>
 
-#include "api/denial_aggregator.h"
+#include "service/denial_aggregator.h"
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "store/store.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 // Longest request path an audit event keeps; longer ones are cut with a marker.
 constexpr size_t kAuditPathMaxBytes = 512;
@@ -126,4 +126,4 @@ class AuditLog {
   std::thread writer_;
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,4 +1,4 @@
-#include "api/directory.h"
+#include "service/directory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,7 +7,7 @@
 #include "core/ids.h"
 #include "oauth/client_cutoff.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 namespace {
 
 // Names of the enabled clients that could grant anything (authz/delegation.h).
@@ -236,4 +236,4 @@ Status Directory::DeleteRole(const std::string& id) {
   return Reload();
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,8 +1,8 @@
-#include "api/client_address.h"
+#include "service/client_address.h"
 
 #include <gtest/gtest.h>
 
-namespace verbatim::api {
+namespace verbatim::service {
 namespace {
 
 TEST(AddressKey, KeepsIpv4) {
@@ -31,4 +31,4 @@ TEST(AddressKey, KeepsWhatDoesNotParseButBoundsIt) {
 }
 
 }  // namespace
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,4 +1,4 @@
-#include "api/rate_limiter.h"
+#include "service/rate_limiter.h"
 
 #include <sodium.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <functional>
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 namespace {
 // A key of any length as at most kMaxKeyBytes + 1: short ones as they are,
@@ -66,4 +66,4 @@ RateLimiter::Verdict RateLimiter::Apply(std::string_view raw_key, std::chrono::n
   return {false, std::chrono::seconds(static_cast<int64_t>(std::ceil(wait)))};
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -13,7 +13,7 @@
 
 #include "core/mutex.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 class WorkerPool {
  public:
@@ -35,4 +35,4 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,8 +1,8 @@
-#include "api/metrics.h"
+#include "service/metrics.h"
 
 #include <cstdio>
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 Metrics::Metrics() {
   help_ = {
@@ -130,4 +130,4 @@ std::string Metrics::Render() const {
   return out;
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -14,7 +14,7 @@
 
 #include "core/mutex.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
@@ -56,4 +56,4 @@ class Metrics {
   std::vector<GaugeFamily> gauge_families_ GUARDED_BY(mu_);
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

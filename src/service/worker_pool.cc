@@ -1,6 +1,6 @@
-#include "api/worker_pool.h"
+#include "service/worker_pool.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 WorkerPool::WorkerPool(size_t threads, size_t max_queue) : max_queue_(max_queue) {
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
@@ -44,4 +44,4 @@ void WorkerPool::Run() {
   }
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,10 +1,10 @@
-#include "api/denial_aggregator.h"
+#include "service/denial_aggregator.h"
 
 #include <algorithm>
 
 #include "core/json.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 DenialAggregator::DenialAggregator(DenialAggregatorOptions opts) : opts_(opts) {}
 
@@ -74,4 +74,4 @@ std::vector<store::AuditEvent> DenialAggregator::Close(TimePoint now, bool force
   return out;
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

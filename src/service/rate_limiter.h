@@ -20,7 +20,7 @@
 
 #include "core/mutex.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 class RateLimiter {
  public:
@@ -61,4 +61,4 @@ class RateLimiter {
   mutable std::array<Shard, 16> shards_;
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

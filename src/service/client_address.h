@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 // "203.0.113.7", "203.0.113.7" for "::ffff:203.0.113.7", "2001:db8:1:2::/64".
 std::string AddressKey(std::string_view ip);
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -26,7 +26,7 @@
 #include "core/clock.h"
 #include "store/model.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 struct DenialAggregatorOptions {
   std::chrono::seconds interval{60};
@@ -74,4 +74,4 @@ class DenialAggregator {
   uint64_t folded_total_ = 0;
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

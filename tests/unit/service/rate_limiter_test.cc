@@ -1,8 +1,8 @@
-#include "api/rate_limiter.h"
+#include "service/rate_limiter.h"
 
 #include <gtest/gtest.h>
 
-namespace verbatim::api {
+namespace verbatim::service {
 namespace {
 
 using std::chrono::milliseconds;
@@ -89,4 +89,4 @@ TEST(RateLimiter, LongKeysAreHashedNotStored) {
 }
 
 }  // namespace
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,7 +1,7 @@
 // The Directory's write invariants (api/directory.h): the last full
 // administrator stays, client writes set the token cutoff and move the epoch
 // the token endpoint checks, and role ids and names are separate lookups.
-#include "api/directory.h"
+#include "service/directory.h"
 
 #include <gtest/gtest.h>
 
@@ -10,10 +10,10 @@
 
 #include "unit/api/test_app.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 namespace {
 
-using testing_util::TestApp;
+using api::testing_util::TestApp;
 
 std::vector<std::string> AllScopes() {
   std::vector<std::string> out;
@@ -169,4 +169,4 @@ TEST(Directory, AUuidIsLookedUpAsAnIdOnlyEvenWhenAStoredNameLooksLikeOne) {
 }
 
 }  // namespace
-}  // namespace verbatim::api
+}  // namespace verbatim::service

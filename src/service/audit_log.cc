@@ -1,10 +1,10 @@
-#include "api/audit_log.h"
+#include "service/audit_log.h"
 
 #include <algorithm>
 
 #include "core/log.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 std::string TruncateForAudit(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return std::string(s);
@@ -173,4 +173,4 @@ void AuditLog::Run() {
   committed_.notify_all();
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -1,11 +1,11 @@
-#include "api/client_address.h"
+#include "service/client_address.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 std::string AddressKey(std::string_view ip) {
   constexpr size_t kMaxRaw = 64;
@@ -26,4 +26,4 @@ std::string AddressKey(std::string_view ip) {
   return std::string(out) + "/64";
 }
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

@@ -27,7 +27,7 @@
 #include "core/mutex.h"
 #include "store/store.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 
 class Directory {
  public:
@@ -106,4 +106,4 @@ class Directory {
   std::atomic<std::shared_ptr<const Snapshot>> snap_{std::make_shared<const Snapshot>()};
 };
 
-}  // namespace verbatim::api
+}  // namespace verbatim::service

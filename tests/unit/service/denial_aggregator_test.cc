@@ -1,4 +1,4 @@
-#include "api/denial_aggregator.h"
+#include "service/denial_aggregator.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/json.h"
 
-namespace verbatim::api {
+namespace verbatim::service {
 namespace {
 
 using std::chrono::seconds;
@@ -89,4 +89,4 @@ TEST(DenialAggregator, ForcedCloseEmitsAPartialInterval) {
 }
 
 }  // namespace
-}  // namespace verbatim::api
+}  // namespace verbatim::service
