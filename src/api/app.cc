@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "api/audit_unavailable.h"
@@ -92,9 +93,7 @@ App::App(AppConfig cfg, store::Store& store, const Clock& clock)
       store_(store),
       clock_(clock),
       directory_(store, clock),
-      token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2),
-      auth_fail_ip_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst),
-      auth_fail_client_limiter_(cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst) {}
+      token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2) {}
 
 namespace {
 std::chrono::nanoseconds SteadyNanos() {
@@ -102,24 +101,8 @@ std::chrono::nanoseconds SteadyNanos() {
 }
 }  // namespace
 
-std::optional<service::RateLimiter::Verdict> App::AuthBlocked(std::string_view ip, std::string_view client_id) {
-  auto now = SteadyNanos();
-  const std::string address = service::AddressKey(ip);
-  if (auto v = auth_fail_ip_limiter_.Peek(address, now); !v.allowed) return v;
-  if (!client_id.empty())
-    if (auto v = auth_fail_client_limiter_.Peek(std::string(client_id) + '\n' + address, now); !v.allowed) return v;
-  return std::nullopt;
-}
-
-void App::CountAuthFailure(std::string_view ip, std::string_view client_id) {
-  auto now = SteadyNanos();
-  const std::string address = service::AddressKey(ip);
-  auth_fail_ip_limiter_.Take(address, now);
-  if (!client_id.empty()) auth_fail_client_limiter_.Take(std::string(client_id) + '\n' + address, now);
-}
-
 size_t App::RateLimiterKeys() const {
-  return token_limiter_.size() + auth_fail_ip_limiter_.size() + auth_fail_client_limiter_.size();
+  return token_limiter_.size() + (authorizer_ ? authorizer_->LimiterKeys() : 0);
 }
 
 service::RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
@@ -152,6 +135,9 @@ Status App::Init() {
   topts.secrets = cfg_.secrets;
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
+  authorizer_ = std::make_unique<service::Authorizer>(
+      service::AuthFailureLimits{cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst}, *tokens_, directory_,
+      metrics_);
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
   service::AuditLogOptions audit_opts;
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
@@ -168,6 +154,9 @@ Status App::Init() {
                           [this] { return audit_->aggregated(); });
   metrics_.AddGauge("verbatim_rate_limiter_keys", "Buckets held by the rate limiters (bounded, LRU).",
                     [this] { return static_cast<double>(RateLimiterKeys()); });
+  recordings_ = std::make_unique<service::Recordings>(store_, clock_, metrics_, feed_);
+  conversations_ = std::make_unique<service::Conversations>(
+      store_, clock_, feed_, [this](const std::string& type, const std::string& id) { return MediaOwnerExists(type, id); });
   workers_ = std::make_unique<service::WorkerPool>(std::max<size_t>(1, cfg_.workers), 4096);
   sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
   VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
@@ -188,19 +177,10 @@ void App::RegisterRoutes() {
   RegisterTrunkRoutes(*this, router_);
 }
 
-void App::AddRecordingListener(RecordingListener l) {
-  MutexLock lock(listeners_mu_);
-  listeners_.push_back(std::move(l));
-}
+void App::AddRecordingListener(RecordingListener l) { feed_.Subscribe(std::move(l.on_change)); }
 
 void App::NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after) {
-  std::vector<RecordingListener> copy;
-  {
-    MutexLock lock(listeners_mu_);
-    copy = listeners_;
-  }
-  for (auto& l : copy)
-    if (l.on_change) l.on_change(conversation_id, after);
+  feed_.Publish(conversation_id, after);
 }
 
 HttpResponse App::RenderReadError(int status, std::string code, std::string message) {
@@ -301,72 +281,28 @@ HttpResponse App::Handle(const HttpRequest& req) {
   return res;
 }
 
-authz::Request App::MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
-  authz::Request r;
-  r.action = std::move(action);
-  r.resource = std::move(resource);
-  r.token = token;
-  if (token.ok()) {
-    if (auto client = directory_.FindClient(token.client_id)) {
-      oauth::CheckAgainstClient(r.token, *client);  // disabled client, or a token from before its cutoff
-      if (r.token.ok()) r.principal = directory_.PrincipalOf(*client);
-    }
-  }
-  return r;
-}
-
 bool App::Authorize(RequestContext& ctx, std::string resource) {
-  if (auto blocked = AuthBlocked(ctx.http.remote_ip)) {
-    // Too many failed authentications from this address: refuse before any crypto.
-    ctx.token = {};
-    ctx.token.problem = authz::TokenProblem::kMissing;
-    authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
-    ctx.decision = authz::Evaluate(req);
-    auto& d = *ctx.decision;
-    auto& l = d.layer(authz::Layer::kToken);
-    l.code = d.code = "too.many.requests";
-    l.detail = "too many failed authentications from this address.";
-    d.status = 429;
-    d.message = d.message_template = "Too many failed authentications from this address; retry in " +
-                                      std::to_string(std::max<int64_t>(1, blocked->retry_after.count())) + " s.";
-    d.params.clear();
-    d.fix = {"Wait for Retry-After seconds, then send a valid token."};
-    ctx.retry_after = std::max(std::chrono::seconds(1), blocked->retry_after);
-    metrics_.Inc("verbatim_rate_limited_total", {{"route", ctx.route->pattern}});
-    return false;
-  }
-  ctx.token = tokens_->CheckAuthorization(ctx.http.header("Authorization"));
-  // No token at all is not a failed authentication: only a wrong one is.
-  if (!ctx.token.ok() && ctx.token.problem != authz::TokenProblem::kMissing) CountAuthFailure(ctx.http.remote_ip);
+  const bool token_only = ctx.route->access == Access::kToken;
   std::string denial_key;
-  if (ctx.route->access == Access::kPermission) {
-    denial_key = DenialCache::Key(ctx.token, ctx.route->action, resource, directory_.Generation());
-    if (auto hit = denials_.Find(denial_key)) {
-      ctx.decision = hit->decision;
-      ctx.principal = hit->principal;
-      ctx.denial = std::move(hit);
-      CountDecision(*ctx.decision);
-      return false;
-    }
-  }
-  authz::Request req = MakeAuthzRequest(ctx.token, ctx.route->action, std::move(resource));
-  auto catalog = directory_.Roles();
-  req.role_catalog = *catalog;
-  ctx.token = req.token;
-  ctx.principal = req.principal;
-  ctx.decision = ctx.route->access == Access::kToken ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
+  auto cached = [&](const authz::TokenCheck& token, service::Authorization& out) {
+    denial_key = DenialCache::Key(token, ctx.route->action, resource, directory_.Generation());
+    auto hit = denials_.Find(denial_key);
+    if (!hit) return false;
+    out.decision = hit->decision;
+    out.principal = hit->principal;
+    ctx.denial = std::move(hit);
+    return true;
+  };
+  service::AccessRequest request{token_only ? std::string() : ctx.route->action, std::move(resource), token_only,
+                                 ctx.route->pattern};
+  auto a = authorizer_->Authorize({ctx.http.header("Authorization"), ctx.http.remote_ip}, request, cached);
+  ctx.token = std::move(a.token);
+  ctx.principal = std::move(a.principal);
+  ctx.decision = std::move(a.decision);
+  ctx.retry_after = a.retry_after;
   const auto& d = *ctx.decision;
-  CountDecision(d);
-  if (!d.allowed && d.status == 403 && ctx.principal) ctx.denial_key = std::move(denial_key);
+  if (!ctx.denial && !d.allowed && d.status == 403 && ctx.principal) ctx.denial_key = std::move(denial_key);
   return d.allowed;
-}
-
-void App::CountDecision(const authz::Decision& d) {
-  std::string_view layer;
-  for (const auto& l : d.layers)
-    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
-  metrics_.Inc("verbatim_authz_decisions_total",
-               {{"decision", d.allowed ? "allow" : "deny"}, {"layer", std::string(layer)}, {"code", d.code}});
 }
 
 HttpResponse App::Deny(RequestContext& ctx) {
@@ -412,6 +348,28 @@ HttpResponse App::Fail(RequestContext& ctx, const Status& s) {
   return ErrorResponse(status, s.code(), s.message(), ctx.context_id, std::move(explanation));
 }
 
+HttpResponse App::Refuse(RequestContext& ctx, const service::Refusal& r) {
+  switch (r.kind) {
+    case service::Refusal::Kind::kDenied:
+      return Deny(ctx);
+    case service::Refusal::Kind::kInvalid:
+      return BadRequest(ctx, r.message, r.field, r.expected, r.fix);
+    case service::Refusal::Kind::kFailed:
+      break;
+  }
+  return Fail(ctx, r.status);
+}
+
+bool App::MediaOwnerExists(const std::string& type, const std::string& id) {
+  if (type == "trunk") return sip_trunks_->Find(id).has_value() || store_.GetTrunk(id).ok();
+  if (type == "integration") {
+    auto all = store_.ListIntegrations();
+    return all.ok() && std::any_of(all->begin(), all->end(), [&](const auto& m) { return m.id == id; });
+  }
+  if (type == "client") return store_.GetClient(id).ok();
+  return false;
+}
+
 HttpResponse App::BadRequest(RequestContext& ctx, std::string message, std::string_view field,
                              std::string_view expected, std::string_view fix) {
   std::string default_fix;
@@ -443,24 +401,15 @@ std::optional<std::string> App::AuthorizePathId(RequestContext& ctx, std::string
 
 std::optional<store::Recording> App::LoadRecording(RequestContext& ctx, const std::string& conversation_id,
                                                    HttpResponse& out) {
-  auto rec = store_.GetRecording(conversation_id);
+  auto rec = recordings_->Get(*ctx.decision, conversation_id);
   if (rec.ok()) return std::move(*rec);
-  if (rec.status().code() == "conversation.not.found") {
-    authz::ResourceNotFound(*ctx.decision, "conversation", conversation_id);
-    out = Deny(ctx);
-  } else {
-    out = Fail(ctx, rec.status());
-  }
+  out = Refuse(ctx, rec.refusal());
   return std::nullopt;
 }
 
 std::optional<HttpResponse> App::RequireUuid(RequestContext& ctx, const std::string& value, std::string_view what) {
-  if (IsUuid(value)) return std::nullopt;
-  std::string shown = value.substr(0, 64);
-  for (auto& c : shown)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
-  return BadRequest(ctx, "'" + shown + "' is not a valid " + std::string(what) + " id: expected a UUID.",
-                    std::string(what) + "Id", "UUID, e.g. 6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90");
+  if (auto bad = service::RequireUuid(value, what)) return Refuse(ctx, *bad);
+  return std::nullopt;
 }
 
 std::optional<json::object> App::JsonBody(RequestContext& ctx, HttpResponse& error_out) {

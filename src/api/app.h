@@ -17,6 +17,10 @@
 #include "api/denial_cache.h"
 #include "service/directory.h"
 #include "service/metrics.h"
+#include "service/authorizer.h"
+#include "service/conversations.h"
+#include "service/recording_feed.h"
+#include "service/recordings.h"
 #include "service/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
@@ -83,27 +87,36 @@ class App {
   service::AuditLog& audit() { return *audit_; }
   service::Metrics& metrics() { return metrics_; }
   TrunkRegistry& sip_trunks() { return *sip_trunks_; }
+  service::Authorizer& authorizer() { return *authorizer_; }
+  service::Recordings& recordings() { return *recordings_; }
+  service::Conversations& conversations() { return *conversations_; }
+  service::RecordingFeed& recording_feed() { return feed_; }
   const Router& router() const { return router_; }
   bool ready() const { return ready_.load(); }
 
   // --- request flow helpers ---
   // Runs token → scope → permission for ctx.route (kPermission) or token only
-  // (kToken). Fills ctx.decision/principal/token. True if allowed so far.
+  // (kToken) through the shared service::Authorizer, with this transport's
+  // cache of rendered denials. Fills ctx.decision/principal/token. True if allowed so far.
   bool Authorize(RequestContext& ctx, std::string resource);
-  // Failed authentications per source address (AddressKey: IPv6 by /64) and,
-  // on the token endpoint, per (client id, address), so failures from one
-  // address never lock a client out elsewhere. AuthBlocked() says whether to
-  // refuse before doing any crypto. Pass `client_id` to CountAuthFailure only
-  // for a client that exists (unknown ids would only fill the limiter).
-  std::optional<service::RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {});
-  void CountAuthFailure(std::string_view ip, std::string_view client_id = {});
+  // service::Authorizer's, for the handlers that count failures themselves (the token endpoint).
+  std::optional<service::RateLimiter::Verdict> AuthBlocked(std::string_view ip, std::string_view client_id = {}) {
+    return authorizer_->AuthBlocked(ip, client_id);
+  }
+  void CountAuthFailure(std::string_view ip, std::string_view client_id = {}) {
+    authorizer_->CountAuthFailure(ip, client_id);
+  }
   size_t RateLimiterKeys() const;  // buckets held by every limiter (a metric)
   service::RateLimiter::Verdict TakeTokenRequest(std::string_view client_id);
   HttpResponse TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message);
   // Builds an authz::Request for a token check (also used by the simulator).
-  authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource);
+  authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
+    return authorizer_->MakeRequest(token, std::move(action), std::move(resource));
+  }
   HttpResponse Deny(RequestContext& ctx);                       // renders ctx.decision
   HttpResponse Fail(RequestContext& ctx, const Status& status);  // store/parse errors
+  // A use case's refusal (service/outcome.h) as this transport says it.
+  HttpResponse Refuse(RequestContext& ctx, const service::Refusal& refusal);
   HttpResponse BadRequest(RequestContext& ctx, std::string message, std::string_view field = {},
                           std::string_view expected = {}, std::string_view fix = {});
   // The common start of a handler on /…/{param}: authorize for "<kind>/<id>",
@@ -128,7 +141,7 @@ class App {
  private:
   void RegisterRoutes();
   void RecordAudit(RequestContext& ctx, int status);
-  void CountDecision(const authz::Decision& d);
+  bool MediaOwnerExists(const std::string& type, const std::string& id);
 
   const AppConfig cfg_;
   store::Store& store_;
@@ -137,16 +150,16 @@ class App {
   service::Directory directory_;
   DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
+  std::unique_ptr<service::Authorizer> authorizer_;
+  service::RecordingFeed feed_;
+  std::unique_ptr<service::Recordings> recordings_;
+  std::unique_ptr<service::Conversations> conversations_;
   std::unique_ptr<service::AuditLog> audit_;
   std::unique_ptr<TrunkRegistry> sip_trunks_;
   std::unique_ptr<service::WorkerPool> workers_;
   service::Metrics metrics_;
   service::RateLimiter token_limiter_;
-  service::RateLimiter auth_fail_ip_limiter_;
-  service::RateLimiter auth_fail_client_limiter_;
   std::atomic<bool> ready_{false};
-  Mutex listeners_mu_;
-  std::vector<RecordingListener> listeners_ GUARDED_BY(listeners_mu_);
 };
 
 // One per area (routes_*.cc).

@@ -9,13 +9,9 @@
 namespace verbatim::api {
 namespace {
 
-constexpr size_t kMaxParticipants = 32;
+constexpr size_t kMaxParticipants = service::Conversations::kMaxParticipants;
 
-bool ValidPurpose(std::string_view p) {
-  return p == "agent" || p == "customer" || p == "ivr" || p == "external";
-}
-
-// Parses one participant object; returns an error message or nullopt.
+// Parses one participant object {id?, name, purpose}; returns an error message or nullopt.
 std::optional<std::string> ParseParticipant(const json::value& v, store::Participant& p) {
   if (!v.is_object()) return "Each participant must be an object {id?, name, purpose}.";
   const auto& o = v.as_object();
@@ -30,32 +26,22 @@ std::optional<std::string> ParseParticipant(const json::value& v, store::Partici
   if (!id.ok()) return id.status().message();
   if (!name.ok()) return name.status().message();
   if (!purpose.ok()) return purpose.status().message();
-  if (!*name || (*name)->empty() || (*name)->size() > 256) return "Participant 'name' is required (1 to 256 characters).";
-  if (!*purpose || !ValidPurpose(**purpose)) return "Participant 'purpose' must be one of: agent, customer, ivr, external.";
-  if (*id && !IsUuid(**id)) return "Participant 'id' must be a UUID (or omitted to have one generated).";
-  p.id = *id ? **id : NewUuid();
-  p.name = **name;
-  p.purpose = **purpose;
-  return std::nullopt;
+  p.id = id->value_or("");
+  p.name = name->value_or("");
+  p.purpose = purpose->value_or("");
+  if (*id && p.id.empty()) return "Participant 'id' must be a UUID (or omitted to have one generated).";
+  return service::Conversations::CheckParticipant(p);
 }
 
-// Authorizes, validates {conversationId}, loads the conversation.
-std::optional<store::Conversation> ConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  auto path_id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
-  if (!path_id) return std::nullopt;
-  const std::string& id = *path_id;
-  auto conv = app.store().GetConversation(id);
-  if (!conv.ok()) {
-    if (conv.status().kind() != Status::Kind::kNotFound) {
-      out = app.Fail(ctx, conv.status());
-      return std::nullopt;
-    }
-    authz::ResourceNotFound(*ctx.decision, "conversation", id);
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  authz::ResourceFound(*ctx.decision);
-  return std::move(*conv);
+// Authorizes, validates {conversationId}, loads the conversation (`live`: 409 if it has ended).
+std::optional<store::Conversation> ConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out,
+                                                        bool live = false) {
+  auto id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
+  if (!id) return std::nullopt;
+  auto conv = live ? app.conversations().GetLive(*ctx.decision, *id) : app.conversations().Get(*ctx.decision, *id);
+  if (conv.ok()) return std::move(*conv);
+  out = app.Refuse(ctx, conv.refusal());
+  return std::nullopt;
 }
 
 HttpResponse Create(App& app, RequestContext& ctx) {
@@ -70,19 +56,12 @@ HttpResponse Create(App& app, RequestContext& ctx) {
                                      "'. Known fields: participants, externalId, mediaOwner.",
                             k);
   }
-  store::Conversation c;
-  c.id = NewUuid();
-  c.started_at = app.clock().Now();
-  c.created_by = ctx.principal->id;
+  service::NewConversation input;
   auto ext = GetString(*body, "externalId");
   if (!ext.ok()) return app.BadRequest(ctx, ext.status().message(), "externalId");
-  if (*ext) {
-    if ((*ext)->size() > 256) return app.BadRequest(ctx, "Field 'externalId' must be at most 256 characters.", "externalId");
-    c.external_id = **ext;
-  }
-  if (auto it = body->find("mediaOwner"); it != body->end()) {
-    // Which media source may join: without one, no SIPREC or AudioHook session can (docs/sip-trunks.md).
-    if (auto problem = ParseMediaOwner(app, it->value(), c.owner))
+  input.external_id = ext->value_or("");
+  if (auto it = body->find("mediaOwner"); it != body->end() && !it->value().is_null()) {
+    if (auto problem = ParseMediaOwner(it->value(), input.owner_type, input.owner_id))
       return app.BadRequest(ctx, *problem, "mediaOwner", "{type: trunk|integration|client, id}");
   }
   if (auto it = body->find("participants"); it != body->end()) {
@@ -94,16 +73,14 @@ HttpResponse Create(App& app, RequestContext& ctx) {
     for (const auto& v : arr) {
       store::Participant p;
       if (auto problem = ParseParticipant(v, p)) return app.BadRequest(ctx, *problem, "participants");
-      bool dup = std::any_of(c.participants.begin(), c.participants.end(), [&](const auto& q) { return q.id == p.id; });
-      if (dup) return app.BadRequest(ctx, "Participant id '" + p.id + "' appears twice.", "participants");
-      c.participants.push_back(std::move(p));
+      input.participants.push_back(std::move(p));
     }
   }
-  if (Status s = app.store().CreateConversation(c); !s.ok()) return app.Fail(ctx, s);
-  ctx.conversation_id = c.id;
-  authz::ResourceFound(*ctx.decision);
-  HttpResponse res = JsonResponse(201, ConversationJson(c));
-  res.set(http::field::location, "/api/v2/conversations/" + c.id);
+  auto c = app.conversations().Create(*ctx.decision, *ctx.principal, std::move(input));
+  if (!c.ok()) return app.Refuse(ctx, c.refusal());
+  ctx.conversation_id = c->id;
+  HttpResponse res = JsonResponse(201, ConversationJson(*c));
+  res.set(http::field::location, "/api/v2/conversations/" + c->id);
   return res;
 }
 
@@ -131,41 +108,18 @@ HttpResponse List(App& app, RequestContext& ctx) {
   return JsonResponse(200, o);
 }
 
-// ConversationFromPath, then 409 conversation.ended (through the decision) if it has ended.
-std::optional<store::Conversation> LiveConversationFromPath(App& app, RequestContext& ctx, HttpResponse& out) {
-  auto conv = ConversationFromPath(app, ctx, out);
-  if (conv && conv->ended_at) {
-    authz::ConversationEnded(*ctx.decision, conv->id, *conv->ended_at);
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  return conv;
-}
-
 HttpResponse Disconnect(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto conv = LiveConversationFromPath(app, ctx, out);
-  if (!conv) return out;
-  const auto& p = *ctx.principal;
-  auto done = app.store().DisconnectConversation(conv->id, app.clock().Now(), {p.type, p.id, p.name, p.id},
-                                                 ctx.context_id);
-  if (!done.ok()) {
-    if (done.status().code() == "conversation.ended") {
-      auto again = app.store().GetConversation(conv->id);
-      if (again.ok() && again->ended_at) {
-        authz::ConversationEnded(*ctx.decision, conv->id, *again->ended_at);
-        return app.Deny(ctx);
-      }
-    }
-    return app.Fail(ctx, done.status());
-  }
-  if (auto rec = app.store().GetRecording(conv->id); rec.ok()) app.NotifyRecordingChanged(conv->id, *rec);
+  auto id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
+  if (!id) return out;
+  auto done = app.conversations().Disconnect(*ctx.decision, *ctx.principal, *id, ctx.context_id);
+  if (!done.ok()) return app.Refuse(ctx, done.refusal());
   return JsonResponse(200, ConversationJson(*done));
 }
 
 HttpResponse AddParticipant(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto conv = LiveConversationFromPath(app, ctx, out);
+  auto conv = ConversationFromPath(app, ctx, out, /*live=*/true);
   if (!conv) return out;
   auto body = app.JsonBody(ctx, out);
   if (!body) return out;

@@ -25,43 +25,14 @@ HttpResponse Action(App& app, RequestContext& ctx, RecordingAction action) {
   }
   auto reason = GetString(*body, "reason");
   if (!reason.ok()) return app.BadRequest(ctx, reason.status().message(), "reason", "string");
-  if (*reason && (*reason)->size() > 512) return app.BadRequest(ctx, "Field 'reason' must be at most 512 characters.", "reason");
+  const std::string why = reason->value_or("");
+  if (auto bad = service::Recordings::CheckReason(why)) return app.Refuse(ctx, *bad);
 
-  // The audit event commits in the transition's transaction; it describes the
-  // success, and is replaced below if the store refuses.
-  authz::ResourceFound(*ctx.decision);
-  store::AuditEvent audit = app.AuditEventFor(ctx, 200);
-  const auto& p = *ctx.principal;
-  auto outcome = app.store().ApplyRecordingAction(*id, action, app.clock().Now(), {p.type, p.id, p.name, p.id},
-                                                  reason->value_or(""), ctx.context_id, &audit);
-  if (!outcome.ok()) {
-    const Status& s = outcome.status();
-    if (s.code() == "conversation.not.found") {
-      authz::ResourceNotFound(*ctx.decision, "conversation", *id);
-      return app.Deny(ctx);
-    }
-    if (s.code() == "conversation.ended") {
-      auto conv = app.store().GetConversation(*id);
-      if (conv.ok() && conv->ended_at) {
-        authz::ConversationEnded(*ctx.decision, *id, *conv->ended_at);
-        return app.Deny(ctx);
-      }
-    }
-    if (s.code() == "recording.invalid.transition") {
-      auto rec = app.store().GetRecording(*id);
-      if (rec.ok()) {
-        authz::InvalidTransition(*ctx.decision, rec->state, action);
-        return app.Deny(ctx);
-      }
-    }
-    return app.Fail(ctx, s);
-  }
+  auto outcome = app.recordings().Apply(*ctx.decision, *ctx.principal, *id, action, why, ctx.context_id,
+                                        [&](const authz::Decision&) { return app.AuditEventFor(ctx, 200); });
+  if (!outcome.ok()) return app.Refuse(ctx, outcome.refusal());
   ctx.audit_committed = true;
   const auto& o = *outcome;
-  if (o.changed) {
-    app.metrics().Inc("verbatim_recording_transitions_total", {{"action", ToString(action)}});
-    app.NotifyRecordingChanged(*id, o.recording);
-  }
   json::object res;
   res["conversationId"] = *id;
   res["state"] = ToString(o.recording.state);
@@ -80,8 +51,6 @@ HttpResponse Get(App& app, RequestContext& ctx) {
   if (!id) return out;
   auto rec = app.LoadRecording(ctx, *id, out);
   if (!rec) return out;
-  authz::ResourceFound(*ctx.decision);
-  // GetRecording read the conversation already: no second read transaction.
   return JsonResponse(200, RecordingJson(*rec, MediaUrl(*id), rec->conversation_ended));
 }
 
@@ -106,38 +75,26 @@ HttpResponse Patch(App& app, RequestContext& ctx) {
       return app.BadRequest(ctx, "Unknown field '" + std::string(k.substr(0, 64)) +
                                      "'. Recording metadata fields are: labels, retentionDays, notes.", k);
   }
-  auto rec = app.LoadRecording(ctx, *id, out);
-  if (!rec) return out;
-  authz::ResourceFound(*ctx.decision);
-  store::RecordingMetadata m = rec->metadata;
+  service::MetadataPatch patch;
   auto labels = GetStringArray(*body, "labels");
   if (!labels.ok()) return app.BadRequest(ctx, labels.status().message(), "labels", "array of strings");
-  if (*labels) {
-    if ((*labels)->size() > 50) return app.BadRequest(ctx, "At most 50 labels.", "labels");
-    for (const auto& l : **labels)
-      if (l.empty() || l.size() > 64) return app.BadRequest(ctx, "Each label must be 1 to 64 characters.", "labels");
-    m.labels = **labels;
-  }
+  if (*labels) patch.labels = **labels;
   if (auto it = body->find("retentionDays"); it != body->end()) {
     if (it->value().is_null()) {
-      m.retention_days.reset();
+      patch.retention_days.emplace(std::nullopt);
     } else {
       auto days = GetInt(*body, "retentionDays");
-      if (!days.ok() || **days < 1 || **days > 36500)
+      if (!days.ok())
         return app.BadRequest(ctx, "Field 'retentionDays' must be an integer from 1 to 36500, or null.", "retentionDays");
-      m.retention_days = static_cast<int>(**days);
+      patch.retention_days.emplace(**days);
     }
   }
   auto notes = GetString(*body, "notes");
   if (!notes.ok()) return app.BadRequest(ctx, notes.status().message(), "notes", "string");
-  if (*notes) {
-    if ((*notes)->size() > 4096) return app.BadRequest(ctx, "Field 'notes' must be at most 4096 characters.", "notes");
-    m.notes = **notes;
-  }
-  auto updated = app.store().UpdateRecordingMetadata(*id, m);
-  if (!updated.ok()) return app.Fail(ctx, updated.status());
-  auto conv = app.store().GetConversation(*id);
-  return JsonResponse(200, RecordingJson(*updated, MediaUrl(*id), conv.ok() && conv->ended_at.has_value()));
+  if (*notes) patch.notes = **notes;
+  auto updated = app.recordings().UpdateMetadata(*ctx.decision, *id, patch);
+  if (!updated.ok()) return app.Refuse(ctx, updated.refusal());
+  return JsonResponse(200, RecordingJson(*updated, MediaUrl(*id), updated->conversation_ended));
 }
 
 }  // namespace

@@ -13,6 +13,28 @@
 #define VERBATIM_TSA(x)
 #endif
 
+// Abseil (pulled in by gRPC's headers) defines the same legacy names with the
+// same meaning; ours replace them rather than warn about a redefinition.
+#undef CAPABILITY
+#undef GUARDED_BY
+#undef PT_GUARDED_BY
+#undef REQUIRES
+#undef REQUIRES_SHARED
+#undef EXCLUDES
+#undef ACQUIRE
+#undef ACQUIRE_SHARED
+#undef RELEASE
+#undef RELEASE_SHARED
+#undef RELEASE_GENERIC
+#undef TRY_ACQUIRE
+#undef ASSERT_CAPABILITY
+#undef ASSERT_SHARED_CAPABILITY
+#undef RETURN_CAPABILITY
+#undef ACQUIRED_BEFORE
+#undef ACQUIRED_AFTER
+#undef SCOPED_CAPABILITY
+#undef NO_THREAD_SAFETY_ANALYSIS
+
 // On a class: instances are a lock ("mutex") the analysis tracks.
 #define CAPABILITY(x) VERBATIM_TSA(capability(x))
 // On an RAII class: acquires in its constructor, releases in its destructor.

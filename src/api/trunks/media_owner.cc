@@ -7,11 +7,7 @@
 
 namespace verbatim::api {
 
-std::optional<std::string> ParseMediaOwner(App& app, const json::value& v, std::string& owner) {
-  if (v.is_null()) {
-    owner.clear();
-    return std::nullopt;
-  }
+std::optional<std::string> ParseMediaOwner(const json::value& v, std::string& type, std::string& id) {
   if (!v.is_object()) return "Field 'mediaOwner' must be an object {type, id} or null.";
   const auto& o = v.as_object();
   for (const auto& kv : o) {
@@ -19,26 +15,13 @@ std::optional<std::string> ParseMediaOwner(App& app, const json::value& v, std::
     if (k != "type" && k != "id")
       return "Unknown field 'mediaOwner." + std::string(k.substr(0, 64)) + "'. Known fields: type, id.";
   }
-  auto type = GetString(o, "type");
-  auto id = GetString(o, "id");
-  if (!type.ok() || !*type) return "Field 'mediaOwner.type' is required: trunk, integration or client.";
-  if (!id.ok() || !*id || !IsUuid(**id))
+  auto t = GetString(o, "type");
+  auto i = GetString(o, "id");
+  if (!t.ok() || !*t || (*t)->empty()) return "Field 'mediaOwner.type' is required: trunk, integration or client.";
+  if (!i.ok() || !*i || (*i)->empty())
     return "Field 'mediaOwner.id' is required: the UUID of the trunk, integration or client.";
-  const std::string& t = **type;
-  const std::string& i = **id;
-  bool exists = false;
-  if (t == "trunk") {
-    exists = app.sip_trunks().Find(i).has_value() || app.store().GetTrunk(i).ok();
-  } else if (t == "integration") {
-    auto all = app.store().ListIntegrations();
-    exists = all.ok() && std::any_of(all->begin(), all->end(), [&](const auto& m) { return m.id == i; });
-  } else if (t == "client") {
-    exists = app.store().GetClient(i).ok();
-  } else {
-    return "Field 'mediaOwner.type' must be trunk, integration or client.";
-  }
-  if (!exists) return "There is no " + t + " with id '" + i + "' to own this conversation's media.";
-  owner = t + ":" + i;
+  type = **t;
+  id = **i;
   return std::nullopt;
 }
 

@@ -11,11 +11,10 @@
 
 namespace verbatim::api {
 
-class App;
-
-// Parses a mediaOwner field and checks that the owner exists. On error,
-// returns the message for a 400 on field "mediaOwner".
-std::optional<std::string> ParseMediaOwner(App& app, const json::value& v, std::string& owner);
+// Parses a mediaOwner object {type, id} (not null). On error, returns the
+// message for a 400 on field "mediaOwner". Whether the owner exists is
+// service::Conversations::CheckOwner's to say.
+std::optional<std::string> ParseMediaOwner(const json::value& v, std::string& type, std::string& id);
 // {"type", "id"}, or null for no owner.
 json::value MediaOwnerJson(const std::string& owner);
 

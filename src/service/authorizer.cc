@@ -1,0 +1,99 @@
+#include "service/authorizer.h"
+
+#include <algorithm>
+
+#include "oauth/client_cutoff.h"
+#include "service/client_address.h"
+
+namespace verbatim::service {
+namespace {
+std::chrono::nanoseconds SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
+}
+}  // namespace
+
+Authorizer::Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics)
+    : tokens_(tokens),
+      directory_(directory),
+      metrics_(metrics),
+      fail_ip_limiter_(limits.per_second, limits.burst),
+      fail_client_limiter_(limits.per_second, limits.burst) {}
+
+std::optional<RateLimiter::Verdict> Authorizer::AuthBlocked(std::string_view ip, std::string_view client_id) {
+  auto now = SteadyNanos();
+  const std::string address = AddressKey(ip);
+  if (auto v = fail_ip_limiter_.Peek(address, now); !v.allowed) return v;
+  if (!client_id.empty())
+    if (auto v = fail_client_limiter_.Peek(std::string(client_id) + '\n' + address, now); !v.allowed) return v;
+  return std::nullopt;
+}
+
+void Authorizer::CountAuthFailure(std::string_view ip, std::string_view client_id) {
+  auto now = SteadyNanos();
+  const std::string address = AddressKey(ip);
+  fail_ip_limiter_.Take(address, now);
+  if (!client_id.empty()) fail_client_limiter_.Take(std::string(client_id) + '\n' + address, now);
+}
+
+size_t Authorizer::LimiterKeys() const { return fail_ip_limiter_.size() + fail_client_limiter_.size(); }
+
+authz::Request Authorizer::MakeRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
+  authz::Request r;
+  r.action = std::move(action);
+  r.resource = std::move(resource);
+  r.token = token;
+  if (token.ok()) {
+    if (auto client = directory_.FindClient(token.client_id)) {
+      oauth::CheckAgainstClient(r.token, *client);  // disabled client, or a token from before its cutoff
+      if (r.token.ok()) r.principal = directory_.PrincipalOf(*client);
+    }
+  }
+  return r;
+}
+
+Authorization Authorizer::Authorize(const Caller& caller, const AccessRequest& request, const DenialLookup& cached) {
+  Authorization out;
+  if (auto blocked = AuthBlocked(caller.remote_ip)) {
+    // Too many failed authentications from this address: refuse before any crypto.
+    out.token.problem = authz::TokenProblem::kMissing;
+    authz::Request req = MakeRequest(out.token, request.action, request.resource);
+    out.decision = authz::Evaluate(req);
+    auto& d = out.decision;
+    auto& l = d.layer(authz::Layer::kToken);
+    l.code = d.code = "too.many.requests";
+    l.detail = "too many failed authentications from this address.";
+    d.status = 429;
+    d.message = d.message_template = "Too many failed authentications from this address; retry in " +
+                                      std::to_string(std::max<int64_t>(1, blocked->retry_after.count())) + " s.";
+    d.params.clear();
+    d.fix = {"Wait for Retry-After seconds, then send a valid token."};
+    out.retry_after = std::max(std::chrono::seconds(1), blocked->retry_after);
+    metrics_.Inc("verbatim_rate_limited_total", {{"route", request.metrics_route}});
+    return out;
+  }
+  out.token = tokens_.CheckAuthorization(caller.authorization);
+  // No token at all is not a failed authentication: only a wrong one is.
+  if (!out.token.ok() && out.token.problem != authz::TokenProblem::kMissing) CountAuthFailure(caller.remote_ip);
+  if (!request.token_only && cached && cached(out.token, out)) {
+    CountDecision(out.decision);
+    return out;
+  }
+  authz::Request req = MakeRequest(out.token, request.action, request.resource);
+  auto catalog = directory_.Roles();
+  req.role_catalog = *catalog;
+  out.token = req.token;
+  out.principal = req.principal;
+  out.decision = request.token_only ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
+  CountDecision(out.decision);
+  return out;
+}
+
+void Authorizer::CountDecision(const authz::Decision& d) {
+  std::string_view layer;
+  for (const auto& l : d.layers)
+    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
+  metrics_.Inc("verbatim_authz_decisions_total",
+               {{"decision", d.allowed ? "allow" : "deny"}, {"layer", std::string(layer)}, {"code", d.code}});
+}
+
+}  // namespace verbatim::service

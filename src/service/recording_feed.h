@@ -1,0 +1,37 @@
+// RecordingFeed: who hears about a recording's change. The media layer (the
+// SIPREC server, the AudioHook endpoint, the media hub) follows the control
+// state through it; a gRPC Watch stream subscribes for one call's lifetime.
+// Every committed change is published once, whichever transport made it.
+//
+// Thread-safe. Listeners run on the publishing thread, outside the lock, and
+// must not block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "core/mutex.h"
+#include "store/model.h"
+
+namespace verbatim::service {
+
+class RecordingFeed {
+ public:
+  // `after` is the recording after the change: its timeline holds the
+  // transition just committed, if any.
+  using Listener = std::function<void(const std::string& conversation_id, const store::Recording& after)>;
+
+  uint64_t Subscribe(Listener l);
+  void Unsubscribe(uint64_t id);
+  void Publish(const std::string& conversation_id, const store::Recording& after) const;
+  size_t size() const;
+
+ private:
+  mutable Mutex mu_;
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Listener> listeners_ GUARDED_BY(mu_);
+};
+
+}  // namespace verbatim::service
