@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "api/audit_unavailable.h"
+#include "service/audit_event.h"
 #include "service/client_address.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -54,27 +55,6 @@ void AddOAuthErrorFields(HttpResponse& res) {
   (*body)["error"] = error;
   if (auto it = body->find("message"); it != body->end()) (*body)["error_description"] = it->value();
   res.body() = json::serialize(*body);
-}
-
-// A denial keeps its whole explanation (support replays it from the
-// contextId); an allow keeps who was allowed and by what, which is all there
-// is to say, at a fifth of the bytes on the hottest path.
-std::string AuditExplanation(const authz::Decision& d, int status) {
-  json::object expl;
-  if (d.allowed) {
-    expl["decision"] = "allow";
-    expl["action"] = d.action;
-    expl["resource"] = d.resource;
-    if (d.principal) expl["principal"] = json::object{{"type", d.principal->type}, {"id", d.principal->id}, {"name", d.principal->name}};
-    const auto& scope = d.layer(authz::Layer::kScope).granted_by;
-    const auto& role = d.layer(authz::Layer::kPermission).granted_by;
-    if (!scope.empty() || !role.empty()) expl["grantedBy"] = json::object{{"scope", scope}, {"role", role}};
-  } else {
-    expl = authz::ExplanationJson(d);
-    expl["message"] = d.message;
-  }
-  expl["status"] = status;
-  return ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
 }
 
 bool QueryIsDecodable(std::string_view q) {
@@ -311,7 +291,7 @@ HttpResponse App::Deny(RequestContext& ctx) {
     const auto& d = *ctx.decision;
     auto entry = DenialCache::Make(d, *ctx.principal,
                                    DecisionResponse(d, DenialCache::kPlaceholderContextId),
-                                   AuditExplanation(d, d.status));
+                                   service::AuditExplanation(d, d.status));
     if (entry) {
       denials_.Insert(ctx.denial_key, entry);
       ctx.denial = std::move(entry);
@@ -439,49 +419,19 @@ std::optional<json::object> App::JsonBody(RequestContext& ctx, HttpResponse& err
 }
 
 store::AuditEvent App::AuditEventFor(const RequestContext& ctx, int status) const {
-  store::AuditEvent e;
-  e.context_id = ctx.context_id;
-  e.at = clock_.Now();
-  if (ctx.principal) {
-    e.actor = {ctx.principal->type, ctx.principal->id, ctx.principal->name, ctx.principal->id};
-  } else if (!ctx.token.client_id.empty()) {
-    e.actor = {"client", ctx.token.client_id, "", ctx.token.client_id};
-  }
-  e.method = service::TruncateForAudit(ctx.http.method(), 32);  // any token is a method
-  e.path = service::TruncateForAudit(ctx.http.path, service::kAuditPathMaxBytes);
-  e.conversation_id = ctx.conversation_id;
-  e.status = status;
-  e.client_address = ctx.http.remote_ip;
-  if (ctx.decision) {
-    const auto& d = *ctx.decision;
-    e.action = d.action;
-    e.resource = d.resource;
-    e.decision = d.allowed ? "allow" : "deny";
-    e.code = d.code;
-    for (const auto& l : d.layers) {
-      if (l.outcome == authz::Outcome::kFail) {
-        e.layer = authz::ToString(l.layer);
-        break;
-      }
-    }
-    e.explanation_json = ctx.denial && status == ctx.denial->decision.status ? ctx.denial->audit_explanation
-                                                                             : AuditExplanation(d, status);
-  }
-  return e;
+  const service::CallRecord call{ctx.context_id, "http", ctx.http.method(), ctx.http.path, ctx.http.remote_ip,
+                                 ctx.conversation_id};
+  const authz::Decision* d = ctx.decision ? &*ctx.decision : nullptr;
+  std::string cached = d && ctx.denial && status == ctx.denial->decision.status ? ctx.denial->audit_explanation
+                                                                                 : std::string();
+  return service::AuditEventOf(call, ctx.principal, ctx.token, d, status, clock_.Now(), std::move(cached));
 }
 
 void App::RecordAudit(RequestContext& ctx, int status) { Audit(ctx, AuditEventFor(ctx, status)); }
 
 void App::Audit(const RequestContext& ctx, store::AuditEvent e) {
-  // Nobody proved an identity: no token, a bad one, or refused before checking.
-  const bool unauthenticated =
-      e.decision == "deny" && !ctx.principal &&
-      (!ctx.decision || ctx.decision->layer(authz::Layer::kToken).outcome == authz::Outcome::kFail);
-  if (unauthenticated) {
-    audit_->RecordUnauthenticated(std::move(e), service::AddressKey(ctx.http.remote_ip));
-  } else {
-    audit_->Record(std::move(e));
-  }
+  service::RecordAuditEvent(*audit_, std::move(e), ctx.principal, ctx.decision ? &*ctx.decision : nullptr,
+                            ctx.http.remote_ip);
 }
 
 }  // namespace verbatim::api

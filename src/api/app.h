@@ -21,6 +21,7 @@
 #include "service/conversations.h"
 #include "service/recording_feed.h"
 #include "service/recordings.h"
+#include "service/services.h"
 #include "service/rate_limiter.h"
 #include "api/respond.h"
 #include "api/router.h"
@@ -91,6 +92,10 @@ class App {
   service::Recordings& recordings() { return *recordings_; }
   service::Conversations& conversations() { return *conversations_; }
   service::RecordingFeed& recording_feed() { return feed_; }
+  // The transport-free core, for the other transports (after Init).
+  service::Services services() {
+    return {store_, clock_, *tokens_, directory_, *authorizer_, *audit_, metrics_, feed_, *recordings_, *conversations_};
+  }
   const Router& router() const { return router_; }
   bool ready() const { return ready_.load(); }
 

@@ -7,6 +7,7 @@
 #include "api/audit_unavailable.h"
 #include "api/planned_principal.h"
 #include "api/views.h"
+#include "service/insight.h"
 #include "authz/permission.h"
 #include "core/ids.h"
 
@@ -15,77 +16,6 @@ namespace {
 
 // How long an audit query waits for the writer (it waits only when the store fails).
 constexpr std::chrono::seconds kAuditFlushWait{2};
-
-json::object TokensMe(App& app, const RequestContext& ctx) {
-  const auto& p = *ctx.principal;
-  const auto& t = ctx.token;
-  json::object o;
-  json::object who;
-  who["type"] = p.type;
-  who["id"] = p.id;
-  who["name"] = p.name;
-  o["principal"] = std::move(who);
-  json::object client;
-  client["id"] = t.client_id;
-  client["name"] = p.name;
-  client["allowedScopes"] = ToJsonArray(p.allowed_scopes);
-  o["client"] = std::move(client);
-  o["scopes"] = ToJsonArray(t.scopes);
-  json::object unlocks;
-  for (const auto& s : t.scopes)
-    if (const auto* info = authz::FindScope(s)) unlocks[s] = ToJsonArray(info->unlocks);
-  o["scopeUnlocks"] = std::move(unlocks);
-  json::array roles;
-  for (const auto& r : p.roles) roles.emplace_back(RoleJson(r));
-  o["roles"] = std::move(roles);
-  o["effectivePermissions"] = ToJsonArray(authz::EffectivePermissions(p.roles, t.scopes));
-  // The two ways a permission can be withheld, so nobody has to intersect by hand.
-  json::array role_only, scope_only;
-  for (const auto& k : authz::KnownPermissions()) {
-    bool by_scope = std::any_of(t.scopes.begin(), t.scopes.end(),
-                                [&](const std::string& s) { return authz::ScopeUnlocks(s, k.permission); });
-    bool by_role = std::any_of(p.roles.begin(), p.roles.end(), [&](const authz::RoleDef& r) {
-      return std::any_of(r.permissions.begin(), r.permissions.end(),
-                         [&](const std::string& g) { return authz::Covers(g, k.permission); });
-    });
-    if (by_role && !by_scope) role_only.emplace_back(k.permission);
-    if (by_scope && !by_role) scope_only.emplace_back(k.permission);
-  }
-  o["grantedByRolesButNotByScopes"] = std::move(role_only);
-  o["unlockedByScopesButNotByRoles"] = std::move(scope_only);
-  o["jti"] = t.jti;
-  o["issuedAt"] = FormatRfc3339(t.issued_at);
-  o["expiresAt"] = FormatRfc3339(t.expires_at);
-  o["expiresIn"] = std::max<int64_t>(0, ToUnixSeconds(t.expires_at) - ToUnixSeconds(app.clock().Now()));
-  return o;
-}
-
-// Read-only resource evaluation for the simulator: would this request find
-// its conversation, and would the state machine accept the action?
-void SimulateResource(App& app, authz::Decision& d, const std::string& conversation_id) {
-  auto conv = app.store().GetConversation(conversation_id);
-  if (!conv.ok()) {
-    authz::ResourceNotFound(d, "conversation", conversation_id);
-    return;
-  }
-  const bool mutates = d.action.rfind("recording:recording:", 0) == 0 && d.action != "recording:recording:view" &&
-                       d.action != "recording:recording:edit";
-  if ((mutates || d.action == "conversation:conversation:disconnect") && conv->ended_at) {
-    authz::ConversationEnded(d, conversation_id, *conv->ended_at);
-    return;
-  }
-  if (mutates) {
-    auto action = authz::ActionLabel(d.action);  // only for clarity below
-    (void)action;
-    auto rec = app.store().GetRecording(conversation_id);
-    auto verb = ParseRecordingAction(d.action.substr(std::string("recording:recording:").size()));
-    if (rec.ok() && verb && !NextState(rec->state, *verb).valid) {
-      authz::InvalidTransition(d, rec->state, *verb);
-      return;
-    }
-  }
-  authz::ResourceFound(d);
-}
 
 HttpResponse Check(App& app, RequestContext& ctx) {
   if (!app.Authorize(ctx, "authorization/check")) return app.Deny(ctx);
@@ -205,7 +135,7 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   auto catalog = app.directory().Roles();
   req.role_catalog = *catalog;
   authz::Decision d = perm.empty() ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
-  if (d.allowed && IsUuid(conversation_id)) SimulateResource(app, d, conversation_id);
+  if (d.allowed && IsUuid(conversation_id)) service::SimulateResource(app.store(), d, conversation_id);
 
   json::object o;
   o["decision"] = d.allowed ? "allow" : "deny";
@@ -278,7 +208,7 @@ void RegisterInsightRoutes(App& app, Router& r) {
   r.Add({"GET", "/api/v2/tokens/me", Access::kToken, "", [&app](RequestContext& ctx) {
            if (!app.Authorize(ctx, "token/self")) return app.Deny(ctx);
            authz::ResourceFound(*ctx.decision);
-           return JsonResponse(200, TokensMe(app, ctx));
+           return JsonResponse(200, service::TokenSummaryJson(*ctx.principal, ctx.token, app.clock().Now()));
          }});
   r.Add({"POST", "/api/v2/authorization/check", Access::kToken, "", [&app](RequestContext& c) { return Check(app, c); }});
   RegisterEffectiveAccessRoute(app, r);

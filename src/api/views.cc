@@ -123,16 +123,6 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   return o;
 }
 
-json::object RoleJson(const authz::RoleDef& r) {
-  json::object o;
-  o["id"] = r.id;
-  o["name"] = r.name;
-  o["description"] = r.description;
-  o["permissions"] = ToJsonArray(r.permissions);
-  o["builtin"] = r.builtin;
-  return o;
-}
-
 json::object AuditEventJson(const store::AuditEvent& e) {
   json::object o;
   o["contextId"] = e.context_id;

@@ -2,6 +2,8 @@
 // shows a thing the same way. Never includes secrets or their hashes.
 #pragma once
 
+#include "service/insight.h"
+
 #include "authz/catalog.h"
 #include "core/json.h"
 #include "store/model.h"
@@ -16,7 +18,7 @@ json::object RecordingJson(const store::Recording& r, const std::string& media_b
 // [{id, name}] for role ids (name omitted for a role that no longer exists).
 json::array RoleRefsJson(const std::vector<std::string>& role_ids, const std::vector<authz::RoleDef>& roles);
 json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::RoleDef>& roles);
-json::object RoleJson(const authz::RoleDef& r);
+using service::RoleJson;  // service/insight.h
 json::object AuditEventJson(const store::AuditEvent& e);
 json::value OptionalTime(const std::optional<TimePoint>& t);
 

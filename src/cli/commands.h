@@ -43,6 +43,7 @@ struct ServeOptions {
   std::string forwarded_header = "x-forwarded-for";  // or "forwarded" (RFC 7239)
   size_t max_connections = 10000;        // concurrent HTTP connections; 0 = no cap
   size_t max_connections_per_ip = 1000;  // per client address (IPv6: per /64); 0 = no cap
+  std::string grpc_listen;               // "" = none (--dev: a free loopback port); HOST:PORT of the gRPC API (docs/grpc.md)
   std::string metrics_listen;            // "" = none; HOST:PORT serves GET /metrics without a token
   std::string database_url;  // "" = SQLite in data_dir; postgresql://… = PostgreSQL (docs/deployment.md)
   std::string config_path;            // the TOML file, if any: serve also reads its [[siprec.trunks]]

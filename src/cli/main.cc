@@ -68,6 +68,7 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["max_connections"].value<int64_t>()) s.max_connections = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["max_connections_per_ip"].value<int64_t>()) s.max_connections_per_ip = static_cast<size_t>(std::max<int64_t>(0, *v));
     if (auto v = t["metrics_listen"].value<std::string>()) s.metrics_listen = *v;
+    if (auto v = t["grpc_listen"].value<std::string>()) s.grpc_listen = *v;
     if (auto v = t["database_url"].value<std::string>()) s.database_url = *v;
     if (auto v = t["media_min_free_mb"].value<int64_t>()) s.media_min_free_mb = static_cast<uint64_t>(std::max<int64_t>(0, *v));
     if (auto v = t["rtp_timeout"].value<int>()) s.rtp_timeout = *v;
@@ -155,6 +156,10 @@ int main(int argc, char** argv) {
   s->add_option("--max-connections-per-ip", serve.max_connections_per_ip,
                 "Concurrent HTTP connections per client address, IPv6 per /64 (0 = no cap)")
       ->envname("VERBATIM_MAX_CONNECTIONS_PER_IP")->capture_default_str();
+  s->add_option("--grpc-listen", serve.grpc_listen,
+                "HOST:PORT of the gRPC API (docs/grpc.md); TLS with --tls-cert/--tls-key like HTTP. Off unless given; "
+                "--dev picks a free loopback port")
+      ->envname("VERBATIM_GRPC_LISTEN");
   s->add_option("--metrics-listen", serve.metrics_listen,
                 "HOST:PORT serving GET /metrics without a token, for a private network (the API port needs organization:metrics:view)")
       ->envname("VERBATIM_METRICS_LISTEN");

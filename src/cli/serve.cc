@@ -15,6 +15,7 @@
 #include "api/http_server.h"
 #include "api/media_bridge.h"
 #include "api/metrics_listener.h"
+#include "transports/grpc/grpc_server.h"
 #include "api/tls_context.h"
 #include "api/trunks/siprec_wiring.h"
 #include "api/trunks/trunk_config.h"
@@ -287,6 +288,28 @@ int RunServe(const ServeOptions& opts) {
     dev = std::move(*seeded);
   }
 
+  // gRPC: the same core as HTTP (docs/grpc.md); TLS with the HTTP certificate.
+  std::unique_ptr<transports::grpc::GrpcServer> grpc;
+  const std::string grpc_listen = !opts.grpc_listen.empty() ? opts.grpc_listen : opts.dev ? "127.0.0.1:0" : "";
+  if (!grpc_listen.empty()) {
+    std::string grpc_host;
+    uint16_t grpc_port = 0;
+    if (!ParseHostPort(grpc_listen, grpc_host, grpc_port)) {
+      std::cerr << "verbatim serve: --grpc-listen must be HOST:PORT (got '" << grpc_listen << "')\n";
+      return kExitUsage;
+    }
+    transports::grpc::GrpcServerOptions gopts;
+    gopts.listen = grpc_listen;
+    gopts.issuer = cfg.issuer;
+    gopts.tls_cert = opts.tls_cert;
+    gopts.tls_key = opts.tls_key;
+    grpc = std::make_unique<transports::grpc::GrpcServer>(app->services());
+    if (Status s = grpc->Start(gopts); !s.ok()) {
+      std::cerr << "verbatim serve: --grpc-listen: " << s.message() << "\n";
+      return kExitServer;
+    }
+  }
+
   server.Start();
   if (metrics_listener) metrics_listener->Start();
   json::object listen;
@@ -295,6 +318,7 @@ int RunServe(const ServeOptions& opts) {
   if (metrics_listener)
     listen["metrics"] = HostForUrl(metrics_host) + ":" + std::to_string(metrics_listener->port());
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
+  if (grpc) listen["grpc"] = grpc->address();
   if (sip->tls_port() != 0) listen["sipTls"] = HostForUrl(sip_opts.tls_host) + ":" + std::to_string(sip->tls_port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0600)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
@@ -302,13 +326,15 @@ int RunServe(const ServeOptions& opts) {
     return kExitServer;
   }
   app->SetReady(true);
-  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
+  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"grpc", grpc ? grpc->address() : std::string("off")}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev},
                                    {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")},
                                    {"sipTls", sip_opts.tls ? sip_opts.tls->Describe() : std::string("off")}});
   if (dev) {
     PrintDevBanner(*dev, cfg.issuer, opts.data_dir);
-    std::cout << api::DevTrunkBanner() << "\n" << std::flush;
+    std::cout << api::DevTrunkBanner() << "\n";
+    if (grpc) std::cout << "gRPC API on " << grpc->address() << " (docs/grpc.md)\n";
+    std::cout << std::flush;
   }
 
   {
@@ -323,10 +349,12 @@ int RunServe(const ServeOptions& opts) {
     app->SetReady(false);
     audiohook->Shutdown(std::chrono::milliseconds(2000));  // AudioHook clients get a `disconnect`
     server.Stop(std::chrono::milliseconds(5000));
+    if (grpc) grpc->Shutdown(std::chrono::milliseconds(2000));
     if (metrics_listener) metrics_listener->Stop();
     sip->Stop();
     hub->Stop();  // finishes every open segment file
   }
+  grpc.reset();
   audiohook.reset();
   sip.reset();
   hub.reset();
