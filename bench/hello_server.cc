@@ -1,6 +1,6 @@
 // The baseline of `make bench`: a bare Boost.Beast HTTP/1.1 keep-alive
 // hello-world with the same thread and connection model as
-// src/api/http_server.cc, so "verbatim vs hello" measures the application and
+// src/transports/http/http_server.cc, so "verbatim vs hello" measures the application and
 // not a different server design:
 //   - one io_context run by N threads;
 //   - every accepted socket gets its own strand (make_strand in async_accept);

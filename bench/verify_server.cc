@@ -1,6 +1,6 @@
 // make bench peer: what an authorized request costs without the verified-token
 // cache. A bare Boost.Beast server with the thread model of hello_server.cc
-// (and so of src/api/http_server.cc) that verifies the request's bearer token
+// (and so of src/transports/http/http_server.cc) that verifies the request's bearer token
 // on every request with verbatim's own verifier (oauth::VerifyAccessToken:
 // OpenSSL ECDSA P-256 over SHA-256, strict header and claims checks, no
 // cache), then answers 200 with a fixed JSON body of the size of the

@@ -1,4 +1,4 @@
-// libFuzzer target: the client address behind trusted proxies (api/forwarded.h).
+// libFuzzer target: the client address behind trusted proxies (transports/http/forwarded.h).
 // The first input byte picks the header kind and how many field lines the
 // rest is split into (at '\n'); the rest is the header, also parsed as a
 // --trusted-proxies list. Invariants: nothing crashes; at most max_hops hops;
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/forwarded.h"
+#include "transports/http/forwarded.h"
 
 using namespace verbatim::api;  // NOLINT: fuzz harness
 

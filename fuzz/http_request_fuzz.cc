@@ -38,7 +38,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/app.h"
+#include "transports/http/app.h"
 #include "authz/catalog.h"
 #include "core/base64.h"
 #include "core/clock.h"

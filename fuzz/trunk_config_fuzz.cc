@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/trunks/trunk_config.h"
+#include "transports/siprec/trunk_config.h"
 #include "core/ids.h"
 #include "media/siprec/trunks.h"
 

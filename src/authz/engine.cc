@@ -168,7 +168,7 @@ std::string ScopeFix(const Request& req, const std::string& scope) {
   const auto& allowed = req.principal->allowed_scopes;
   bool may = std::find(allowed.begin(), allowed.end(), scope) != allowed.end();
   if (may) return "Request a new token with scope '" + scope + "': this client is allowed to request it.";
-  // A planned client (the simulator's what-if, api/planned_principal.h) may have no id yet.
+  // A planned client (the simulator's what-if, transports/http/planned_principal.h) may have no id yet.
   const std::string where = req.principal->id.empty() ? "" : " (PATCH /api/v2/oauth/clients/" + req.principal->id + ")";
   return "An administrator must add scope '" + scope + "' to the allowed scopes of client '" +
          req.principal->name + "'" + where + "; then request a new token with scope '" + scope + "'.";

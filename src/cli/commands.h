@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/secrets_at_rest.h"
+#include "transports/http/secrets_at_rest.h"
 #include "core/private_files.h"
 #include "store/store.h"
 

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/integration_secrets.h"
+#include "transports/http/integration_secrets.h"
 #include "authz/catalog.h"
 #include "cli/commands.h"
 #include "core/ids.h"

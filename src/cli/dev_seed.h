@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "api/app.h"
+#include "transports/http/app.h"
 
 namespace verbatim::cli {
 

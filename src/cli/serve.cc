@@ -10,15 +10,15 @@
 #include <sstream>
 #include <thread>
 
-#include "api/app.h"
-#include "api/audiohook_endpoint.h"
-#include "api/http_server.h"
-#include "api/media_bridge.h"
-#include "api/metrics_listener.h"
+#include "transports/http/app.h"
+#include "transports/audiohook/audiohook_endpoint.h"
+#include "transports/http/http_server.h"
+#include "transports/siprec/media_bridge.h"
+#include "transports/http/metrics_listener.h"
 #include "transports/grpc/grpc_server.h"
-#include "api/tls_context.h"
-#include "api/trunks/siprec_wiring.h"
-#include "api/trunks/trunk_config.h"
+#include "transports/http/tls_context.h"
+#include "transports/siprec/siprec_wiring.h"
+#include "transports/siprec/trunk_config.h"
 #include "core/mutex.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"

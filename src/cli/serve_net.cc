@@ -2,7 +2,7 @@
 
 #include <sys/resource.h>
 
-#include "api/tls_context.h"
+#include "transports/http/tls_context.h"
 #include "core/log.h"
 
 namespace verbatim::cli {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "api/http_server.h"
+#include "transports/http/http_server.h"
 #include "service/metrics.h"
 #include "cli/commands.h"
 #include "core/status.h"

@@ -1,12 +1,12 @@
 // `verbatim trunks add|list|remove --data-dir …`: SIPREC trunks in the store,
 // offline (docs/sip-trunks.md). The same validation as the admin API
-// (api/trunks/trunk_config.h); a running server picks changes up within its
+// (transports/siprec/trunk_config.h); a running server picks changes up within its
 // reload interval. The digest password is read from stdin, never from argv
 // (where `ps` and shell history would show it).
 #include <filesystem>
 #include <iostream>
 
-#include "api/trunks/trunk_config.h"
+#include "transports/siprec/trunk_config.h"
 #include "cli/commands.h"
 #include "core/ids.h"
 #include "store/store.h"

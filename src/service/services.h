@@ -1,5 +1,5 @@
 // Services: the transport-free core, as one bundle of references a transport
-// is given. The HTTP App owns these today (api/app.h); the gRPC server
+// is given. The HTTP App owns these today (transports/http/app.h); the gRPC server
 // (transports/grpc/) only borrows them, so both take one decision path.
 #pragma once
 

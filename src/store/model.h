@@ -162,7 +162,7 @@ struct AuditEvent {
   std::string code;      // error code, empty when allowed
   int status = 0;
   std::string explanation_json;
-  std::string client_address;  // the client's IP (behind trusted proxies: theirs, api/forwarded.h); "" if unknown
+  std::string client_address;  // the client's IP (behind trusted proxies: theirs, transports/http/forwarded.h); "" if unknown
 };
 
 struct AuditFilter {

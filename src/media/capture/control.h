@@ -1,6 +1,6 @@
 // What media capture needs from the rest of verbatim, as an interface so the
 // media module never touches the store or the HTTP layer. The API layer
-// implements it (api/media_bridge.cc); tests implement it with a fake.
+// implements it (transports/siprec/media_bridge.cc); tests implement it with a fake.
 #pragma once
 
 #include <optional>

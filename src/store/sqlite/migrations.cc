@@ -215,7 +215,7 @@ ALTER TABLE oauth_clients ADD COLUMN tokens_valid_after_reason TEXT NOT NULL DEF
 )sql",
 
     // 6: who sent the request: the client address (after trusted proxies, see
-    // api/forwarded.h). Older events have none ('').
+    // transports/http/forwarded.h). Older events have none ('').
     R"sql(
 ALTER TABLE audit_events ADD COLUMN client_address TEXT NOT NULL DEFAULT '';
 )sql",

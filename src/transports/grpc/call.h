@@ -1,5 +1,5 @@
 // Call: one gRPC call's trip through the shared core, the gRPC twin of the
-// HTTP App's request flow (api/app.cc): context id → audit available? →
+// HTTP App's request flow (transports/http/app.cc): context id → audit available? →
 // service::Authorizer → the use case → status and audit event. The services
 // (recordings.cc, conversations.cc, authorization.cc) stay thin: parse the
 // message → call.Authorize → a service:: use case → render or call.Refuse.

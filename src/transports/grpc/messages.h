@@ -1,5 +1,5 @@
 // The store's values as verbatim.v1 messages (proto/verbatim/v1/verbatim.proto):
-// the same fields as the REST views (api/views.cc), in gRPC's shape.
+// the same fields as the REST views (transports/http/views.cc), in gRPC's shape.
 #pragma once
 
 #include <string>

@@ -17,7 +17,7 @@
 
 #include "media/sip/message.h"
 #include "media/siprec/sip_server.h"
-#include "unit/api/tls_test_util.h"
+#include "unit/transports/http/tls_test_util.h"
 #include "unit/media/audio_test_util.h"
 #include "unit/media/siprec_fixtures.h"
 

@@ -8,7 +8,7 @@
 #include <atomic>
 #include <thread>
 
-#include "unit/api/test_app.h"
+#include "unit/transports/http/test_app.h"
 
 namespace verbatim::service {
 namespace {

@@ -1,8 +1,0 @@
-// The OpenAPI 3.1 document (src/api/openapi.json), embedded at build time.
-#pragma once
-
-#include <string_view>
-
-namespace verbatim::api {
-std::string_view OpenApiDocument();
-}

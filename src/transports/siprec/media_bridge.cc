@@ -1,0 +1,139 @@
+#include "transports/siprec/media_bridge.h"
+
+#include <algorithm>
+
+#include "core/ids.h"
+#include "core/log.h"
+
+namespace verbatim::api {
+namespace {
+
+store::Actor SystemActor(const std::string& source) {
+  return {"system", source, source == "siprec" ? "SIPREC recorder" : "AudioHook ingest", ""};
+}
+
+}  // namespace
+
+Result<store::Recording> MediaBridge::Act(const std::string& conversation_id, RecordingAction action,
+                                          const std::string& source, const std::string& reason) {
+  store::AuditEvent audit;
+  audit.context_id = NewContextId();
+  audit.at = app_.clock().Now();
+  audit.actor = SystemActor(source);
+  audit.method = source == "siprec" ? "SIP" : "WS";
+  audit.path = "media/" + source;
+  audit.action = std::string("recording:recording:") + ToString(action);
+  audit.resource = "conversation/" + conversation_id;
+  audit.conversation_id = conversation_id;
+  audit.decision = "allow";
+  audit.status = 200;
+  json::object expl{{"decision", "allow"}, {"action", audit.action}, {"resource", audit.resource},
+                    {"principal", json::object{{"type", "system"}, {"id", source}, {"name", audit.actor.principal_name}}},
+                    {"reason", reason}};
+  audit.explanation_json = json::serialize(expl);
+  auto outcome = app_.store().ApplyRecordingAction(conversation_id, action, audit.at, audit.actor, reason,
+                                                   audit.context_id, &audit);
+  if (!outcome.ok()) return outcome.status();
+  if (outcome->changed) {
+    app_.metrics().Inc("verbatim_recording_transitions_total", {{"action", ToString(action)}});
+    app_.NotifyRecordingChanged(conversation_id, outcome->recording);
+  }
+  return outcome->recording;
+}
+
+Result<media::capture::Attachment> MediaBridge::Attach(const media::capture::SessionSpec& spec) {
+  media::capture::Attachment a;
+  std::optional<store::Conversation> conv;
+  if (spec.conversation_id) {
+    auto found = app_.store().GetConversation(*spec.conversation_id);
+    if (found.ok()) conv = std::move(*found);
+  }
+  if (!conv && !spec.external_id.empty()) {
+    auto found = app_.store().FindConversationByExternalId(spec.external_id);
+    if (!found.ok()) return found.status();
+    if (*found && (*found)->state == "connected") conv = std::move(**found);
+  }
+  if (conv) {
+    // Ownership before state: an ended conversation of another source is that source's business.
+    if (spec.owner.empty() || conv->owner != spec.owner)
+      return Status::PermissionDenied(
+          "conversation.not.owned",
+          "Conversation " + conv->id +
+              " belongs to another media source: a session may join only a conversation its own trunk or "
+              "integration created, or one created through the API with it as mediaOwner (docs/sip-trunks.md).");
+    if (conv->ended_at)
+      return Status::FailedPrecondition("conversation.ended", "Conversation " + conv->id + " has ended.");
+    for (const auto& p : spec.participants) {
+      bool known = std::any_of(conv->participants.begin(), conv->participants.end(),
+                               [&](const store::Participant& q) { return q.name == p.name; });
+      if (!known) {
+        Status s = app_.store().AddParticipant(conv->id, {p.id.empty() ? NewUuid() : p.id, p.name, p.purpose});
+        if (!s.ok()) return s;
+      }
+    }
+    a.conversation_id = conv->id;
+  } else {
+    store::Conversation c;
+    c.id = spec.conversation_id && IsUuid(*spec.conversation_id) ? *spec.conversation_id : NewUuid();
+    c.started_at = app_.clock().Now();
+    c.external_id = spec.external_id.substr(0, 256);
+    c.created_by = spec.source;
+    c.owner = spec.owner;
+    for (const auto& p : spec.participants)
+      c.participants.push_back({p.id.empty() || !IsUuid(p.id) ? NewUuid() : p.id, p.name, p.purpose});
+    if (Status s = app_.store().CreateConversation(c); !s.ok()) return s;
+    a.conversation_id = c.id;
+    a.created = true;
+  }
+
+  auto settings = app_.store().GetSettings();
+  if (!settings.ok()) return settings.status();
+  a.pause_behavior = settings->pause_behavior;
+  auto rec = app_.store().GetRecording(a.conversation_id);
+  if (!rec.ok()) return rec.status();
+  if (settings->auto_start && rec->state == RecordingState::kNone) {
+    rec = Act(a.conversation_id, RecordingAction::kStart, spec.source, "autoStart: " + spec.source + " session");
+    if (!rec.ok()) return rec.status();
+  }
+  a.state = rec->state;
+  bool open = rec->state == RecordingState::kActive || rec->state == RecordingState::kPaused;
+  a.current_segment = open && !rec->segments.empty() ? rec->segments.back().index : 0;
+  a.next_segment = static_cast<int>(rec->segments.size()) + 1;
+  return a;
+}
+
+void MediaBridge::Detach(const std::string& conversation_id, bool created, const std::string& reason) {
+  if (!created) return;  // joined an existing conversation: its owner ends it
+  auto done = app_.store().DisconnectConversation(conversation_id, app_.clock().Now(), SystemActor("media"),
+                                                  NewContextId());
+  if (!done.ok() && done.status().code() != "conversation.ended") {
+    Log(LogLevel::kError, "disconnect after media end failed",
+        {{"conversationId", conversation_id}, {"error", done.status().message()}, {"reason", reason}});
+    return;
+  }
+  if (auto rec = app_.store().GetRecording(conversation_id); rec.ok())
+    app_.NotifyRecordingChanged(conversation_id, *rec);
+}
+
+Status MediaBridge::RequestAction(const std::string& conversation_id, RecordingAction action,
+                                  const std::string& reason) {
+  auto r = Act(conversation_id, action, "siprec", reason);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+void MediaBridge::MediaFileUpdated(const std::string& conversation_id, const media::capture::MediaFileInfo& f) {
+  store::MediaFile m;
+  m.segment = f.segment;
+  m.path = f.relative_path;
+  m.channels = f.channels;
+  m.sample_rate = f.sample_rate;
+  m.bytes = f.bytes;
+  m.duration_ms = f.sample_rate > 0 ? f.frames * 1000 / f.sample_rate : 0;
+  m.status = f.complete ? "complete" : "recording";
+  m.channel_labels = f.channel_labels;
+  m.updated_at = app_.clock().Now();
+  if (Status s = app_.store().UpsertMediaFile(conversation_id, m); !s.ok())
+    Log(LogLevel::kError, "media catalog update failed", {{"conversationId", conversation_id}, {"error", s.message()}});
+}
+
+}  // namespace verbatim::api
