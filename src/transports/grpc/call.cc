@@ -92,6 +92,9 @@ bool Call::AuthorizeConversation(std::string_view action, const std::string& id)
 }
 
 ::grpc::Status Call::Refuse(const service::Refusal& r) {
+  // A use case that refused committed nothing, its success event included:
+  // the destructor records this refusal instead.
+  audit_done_ = false;
   DetailsContext c{context_id_, deps_.issuer, auth_.retry_after};
   switch (r.kind) {
     case service::Refusal::Kind::kDenied:

@@ -8,6 +8,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
+#include "transports/grpc/malformed_request.h"
 #include "transports/grpc/services.h"
 
 namespace verbatim::transports::grpc {
@@ -65,6 +66,9 @@ Status GrpcServer::Start(const GrpcServerOptions& o) {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 100);
+  std::vector<std::unique_ptr<::grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(impl_->recordings.get());
   builder.RegisterService(impl_->conversations.get());
   builder.RegisterService(impl_->authorization.get());

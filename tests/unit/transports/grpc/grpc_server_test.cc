@@ -207,6 +207,13 @@ TEST(GrpcServer, TokenProblemsAreUnauthenticatedAndStateProblemsFailedPreconditi
   EXPECT_EQ(d.info.reason(), "RECORDING_INVALID_TRANSITION");
   ASSERT_TRUE(d.precondition.has_value());
   EXPECT_EQ(d.precondition->violations(0).subject(), "conversation/" + id);
+  // A refusal by the store (its transaction, success event included, rolled back) is audited as a denial.
+  ASSERT_TRUE(f.t.app().audit().Flush());
+  auto refused = f.t.store().GetAudit(d.request.request_id());
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->decision, "deny");
+  EXPECT_EQ(refused->code, "recording.invalid.transition");
+  EXPECT_EQ(refused->status, 409);
   // Disconnected: every action is FAILED_PRECONDITION conversation.ended.
   v1::DisconnectConversationRequest dq;
   dq.set_conversation_id(id);
@@ -256,8 +263,9 @@ TEST(GrpcServer, MalformedAndOversizedMessagesGetAStatusAndTheServerKeepsServing
   };
   // Not a protobuf at all: a truncated length-delimited field.
   auto [malformed, unused] = call_raw("/verbatim.v1.Recordings/Get", std::string("\x0a\xff\xff\xff\x0f", 5));
-  EXPECT_FALSE(malformed.ok());
-  EXPECT_NE(malformed.error_code(), ::grpc::StatusCode::UNAVAILABLE) << "the server must not have gone away";
+  EXPECT_EQ(malformed.error_code(), ::grpc::StatusCode::INVALID_ARGUMENT) << "[" << malformed.error_message() << "]";
+  EXPECT_NE(malformed.error_message().find("/verbatim.v1.Recordings/Get"), std::string::npos)
+      << malformed.error_message();
   // Over the 64 KiB limit.
   v1::RecordingActionRequest huge;
   huge.set_conversation_id("x");
