@@ -122,7 +122,7 @@ function serviceClient(Ctor, srv, options) {
  * its own {token} (null = no authorization metadata). Each service object has
  * one async method per RPC name (`c.recordings.Start({conversationId})` →
  * {response, metadata, trailers}; a server stream returns the call object),
- * plus `.raw`, the grpc-js client. `options` are channel options (e.g.
+ * plus `.raw`, the grpc-js client (also `c.raw.<service>`). `options` are channel options (e.g.
  * {'grpc.use_local_subchannel_pool': 1} for a connection of its own).
  */
 export function grpcClients(srv, tok, options = {}) {
@@ -149,6 +149,7 @@ export function grpcClients(srv, tok, options = {}) {
     return out;
   };
   const c = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, wrap(v)]));
+  c.raw = raw;
   c.close = () => { for (const v of Object.values(raw)) v.close(); };
   return c;
 }
