@@ -108,6 +108,13 @@ function assertGrpcError(error, code, restCode, httpStatus, note = '') {
   return d;
 }
 
+/**
+ * RecordingMetadata in the REST shape: retention_days is a proto3 `optional`
+ * (absent = keep by policy, REST null), which proto-loader reports with a
+ * `_retentionDays` oneof marker; an unset message is null.
+ */
+const meta = (m) => ({ labels: m?.labels ?? [], retentionDays: m?.retentionDays ?? null, notes: m?.notes ?? '' });
+
 const results = (d) => Object.fromEntries(Object.entries(grpcLayers(d)).map(([k, v]) => [k, v.result]));
 
 // Every call of this file that the audit test checks: {contextId, path, decision, code}.
@@ -222,7 +229,8 @@ t('unknown conversation → NOT_FOUND only after authorization; a bad id → INV
   const bogusMask = await unaryError(c.raw.recordings, 'UpdateMetadata',
     { conversationId: conv, metadata: { labels: ['x'] }, updateMask: { paths: ['state'] } }, { metadata: bearer(ctlTok) });
   assertGrpcError(bogusMask.error, Code.INVALID_ARGUMENT, 'bad.request', 400, 'update_mask names state');
-  assert.deepEqual((await c.recordings.Get({ conversationId: conv })).response.metadata.labels, [], 'refused updates changed nothing');
+  assert.deepEqual(meta((await c.recordings.Get({ conversationId: conv })).response.metadata), { labels: [], retentionDays: null, notes: '' },
+    'refused updates changed nothing');
 });
 
 t('forged, alg=none, garbage, revoked and missing tokens → UNAUTHENTICATED with the matching token.* reason', async () => {
@@ -318,12 +326,12 @@ t('success path: Conversations.Create/Get, Start/Pause/Resume/Stop/Get/UpdateMet
   const edited = await c.recordings.UpdateMetadata({
     conversationId: id, metadata: { labels: ['vip', 'escalation'], retentionDays: 90, notes: 'called about invoice' },
   });
-  assert.deepEqual(edited.response.metadata, { labels: ['vip', 'escalation'], retentionDays: 90, notes: 'called about invoice' });
+  assert.deepEqual(meta(edited.response.metadata), { labels: ['vip', 'escalation'], retentionDays: 90, notes: 'called about invoice' });
   // update_mask: only notes is replaced.
   const masked = await c.recordings.UpdateMetadata({
     conversationId: id, metadata: { labels: ['ignored'], notes: 'second call' }, updateMask: { paths: ['notes'] },
   });
-  assert.deepEqual(masked.response.metadata, { labels: ['vip', 'escalation'], retentionDays: 90, notes: 'second call' });
+  assert.deepEqual(meta(masked.response.metadata), { labels: ['vip', 'escalation'], retentionDays: 90, notes: 'second call' });
 
   const { response: rec } = await c.recordings.Get({ conversationId: id });
   assert.equal(rec.state, 'stopped');
@@ -539,7 +547,7 @@ t('a message over 64 KiB is refused (RESOURCE_EXHAUSTED or INVALID_ARGUMENT), ch
   assert.ok(['RESOURCE_EXHAUSTED', 'INVALID_ARGUMENT'].includes(codeName(big.error?.code)), `${codeName(big.error?.code)} ${big.error?.details}`);
   const { response } = await c.recordings.Get({ conversationId: id });
   assert.equal(response.state, 'none', 'the refused Start changed nothing');
-  assert.equal(response.metadata.notes, '');
+  assert.equal(meta(response.metadata).notes, '');
   // Under the limit, but over the field's own bound: a field violation, not a transport error.
   const long = await unaryError(c.raw.recordings, 'Start', { conversationId: id, reason: 'r'.repeat(600) }, { metadata: bearer(ctlTok) });
   const d = assertGrpcError(long.error, Code.INVALID_ARGUMENT, 'bad.request', 400, 'reason of 600 bytes');
