@@ -482,7 +482,10 @@ t('every gRPC call is in the audit log: method POST, path = the gRPC method, con
     assert.equal(r.json.explanation?.transport, 'grpc', `${a.path}: explanation.transport`);
   }
 
-  // A client of its own: every call it makes, allowed or denied, is listed, in order.
+});
+
+t('a client\'s gRPC calls, allowed and denied at every layer, are listed in GET /api/v2/audit/events in order', async () => {
+  const audit = await token(srv.url, srv.creds.admin.clientId, srv.creds.admin.clientSecret, 'audit:read');
   const auditor = await createClient(srv, admin, {
     name: 'grpc-audited', allowedScopes: ['recording:control', 'recording:read', 'conversation:read'], roles: ['Recording Controller'],
   });
