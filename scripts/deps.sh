@@ -56,3 +56,11 @@ if ((node_major < 18)); then
   echo "deps: Node.js >= 18 is required (found $(node --version))" >&2
   exit 1
 fi
+
+# @grpc/grpc-js and @grpc/proto-loader (package.json, pinned by package-lock.json):
+# the gRPC end-to-end tests and examples/grpc-client.mjs (docs/grpc.md).
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ ! -d $repo_root/node_modules/@grpc/grpc-js ]]; then
+  echo "deps: npm ci (gRPC client for the end-to-end tests)"
+  (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
