@@ -24,7 +24,7 @@ build: deps $(BUILD_DIR)/build.ninja
 # Builds only the server it runs; `make test` / `make build` build everything.
 run: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target verbatim
-	$(BUILD_DIR)/verbatim serve --dev --data-dir $(DATA_DIR) --http-listen 127.0.0.1:8080 --sip-listen 127.0.0.1:5060
+	$(BUILD_DIR)/verbatim serve --dev --data-dir $(DATA_DIR) --http-listen 127.0.0.1:8080 --sip-listen 127.0.0.1:5060 --grpc-listen 127.0.0.1:50051
 
 # Fastest feedback first; each stage stops `make` on its first failure.
 test: build
