@@ -30,8 +30,8 @@ using api::testing_util::TestApp;
 
 // A TestApp (real App, real SQLite) with a GrpcServer on a free loopback port.
 struct GrpcFixture {
-  explicit GrpcFixture(bool faulty_store = false)
-      : t(SystemClock::Instance(), nullptr,
+  explicit GrpcFixture(bool faulty_store = false, const Clock& clock = SystemClock::Instance())
+      : t(clock, nullptr,
           [this, faulty_store](std::unique_ptr<store::Store> inner) -> std::unique_ptr<store::Store> {
             if (!faulty_store) return inner;
             auto wrapped = std::make_unique<FaultyStore>(std::move(inner));
@@ -340,6 +340,28 @@ TEST(GrpcServer, WatchSeesTransitionsMadeOverRestAndEndsWithTheConversation) {
   EXPECT_EQ(e.state(), "stopped");
   EXPECT_FALSE(reader->Read(&e)) << "the stream ends after ENDED";
   EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST(GrpcServer, AnExpiredTokenIsUnauthenticatedOverGrpcAsOverRest) {
+  FakeClock clock(SystemClock::Instance().Now());
+  GrpcFixture f(/*faulty_store=*/false, clock);
+  auto admin = f.t.CreateAdmin();
+  const std::string token = f.t.Token(admin.id, {"admin", "conversation:write", "recording:read"});
+  const std::string id = f.NewConversation(token);
+  clock.Advance(std::chrono::hours(25));  // past any token lifetime and the leeway
+  v1::GetRecordingRequest q;
+  q.set_conversation_id(id);
+  v1::Recording rec;
+  auto ctx = f.Ctx(token);
+  auto st = f.recordings->Get(ctx.get(), q, &rec);
+  ASSERT_EQ(st.error_code(), ::grpc::StatusCode::UNAUTHENTICATED);
+  Details d = Decode(st);
+  EXPECT_EQ(d.info.reason(), "TOKEN_EXPIRED");
+  ASSERT_TRUE(d.explanation.has_value());
+  EXPECT_EQ(d.explanation->layers(0).result(), "fail");
+  auto rest = f.t.Call("GET", "/api/v2/recordings/conversations/" + id, token);
+  EXPECT_EQ(rest.result_int(), 401);
+  EXPECT_EQ(json::parse(rest.body()).as_object().at("code").as_string(), "token.expired");
 }
 
 TEST(GrpcServer, RefusesEveryCallWhileTheAuditLogCannotRecord) {
