@@ -17,6 +17,9 @@
 // Media (pinned mode): the most concurrent two-party G.711 SIPREC calls recorded
 // with zero gaps; ratio = calls per server core / 500 (our own target: there is
 // no same-box baseline), ok at >= 1 (bench/media-summary.mjs).
+// gRPC: authorized Recordings/Get per server CPU-second over a bare grpc++ server
+// answering the same bytes on the same CPU (bench/grpc_load.cc, grpc_bare_server.cc),
+// target 0.50; any non-OK call fails it.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -59,7 +62,7 @@ for (const mode of modes) {
   const load = (name) => (existsSync(`${dir}/${name}.json`) ? JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8')) : null);
   const runs = {};
   for (const n of ['hello', 'get', 'verify', 'deny_scope', 'deny_perm', 'grants', 'oidc_grants', 'transitions',
-                   'hello_half', 'get_half', 'grants_half', 'transitions_half', 'media']) {
+                   'hello_half', 'get_half', 'grants_half', 'transitions_half', 'media', 'grpc_bare', 'grpc_verbatim']) {
     const r = load(n);
     if (r) runs[n] = r;
   }
@@ -121,6 +124,24 @@ for (const mode of modes) {
     figures.push({ name: `${h}_latency`, rate: r.rate_target, achieved: r.rps, p50_ms: r.latency_us.p50 / 1000,
                    p99_ms: r.latency_us.p99 / 1000, max_ms: r.latency_us.max / 1000, errors: bad, noise_cores: r.other_cores,
                    ...(overFloor === null ? {} : { p50_over_floor: overFloor, target: 1.5, ok }) });
+  }
+  if (runs.grpc_verbatim && runs.grpc_bare) {
+    // grpc_load's JSON: calls (OK, in the window), errors (non-OK, any time), calls_per_s, server_cores.
+    const ours = runs.grpc_verbatim, bare = runs.grpc_bare;
+    const perCpu = (r) => (r.server_cores > 0.05 ? r.calls_per_s / r.server_cores : 0);
+    const bad = ours.errors + bare.errors, noise = Math.max(ours.other_cores, bare.other_cores);
+    const ratio = ours.calls_per_s / bare.calls_per_s, cpuRatio = perCpu(ours) / perCpu(bare);
+    const ok = bad === 0 && cpuRatio >= 0.5;
+    figures.push({ name: 'grpc_get', value: ours.calls_per_s, unit: 'calls/s', ratio, cpu_ratio: cpuRatio, target: 0.5,
+                   ok, errors: bad, peer: 'grpc_bare_server', peer_value: bare.calls_per_s,
+                   peer_per_cpu_second: perCpu(bare), per_cpu_second: perCpu(ours), server_cores: ours.server_cores,
+                   peer_cores: bare.server_cores, response_bytes: ours.response_bytes,
+                   peer_response_bytes: bare.response_bytes, noise_cores: noise });
+    lines.push(`${mode}.grpc_get ${Math.round(ours.calls_per_s)} calls/s ratio=${fmt(ratio)} cpu_ratio=${fmt(cpuRatio)} ` +
+               `target=0.50 noise=${fmt(noise, 1)}${bad ? ` errors=${bad}` : ''} ` +
+               `(bare grpc++: ${Math.round(bare.calls_per_s)} calls/s, ${Math.round(perCpu(bare))} per CPU-second; ` +
+               `ours ${Math.round(perCpu(ours))}; answers ${ours.response_bytes}/${bare.response_bytes} bytes) ` +
+               `${ok ? 'ok' : 'BELOW'}`);
   }
   if (runs.media?.measured) {
     // Concurrent two-party G.711 SIPREC recordings with zero gaps (bench/media-summary.mjs).

@@ -7,9 +7,10 @@
 # Environment knobs (defaults in brackets):
 #   BENCH_DURATION [5]  measured seconds per figure     BENCH_WARMUP [1]  unmeasured seconds before
 #   BENCH_CONNECTIONS [32]  keep-alive connections      BENCH_MODES ["pinned shared"]
+#   gRPC: BENCH_GRPC_CHANNELS [8] connections x BENCH_GRPC_OUTSTANDING [4] calls in flight each
 #   BENCH_CONVERSATIONS [256]  conversations cycled by the transition figure
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
-#   BENCH_FIGURES ["http media"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
+#   BENCH_FIGURES ["http media grpc"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
 #   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
 #   BENCH_SERVER_ARGS [""]: more `verbatim serve` flags, e.g. "--database-url postgresql://…" to
 #   measure the PostgreSQL store (docs/performance.md)
@@ -21,7 +22,9 @@
 # Peers in the HTTP figures (same run, same CPU as the server): oidc-provider
 # (npm, bench/peers/oidc, installed on first use) for grants, and
 # bench/verify_server.cc (an uncached ES256 verification per request) for GET.
-# Whole run: about 3 min 30 s after the build (HTTP figures ~2.5 min, media ≤ ~1 min).
+# The gRPC figure: verbatim's Recordings/Get against bench/grpc_bare_server.cc
+# (bare grpc++, same server options, verbatim's own answer canned), same CPU.
+# Whole run: about 3 min 50 s after the build (HTTP figures ~2.5 min, media ≤ ~1 min, gRPC ~15 s per mode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +34,9 @@ WARMUP=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-32}
 MODES=${BENCH_MODES:-pinned shared}
 CONVS=${BENCH_CONVERSATIONS:-256}
-FIGURES=${BENCH_FIGURES:-http media}
+FIGURES=${BENCH_FIGURES:-http media grpc}
+GRPC_CHANNELS=${BENCH_GRPC_CHANNELS:-8}
+GRPC_OUTSTANDING=${BENCH_GRPC_OUTSTANDING:-4}
 MEDIA_DURATION=${BENCH_MEDIA_DURATION:-5}
 MEDIA_START=${BENCH_MEDIA_START:-50}
 MEDIA_MAX=${BENCH_MEDIA_MAX_CALLS:-3200}
@@ -44,12 +49,13 @@ RTP_PORTS=16000-32767
 NCPU=$(nproc)
 has_figure() { [[ " $FIGURES " == *" $1 "* ]]; }
 if [[ -n ${BENCH_RESULTS:-} ]]; then RESULTS=$BENCH_RESULTS
-elif has_figure http && has_figure media; then RESULTS=bench/results.json
+elif has_figure http && has_figure media && has_figure grpc; then RESULTS=bench/results.json
 else RESULTS=bench/results-$(echo $FIGURES | tr ' ' '-').json; fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVERBATIM_BENCH=ON -DVERBATIM_TESTS=OFF >/dev/null
-  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server verify_server loadgen media_load
+  cmake --build "$BUILD" -j "$NCPU" --target verbatim hello_server verify_server loadgen media_load \
+    grpc_bare_server grpc_load
 fi
 [[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
 VERBATIM=$BUILD/verbatim
@@ -57,6 +63,8 @@ HELLO=$BUILD/bench/hello_server
 VERIFY=$BUILD/bench/verify_server
 LOADGEN=$BUILD/bench/loadgen
 MEDIA_LOAD=$BUILD/bench/media_load
+GRPC_BARE=$BUILD/bench/grpc_bare_server
+GRPC_LOAD=$BUILD/bench/grpc_load
 
 TMP=$(mktemp -d /tmp/verbatim-bench.XXXXXX)
 PIDS=()
@@ -117,7 +125,7 @@ run_mode() {
   # stderr gets one JSON log line per request at the default level (info): a
   # real cost of the default configuration, kept in the measurement.
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
-    --metrics-listen 127.0.0.1:0 \
+    --metrics-listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0 \
     --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 ${BENCH_SERVER_ARGS:-} \
     >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
@@ -132,6 +140,7 @@ run_mode() {
     wait_for_file "$dir/hello.port" "$hello_pid"
     http_figures
   fi
+  if has_figure grpc; then grpc_figure; fi
   if has_figure media; then
     if [[ $mode == pinned ]]; then media_figure; else echo "bench: [$mode] media: measured in the pinned mode only" >&2; fi
   fi
@@ -193,6 +202,33 @@ http_figures() {
     --rate "$(half transitions)"
   kill "$verify_pid" $oidc_pid 2>/dev/null || true
   wait "$verify_pid" $oidc_pid 2>/dev/null || true
+}
+
+# ---- the gRPC figure: authorized Recordings/Get per server CPU-second, verbatim
+# over bench/grpc_bare_server.cc (bare grpc++ sync server, the options of
+# src/transports/grpc/grpc_server.cc, answering verbatim's own serialized answer
+# for the same conversation), both on the server's CPU, driven by
+# bench/grpc_load.cc on the load generator's. Reuses the HTTP figures' setup
+# (token, the 16 started recordings) or runs it without the transition sets.
+grpc_figure() {
+  [[ -s $dir/grpc.json ]] || node bench/setup.mjs "$dir/data" "$dir" 0 >&2
+  local grpc_addr
+  grpc_addr=$(node -p "require('$dir/data/listen.json').grpc")
+  "$GRPC_LOAD" --target "$grpc_addr" --setup "$dir/grpc.json" --save-response "$dir/grpc_answer.bin"
+  "${srv_cpu[@]}" "$GRPC_BARE" --response "$dir/grpc_answer.bin" --port-file "$dir/grpc_bare.port" >/dev/null &
+  local bare_pid=$!
+  PIDS+=("$bare_pid")
+  wait_for_file "$dir/grpc_bare.port" "$bare_pid"
+  grpc_load() {  # NAME ADDR PID: one run, JSON in $dir/NAME.json
+    kill -0 "$3" 2>/dev/null || { echo "bench: server $3 is gone (before $1)" >&2; return 1; }
+    echo "bench: [$mode] $1" >&2
+    "${lg_cpu[@]}" "$GRPC_LOAD" --target "$2" --setup "$dir/grpc.json" --channels "$GRPC_CHANNELS" \
+      --outstanding "$GRPC_OUTSTANDING" --duration "$DURATION" --warmup "$WARMUP" --watch-pid "$3" --out "$dir/$1.json"
+  }
+  grpc_load grpc_bare "127.0.0.1:$(cat "$dir/grpc_bare.port")" "$bare_pid"
+  grpc_load grpc_verbatim "$grpc_addr" "$server_pid"
+  kill "$bare_pid" 2>/dev/null || true
+  wait "$bare_pid" 2>/dev/null || true
 }
 
 # ---- the media figure (pinned mode): "concurrent two-party G.711 RTP recordings

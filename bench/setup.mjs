@@ -11,8 +11,8 @@
 // gets three tokens (allowed; missing scope; missing permission), creates
 // 2 x CONVERSATIONS conversations for the state-transition cycles (one set per
 // ordered run) and 16 started ones for the reads, and writes OUT_DIR/*.jsonl
-// (see loadgen.cc for the format) and the peers' inputs (verify.json,
-// get_body.json, peer-client.json).
+// (see loadgen.cc for the format), the peers' inputs (verify.json,
+// get_body.json, peer-client.json) and the gRPC figure's (grpc.json).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [dataDir, outDir, convArg] = process.argv.slice(2);
@@ -124,6 +124,8 @@ writeFileSync(`${outDir}/verify.json`, JSON.stringify({
 const getRes = await fetch(base + recPath(readConvs[0]), { headers: { Authorization: `Bearer ${allowToken}` } });
 if (getRes.status !== 200) throw new Error(`GET for the verify peer's body: ${getRes.status}`);
 writeFileSync(`${outDir}/get_body.json`, await getRes.text());
+// The gRPC figure (bench/grpc_load.cc): the allowed token and the same read conversations.
+writeFileSync(`${outDir}/grpc.json`, JSON.stringify({ token: allowToken, conversationIds: readConvs }));
 writeFileSync(`${outDir}/peer-client.json`, JSON.stringify({
   clientId: controller.id, clientSecret: controller.clientSecret, scope: controller.allowedScopes.join(' '),
 }));
