@@ -82,15 +82,10 @@ Outcome<store::Conversation> Conversations::Disconnect(authz::Decision& decision
                                                        const std::string& id, const std::string& context_id) {
   auto conv = GetLive(decision, id);
   if (!conv.ok()) return conv;
-  auto done = store_.DisconnectConversation(id, clock_.Now(), {who.type, who.id, who.name, who.id}, context_id);
+  store::ChangeRefused refused;
+  auto done = store_.DisconnectConversation(id, clock_.Now(), {who.type, who.id, who.name, who.id}, context_id, &refused);
   if (!done.ok()) {
-    if (done.status().code() == "conversation.ended") {
-      auto again = store_.GetConversation(id);
-      if (again.ok() && again->ended_at) {
-        authz::ConversationEnded(decision, id, *again->ended_at);
-        return Refusal::Denied();
-      }
-    }
+    if (ConcludeRefused(decision, id, refused)) return Refusal::Denied();
     return Refusal::Failed(done.status());
   }
   if (auto rec = store_.GetRecording(id); rec.ok()) feed_.Publish(id, *rec);

@@ -8,7 +8,10 @@
 #include <utility>
 #include <variant>
 
+#include "authz/decision.h"
+#include "core/recording_state.h"
 #include "core/status.h"
+#include "store/model.h"
 
 namespace verbatim::service {
 
@@ -47,6 +50,11 @@ class Outcome {
  private:
   std::variant<T, Refusal> v_;
 };
+
+// Concludes the resource layer of `decision` from the facts of a store
+// refusal (store::ChangeRefused); false when there are none (a failure, not a refusal).
+bool ConcludeRefused(authz::Decision& decision, const std::string& id, const store::ChangeRefused& refused,
+                     std::optional<RecordingAction> action = std::nullopt);
 
 // Path and message ids are UUIDs; anything else is refused before any lookup
 // (never a query, never a file path). `what` is "conversation", "client", ...

@@ -13,6 +13,27 @@ std::optional<Refusal> RequireUuid(std::string_view value, std::string_view what
                           std::string(what) + "Id", "UUID, e.g. 6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90");
 }
 
+bool ConcludeRefused(authz::Decision& decision, const std::string& id, const store::ChangeRefused& refused,
+                     std::optional<RecordingAction> action) {
+  using Reason = store::ChangeRefused::Reason;
+  switch (refused.reason) {
+    case Reason::kNone:
+      return false;
+    case Reason::kConversationNotFound:
+      authz::ResourceNotFound(decision, "conversation", id);
+      return true;
+    case Reason::kConversationEnded:
+      if (!refused.ended_at) return false;
+      authz::ConversationEnded(decision, id, *refused.ended_at);
+      return true;
+    case Reason::kInvalidTransition:
+      if (!action) return false;
+      authz::InvalidTransition(decision, refused.state, *action);
+      return true;
+  }
+  return false;
+}
+
 std::optional<Refusal> Recordings::CheckReason(const std::string& reason) {
   if (reason.size() > 512) return Refusal::Invalid("Field 'reason' must be at most 512 characters.", "reason");
   return std::nullopt;
@@ -26,29 +47,12 @@ Outcome<store::ActionOutcome> Recordings::Apply(authz::Decision& decision, const
   // success, and the transport records a denial instead if the store refuses.
   authz::ResourceFound(decision);
   store::AuditEvent event = audit(decision);
+  store::ChangeRefused refused;
   auto outcome = store_.ApplyRecordingAction(id, action, clock_.Now(), {who.type, who.id, who.name, who.id}, reason,
-                                             context_id, &event);
+                                             context_id, &event, &refused);
   if (!outcome.ok()) {
-    const Status& s = outcome.status();
-    if (s.code() == "conversation.not.found") {
-      authz::ResourceNotFound(decision, "conversation", id);
-      return Refusal::Denied();
-    }
-    if (s.code() == "conversation.ended") {
-      auto conv = store_.GetConversation(id);
-      if (conv.ok() && conv->ended_at) {
-        authz::ConversationEnded(decision, id, *conv->ended_at);
-        return Refusal::Denied();
-      }
-    }
-    if (s.code() == "recording.invalid.transition") {
-      auto rec = store_.GetRecording(id);
-      if (rec.ok()) {
-        authz::InvalidTransition(decision, rec->state, action);
-        return Refusal::Denied();
-      }
-    }
-    return Refusal::Failed(s);
+    if (ConcludeRefused(decision, id, refused, action)) return Refusal::Denied();
+    return Refusal::Failed(outcome.status());
   }
   if (outcome->changed) {
     metrics_.Inc("verbatim_recording_transitions_total", {{"action", ToString(action)}});
@@ -63,7 +67,7 @@ Outcome<store::Recording> Recordings::Load(authz::Decision& decision, const std:
     authz::ResourceFound(decision);
     return std::move(*rec);
   }
-  if (rec.status().code() == "conversation.not.found") {
+  if (rec.status().kind() == Status::Kind::kNotFound) {
     authz::ResourceNotFound(decision, "conversation", id);
     return Refusal::Denied();
   }

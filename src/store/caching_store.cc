@@ -50,8 +50,8 @@ Result<Recording> CachingStore::GetRecording(const std::string& conversation_id)
 }
 
 Result<Conversation> CachingStore::DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                                          const std::string& context_id) {
-  auto r = inner_->DisconnectConversation(id, at, actor, context_id);
+                                                          const std::string& context_id, ChangeRefused* refused) {
+  auto r = inner_->DisconnectConversation(id, at, actor, context_id, refused);
   Invalidate(id);
   return r;
 }
@@ -64,8 +64,9 @@ Status CachingStore::AddParticipant(const std::string& conversation_id, const Pa
 
 Result<ActionOutcome> CachingStore::ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
                                                          TimePoint at, const Actor& actor, const std::string& reason,
-                                                         const std::string& context_id, const AuditEvent* audit) {
-  auto r = inner_->ApplyRecordingAction(conversation_id, action, at, actor, reason, context_id, audit);
+                                                         const std::string& context_id, const AuditEvent* audit,
+                                                         ChangeRefused* refused) {
+  auto r = inner_->ApplyRecordingAction(conversation_id, action, at, actor, reason, context_id, audit, refused);
   if (!r.ok() || r->changed) Invalidate(conversation_id);
   return r;
 }

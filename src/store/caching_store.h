@@ -30,11 +30,12 @@ class CachingStore final : public Store {
 
   // Writes that touch a conversation or its recording invalidate it.
   Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                              const std::string& context_id) override;
+                                              const std::string& context_id, ChangeRefused* refused = nullptr) override;
   Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
   Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
                                              const Actor& actor, const std::string& reason,
-                                             const std::string& context_id, const AuditEvent* audit) override;
+                                             const std::string& context_id, const AuditEvent* audit = nullptr,
+                                             ChangeRefused* refused = nullptr) override;
   Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
   Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
   Status CreateConversation(const Conversation& c) override;

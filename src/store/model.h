@@ -240,4 +240,15 @@ struct Page {
   int offset = 0;
 };
 
+// Why the store refused a change, as facts: the use case turns them into
+// the decision's resource layer (authz::ResourceNotFound, ConversationEnded,
+// InvalidTransition) without comparing error strings or reading again, so
+// what it reports is what the refusing transaction saw.
+struct ChangeRefused {
+  enum class Reason { kNone, kConversationNotFound, kConversationEnded, kInvalidTransition };
+  Reason reason = Reason::kNone;
+  RecordingState state = RecordingState::kNone;  // the recording's committed state (kInvalidTransition)
+  std::optional<TimePoint> ended_at;            // kConversationEnded
+};
+
 }  // namespace verbatim::store

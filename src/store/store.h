@@ -87,8 +87,10 @@ class Store {
   // Marks it disconnected (ended_at = at). An active or paused recording is
   // stopped in the same transaction (transition action "disconnect").
   // FailedPrecondition "conversation.ended" if already disconnected.
+  // `refused` (optional) says why, as facts, when it refuses.
   virtual Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                                      const std::string& context_id) = 0;
+                                                      const std::string& context_id,
+                                                      ChangeRefused* refused = nullptr) = 0;
   virtual Status AddParticipant(const std::string& conversation_id, const Participant& p) = 0;
 
   // --- recordings ---
@@ -97,11 +99,12 @@ class Store {
   // Runs NextState() on the committed state inside one write transaction, so
   // concurrent actions on one conversation serialize. Errors: NotFound
   // "conversation.not.found", FailedPrecondition "conversation.ended" or
-  // "recording.invalid.transition". `audit` (optional) commits in the same transaction.
+  // "recording.invalid.transition". `audit` (optional) commits in the same
+  // transaction; `refused` (optional) says why, as facts, when it refuses.
   virtual Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
                                                      TimePoint at, const Actor& actor, const std::string& reason,
-                                                     const std::string& context_id,
-                                                     const AuditEvent* audit = nullptr) = 0;
+                                                     const std::string& context_id, const AuditEvent* audit = nullptr,
+                                                     ChangeRefused* refused = nullptr) = 0;
   virtual Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id,
                                                     const RecordingMetadata& m) = 0;
   virtual Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) = 0;

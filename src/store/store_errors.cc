@@ -67,4 +67,30 @@ Status StoreUnavailable(std::string_view what) {
                                  "an operator should check the database and the server log (docs/deployment.md).");
 }
 
+Status Refuse(ChangeRefused* refused, Status s) {
+  if (refused != nullptr && s.kind() == Status::Kind::kNotFound) {
+    *refused = {};
+    refused->reason = ChangeRefused::Reason::kConversationNotFound;
+  }
+  return s;
+}
+
+Status Refuse(ChangeRefused* refused, Status s, const Conversation& ended) {
+  if (refused != nullptr) {
+    *refused = {};
+    refused->reason = ChangeRefused::Reason::kConversationEnded;
+    refused->ended_at = ended.ended_at;
+  }
+  return s;
+}
+
+Status Refuse(ChangeRefused* refused, Status s, RecordingState state) {
+  if (refused != nullptr) {
+    *refused = {};
+    refused->reason = ChangeRefused::Reason::kInvalidTransition;
+    refused->state = state;
+  }
+  return s;
+}
+
 }  // namespace verbatim::store

@@ -17,6 +17,11 @@ Status ConversationNotFound(const std::string& id);
 Status ConversationEnded(const Conversation& c);
 // FailedPrecondition "recording.invalid.transition", naming the state and the allowed actions.
 Status InvalidTransition(const std::string& id, RecordingState from, RecordingAction action);
+// Fill `refused` (when given) with the facts of a refusal, and return `s`:
+// not found (any other failure passes through untouched), ended, invalid transition.
+Status Refuse(ChangeRefused* refused, Status s);
+Status Refuse(ChangeRefused* refused, Status s, const Conversation& ended);
+Status Refuse(ChangeRefused* refused, Status s, RecordingState state);
 Status ClientNotFound(const std::string& id);
 Status RoleNotFound(const std::string& id);
 Status RoleNameTaken(const std::string& name);

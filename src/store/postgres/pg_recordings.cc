@@ -341,12 +341,14 @@ Result<std::vector<Conversation>> PostgresStore::ListConversations(const Page& p
 
 // Locks the conversation row: a concurrent action waits, then finds it ended.
 Result<Conversation> PostgresStore::DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                                           const std::string& context_id) {
+                                                           const std::string& context_id, ChangeRefused* refused) {
   Conversation out;
   VERBATIM_RETURN_IF_ERROR(Write([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Locked l, LockForChange(conn, id));
+    auto locked = LockForChange(conn, id);
+    if (!locked.ok()) return Refuse(refused, locked.status());
+    Locked& l = *locked;
     out = l.conversation;
-    if (out.state == "disconnected") return ConversationEnded(out);
+    if (out.state == "disconnected") return Refuse(refused, ConversationEnded(out), out);
     VERBATIM_RETURN_IF_ERROR(
         conn.Exec("UPDATE conversations SET state = 'disconnected', ended_at = $1 WHERE id = $2", at, id));
     out.state = "disconnected";
@@ -395,16 +397,19 @@ Result<Recording> PostgresStore::GetRecording(const std::string& conversation_id
 // statement reads, one writes (and one more inserts the audit event).
 Result<ActionOutcome> PostgresStore::ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
                                                           TimePoint at, const Actor& actor, const std::string& reason,
-                                                          const std::string& context_id, const AuditEvent* audit) {
+                                                          const std::string& context_id, const AuditEvent* audit,
+                                                          ChangeRefused* refused) {
   ActionOutcome out;
   std::vector<int64_t> days;
   if (audit != nullptr) days.push_back(pg::AuditDayOf(audit->at));
   VERBATIM_RETURN_IF_ERROR(WriteWithAudit(days, [&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(Locked l, LockForChange(conn, conversation_id));
-    if (l.conversation.state == "disconnected") return ConversationEnded(l.conversation);
+    auto locked = LockForChange(conn, conversation_id);
+    if (!locked.ok()) return Refuse(refused, locked.status());
+    Locked& l = *locked;
+    if (l.conversation.state == "disconnected") return Refuse(refused, ConversationEnded(l.conversation), l.conversation);
     const RecordingState state = l.recording.state;
     const TransitionRule rule = NextState(state, action);
-    if (!rule.valid) return InvalidTransition(conversation_id, state, action);
+    if (!rule.valid) return Refuse(refused, InvalidTransition(conversation_id, state, action), state);
 
     // On a repeat this stays the would-be transition: seq 0, from == to, current segment.
     const int segments = static_cast<int>(l.recording.segments.size());

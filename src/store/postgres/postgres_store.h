@@ -89,13 +89,14 @@ class PostgresStore final : public Store {
   Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override;
   Result<std::vector<Conversation>> ListConversations(const Page& page) override;  // limit clamped to 1..200
   Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                              const std::string& context_id) override;
+                                              const std::string& context_id, ChangeRefused* refused = nullptr) override;
   Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
 
   Result<Recording> GetRecording(const std::string& conversation_id) override;
   Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
                                              const Actor& actor, const std::string& reason,
-                                             const std::string& context_id, const AuditEvent* audit = nullptr) override;
+                                             const std::string& context_id, const AuditEvent* audit = nullptr,
+                                             ChangeRefused* refused = nullptr) override;
   Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
   Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
 

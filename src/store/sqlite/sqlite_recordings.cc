@@ -258,11 +258,13 @@ Result<std::vector<Conversation>> SqliteStore::ListConversations(const Page& pag
 }
 
 Result<Conversation> SqliteStore::DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                                         const std::string& context_id) {
+                                                         const std::string& context_id, ChangeRefused* refused) {
   Conversation out;
   VERBATIM_RETURN_IF_ERROR(Write([&](Db& db) -> Status {
-    STORE_ASSIGN_OR_RETURN(out, LoadConversation(db, id));
-    if (out.state == "disconnected") return ConversationEnded(out);
+    auto loaded = LoadConversation(db, id);
+    if (!loaded.ok()) return Refuse(refused, loaded.status());
+    out = std::move(*loaded);
+    if (out.state == "disconnected") return Refuse(refused, ConversationEnded(out), out);
     VERBATIM_RETURN_IF_ERROR(
         db.Exec("UPDATE conversations SET state = 'disconnected', ended_at = ? WHERE id = ?", at, id));
     out.state = "disconnected";
@@ -308,14 +310,17 @@ Result<Recording> SqliteStore::GetRecording(const std::string& conversation_id) 
 
 Result<ActionOutcome> SqliteStore::ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
                                                         TimePoint at, const Actor& actor, const std::string& reason,
-                                                        const std::string& context_id, const AuditEvent* audit) {
+                                                        const std::string& context_id, const AuditEvent* audit,
+                                                        ChangeRefused* refused) {
   ActionOutcome out;
   VERBATIM_RETURN_IF_ERROR(Write([&](Db& db) -> Status {
-    STORE_ASSIGN_OR_RETURN(Conversation c, LoadConversation(db, conversation_id));
-    if (c.state == "disconnected") return ConversationEnded(c);
+    auto loaded = LoadConversation(db, conversation_id);
+    if (!loaded.ok()) return Refuse(refused, loaded.status());
+    const Conversation& c = *loaded;
+    if (c.state == "disconnected") return Refuse(refused, ConversationEnded(c), c);
     STORE_ASSIGN_OR_RETURN(RecordingHead head, LoadHead(db, conversation_id));
     const TransitionRule rule = NextState(head.state, action);
-    if (!rule.valid) return InvalidTransition(conversation_id, head.state, action);
+    if (!rule.valid) return Refuse(refused, InvalidTransition(conversation_id, head.state, action), head.state);
 
     // On a repeat this stays the would-be transition: seq 0, from == to, current segment.
     out.transition = Transition{0, ToString(action), head.state, rule.to, head.segments, at, actor, reason, context_id};

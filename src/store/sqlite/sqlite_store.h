@@ -71,7 +71,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override;
   Result<std::vector<Conversation>> ListConversations(const Page& page) override;  // limit clamped to 1..200
   Result<Conversation> DisconnectConversation(const std::string& id, TimePoint at, const Actor& actor,
-                                              const std::string& context_id) override;
+                                              const std::string& context_id, ChangeRefused* refused = nullptr) override;
   // Replaces the participant with the same id, else appends.
   Status AddParticipant(const std::string& conversation_id, const Participant& p) override;
 
@@ -79,7 +79,8 @@ class SqliteStore final : public Store {
   // On an idempotent repeat the returned transition has seq 0 (nothing appended).
   Result<ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action, TimePoint at,
                                              const Actor& actor, const std::string& reason,
-                                             const std::string& context_id, const AuditEvent* audit = nullptr) override;
+                                             const std::string& context_id, const AuditEvent* audit = nullptr,
+                                             ChangeRefused* refused = nullptr) override;
   Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
   // One file per segment: upserts by (conversation, segment).
   Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;

@@ -250,6 +250,35 @@ TEST_P(RecordingTest, AuditCommitsWithTheActionAndAlsoOnARepeatButNotOnFailure) 
   EXPECT_EQ(store_->GetAudit("audit-invalid").status().code(), "audit.not.found");
 }
 
+TEST_P(RecordingTest, ARefusalComesWithItsFactsAndSuccessLeavesThemEmpty) {
+  using Reason = ChangeRefused::Reason;
+  ChangeRefused refused;
+  ASSERT_TRUE(store_->ApplyRecordingAction("conv-1", A::kStart, T(10), TestActor(), "", "x", nullptr, &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kNone);
+
+  ASSERT_TRUE(store_->ApplyRecordingAction("conv-1", A::kPause, T(15), TestActor(), "", "x", nullptr, &refused).ok());
+  EXPECT_FALSE(store_->ApplyRecordingAction("conv-1", A::kStart, T(20), TestActor(), "", "x", nullptr, &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kInvalidTransition);
+  EXPECT_EQ(refused.state, RecordingState::kPaused) << "the state the refusing transaction saw";
+
+  refused = {};
+  EXPECT_FALSE(store_->ApplyRecordingAction("nope-42", A::kStart, T(30), TestActor(), "", "x", nullptr, &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kConversationNotFound);
+  refused = {};
+  EXPECT_FALSE(store_->DisconnectConversation("nope-42", T(30), TestActor(), "x", &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kConversationNotFound);
+
+  ASSERT_TRUE(store_->DisconnectConversation("conv-1", T(900), TestActor(), "x", &refused).ok());
+  refused = {};
+  EXPECT_FALSE(store_->ApplyRecordingAction("conv-1", A::kStart, T(950), TestActor(), "", "x", nullptr, &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kConversationEnded);
+  EXPECT_EQ(refused.ended_at, T(900));
+  refused = {};
+  EXPECT_FALSE(store_->DisconnectConversation("conv-1", T(960), TestActor(), "x", &refused).ok());
+  EXPECT_EQ(refused.reason, Reason::kConversationEnded);
+  EXPECT_EQ(refused.ended_at, T(900));
+}
+
 // ---------------------------------------------------------------- disconnect
 
 TEST_P(RecordingTest, DisconnectFinalizesAnActiveRecordingAndEndsTheConversation) {

@@ -78,8 +78,9 @@ class FaultyStore final : public store::Store {
     return inner_->ListConversations(page);
   }
   Result<store::Conversation> DisconnectConversation(const std::string& id, TimePoint at, const store::Actor& actor,
-                                                     const std::string& context_id) override {
-    return inner_->DisconnectConversation(id, at, actor, context_id);
+                                                     const std::string& context_id,
+                                                     store::ChangeRefused* refused = nullptr) override {
+    return inner_->DisconnectConversation(id, at, actor, context_id, refused);
   }
   Status AddParticipant(const std::string& conversation_id, const store::Participant& p) override {
     return inner_->AddParticipant(conversation_id, p);
@@ -90,8 +91,9 @@ class FaultyStore final : public store::Store {
   Result<store::ActionOutcome> ApplyRecordingAction(const std::string& conversation_id, RecordingAction action,
                                                     TimePoint at, const store::Actor& actor, const std::string& reason,
                                                     const std::string& context_id,
-                                                    const store::AuditEvent* audit) override {
-    return inner_->ApplyRecordingAction(conversation_id, action, at, actor, reason, context_id, audit);
+                                                    const store::AuditEvent* audit = nullptr,
+                                                    store::ChangeRefused* refused = nullptr) override {
+    return inner_->ApplyRecordingAction(conversation_id, action, at, actor, reason, context_id, audit, refused);
   }
   Result<store::Recording> UpdateRecordingMetadata(const std::string& conversation_id,
                                                    const store::RecordingMetadata& m) override {
