@@ -444,11 +444,7 @@ void AudioHookEndpoint::Accept(UpgradedConnection conn) {
   ctx.principal = auth.principal;
   ctx.token = auth.token;
   const authz::Decision& d = *ctx.decision;
-  std::string layer;
-  for (const auto& l : d.layers)
-    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
-  s.app.metrics().Inc("verbatim_authz_decisions_total",
-                      {{"decision", d.allowed ? "allow" : "deny"}, {"layer", layer}, {"code", d.code}});
+  s.app.authorizer().CountDecision(d);
   // Every attempt is audited, allowed (101) or not, with its explanation.
   s.app.Audit(ctx, s.app.AuditEventFor(ctx, d.allowed ? 101 : d.status));
   if (!d.allowed) {
