@@ -15,7 +15,85 @@ bool TomlCannotClassify(char32_t c) {
   return bucket != 5 && bucket != 7;
 }
 
+namespace {
+
+bool Blank(char c) { return c == ' ' || c == '\t'; }
+
+// The line of a table header with nothing but blanks (or a comment) between
+// its "[" or "[[" and the end of the line, or 0. Values are skipped as TOML
+// reads them: strings (basic, literal, multi-line) and arrays, whose lines may
+// start with "[" legitimately.
+size_t HeaderWithoutKey(std::string_view text) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral, kHeader };
+  In in = In::kCode;
+  size_t line = 1, depth = 0;
+  bool line_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      if (in == In::kComment || in == In::kHeader || in == In::kBasic || in == In::kLiteral) in = In::kCode;
+      continue;
+    }
+    switch (in) {
+      case In::kComment:
+      case In::kHeader:
+        continue;
+      case In::kBasic:
+        if (c == '\\') ++i;
+        else if (c == '"') in = In::kCode;
+        continue;
+      case In::kLiteral:
+        if (c == '\'') in = In::kCode;
+        continue;
+      case In::kMlBasic:
+        if (c == '\\') {
+          ++i;
+        } else if (text.substr(i, 3) == R"(""")") {
+          in = In::kCode;
+          i += 2;
+        }
+        continue;
+      case In::kMlLiteral:
+        if (text.substr(i, 3) == "'''") {
+          in = In::kCode;
+          i += 2;
+        }
+        continue;
+      case In::kCode:
+        break;
+    }
+    if (Blank(c) || c == '\r') continue;
+    if (line_start && depth == 0 && c == '[') {
+      size_t j = i + 1;
+      if (j < text.size() && text[j] == '[') ++j;
+      while (j < text.size() && Blank(text[j])) ++j;
+      if (j < text.size() && (text[j] == '\n' || text[j] == '\r' || text[j] == '#')) return line;
+      in = In::kHeader;  // its brackets and quoted keys are not a value's
+      continue;
+    }
+    line_start = false;
+    if (c == '#') {
+      in = In::kComment;
+    } else if (c == '"' || c == '\'') {
+      const bool multi = text.substr(i, 3) == std::string(3, c);
+      in = c == '"' ? (multi ? In::kMlBasic : In::kBasic) : (multi ? In::kMlLiteral : In::kLiteral);
+      if (multi) i += 2;
+    } else if (c == '[') {
+      ++depth;
+    } else if (c == ']' && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::optional<std::string> UnsafeTomlText(std::string_view text) {
+  if (size_t at = HeaderWithoutKey(text); at != 0)
+    return "line " + std::to_string(at) + ": a table header must name its table on the same line ([name] or [[name]])";
   size_t line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto b = static_cast<unsigned char>(text[i]);

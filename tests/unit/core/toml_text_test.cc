@@ -31,5 +31,32 @@ TEST(TomlText, AllowsAsciiEscapesAndWhatToml3Classifies) {
   EXPECT_EQ(UnsafeTomlText("bad utf-8 \xC3 is toml++'s to report\n"), std::nullopt);
 }
 
+TEST(TomlText, RefusesATableHeaderWithoutItsKeyOnTheLine) {
+  // fuzz/trunk_config_fuzz.cc without NDEBUG: toml++ 3.3's parse_key assertion.
+  const std::string fuzz_input =
+      "[[\nnetworks = [\"192assword = \"01 = \"u\"\ndigest2_password = \"0154236789abcdef\"\n";
+  for (const std::string& bad : {fuzz_input, std::string("[\na=1"), std::string("a = 1\n  [[ \t\nb=2"),
+                                 std::string("[ # comment\na=1"), std::string("[[\r\na=1")}) {
+    auto r = UnsafeTomlText(bad);
+    ASSERT_TRUE(r.has_value()) << bad;
+    EXPECT_NE(r->find("table header"), std::string::npos) << *r;
+  }
+  EXPECT_NE(UnsafeTomlText("a = 1\n  [[ \t\nb=2")->find("line 2"), std::string::npos);
+}
+
+TEST(TomlText, AllowsArraysAndStringsWhoseLinesStartWithABracket) {
+  const char* ok[] = {
+      "x = [\n[\n1\n]\n]\n",                 // an array of arrays over lines
+      "x = [ # c\n  [\n    1\n  ],\n]\n",   // ... with a comment
+      "x = \"\"\"\n[\n\"\"\"\n",             // a multi-line basic string
+      "x = '''\n[[\n'''\n",                  // a multi-line literal string
+      "[[siprec.trunks]]\nname = \"a\"\n",   // ordinary headers
+      "[a] # c\nx = \"[\"\n[\"q\"]\n",
+      "s = \"a\\\"[\"\n[b]\n",               // an escaped quote inside a string
+      "[",                                   // at the end of the text: toml++ reports it
+  };
+  for (const char* text : ok) EXPECT_EQ(UnsafeTomlText(text), std::nullopt) << text;
+}
+
 }  // namespace
 }  // namespace verbatim
