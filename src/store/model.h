@@ -43,6 +43,27 @@ struct OAuthClient {
   std::string tokens_valid_after_reason;
 };
 
+// A person who signs in (docs/users.md). Roles work as on clients; which scopes
+// a user's token may carry is decided by the OAuth client the user signs in
+// through, so the two layers stay separate.
+struct User {
+  std::string id;        // UUID; the `sub` of the user's access tokens
+  std::string username;  // unique, case-insensitive; what the person types to sign in
+  std::string display_name;
+  std::string email;  // informational; may be empty
+  std::vector<std::string> role_ids;
+  // Argon2id in libsodium's encoded form ("$argon2id$v=19$m=...,t=...,p=1$salt$hash",
+  // oauth/password_hash.h); never leaves the server.
+  std::string password_hash;
+  bool enabled = true;  // a disabled user cannot sign in, and the tokens it has are refused
+  TimePoint created_at;
+  TimePoint updated_at;
+  // As on OAuthClient: tokens issued at or before this instant are refused
+  // (password changed, a role removed, disabled, or revoked by an administrator).
+  std::optional<TimePoint> tokens_valid_after;
+  std::string tokens_valid_after_reason;
+};
+
 // Custom roles only; built-in roles are constants of authz and never stored.
 struct Role {
   std::string id;

@@ -6,8 +6,8 @@
 //
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
-// "role.name.taken", "integration.not.found", "trunk.not.found",
-// "trunk.name.taken" (store/store_errors.h); a database that cannot be reached
+// "role.name.taken", "user.not.found", "user.name.taken",
+// "integration.not.found", "trunk.not.found", "trunk.name.taken" (store/store_errors.h); a database that cannot be reached
 // or does not answer in time is Unavailable "store.unavailable"; other storage
 // failures are Internal.
 #pragma once
@@ -59,12 +59,21 @@ class Store {
   virtual Status UpdateClient(const OAuthClient& c) = 0;  // replaces every mutable field incl. secret_hash
   virtual Status DeleteClient(const std::string& id) = 0;
 
+  // --- users (people who sign in; docs/users.md) ---
+  virtual Status CreateUser(const User& u) = 0;  // AlreadyExists "user.name.taken" (username, case-insensitive)
+  virtual Result<User> GetUser(const std::string& id) = 0;  // NotFound "user.not.found"
+  virtual Result<std::vector<User>> ListUsers() = 0;        // by username
+  // Replaces every field but id and created_at; AlreadyExists "user.name.taken"
+  // when the new username belongs to another user.
+  virtual Status UpdateUser(const User& u) = 0;
+  virtual Status DeleteUser(const std::string& id) = 0;  // NotFound "user.not.found"
+
   // --- custom roles ---
   virtual Status CreateRole(const Role& r) = 0;  // AlreadyExists "role.name.taken"
   virtual Result<Role> GetRole(const std::string& id) = 0;
   virtual Result<std::vector<Role>> ListRoles() = 0;
   virtual Status UpdateRole(const Role& r) = 0;
-  // Also removes the role id from every client that had it.
+  // Also removes the role id from every client and every user that had it.
   virtual Status DeleteRole(const std::string& id) = 0;
 
   // --- signing keys ---

@@ -36,6 +36,14 @@ Status IntegrationNotFound() {
   return Status::NotFound("integration.not.found", "The media integration does not exist.");
 }
 
+Status UserNotFound(const std::string& id) {
+  return Status::NotFound("user.not.found", "User '" + id + "' does not exist.");
+}
+
+Status UserNameTaken(const std::string& username) {
+  return Status::AlreadyExists("user.name.taken", "A user named '" + username + "' already exists.");
+}
+
 Status TrunkNotFound(const std::string& id) {
   return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
 }

@@ -26,6 +26,8 @@ Status ClientNotFound(const std::string& id);
 Status RoleNotFound(const std::string& id);
 Status RoleNameTaken(const std::string& name);
 Status IntegrationNotFound();  // never echoes a presented API key
+Status UserNotFound(const std::string& id);
+Status UserNameTaken(const std::string& username);
 Status TrunkNotFound(const std::string& id);
 Status TrunkNameTaken(const std::string& name);
 Status KeyExists(const std::string& kid);
