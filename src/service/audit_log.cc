@@ -173,4 +173,19 @@ void AuditLog::Run() {
   committed_.notify_all();
 }
 
+std::string_view AuditUnavailableReason(const AuditLog::Health& h) {
+  return h.writer_failing ? "audit-write-failing" : "audit-queue-full";
+}
+
+std::chrono::seconds AuditRetryAfter(const AuditLog::Health& h) {
+  return std::max(std::chrono::seconds(1), h.retry_after);
+}
+
+std::string AuditUnavailableMessage(const AuditLog::Health& h) {
+  const std::string why = h.writer_failing ? "its store refuses writes" : "too many events wait to be written";
+  return "The audit log cannot record requests (" + why +
+         "); this one was refused before anything was done. Retry in " + std::to_string(AuditRetryAfter(h).count()) +
+         " s.";
+}
+
 }  // namespace verbatim::service

@@ -126,4 +126,13 @@ class AuditLog {
   std::thread writer_;
 };
 
+// How every transport words a refusal while the audit log cannot record
+// (docs/decisions.md "Audit fails closed"):
+// "audit-write-failing" or "audit-queue-full" (the explanation's `reason`),
+std::string_view AuditUnavailableReason(const AuditLog::Health& h);
+// when to retry (at least 1 s),
+std::chrono::seconds AuditRetryAfter(const AuditLog::Health& h);
+// and the message ("The audit log cannot record requests (...); ... Retry in N s.").
+std::string AuditUnavailableMessage(const AuditLog::Health& h);
+
 }  // namespace verbatim::service

@@ -51,6 +51,10 @@ class Outcome {
   std::variant<T, Refusal> v_;
 };
 
+// The REST status of a Status (InvalidArgument 400, NotFound 404, ...):
+// what every transport reports a store failure as (gRPC maps it on).
+int HttpStatusOf(const Status& s);
+
 // Concludes the resource layer of `decision` from the facts of a store
 // refusal (store::ChangeRefused); false when there are none (a failure, not a refusal).
 bool ConcludeRefused(authz::Decision& decision, const std::string& id, const store::ChangeRefused& refused,

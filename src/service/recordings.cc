@@ -1,38 +1,6 @@
 #include "service/recordings.h"
 
-#include "core/ids.h"
-
 namespace verbatim::service {
-
-std::optional<Refusal> RequireUuid(std::string_view value, std::string_view what) {
-  if (IsUuid(value)) return std::nullopt;
-  std::string shown(value.substr(0, 64));
-  for (auto& c : shown)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
-  return Refusal::Invalid("'" + shown + "' is not a valid " + std::string(what) + " id: expected a UUID.",
-                          std::string(what) + "Id", "UUID, e.g. 6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90");
-}
-
-bool ConcludeRefused(authz::Decision& decision, const std::string& id, const store::ChangeRefused& refused,
-                     std::optional<RecordingAction> action) {
-  using Reason = store::ChangeRefused::Reason;
-  switch (refused.reason) {
-    case Reason::kNone:
-      return false;
-    case Reason::kConversationNotFound:
-      authz::ResourceNotFound(decision, "conversation", id);
-      return true;
-    case Reason::kConversationEnded:
-      if (!refused.ended_at) return false;
-      authz::ConversationEnded(decision, id, *refused.ended_at);
-      return true;
-    case Reason::kInvalidTransition:
-      if (!action) return false;
-      authz::InvalidTransition(decision, refused.state, *action);
-      return true;
-  }
-  return false;
-}
 
 std::optional<Refusal> Recordings::CheckReason(const std::string& reason) {
   if (reason.size() > 512) return Refusal::Invalid("Field 'reason' must be at most 512 characters.", "reason");
@@ -61,7 +29,8 @@ Outcome<store::ActionOutcome> Recordings::Apply(authz::Decision& decision, const
   return std::move(*outcome);
 }
 
-Outcome<store::Recording> Recordings::Load(authz::Decision& decision, const std::string& id) {
+Outcome<store::Recording> Recordings::Get(authz::Decision& decision, const std::string& id) {
+  // GetRecording reads the conversation too (conversation_ended): one read transaction.
   auto rec = store_.GetRecording(id);
   if (rec.ok()) {
     authz::ResourceFound(decision);
@@ -74,14 +43,9 @@ Outcome<store::Recording> Recordings::Load(authz::Decision& decision, const std:
   return Refusal::Failed(rec.status());
 }
 
-Outcome<store::Recording> Recordings::Get(authz::Decision& decision, const std::string& id) {
-  // GetRecording reads the conversation too (conversation_ended): one read transaction.
-  return Load(decision, id);
-}
-
 Outcome<store::Recording> Recordings::UpdateMetadata(authz::Decision& decision, const std::string& id,
                                                      const MetadataPatch& patch) {
-  auto rec = Load(decision, id);
+  auto rec = Get(decision, id);
   if (!rec.ok()) return rec;
   store::RecordingMetadata m = rec->metadata;
   if (patch.labels) {

@@ -47,8 +47,6 @@ class Recordings {
   static std::optional<Refusal> CheckReason(const std::string& reason);
 
  private:
-  Outcome<store::Recording> Load(authz::Decision& decision, const std::string& id);
-
   store::Store& store_;
   const Clock& clock_;
   Metrics& metrics_;

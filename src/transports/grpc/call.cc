@@ -108,7 +108,7 @@ bool Call::AuthorizeConversation(std::string_view action, const std::string& id)
   }
   if (r.status.kind() == Status::Kind::kInternal)
     Log(LogLevel::kError, "internal error", {{"contextId", context_id_}, {"rpc", rpc_}, {"error", r.status.message()}});
-  http_status_ = HttpStatusFor(r.status);
+  http_status_ = service::HttpStatusOf(r.status);
   return FailureStatus(r.status, c);
 }
 

@@ -18,9 +18,6 @@ constexpr char kRpcPrefix[] = "/verbatim.v1.Conversations/";
     input.owner_type = q->media_owner().type();
     input.owner_id = q->media_owner().id();
   }
-  if (static_cast<size_t>(q->participants_size()) > service::Conversations::kMaxParticipants)
-    return call.Refuse(service::Refusal::Invalid(
-        "At most " + std::to_string(service::Conversations::kMaxParticipants) + " participants.", "participants"));
   for (const auto& p : q->participants()) input.participants.push_back({p.id(), p.name(), p.purpose()});
   auto conv = call.core().conversations.Create(call.decision(), call.principal(), std::move(input));
   if (!conv.ok()) return call.Refuse(conv.refusal());

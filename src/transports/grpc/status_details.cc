@@ -16,26 +16,6 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-}  // namespace
-
-int HttpStatusFor(const Status& s) {
-  switch (s.kind()) {
-    case Status::Kind::kOk: return 200;
-    case Status::Kind::kInvalidArgument: return 400;
-    case Status::Kind::kNotFound: return 404;
-    case Status::Kind::kAlreadyExists:
-    case Status::Kind::kFailedPrecondition: return 409;
-    case Status::Kind::kPermissionDenied: return 403;
-    case Status::Kind::kUnauthenticated: return 401;
-    case Status::Kind::kResourceExhausted: return 429;
-    case Status::Kind::kUnavailable: return 503;
-    case Status::Kind::kInternal: return 500;
-  }
-  return 500;
-}
-
-namespace {
-
 // The rich status: `code`/`message` as the call's, each detail packed in an Any.
 class Rich {
  public:
@@ -201,7 +181,7 @@ std::string UpperSnake(std::string_view code) {
 }
 
 ::grpc::Status FailureStatus(const Status& s, const DetailsContext& c) {
-  const int http = HttpStatusFor(s);
+  const int http = service::HttpStatusOf(s);
   const bool internal = http == 500;
   Rich rich(CodeForHttpStatus(http),
             internal ? "Internal error. Quote contextId " + std::string(c.context_id) + " to find it in the server log."
@@ -219,12 +199,9 @@ std::string UpperSnake(std::string_view code) {
 }
 
 ::grpc::Status AuditUnavailableStatus(const service::AuditLog::Health& h, const DetailsContext& c) {
-  const std::string reason = h.writer_failing ? "audit-write-failing" : "audit-queue-full";
-  const std::string why = h.writer_failing ? "its store refuses writes" : "too many events wait to be written";
-  const auto after = std::max<std::chrono::seconds>(std::chrono::seconds(1), h.retry_after);
-  Rich rich(::grpc::StatusCode::UNAVAILABLE,
-            "The audit log cannot record requests (" + why + "); this one was refused before anything was done. Retry in " +
-                std::to_string(after.count()) + " s.");
+  const std::string reason(service::AuditUnavailableReason(h));
+  const auto after = service::AuditRetryAfter(h);
+  Rich rich(::grpc::StatusCode::UNAVAILABLE, service::AuditUnavailableMessage(h));
   google::rpc::ErrorInfo info;
   info.set_reason("AUDIT_UNAVAILABLE");
   info.set_domain("verbatim");

@@ -23,8 +23,6 @@ namespace verbatim::transports::grpc {
 // 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 NOT_FOUND, 409 FAILED_PRECONDITION,
 // 400 INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED, 503 UNAVAILABLE, else INTERNAL.
 ::grpc::StatusCode CodeForHttpStatus(int http_status);
-// The REST status of a store Status (InvalidArgument 400, NotFound 404, ...).
-int HttpStatusFor(const Status& s);
 // "conversation.ended" → "CONVERSATION_ENDED".
 std::string UpperSnake(std::string_view code);
 

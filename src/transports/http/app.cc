@@ -304,7 +304,7 @@ HttpResponse App::Deny(RequestContext& ctx) {
 }
 
 HttpResponse App::Fail(RequestContext& ctx, const Status& s) {
-  int status = HttpStatusOf(s);
+  int status = service::HttpStatusOf(s);
   if (status == 500) {
     Log(LogLevel::kError, "internal error", {{"contextId", ctx.context_id}, {"error", s.message()}});
     return ErrorResponse(500, "internal",

@@ -7,14 +7,9 @@
 
 namespace verbatim::api {
 
-std::string_view AuditUnavailableReason(const service::AuditLog::Health& h) {
-  return h.writer_failing ? "audit-write-failing" : "audit-queue-full";
-}
-
 HttpResponse AuditUnavailableResponse(const service::AuditLog::Health& h, std::string_view context_id) {
-  const std::string reason(AuditUnavailableReason(h));
-  const std::string secs = std::to_string(std::max<int64_t>(1, h.retry_after.count()));
-  const std::string why = h.writer_failing ? "its store refuses writes" : "too many events wait to be written";
+  const std::string reason(service::AuditUnavailableReason(h));
+  const std::string secs = std::to_string(service::AuditRetryAfter(h).count());
   json::object expl;
   expl["decision"] = "unavailable";
   expl["reason"] = reason;
@@ -26,8 +21,7 @@ HttpResponse AuditUnavailableResponse(const service::AuditLog::Health& h, std::s
       json::value("Retry after Retry-After seconds: nothing was done for this request."),
       json::value("If it persists, an operator should read GET /readyz and the server log: the audit log "
                   "cannot be written (docs/decisions.md, \"Audit fails closed\").")};
-  const std::string message = "The audit log cannot record requests (" + why +
-                              "); this one was refused before anything was done. Retry in " + secs + " s.";
+  const std::string message = service::AuditUnavailableMessage(h);
   HttpResponse res = ErrorResponse(
       503, "audit.unavailable", message, context_id, std::move(expl),
       "The audit log cannot record requests ({reason}); this one was refused before anything was done. "

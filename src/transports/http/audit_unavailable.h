@@ -10,9 +10,6 @@
 
 namespace verbatim::api {
 
-// "audit-write-failing" or "audit-queue-full" (API: the explanation's `reason`).
-std::string_view AuditUnavailableReason(const service::AuditLog::Health& h);
-
 HttpResponse AuditUnavailableResponse(const service::AuditLog::Health& h, std::string_view context_id);
 
 }  // namespace verbatim::api

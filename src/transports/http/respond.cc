@@ -74,22 +74,6 @@ json::object InputProblem(std::string_view field, std::string_view expected, std
   return e;
 }
 
-int HttpStatusOf(const Status& s) {
-  switch (s.kind()) {
-    case Status::Kind::kOk: return 200;
-    case Status::Kind::kInvalidArgument: return 400;
-    case Status::Kind::kNotFound: return 404;
-    case Status::Kind::kAlreadyExists: return 409;
-    case Status::Kind::kFailedPrecondition: return 409;
-    case Status::Kind::kPermissionDenied: return 403;
-    case Status::Kind::kUnauthenticated: return 401;
-    case Status::Kind::kResourceExhausted: return 429;
-    case Status::Kind::kUnavailable: return 503;
-    case Status::Kind::kInternal: return 500;
-  }
-  return 500;
-}
-
 HttpResponse OAuthError(int status, std::string_view error, std::string_view description,
                         std::string_view context_id) {
   json::object body;

@@ -33,9 +33,6 @@ HttpResponse DecisionResponse(const authz::Decision& d, std::string_view context
 // An explanation for input problems: which field, what was expected, the fix.
 json::object InputProblem(std::string_view field, std::string_view expected, std::string_view fix);
 
-// Maps a Status to its HTTP status (InvalidArgument 400, NotFound 404, ...).
-int HttpStatusOf(const Status& s);
-
 // RFC 6749 §5.2 {"error","error_description"} (+ contextId). invalid_client
 // gets 401 and WWW-Authenticate: Basic.
 HttpResponse OAuthError(int status, std::string_view error, std::string_view description, std::string_view context_id);
