@@ -392,6 +392,10 @@ Status SqliteStore::DeleteRole(const std::string& id) {
         "UPDATE oauth_clients SET updated_at = ? WHERE id IN (SELECT client_id FROM client_roles WHERE role_id = ?)",
         now, id));
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM client_roles WHERE role_id = ?", id));
+    // Users' likewise.
+    VERBATIM_RETURN_IF_ERROR(db.Exec(
+        "UPDATE users SET updated_at = ? WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?)", now, id));
+    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM user_roles WHERE role_id = ?", id));
     return db.Exec("DELETE FROM integration_roles WHERE role_id = ?", id);
   });
 }
