@@ -49,6 +49,11 @@ class CachingStore final : public Store {
   Result<std::vector<OAuthClient>> ListClients() override { return inner_->ListClients(); }
   Status UpdateClient(const OAuthClient& c) override { return inner_->UpdateClient(c); }
   Status DeleteClient(const std::string& id) override { return inner_->DeleteClient(id); }
+  Status CreateUser(const User& u) override { return inner_->CreateUser(u); }
+  Result<User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
+  Result<std::vector<User>> ListUsers() override { return inner_->ListUsers(); }
+  Status UpdateUser(const User& u) override { return inner_->UpdateUser(u); }
+  Status DeleteUser(const std::string& id) override { return inner_->DeleteUser(id); }
   Status CreateRole(const Role& r) override { return inner_->CreateRole(r); }
   Result<Role> GetRole(const std::string& id) override { return inner_->GetRole(id); }
   Result<std::vector<Role>> ListRoles() override { return inner_->ListRoles(); }

@@ -14,8 +14,8 @@ namespace {
 // milliseconds, string lists JSON arrays (jsonb), role ids child rows.
 // Differences, each for a reason:
 //   - `seq` identity columns give the insertion order SQLite's rowid gave;
-//   - role names are unique on lower(name COLLATE "C"): ASCII case folding,
-//     exactly SQLite's NOCASE;
+//   - role names (and trunk names, usernames) are unique on
+//     lower(name COLLATE "C"): ASCII case folding, exactly SQLite's NOCASE;
 //   - audit_events is partitioned by day on `at` (docs/decisions.md
 //     "Audit partitions by day"); a unique key of a partitioned table must
 //     hold the partition key, so the key is (at, context_id);
@@ -231,6 +231,29 @@ CREATE UNIQUE INDEX sip_trunks_by_name ON sip_trunks (lower(name COLLATE "C"));
     // 2: SRTP policy per SIP trunk (docs/sip-trunks.md "SRTP"; the SQLite store's step 8); transports may include "tls".
     R"sql(
 ALTER TABLE sip_trunks ADD COLUMN srtp text NOT NULL DEFAULT 'optional' CHECK (srtp IN ('off', 'optional', 'required'));
+)sql",
+    // 3: users, the people who sign in (issue 13; the SQLite store's step 9).
+    R"sql(
+CREATE TABLE users (
+  id                         text PRIMARY KEY,
+  username                   text NOT NULL,
+  display_name               text NOT NULL,
+  email                      text NOT NULL,
+  password_hash              text NOT NULL,  -- Argon2id, libsodium's encoded form
+  enabled                    boolean NOT NULL,
+  created_at                 bigint NOT NULL,
+  updated_at                 bigint NOT NULL,
+  tokens_valid_after         bigint,
+  tokens_valid_after_reason  text NOT NULL
+);
+CREATE UNIQUE INDEX users_by_username ON users (lower(username COLLATE "C"));
+CREATE TABLE user_roles (
+  user_id   text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  position  integer NOT NULL,
+  role_id   text NOT NULL,
+  PRIMARY KEY (user_id, position)
+);
+CREATE INDEX user_roles_by_role ON user_roles(role_id);
 )sql",
 };
 

@@ -408,6 +408,10 @@ Status PostgresStore::DeleteRole(const std::string& id) {
         "UPDATE oauth_clients SET updated_at = $1 WHERE id IN (SELECT client_id FROM client_roles WHERE role_id = $2)",
         now, id));
     VERBATIM_RETURN_IF_ERROR(conn.Exec("DELETE FROM client_roles WHERE role_id = $1", id));
+    // Users' likewise.
+    VERBATIM_RETURN_IF_ERROR(conn.Exec(
+        "UPDATE users SET updated_at = $1 WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = $2)", now, id));
+    VERBATIM_RETURN_IF_ERROR(conn.Exec("DELETE FROM user_roles WHERE role_id = $1", id));
     return conn.Exec("DELETE FROM integration_roles WHERE role_id = $1", id);
   });
 }

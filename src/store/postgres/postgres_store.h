@@ -26,7 +26,8 @@
 //
 // Implementation is split by topic: postgres_store.cc (open, org, clients,
 // roles, keys, revocation, integrations, secrets), pg_sealed.cc,
-// pg_recordings.cc, pg_audit.cc (audit and its partitions), pg_trunks.cc.
+// pg_recordings.cc, pg_audit.cc (audit and its partitions), pg_trunks.cc,
+// pg_users.cc.
 #pragma once
 
 #include <functional>
@@ -70,10 +71,18 @@ class PostgresStore final : public Store {
   Status UpdateClient(const OAuthClient& c) override;
   Status DeleteClient(const std::string& id) override;
 
+  // pg_users.cc. Usernames are unique case-insensitively (ASCII), as role names.
+  Status CreateUser(const User& u) override;
+  Result<User> GetUser(const std::string& id) override;
+  Result<std::vector<User>> ListUsers() override;
+  Status UpdateUser(const User& u) override;
+  Status DeleteUser(const std::string& id) override;
+
   Status CreateRole(const Role& r) override;
   Result<Role> GetRole(const std::string& id) override;
   Result<std::vector<Role>> ListRoles() override;
   Status UpdateRole(const Role& r) override;
+  // Also removes the role id from every client, user and media integration.
   Status DeleteRole(const std::string& id) override;
 
   Status InsertKey(const SigningKey& k) override;

@@ -248,6 +248,31 @@ ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
     R"sql(
 ALTER TABLE sip_trunks ADD COLUMN srtp TEXT NOT NULL DEFAULT 'optional' CHECK (srtp IN ('off', 'optional', 'required'));
 )sql",
+
+    // 9: users, the people who sign in (issue 13). Usernames are unique
+    // case-insensitively; roles and the token cutoff work as on clients.
+    R"sql(
+CREATE TABLE users (
+  id                         TEXT PRIMARY KEY,
+  username                   TEXT NOT NULL,
+  display_name               TEXT NOT NULL,
+  email                      TEXT NOT NULL,
+  password_hash              TEXT NOT NULL,  -- Argon2id, libsodium's encoded form
+  enabled                    INTEGER NOT NULL,
+  created_at                 INTEGER NOT NULL,
+  updated_at                 INTEGER NOT NULL,
+  tokens_valid_after         INTEGER,
+  tokens_valid_after_reason  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX users_by_username ON users(username COLLATE NOCASE);
+CREATE TABLE user_roles (
+  user_id   TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  position  INTEGER NOT NULL,
+  role_id   TEXT NOT NULL,
+  PRIMARY KEY (user_id, position)
+) WITHOUT ROWID;
+CREATE INDEX user_roles_by_role ON user_roles(role_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

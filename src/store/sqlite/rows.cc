@@ -12,6 +12,13 @@ Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql
   }
 }
 
+Status ReplaceRoleIds(Db& db, std::string_view delete_sql, std::string_view insert_sql, const std::string& owner,
+                      const std::vector<std::string>& role_ids) {
+  VERBATIM_RETURN_IF_ERROR(db.Exec(delete_sql, owner));
+  for (size_t i = 0; i < role_ids.size(); ++i) VERBATIM_RETURN_IF_ERROR(db.Exec(insert_sql, owner, i, role_ids[i]));
+  return Status::Ok();
+}
+
 const char kAuditColumns[] =
     "context_id, at, principal_type, principal_id, principal_name, client_id, method, path, action, resource, "
     "conversation_id, decision, layer, code, status, "

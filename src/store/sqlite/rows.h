@@ -18,8 +18,12 @@ using store::DecodeStrings;
 using store::EncodeParticipants;
 using store::EncodeStrings;
 
-// Ids listed in a child table (client_roles, integration_roles), in order.
+// Ids listed in a child table (client_roles, integration_roles, user_roles), in order.
 Result<std::vector<std::string>> LoadRoleIds(Db& db, std::string_view select_sql, const std::string& owner_id);
+// Replaces an owner's rows in such a table: `delete_sql` takes the owner,
+// `insert_sql` (owner, position, role_id).
+Status ReplaceRoleIds(Db& db, std::string_view delete_sql, std::string_view insert_sql, const std::string& owner,
+                      const std::vector<std::string>& role_ids);
 
 // Audit rows: the column list for SELECTs, the reader, and the insert (a
 // duplicate context_id is ignored, so a retried batch is harmless).

@@ -10,6 +10,7 @@
 namespace verbatim::store {
 
 using sqlite::Db;
+using sqlite::ReplaceRoleIds;
 using sqlite::Stmt;
 
 namespace {
@@ -36,13 +37,6 @@ Result<std::string> EnsureOrganization(Db& db, const Clock& clock) {
                    org_id, defaults.auto_start, defaults.pause_behavior, defaults.retention_days);
   }));
   return org_id;
-}
-
-Status ReplaceRoleIds(Db& db, std::string_view delete_sql, std::string_view insert_sql, const std::string& owner,
-                      const std::vector<std::string>& role_ids) {
-  VERBATIM_RETURN_IF_ERROR(db.Exec(delete_sql, owner));
-  for (size_t i = 0; i < role_ids.size(); ++i) VERBATIM_RETURN_IF_ERROR(db.Exec(insert_sql, owner, i, role_ids[i]));
-  return Status::Ok();
 }
 
 Status ReplaceClientRoles(Db& db, const OAuthClient& c) {
@@ -398,6 +392,10 @@ Status SqliteStore::DeleteRole(const std::string& id) {
         "UPDATE oauth_clients SET updated_at = ? WHERE id IN (SELECT client_id FROM client_roles WHERE role_id = ?)",
         now, id));
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM client_roles WHERE role_id = ?", id));
+    // Users' likewise.
+    VERBATIM_RETURN_IF_ERROR(db.Exec(
+        "UPDATE users SET updated_at = ? WHERE id IN (SELECT user_id FROM user_roles WHERE role_id = ?)", now, id));
+    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM user_roles WHERE role_id = ?", id));
     return db.Exec("DELETE FROM integration_roles WHERE role_id = ?", id);
   });
 }

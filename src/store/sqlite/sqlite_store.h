@@ -12,7 +12,7 @@
 // roles, keys, revocation, integrations, secrets), sqlite_sealed.cc (values
 // sealed under the key-encryption key), sqlite_recordings.cc
 // (conversations, recordings), sqlite_audit.cc (audit), sqlite_trunks.cc
-// (SIPREC trunks).
+// (SIPREC trunks), sqlite_users.cc (users).
 #pragma once
 
 #include <condition_variable>
@@ -50,11 +50,18 @@ class SqliteStore final : public Store {
   Status UpdateClient(const OAuthClient& c) override;
   Status DeleteClient(const std::string& id) override;
 
+  // sqlite_users.cc. Usernames are unique case-insensitively (ASCII), as role names.
+  Status CreateUser(const User& u) override;
+  Result<User> GetUser(const std::string& id) override;
+  Result<std::vector<User>> ListUsers() override;
+  Status UpdateUser(const User& u) override;
+  Status DeleteUser(const std::string& id) override;
+
   Status CreateRole(const Role& r) override;
   Result<Role> GetRole(const std::string& id) override;
   Result<std::vector<Role>> ListRoles() override;
   Status UpdateRole(const Role& r) override;
-  // Also removes the role id from every client and every media integration.
+  // Also removes the role id from every client, user and media integration.
   Status DeleteRole(const std::string& id) override;
 
   Status InsertKey(const SigningKey& k) override;

@@ -124,6 +124,30 @@ TEST_F(PostgresStoreTest, RecordsTheSchemaVersionAndRefusesADatabaseFromANewerVe
   EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_version"), 999);  // untouched
 }
 
+// A database the previous release left (step 2: no users) gains the users
+// tables on open and keeps what it had.
+TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
+  ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
+  store_.reset();
+  RawConn raw(Url());
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw.Query("DROP TABLE user_roles"), "");
+  ASSERT_EQ(raw.Query("DROP TABLE users"), "");
+  ASSERT_EQ(raw.Query("UPDATE schema_version SET version = 2"), "");
+
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_version"), pg::LatestSchemaVersion());
+  EXPECT_EQ(store_->GetRole("r1")->name, "Custom");
+  User u;
+  u.id = "u1";
+  u.username = "ada";
+  u.role_ids = {"r1"};
+  ASSERT_TRUE(store_->CreateUser(u).ok());
+  EXPECT_EQ(store_->GetUser("u1")->role_ids, std::vector<std::string>{"r1"});
+  EXPECT_EQ(store_->CreateUser(User{.id = "u2", .username = "ADA"}).code(), "user.name.taken");
+}
+
 // ---------------------------------------------------------------- audit partitions
 
 TEST_F(PostgresStoreTest, AuditPartitionsExistForTodayAndTwoDaysAhead) {

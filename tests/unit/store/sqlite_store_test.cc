@@ -58,6 +58,28 @@ TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
   EXPECT_FALSE(got->tokens_valid_after.has_value());
 }
 
+// A database the previous release left (step 8: no users) gains the users
+// tables on open and keeps what it had.
+TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
+  ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
+  store_.reset();
+  RawText("DROP TABLE user_roles");
+  RawText("DROP TABLE users");
+  RawText("PRAGMA user_version = 8");
+  ASSERT_EQ(RawInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'users'"), 0);
+
+  Open();
+  EXPECT_EQ(RawInt("PRAGMA user_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(store_->GetRole("r1")->name, "Custom");
+  User u;
+  u.id = "u1";
+  u.username = "ada";
+  u.role_ids = {"r1"};
+  ASSERT_TRUE(store_->CreateUser(u).ok());
+  EXPECT_EQ(store_->GetUser("u1")->role_ids, std::vector<std::string>{"r1"});
+  EXPECT_EQ(store_->CreateUser(User{.id = "u2", .username = "ADA"}).code(), "user.name.taken");
+}
+
 TEST_F(SqliteStoreTest, ReopenKeepsTheSchemaVersion) {
   Reopen();
   EXPECT_EQ(RawInt("PRAGMA user_version"), sqlite::LatestSchemaVersion());

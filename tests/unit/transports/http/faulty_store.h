@@ -56,6 +56,11 @@ class FaultyStore final : public store::Store {
   Result<std::vector<store::OAuthClient>> ListClients() override { return inner_->ListClients(); }
   Status UpdateClient(const store::OAuthClient& c) override { return inner_->UpdateClient(c); }
   Status DeleteClient(const std::string& id) override { return inner_->DeleteClient(id); }
+  Status CreateUser(const store::User& u) override { return inner_->CreateUser(u); }
+  Result<store::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
+  Result<std::vector<store::User>> ListUsers() override { return inner_->ListUsers(); }
+  Status UpdateUser(const store::User& u) override { return inner_->UpdateUser(u); }
+  Status DeleteUser(const std::string& id) override { return inner_->DeleteUser(id); }
   Status CreateRole(const store::Role& r) override { return inner_->CreateRole(r); }
   Result<store::Role> GetRole(const std::string& id) override { return inner_->GetRole(id); }
   Result<std::vector<store::Role>> ListRoles() override { return inner_->ListRoles(); }
