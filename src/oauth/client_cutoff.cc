@@ -27,6 +27,33 @@ std::string RoleName(const std::string& id, std::span<const authz::RoleDef> role
 
 }  // namespace
 
+namespace {
+
+void AddRolesRemoved(std::vector<std::string>& why, const std::vector<std::string>& before,
+                     const std::vector<std::string>& after, std::span<const authz::RoleDef> roles) {
+  auto ids = Removed(before, after);
+  if (ids.empty()) return;
+  std::vector<std::string> names;
+  for (const auto& id : ids) names.push_back(RoleName(id, roles));
+  why.push_back((names.size() == 1 ? "role " : "roles ") + Listed(names) + (names.size() == 1 ? " was" : " were") +
+                " removed from it");
+}
+
+std::optional<std::string> Joined(const std::vector<std::string>& why) {
+  if (why.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& w : why) out += (out.empty() ? "" : "; ") + w;
+  return out;
+}
+
+template <class Holder>
+void Cut(Holder& h, TimePoint at, std::string reason) {
+  h.tokens_valid_after = FromUnixMillis(ToUnixMillis(at));
+  h.tokens_valid_after_reason = std::move(reason);
+}
+
+}  // namespace
+
 std::optional<std::string> TokensInvalidatedBy(const store::OAuthClient& before, const store::OAuthClient& after,
                                                std::span<const authz::RoleDef> roles) {
   std::vector<std::string> why;
@@ -36,22 +63,22 @@ std::optional<std::string> TokensInvalidatedBy(const store::OAuthClient& before,
     why.push_back((scopes.size() == 1 ? "scope " : "scopes ") + Listed(scopes) +
                   (scopes.size() == 1 ? " was" : " were") + " removed from its allowed scopes");
   }
-  if (auto ids = Removed(before.role_ids, after.role_ids); !ids.empty()) {
-    std::vector<std::string> names;
-    for (const auto& id : ids) names.push_back(RoleName(id, roles));
-    why.push_back((names.size() == 1 ? "role " : "roles ") + Listed(names) + (names.size() == 1 ? " was" : " were") +
-                  " removed from it");
-  }
-  if (why.empty()) return std::nullopt;
-  std::string out;
-  for (const auto& w : why) out += (out.empty() ? "" : "; ") + w;
-  return out;
+  AddRolesRemoved(why, before.role_ids, after.role_ids, roles);
+  return Joined(why);
 }
 
-void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason) {
-  c.tokens_valid_after = FromUnixMillis(ToUnixMillis(at));
-  c.tokens_valid_after_reason = std::move(reason);
+std::optional<std::string> TokensInvalidatedBy(const store::User& before, const store::User& after,
+                                               std::span<const authz::RoleDef> roles) {
+  std::vector<std::string> why;
+  if (before.password_hash != after.password_hash) why.push_back("its password was changed");
+  if (before.enabled && !after.enabled) why.push_back("it was disabled");
+  AddRolesRemoved(why, before.role_ids, after.role_ids, roles);
+  return Joined(why);
 }
+
+void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason) { Cut(c, at, std::move(reason)); }
+
+void InvalidateTokens(store::User& u, TimePoint at, std::string reason) { Cut(u, at, std::move(reason)); }
 
 void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c) {
   if (!token.ok()) return;

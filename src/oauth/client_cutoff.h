@@ -1,7 +1,8 @@
 // Tokens follow their client (docs/decisions.md "Tokens follow their
-// client"): a change that takes authority away from a client or replaces its
-// credentials refuses every token issued until then, through one per-client
-// instant (OAuthClient::tokens_valid_after) and the reason kept with it.
+// client"), and their user: a change that takes authority away from a client
+// or user, or replaces its credentials, refuses every token issued until
+// then, through one instant per client or user (tokens_valid_after) and the
+// reason kept with it.
 // Checking it is two comparisons on the client the request already resolved
 // from the in-memory directory; nothing here touches the store.
 #pragma once
@@ -25,9 +26,15 @@ namespace verbatim::oauth {
 std::optional<std::string> TokensInvalidatedBy(const store::OAuthClient& before, const store::OAuthClient& after,
                                                std::span<const authz::RoleDef> roles);
 
+// The same for a user (docs/users.md): a new password, disabling it, or a
+// role taken away refuse the tokens it signed in for until then.
+std::optional<std::string> TokensInvalidatedBy(const store::User& before, const store::User& after,
+                                               std::span<const authz::RoleDef> roles);
+
 // Refuses every token of `c` issued at or before `at` (kept to the
 // millisecond, as the store keeps it), for `reason`.
 void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason);
+void InvalidateTokens(store::User& u, TimePoint at, std::string reason);
 
 // Turns a verified token of `c` into token.revoked when its client no longer
 // vouches for it: the client is disabled, or the token was issued at or

@@ -118,3 +118,40 @@ TEST(ClientCutoff, TheCutoffIsKeptToTheMillisecondAsTheStoreKeepsIt) {
 
 }  // namespace
 }  // namespace verbatim::oauth
+
+namespace verbatim::oauth {
+namespace {
+
+TEST(UserCutoff, ANewPasswordDisablingOrARemovedRoleRefusesEarlierTokens) {
+  const auto& roles = authz::BuiltinRoles();
+  store::User before;
+  before.id = "u1";
+  before.username = "alice";
+  before.password_hash = "$argon2id$old";
+  before.role_ids = {authz::FindBuiltinRole("Recording Controller")->id, authz::FindBuiltinRole("Auditor")->id};
+
+  store::User after = before;
+  after.password_hash = "$argon2id$new";
+  EXPECT_EQ(TokensInvalidatedBy(before, after, roles), "its password was changed");
+  after = before;
+  after.enabled = false;
+  EXPECT_EQ(TokensInvalidatedBy(before, after, roles), "it was disabled");
+  after = before;
+  after.role_ids = {before.role_ids[1]};
+  EXPECT_EQ(TokensInvalidatedBy(before, after, roles), "role 'Recording Controller' was removed from it");
+
+  // Adding a role, renaming, a new e-mail or enabling take nothing away.
+  after = before;
+  after.role_ids.push_back(authz::FindBuiltinRole("Recording Viewer")->id);
+  after.display_name = "Alice";
+  after.email = "alice@example.com";
+  EXPECT_EQ(TokensInvalidatedBy(before, after, roles), std::nullopt);
+
+  InvalidateTokens(after, kChange, "its password was changed");
+  ASSERT_TRUE(after.tokens_valid_after.has_value());
+  EXPECT_EQ(ToUnixMillis(*after.tokens_valid_after), ToUnixMillis(kChange));
+  EXPECT_EQ(after.tokens_valid_after_reason, "its password was changed");
+}
+
+}  // namespace
+}  // namespace verbatim::oauth
