@@ -6,6 +6,7 @@
 #include "authz/delegation.h"
 #include "core/ids.h"
 #include "oauth/client_cutoff.h"
+#include "store/store_errors.h"
 
 namespace verbatim::service {
 namespace {
@@ -38,6 +39,13 @@ class ClientWriteEpoch {
   std::atomic<uint64_t>& epoch_;
 };
 
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 std::string Listed(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
@@ -56,8 +64,14 @@ Status Directory::Reload() {
   if (!clients.ok()) return clients.status();
   auto roles = store_.ListRoles();
   if (!roles.ok()) return roles.status();
+  auto users = store_.ListUsers();
+  if (!users.ok()) return users.status();
   auto snap = std::make_shared<Snapshot>();
   for (auto& c : *clients) snap->clients.emplace(c.id, std::move(c));
+  for (auto& u : *users) {
+    snap->user_by_name.emplace(Lowercase(u.username), u.id);
+    snap->users.emplace(u.id, std::move(u));
+  }
   snap->roles = authz::BuiltinRoles();
   std::sort(roles->begin(), roles->end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   for (auto& r : *roles) snap->roles.push_back({r.id, r.name, r.description, r.permissions, false});
@@ -66,19 +80,21 @@ Status Directory::Reload() {
   return Status::Ok();
 }
 
+bool Directory::ReloadAfterMiss() {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_miss_reload_ms_.load();
+  if (now_ms - last < 1000 || !last_miss_reload_ms_.compare_exchange_strong(last, now_ms)) return false;
+  if (!mu_.try_lock()) return false;
+  MutexLock lock(mu_, std::adopt_lock);
+  return Reload().ok();
+}
+
 std::shared_ptr<const store::OAuthClient> Directory::FindClientShared(const std::string& id) {
   auto snap = Get();
   auto it = snap->clients.find(id);
   if (it != snap->clients.end()) return {snap, &it->second};
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now().time_since_epoch()).count();
-  int64_t last = last_miss_reload_ms_.load();
-  if (now_ms - last < 1000 || !last_miss_reload_ms_.compare_exchange_strong(last, now_ms)) return nullptr;
-  {
-    if (!mu_.try_lock()) return nullptr;
-    MutexLock lock(mu_, std::adopt_lock);
-    if (!Reload().ok()) return nullptr;
-  }
+  if (!ReloadAfterMiss()) return nullptr;
   snap = Get();
   it = snap->clients.find(id);
   if (it == snap->clients.end()) return nullptr;
@@ -130,6 +146,50 @@ authz::Principal Directory::PrincipalOf(const store::OAuthClient& c) const {
   p.name = c.name;
   p.allowed_scopes = c.allowed_scopes;
   for (const auto& rid : c.role_ids)
+    for (const auto& r : snap->roles)
+      if (r.id == rid) p.roles.push_back(r);
+  return p;
+}
+
+std::shared_ptr<const store::User> Directory::FindUser(const std::string& id) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto snap = Get();
+    if (auto it = snap->users.find(id); it != snap->users.end()) return {snap, &it->second};
+    if (attempt == 0 && !ReloadAfterMiss()) break;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const store::User> Directory::FindUserByUsername(std::string_view username) {
+  const std::string key = Lowercase(username);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto snap = Get();
+    if (auto it = snap->user_by_name.find(key); it != snap->user_by_name.end())
+      if (auto u = snap->users.find(it->second); u != snap->users.end()) return {snap, &u->second};
+    if (attempt == 0 && !ReloadAfterMiss()) break;
+  }
+  return nullptr;
+}
+
+std::vector<store::User> Directory::Users() const {
+  auto snap = Get();
+  std::vector<store::User> out;
+  for (const auto& [id, u] : snap->users) out.push_back(u);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    auto la = Lowercase(a.username), lb = Lowercase(b.username);
+    return la != lb ? la < lb : a.id < b.id;
+  });
+  return out;
+}
+
+authz::Principal Directory::PrincipalOf(const store::User& u, const store::OAuthClient& via) const {
+  auto snap = Get();
+  authz::Principal p;
+  p.type = "user";
+  p.id = u.id;
+  p.name = u.username;
+  p.allowed_scopes = via.allowed_scopes;
+  for (const auto& rid : u.role_ids)
     for (const auto& r : snap->roles)
       if (r.id == rid) p.roles.push_back(r);
   return p;
@@ -205,6 +265,47 @@ Status Directory::DeleteClient(const std::string& id) {
   after.erase(id);
   VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(after, Get()->roles));
   VERBATIM_RETURN_IF_ERROR(store_.DeleteClient(id));
+  return Reload();
+}
+
+Status Directory::CreateUser(const store::User& u) {
+  MutexLock lock(mu_);
+  VERBATIM_RETURN_IF_ERROR(store_.CreateUser(u));
+  return Reload();
+}
+
+Result<store::User> Directory::WriteUser(store::User u) {
+  auto snap = Get();
+  auto it = snap->users.find(u.id);
+  if (it == snap->users.end()) return store::UserNotFound(u.id);
+  if (auto why = oauth::TokensInvalidatedBy(it->second, u, snap->roles))
+    oauth::InvalidateTokens(u, clock_.Now(), std::move(*why));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u));
+  VERBATIM_RETURN_IF_ERROR(Reload());
+  return u;
+}
+
+Result<store::User> Directory::UpdateUser(store::User u) {
+  MutexLock lock(mu_);
+  return WriteUser(std::move(u));
+}
+
+Result<store::User> Directory::RevokeUserTokens(const std::string& id, std::string reason) {
+  MutexLock lock(mu_);
+  auto snap = Get();
+  auto it = snap->users.find(id);
+  if (it == snap->users.end()) return store::UserNotFound(id);
+  store::User u = it->second;
+  u.updated_at = clock_.Now();
+  oauth::InvalidateTokens(u, u.updated_at, std::move(reason));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u));
+  VERBATIM_RETURN_IF_ERROR(Reload());
+  return u;
+}
+
+Status Directory::DeleteUser(const std::string& id) {
+  MutexLock lock(mu_);
+  VERBATIM_RETURN_IF_ERROR(store_.DeleteUser(id));
   return Reload();
 }
 

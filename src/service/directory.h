@@ -1,4 +1,4 @@
-// Directory: OAuth clients and roles, cached in memory in front of the Store.
+// Directory: OAuth clients, users and roles, cached in memory in front of the Store.
 // Every authorized request resolves its principal here, so reads must not
 // touch SQLite; admin writes go through here, hit the Store first, then swap
 // in a fresh snapshot. Roles are resolved per request, never baked into
@@ -51,6 +51,15 @@ class Directory {
   // anything else as a name only.
   std::optional<authz::RoleDef> ResolveRoleRef(std::string_view ref) const;
   authz::Principal PrincipalOf(const store::OAuthClient& c) const;
+
+  // Users (docs/users.md). A miss reloads as FindClientShared does, so a user
+  // created offline (`verbatim users create`) can sign in at once.
+  std::shared_ptr<const store::User> FindUser(const std::string& id);
+  std::shared_ptr<const store::User> FindUserByUsername(std::string_view username);  // case-insensitive
+  std::vector<store::User> Users() const;  // by username
+  // A user acting through the OAuth client it signed in with: the user's
+  // roles, and the scopes that client may request (the two layers stay apart).
+  authz::Principal PrincipalOf(const store::User& u, const store::OAuthClient& via) const;
   // Changes whenever clients or roles change (any reload): anything derived
   // from a principal's roles may be cached under it.
   uint64_t Generation() const { return Get()->generation; }
@@ -76,6 +85,11 @@ class Directory {
   // Refuses every token the client was issued until now, for `reason`.
   Result<store::OAuthClient> RevokeTokens(const std::string& id, std::string reason);
   Status DeleteClient(const std::string& id);
+  Status CreateUser(const store::User& u);
+  // Sets the token cutoff when the change calls for it; returns the user as stored.
+  Result<store::User> UpdateUser(store::User u);
+  Result<store::User> RevokeUserTokens(const std::string& id, std::string reason);
+  Status DeleteUser(const std::string& id);
   Status CreateRole(const store::Role& r);
   Status UpdateRole(const store::Role& r);
   Status DeleteRole(const std::string& id);
@@ -84,11 +98,17 @@ class Directory {
   using ClientMap = std::unordered_map<std::string, store::OAuthClient>;
   struct Snapshot {
     ClientMap clients;
+    std::unordered_map<std::string, store::User> users;          // by id
+    std::unordered_map<std::string, std::string> user_by_name;  // lowercase username -> id
     std::vector<authz::RoleDef> roles;  // built-in + custom
     uint64_t generation = 0;
   };
   std::shared_ptr<const Snapshot> Get() const { return snap_.load(); }
   Status Reload() REQUIRES(mu_);
+  // After a lookup missed: reloads unless one ran in the last second or a
+  // writer holds mu_. True if a reload ran.
+  bool ReloadAfterMiss() EXCLUDES(mu_);
+  Result<store::User> WriteUser(store::User u) REQUIRES(mu_);
   // FailedPrecondition "admin.last" when the current snapshot has a full
   // administrator and the state after the write would have none.
   Status KeepsAnAdministrator(const ClientMap& clients_after, const std::vector<authz::RoleDef>& roles_after) const

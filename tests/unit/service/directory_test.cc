@@ -170,3 +170,68 @@ TEST(Directory, AUuidIsLookedUpAsAnIdOnlyEvenWhenAStoredNameLooksLikeOne) {
 
 }  // namespace
 }  // namespace verbatim::service
+
+namespace verbatim::service {
+namespace {
+
+TEST(DirectoryUsers, LookupsIgnoreUsernameCaseAndAUserIsAPrincipalWithTheClientsScopes) {
+  TestApp t;
+  ASSERT_TRUE(t.ok());
+  store::User u;
+  u.id = NewUuid();
+  u.username = "Alice";
+  u.role_ids = {authz::FindBuiltinRole("Auditor")->id};
+  u.password_hash = "$argon2id$x";
+  ASSERT_TRUE(t.app().directory().CreateUser(u).ok());
+  auto found = t.app().directory().FindUserByUsername("aLiCe");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->id, u.id);
+  EXPECT_EQ(t.app().directory().FindUserByUsername("alic"), nullptr);
+
+  auto console = t.CreateClient("console", {"audit:read", "conversation:read"}, {"System Administrator"});
+  auto principal = t.app().directory().PrincipalOf(*found, Get(t, console.id));
+  EXPECT_EQ(principal.type, "user");
+  EXPECT_EQ(principal.id, u.id);
+  EXPECT_EQ(principal.name, "Alice");
+  ASSERT_EQ(principal.roles.size(), 1u) << "the user's roles, never the client's";
+  EXPECT_EQ(principal.roles[0].name, "Auditor");
+  EXPECT_EQ(principal.allowed_scopes, (std::vector<std::string>{"audit:read", "conversation:read"}));
+}
+
+TEST(DirectoryUsers, AUserCreatedByAnotherProcessIsFoundAfterAMiss) {
+  TestApp t;
+  ASSERT_TRUE(t.ok());
+  store::User u;
+  u.id = NewUuid();
+  u.username = "offline";
+  ASSERT_TRUE(t.store().CreateUser(u).ok());  // behind the directory's back, as `verbatim users create` does
+  auto found = t.app().directory().FindUserByUsername("offline");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->id, u.id);
+}
+
+TEST(DirectoryUsers, WritesThatTakeAuthorityAwaySetTheCutoff) {
+  TestApp t;
+  ASSERT_TRUE(t.ok());
+  store::User u;
+  u.id = NewUuid();
+  u.username = "bob";
+  u.password_hash = "$argon2id$a";
+  ASSERT_TRUE(t.app().directory().CreateUser(u).ok());
+  u.display_name = "Bob";
+  auto renamed = t.app().directory().UpdateUser(u);
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_FALSE(renamed->tokens_valid_after.has_value());
+  u.enabled = false;
+  auto disabled = t.app().directory().UpdateUser(u);
+  ASSERT_TRUE(disabled.ok());
+  ASSERT_TRUE(disabled->tokens_valid_after.has_value());
+  EXPECT_EQ(disabled->tokens_valid_after_reason, "it was disabled");
+  auto stored = t.store().GetUser(u.id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->tokens_valid_after_reason, "it was disabled");
+  EXPECT_EQ(t.app().directory().UpdateUser(store::User{.id = NewUuid()}).status().code(), "user.not.found");
+}
+
+}  // namespace
+}  // namespace verbatim::service
