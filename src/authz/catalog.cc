@@ -20,7 +20,7 @@ const std::vector<ScopeInfo>& AllScopes() {
         "conversation:participant:edit"}},
       {"media:ingest", "streams audio into verbatim", {"media:stream:ingest"}},
       {"audit:read", "reads the audit log", {"audit:event:view"}},
-      {"admin", "administers clients, roles, integrations and organization settings",
+      {"admin", "administers clients, users, roles, integrations and organization settings",
        {"authorization:*:*", "oauth:*:*", "directory:*:*", "organization:*:*"}},
   };
   return kScopes;
@@ -109,6 +109,10 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"oauth:integration:view", "view media integrations"},
       {"oauth:integration:add", "create media integrations"},
       {"oauth:integration:delete", "delete media integrations"},
+      {"directory:user:view", "view users"},
+      {"directory:user:add", "create users"},
+      {"directory:user:edit", "change users, reset their passwords and revoke their tokens"},
+      {"directory:user:delete", "delete users"},
       {"authorization:role:view", "view roles"},
       {"authorization:role:add", "create roles"},
       {"authorization:role:edit", "change roles"},

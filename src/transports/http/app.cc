@@ -155,6 +155,7 @@ void App::RegisterRoutes() {
   RegisterAudioHookRoutes(*this, router_);
   RegisterIntegrationRoutes(*this, router_);
   RegisterTrunkRoutes(*this, router_);
+  RegisterUserRoutes(*this, router_);
 }
 
 void App::AddRecordingListener(RecordingListener l) { feed_.Subscribe(std::move(l.on_change)); }

@@ -178,5 +178,6 @@ void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);
 void RegisterTrunkRoutes(App& app, Router& r);
+void RegisterUserRoutes(App& app, Router& r);
 
 }  // namespace verbatim::api

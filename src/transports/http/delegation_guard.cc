@@ -25,6 +25,14 @@ authz::Grant ClientGrant(const store::OAuthClient& after, const store::OAuthClie
   return g;
 }
 
+authz::Grant UserGrant(const store::User& after, const store::User* before, const std::vector<authz::RoleDef>& roles) {
+  authz::Grant g;
+  g.target = "user '" + after.username + "'";
+  AddRoles(g, after.role_ids, roles);
+  if (before) AddRoles(g, before->role_ids, roles, "(held now)");
+  return g;
+}
+
 authz::Grant RoleGrant(const std::string& name, const std::vector<std::string>& permissions,
                        const std::vector<std::string>* current) {
   authz::Grant g;

@@ -19,6 +19,10 @@ namespace verbatim::api {
 // a removed one all act on what the client holds.
 authz::Grant ClientGrant(const store::OAuthClient& after, const store::OAuthClient* before,
                          const std::vector<authz::RoleDef>& roles);
+// What user `after` would hold: its roles' permissions (a user has no scopes
+// of its own; the client it signs in through brings them). With `before`,
+// also what it holds now, as for clients.
+authz::Grant UserGrant(const store::User& after, const store::User* before, const std::vector<authz::RoleDef>& roles);
 // What a custom role would grant; with `current` (an edit or a delete), also
 // what it grants now.
 authz::Grant RoleGrant(const std::string& name, const std::vector<std::string>& permissions,

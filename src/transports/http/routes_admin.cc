@@ -4,6 +4,7 @@
 // (transports/http/delegation_guard.h).
 #include <algorithm>
 
+#include "transports/http/admin_common.h"
 #include "transports/http/app.h"
 #include "transports/http/delegation_guard.h"
 #include "transports/http/views.h"
@@ -17,21 +18,6 @@ namespace {
 
 constexpr int kMinValidity = 60;
 constexpr int kMaxValidity = 86400;
-
-// Fields a body may contain; anything else is a typo we point out.
-std::optional<std::string> UnknownField(const json::object& body, std::initializer_list<std::string_view> known) {
-  for (const auto& kv : body) {
-    std::string_view k(kv.key().data(), kv.key().size());
-    if (std::find(known.begin(), known.end(), k) == known.end()) return std::string(k);
-  }
-  return std::nullopt;
-}
-
-std::string JoinList(std::initializer_list<std::string_view> items) {
-  std::string out;
-  for (auto i : items) out += (out.empty() ? "" : ", ") + std::string(i);
-  return out;
-}
 
 // Applies client fields from `body` onto `c`. Returns an error message naming the field.
 // What clients and roles share: no unknown fields, `name` (1 to 128
@@ -91,20 +77,7 @@ std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, c
   } else if (creating) {
     c.allowed_grant_types = {"client_credentials"};
   }
-  auto roles = GetStringArray(body, "roles");
-  if (!roles.ok()) return std::make_pair(roles.status().message(), std::string("roles"));
-  if (*roles) {
-    std::vector<std::string> ids;
-    for (const auto& r : **roles) {
-      auto role = app.directory().ResolveRoleRef(r);
-      if (!role)
-        return std::make_pair((IsUuid(r) ? "No role has id '" : "No role is named '") + r.substr(0, 128) +
-                                  "' (roles are given by id or name; GET /api/v2/authorization/roles lists them).",
-                              std::string("roles"));
-      if (std::find(ids.begin(), ids.end(), role->id) == ids.end()) ids.push_back(role->id);
-    }
-    c.role_ids = std::move(ids);
-  }
+  if (auto problem = ApplyRoleRefs(app, body, c.role_ids)) return problem;
   auto validity = GetInt(body, "accessTokenValiditySeconds");
   if (!validity.ok()) return std::make_pair(validity.status().message(), std::string("accessTokenValiditySeconds"));
   if (*validity) {
@@ -124,23 +97,6 @@ HttpResponse ClientResponse(App& app, int status, const store::OAuthClient& c, c
   json::object o = ClientJson(c, *app.directory().Roles());
   if (secret) o["clientSecret"] = *secret;
   return JsonResponse(status, o);
-}
-
-// Authorizes, then looks the path's {param} up with `find`; a miss is a 404
-// through the decision. On failure the response is in `out`.
-template <class Find>
-auto FromPath(App& app, RequestContext& ctx, std::string_view param, std::string_view kind, HttpResponse& out,
-              Find find) -> decltype(find(std::string())) {
-  auto path_id = app.AuthorizePathId(ctx, param, kind, out);
-  if (!path_id) return std::nullopt;
-  auto found = find(*path_id);
-  if (!found) {
-    authz::ResourceNotFound(*ctx.decision, kind, path_id->substr(0, 64));
-    out = app.Deny(ctx);
-    return std::nullopt;
-  }
-  authz::ResourceFound(*ctx.decision);
-  return found;
 }
 
 std::optional<store::OAuthClient> ClientFromPath(App& app, RequestContext& ctx, HttpResponse& out) {

@@ -123,6 +123,21 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   return o;
 }
 
+json::object UserJson(const store::User& u, const std::vector<authz::RoleDef>& roles) {
+  json::object o;
+  o["id"] = u.id;
+  o["username"] = u.username;
+  o["displayName"] = u.display_name;
+  o["email"] = u.email;
+  o["roles"] = RoleRefsJson(u.role_ids, roles);
+  o["enabled"] = u.enabled;
+  o["dateCreated"] = FormatRfc3339(u.created_at);
+  o["dateModified"] = FormatRfc3339(u.updated_at);
+  o["tokensValidAfter"] = OptionalTime(u.tokens_valid_after);
+  o["tokensValidAfterReason"] = u.tokens_valid_after ? json::value(u.tokens_valid_after_reason) : json::value(nullptr);
+  return o;
+}
+
 json::object AuditEventJson(const store::AuditEvent& e) {
   json::object o;
   o["contextId"] = e.context_id;

@@ -18,6 +18,8 @@ json::object RecordingJson(const store::Recording& r, const std::string& media_b
 // [{id, name}] for role ids (name omitted for a role that no longer exists).
 json::array RoleRefsJson(const std::vector<std::string>& role_ids, const std::vector<authz::RoleDef>& roles);
 json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::RoleDef>& roles);
+// A user as GET /api/v2/users shows it (docs/users.md); never the password hash.
+json::object UserJson(const store::User& u, const std::vector<authz::RoleDef>& roles);
 using service::RoleJson;  // service/insight.h
 json::object AuditEventJson(const store::AuditEvent& e);
 json::value OptionalTime(const std::optional<TimePoint>& t);
