@@ -91,6 +91,25 @@ int RunTrunksAdd(const TrunkAddOptions& o);
 int RunTrunksList(const std::string& data_dir, bool json, const std::string& database_url = "");
 int RunTrunksRemove(const std::string& data_dir, const std::string& name_or_id, const std::string& database_url = "");
 
+// `verbatim users create|list|password` (cli/user_cmds.cc): people who sign
+// in, offline, with the admin API's rules (docs/users.md). Passwords come from
+// stdin or are generated and printed once, never from argv.
+struct UserCreateOptions {
+  std::string data_dir = "./data";
+  std::string username;
+  std::string display_name;
+  std::string email;
+  std::vector<std::string> roles;  // ids or names
+  bool password_stdin = false;
+  bool json = false;
+  std::string database_url;
+};
+int RunUsersCreate(const UserCreateOptions& o);
+int RunUsersList(const std::string& data_dir, bool json, const std::string& database_url = "");
+// Sets a new password (stdin, or generated and printed) and refuses the user's earlier tokens.
+int RunUsersPassword(const std::string& data_dir, const std::string& username_or_id, bool password_stdin,
+                     const std::string& database_url = "");
+
 // Raises RLIMIT_NOFILE's soft limit to the hard limit (cli/fd_limit.cc):
 // every call holds sockets and files. Returns {before, after}.
 std::pair<uint64_t, uint64_t> RaiseOpenFileLimit();
@@ -125,6 +144,10 @@ Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& d
 // `database_url` is set, else <data_dir>/verbatim.db.
 Result<std::unique_ptr<store::Store>> OpenConfiguredStore(const std::string& data_dir,
                                                           const std::string& database_url, store::SyncMode sync);
+// The same for the offline commands (trunks, users): with `create`, a missing
+// data directory and database are created; without, NotFound "store.missing".
+Result<std::unique_ptr<store::Store>> OpenOfflineStore(const std::string& data_dir, bool create,
+                                                      const std::string& database_url);
 // That store's name for messages and logs: the SQLite path, or the URL
 // without its password.
 std::string StoreName(const std::string& data_dir, const std::string& database_url);

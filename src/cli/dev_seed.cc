@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "core/ids.h"
 #include "oauth/client_secret.h"
+#include "oauth/password_hash.h"
 
 namespace verbatim::cli {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 constexpr const char* kAdminName = "verbatim-dev-admin";
 constexpr const char* kCrmName = "crm-integration";
 constexpr const char* kAudioHookName = "verbatim-dev-audiohook";
+constexpr const char* kDevUsername = "admin";
 
 // Creates the client, or rotates the secret of the existing one with that name.
 Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const std::string& name,
@@ -64,6 +66,31 @@ Result<std::pair<std::string, std::string>> EnsureIntegration(api::App& app, con
   return std::make_pair(n.record.api_key, n.client_secret);
 }
 
+// The demo administrator who signs in (docs/users.md): created once, with a
+// new password on every dev start (only its hash is stored).
+Result<std::string> EnsureDevUser(api::App& app) {
+  const std::string password = oauth::NewUserPassword();
+  auto hash = oauth::HashPassword(password);
+  if (!hash.ok()) return hash.status();
+  if (auto existing = app.directory().FindUserByUsername(kDevUsername)) {
+    store::User u = *existing;
+    u.password_hash = std::move(*hash);
+    u.enabled = true;
+    u.updated_at = app.clock().Now();
+    if (auto stored = app.directory().UpdateUser(std::move(u)); !stored.ok()) return stored.status();
+    return password;
+  }
+  store::User u;
+  u.id = NewUuid();
+  u.username = kDevUsername;
+  u.display_name = "Demo Administrator";
+  u.role_ids = {authz::FindBuiltinRole("System Administrator")->id};
+  u.password_hash = std::move(*hash);
+  u.created_at = u.updated_at = app.clock().Now();
+  if (Status s = app.directory().CreateUser(u); !s.ok()) return s;
+  return password;
+}
+
 std::string PreviousConversation(const std::string& path) {
   std::ifstream in(path);
   if (!in) return {};
@@ -91,6 +118,10 @@ Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& dat
   auto audiohook = EnsureIntegration(app, kAudioHookName);
   if (!audiohook.ok()) return audiohook.status();
   std::tie(d.audiohook_api_key, d.audiohook_secret) = *audiohook;
+  auto user_password = EnsureDevUser(app);
+  if (!user_password.ok()) return user_password.status();
+  d.user_name = kDevUsername;
+  d.user_password = *user_password;
 
   const std::string creds_path = data_dir + "/dev-credentials.json";
   std::string previous = PreviousConversation(creds_path);
@@ -111,6 +142,7 @@ Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& dat
   json::object file;
   file["admin"] = json::object{{"clientId", d.admin_id}, {"clientSecret", d.admin_secret}};
   file["crmIntegration"] = json::object{{"clientId", d.crm_id}, {"clientSecret", d.crm_secret}};
+  file["user"] = json::object{{"username", d.user_name}, {"password", d.user_password}};
   file["conversationId"] = d.conversation_id;
   file["audiohook"] = json::object{{"path", "/api/v2/media/audiohook"},
                                    {"apiKey", d.audiohook_api_key},
@@ -136,6 +168,9 @@ void PrintDevBanner(const DevCredentials& d, const std::string& issuer, const st
                "    CRM client:     "
             << d.crm_id
             << " (crm-integration: recording:write recording:control conversation:read)\n"
+               "    Demo user:      "
+            << d.user_name << " / " << d.user_password
+            << " (System Administrator; a person who signs in, docs/users.md)\n"
                "    Conversation:   "
             << d.conversation_id
             << " (connected)\n"
@@ -153,7 +188,8 @@ void PrintDevBanner(const DevCredentials& d, const std::string& issuer, const st
                "        "
             << issuer << "/api/v2/recordings/conversations/" << d.conversation_id
             << "/actions/start | jq\n\n"
-               "    Secrets are shown in the file only; they are rotated on every dev start.\n\n"
+               "    Client secrets are shown in the file only; they and the demo user's password\n"
+               "    are rotated on every dev start.\n\n"
             << std::flush;
 }
 

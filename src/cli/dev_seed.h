@@ -14,6 +14,7 @@ struct DevCredentials {
   std::string crm_id, crm_secret;
   std::string conversation_id;
   std::string audiohook_api_key, audiohook_secret;  // the dev AudioHook integration
+  std::string user_name, user_password;             // the demo administrator who signs in
 };
 
 Result<DevCredentials> SeedDevOrganization(api::App& app, const std::string& data_dir);

@@ -280,6 +280,34 @@ int main(int argc, char** argv) {
              "  printf '%s\\n' \"$PW\" | verbatim trunks add --name sbc --network 198.51.100.7/32 --digest-user sbc --digest-password-stdin\n"
              "  verbatim trunks list --data-dir /var/lib/verbatim\n  verbatim trunks remove --data-dir /var/lib/verbatim cube-east");
 
+  UserCreateOptions user_create;
+  std::string users_dir = "./data", user_target;
+  bool users_json = false, user_password_stdin = false;
+  auto* us = app.add_subcommand("users", "People who sign in (browser sign-in, the console): docs/users.md");
+  us->require_subcommand(1);
+  auto* us_create = us->add_subcommand("create", "Create a user; its password is generated and printed once, or read from stdin");
+  us_create->add_option("--data-dir", user_create.data_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  us_create->add_option("--username", user_create.username, "What the person types to sign in: 1-64 of A-Z a-z 0-9 . _ - @ +")->required();
+  us_create->add_option("--display-name", user_create.display_name, "Full name, shown in the console and the audit log");
+  us_create->add_option("--email", user_create.email, "E-mail address (informational)");
+  us_create->add_option("--role", user_create.roles, "Role name or id; repeat for more (e.g. \"System Administrator\")");
+  us_create->add_flag("--password-stdin", user_create.password_stdin, "Read the password from stdin's first line (at least 12 characters)");
+  us_create->add_flag("--json", user_create.json, "Print the user (and a generated password) as JSON");
+  us_create->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
+  auto* us_list = us->add_subcommand("list", "List the users in the store");
+  us_list->add_option("--data-dir", users_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  us_list->add_flag("--json", users_json, "JSON output");
+  us_list->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
+  auto* us_pw = us->add_subcommand("password", "Set a new password (generated and printed, or from stdin); the user's tokens stop working");
+  us_pw->add_option("--data-dir", users_dir, "Data directory")->envname("VERBATIM_DATA_DIR")->capture_default_str();
+  us_pw->add_option("user", user_target, "Username or id")->required();
+  us_pw->add_flag("--password-stdin", user_password_stdin, "Read the password from stdin's first line");
+  us_pw->add_option("--database-url", serve.database_url, kDatabaseUrlHelp)->envname("VERBATIM_DATABASE_URL");
+  us->footer("Exit codes: 0 done, 1 refused input (a taken username, an unknown role, a weak password), 2 store error.\n"
+             "Examples:\n  verbatim users create --data-dir /var/lib/verbatim --username alice --role \"System Administrator\"\n"
+             "  printf '%s\\n' \"$PW\" | verbatim users create --username bob --role Auditor --password-stdin\n"
+             "  verbatim users password --data-dir /var/lib/verbatim alice");
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -314,6 +342,12 @@ int main(int argc, char** argv) {
   }
   if (tr_list->parsed()) return RunTrunksList(trunks_dir, trunks_json, serve.database_url);
   if (tr_rm->parsed()) return RunTrunksRemove(trunks_dir, trunk_target, serve.database_url);
+  if (us_create->parsed()) {
+    user_create.database_url = serve.database_url;
+    return RunUsersCreate(user_create);
+  }
+  if (us_list->parsed()) return RunUsersList(users_dir, users_json, serve.database_url);
+  if (us_pw->parsed()) return RunUsersPassword(users_dir, user_target, user_password_stdin, serve.database_url);
   std::cout << "verbatim " << verbatim::kVersion << "\n";
   return kExitOk;
 }

@@ -3,7 +3,6 @@
 // (transports/siprec/trunk_config.h); a running server picks changes up within its
 // reload interval. The digest password is read from stdin, never from argv
 // (where `ps` and shell history would show it).
-#include <filesystem>
 #include <iostream>
 
 #include "transports/siprec/trunk_config.h"
@@ -13,19 +12,6 @@
 
 namespace verbatim::cli {
 namespace {
-
-Result<std::unique_ptr<store::Store>> OpenTrunkStore(const std::string& data_dir, bool create,
-                                                     const std::string& database_url) {
-  if (!database_url.empty()) return OpenConfiguredStore(data_dir, database_url, store::SyncMode::kNormal);
-  if (!create && !std::filesystem::exists(data_dir + "/verbatim.db"))
-    return Status::NotFound("store.missing", "no verbatim database in " + data_dir);
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) return Status::Internal("cannot create " + data_dir + ": " + ec.message());
-  store::SqliteOptions o;
-  o.path = data_dir + "/verbatim.db";
-  return store::OpenSqliteStore(o, SystemClock::Instance());
-}
 
 void PrintTrunk(const store::SipTrunk& t) {
   std::string nets, transports;
@@ -72,7 +58,7 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
     std::cerr << "verbatim trunks add: " << e->message << "\n";
     return kExitUsage;
   }
-  auto store = OpenTrunkStore(o.data_dir, true, o.database_url);
+  auto store = OpenOfflineStore(o.data_dir, true, o.database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks add: " << store.status().message() << "\n";
     return kExitServer;
@@ -91,7 +77,7 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
 }
 
 int RunTrunksList(const std::string& data_dir, bool as_json, const std::string& database_url) {
-  auto store = OpenTrunkStore(data_dir, false, database_url);
+  auto store = OpenOfflineStore(data_dir, false, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks list: " << store.status().message() << "\n";
     return kExitServer;
@@ -114,7 +100,7 @@ int RunTrunksList(const std::string& data_dir, bool as_json, const std::string& 
 }
 
 int RunTrunksRemove(const std::string& data_dir, const std::string& target, const std::string& database_url) {
-  auto store = OpenTrunkStore(data_dir, false, database_url);
+  auto store = OpenOfflineStore(data_dir, false, database_url);
   if (!store.ok()) {
     std::cerr << "verbatim trunks remove: " << store.status().message() << "\n";
     return kExitServer;

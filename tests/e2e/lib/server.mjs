@@ -253,16 +253,18 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
   return server;
 }
 
-/** Runs the verbatim CLI; resolves {code, stdout, stderr} (never rejects on a non-zero exit; rejects on a sanitizer report). */
-export function runCli(args, { env = {}, timeoutMs = 30_000 } = {}) {
+/** Runs the verbatim CLI (stdin: `input`, else empty); resolves {code, stdout, stderr} (never rejects on a non-zero exit; rejects on a sanitizer report). */
+export function runCli(args, { env = {}, timeoutMs = 30_000, input } = {}) {
   const bin = requireBin();
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
+    const child = execFile(bin, args, { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       const report = sanitizerReport(stderr);
       if (report) return reject(new Error(`verbatim ${args[0]} reported a sanitizer error:\n${report}`));
       resolve({ code, stdout, stderr });
     });
+    // `input` is what the command reads on stdin (passwords never go in argv).
+    child.stdin.end(input ?? '');
   });
 }
 
