@@ -73,6 +73,18 @@ std::optional<store::User> UserFromPath(App& app, RequestContext& ctx, HttpRespo
   });
 }
 
+// The path's user, when the caller holds what it holds: deleting it, revoking
+// its tokens or resetting its password (then signing in as it) acts on all of it.
+std::optional<store::User> UserWithinCeiling(App& app, RequestContext& ctx, HttpResponse& out) {
+  auto u = UserFromPath(app, ctx, out);
+  if (!u) return std::nullopt;
+  if (auto denied = DenyBeyondCeiling(app, ctx, UserGrant(*u, nullptr, *app.directory().Roles()))) {
+    out = std::move(*denied);
+    return std::nullopt;
+  }
+  return u;
+}
+
 // Hashes `password` into `u` (Internal on failure, which App::Fail renders).
 Status SetPassword(store::User& u, const std::string& password) {
   auto hash = oauth::HashPassword(password);
@@ -125,9 +137,8 @@ HttpResponse UpdateUser(App& app, RequestContext& ctx) {
 
 HttpResponse ResetPassword(App& app, RequestContext& ctx) {
   HttpResponse out;
-  auto u = UserFromPath(app, ctx, out);
+  auto u = UserWithinCeiling(app, ctx, out);
   if (!u) return out;
-  if (auto denied = DenyBeyondCeiling(app, ctx, UserGrant(*u, nullptr, *app.directory().Roles()))) return *denied;
   const std::string password = oauth::NewUserPassword();
   if (Status s = SetPassword(*u, password); !s.ok()) return app.Fail(ctx, s);
   u->updated_at = app.clock().Now();
@@ -161,10 +172,8 @@ void RegisterUserRoutes(App& app, Router& r) {
   r.Add({"DELETE", "/api/v2/users/{userId}", Access::kPermission, "directory:user:delete",
          [&app](RequestContext& ctx) {
            HttpResponse out;
-           auto u = UserFromPath(app, ctx, out);
+           auto u = UserWithinCeiling(app, ctx, out);
            if (!u) return out;
-           if (auto denied = DenyBeyondCeiling(app, ctx, UserGrant(*u, nullptr, *app.directory().Roles())))
-             return *denied;
            if (Status s = app.directory().DeleteUser(u->id); !s.ok()) return app.Fail(ctx, s);
            return EmptyResponse(204);
          }});
@@ -173,10 +182,8 @@ void RegisterUserRoutes(App& app, Router& r) {
   r.Add({"DELETE", "/api/v2/users/{userId}/tokens", Access::kPermission, "directory:user:edit",
          [&app](RequestContext& ctx) {
            HttpResponse out;
-           auto u = UserFromPath(app, ctx, out);
+           auto u = UserWithinCeiling(app, ctx, out);
            if (!u) return out;
-           if (auto denied = DenyBeyondCeiling(app, ctx, UserGrant(*u, nullptr, *app.directory().Roles())))
-             return *denied;
            auto stored = app.directory().RevokeUserTokens(u->id, "an administrator revoked all its tokens");
            if (!stored.ok()) return app.Fail(ctx, stored.status());
            return UserResponse(app, 200, *stored);

@@ -174,14 +174,19 @@ TEST(Directory, AUuidIsLookedUpAsAnIdOnlyEvenWhenAStoredNameLooksLikeOne) {
 namespace verbatim::service {
 namespace {
 
+store::User NewUser(const std::string& username, std::vector<std::string> role_ids = {}) {
+  store::User u;
+  u.id = NewUuid();
+  u.username = username;
+  u.role_ids = std::move(role_ids);
+  u.password_hash = "$argon2id$" + username;
+  return u;
+}
+
 TEST(DirectoryUsers, LookupsIgnoreUsernameCaseAndAUserIsAPrincipalWithTheClientsScopes) {
   TestApp t;
   ASSERT_TRUE(t.ok());
-  store::User u;
-  u.id = NewUuid();
-  u.username = "Alice";
-  u.role_ids = {authz::FindBuiltinRole("Auditor")->id};
-  u.password_hash = "$argon2id$x";
+  store::User u = NewUser("Alice", {authz::FindBuiltinRole("Auditor")->id});
   ASSERT_TRUE(t.app().directory().CreateUser(u).ok());
   auto found = t.app().directory().FindUserByUsername("aLiCe");
   ASSERT_NE(found, nullptr);
@@ -201,9 +206,7 @@ TEST(DirectoryUsers, LookupsIgnoreUsernameCaseAndAUserIsAPrincipalWithTheClients
 TEST(DirectoryUsers, AUserCreatedByAnotherProcessIsFoundAfterAMiss) {
   TestApp t;
   ASSERT_TRUE(t.ok());
-  store::User u;
-  u.id = NewUuid();
-  u.username = "offline";
+  store::User u = NewUser("offline");
   ASSERT_TRUE(t.store().CreateUser(u).ok());  // behind the directory's back, as `verbatim users create` does
   auto found = t.app().directory().FindUserByUsername("offline");
   ASSERT_NE(found, nullptr);
@@ -213,10 +216,7 @@ TEST(DirectoryUsers, AUserCreatedByAnotherProcessIsFoundAfterAMiss) {
 TEST(DirectoryUsers, WritesThatTakeAuthorityAwaySetTheCutoff) {
   TestApp t;
   ASSERT_TRUE(t.ok());
-  store::User u;
-  u.id = NewUuid();
-  u.username = "bob";
-  u.password_hash = "$argon2id$a";
+  store::User u = NewUser("bob");
   ASSERT_TRUE(t.app().directory().CreateUser(u).ok());
   u.display_name = "Bob";
   auto renamed = t.app().directory().UpdateUser(u);

@@ -117,6 +117,15 @@ class TestApp {
     return CreateClient(name, all, {"System Administrator"});
   }
 
+  // A token of a new full administrator carrying every scope: the delegation
+  // ceiling counts what the token can use, not only the roles.
+  std::string AdminTokenWithEveryScope(const std::string& name = "test-admin") {
+    auto admin = CreateAdmin(name);
+    std::vector<std::string> all;
+    for (const auto& s : authz::AllScopes()) all.push_back(s.name);
+    return Token(admin.id, all);
+  }
+
   // Issues an access token for the client (no HTTP round trip).
   std::string Token(const std::string& client_id, const std::vector<std::string>& scopes) {
     auto client = app_->directory().FindClient(client_id);

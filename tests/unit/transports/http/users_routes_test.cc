@@ -17,11 +17,7 @@ class UsersRoutes : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(t_.ok()) << t_.status().ToString();
-    auto admin = t_.CreateAdmin();
-    // Every scope: the delegation ceiling counts what the token can use, not only the roles.
-    std::vector<std::string> all;
-    for (const auto& s : authz::AllScopes()) all.push_back(s.name);
-    admin_token_ = t_.Token(admin.id, all);
+    admin_token_ = t_.AdminTokenWithEveryScope();
   }
 
   HttpResponse Admin(const std::string& method, const std::string& target, const std::string& body = {}) {
