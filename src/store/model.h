@@ -29,7 +29,13 @@ struct OAuthClient {
   std::string name;
   std::string description;
   std::vector<std::string> allowed_scopes;
-  std::vector<std::string> allowed_grant_types;  // "client_credentials", ...
+  std::vector<std::string> allowed_grant_types;  // "client_credentials", "authorization_code", "refresh_token"
+  // Where the authorization code flow may send a signed-in user back to,
+  // matched exactly (oauth/pkce.h). Empty for client_credentials-only clients.
+  std::vector<std::string> redirect_uris;
+  // "confidential" (has a secret) or "public" (a browser or native app that
+  // cannot keep one: no secret, no client_credentials; PKCE protects its codes).
+  std::string client_type = "confidential";
   std::vector<std::string> role_ids;              // built-in or custom role ids
   int access_token_validity_seconds = 3600;
   std::string secret_hash;  // hex SHA-256 of the secret; never leaves the server

@@ -255,6 +255,12 @@ CREATE TABLE user_roles (
 );
 CREATE INDEX user_roles_by_role ON user_roles(role_id);
 )sql",
+    // 4: the authorization code flow's client fields (issue 13; the SQLite store's step 10).
+    R"sql(
+ALTER TABLE oauth_clients ADD COLUMN redirect_uris jsonb NOT NULL DEFAULT '[]'::jsonb;
+ALTER TABLE oauth_clients ADD COLUMN client_type text NOT NULL DEFAULT 'confidential'
+  CHECK (client_type IN ('confidential', 'public'));
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

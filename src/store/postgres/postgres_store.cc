@@ -73,7 +73,7 @@ constexpr char kClientSelect[] =
     "c.access_token_validity_seconds, c.secret_hash, c.created_at, c.updated_at, c.enabled, c.tokens_valid_after, "
     "c.tokens_valid_after_reason, "
     "(SELECT COALESCE(jsonb_agg(r.role_id ORDER BY r.position), '[]'::jsonb) FROM client_roles r "
-    "WHERE r.client_id = c.id)::text FROM oauth_clients c";
+    "WHERE r.client_id = c.id)::text, c.redirect_uris::text, c.client_type FROM oauth_clients c";
 
 Result<OAuthClient> ReadClient(const Row& row) {
   OAuthClient c;
@@ -90,6 +90,8 @@ Result<OAuthClient> ReadClient(const Row& row) {
   c.tokens_valid_after = row.OptTime(10);
   c.tokens_valid_after_reason = row.Text(11);
   STORE_ASSIGN_OR_RETURN(c.role_ids, DecodeStrings(row.Text(12)));
+  STORE_ASSIGN_OR_RETURN(c.redirect_uris, DecodeStrings(row.Text(13)));
+  c.client_type = row.Text(14);
   return c;
 }
 
@@ -292,12 +294,13 @@ Status PostgresStore::CreateClient(const OAuthClient& c) {
         int64_t inserted,
         conn.Affected("INSERT INTO oauth_clients (id, name, description, allowed_scopes, allowed_grant_types, "
                       "access_token_validity_seconds, secret_hash, created_at, updated_at, enabled, "
-                      "tokens_valid_after, tokens_valid_after_reason) "
-                      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12) "
+                      "tokens_valid_after, tokens_valid_after_reason, redirect_uris, client_type) "
+                      "VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14) "
                       "ON CONFLICT (id) DO NOTHING",
                       c.id, c.name, c.description, EncodeStrings(c.allowed_scopes),
                       EncodeStrings(c.allowed_grant_types), c.access_token_validity_seconds, c.secret_hash,
-                      c.created_at, c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason));
+                      c.created_at, c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason,
+                      EncodeStrings(c.redirect_uris), c.client_type));
     if (inserted == 0) return Status::AlreadyExists("client.exists", "OAuth client '" + c.id + "' already exists.");
     return ReplaceClientRoles(conn, c);
   });
@@ -330,11 +333,11 @@ Status PostgresStore::UpdateClient(const OAuthClient& c) {
         int64_t updated,
         conn.Affected("UPDATE oauth_clients SET name = $1, description = $2, allowed_scopes = $3::jsonb, "
                       "allowed_grant_types = $4::jsonb, access_token_validity_seconds = $5, secret_hash = $6, "
-                      "updated_at = $7, enabled = $8, tokens_valid_after = $9, tokens_valid_after_reason = $10 "
-                      "WHERE id = $11",
+                      "updated_at = $7, enabled = $8, tokens_valid_after = $9, tokens_valid_after_reason = $10, "
+                      "redirect_uris = $11::jsonb, client_type = $12 WHERE id = $13",
                       c.name, c.description, EncodeStrings(c.allowed_scopes), EncodeStrings(c.allowed_grant_types),
                       c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.enabled, c.tokens_valid_after,
-                      c.tokens_valid_after_reason, c.id));
+                      c.tokens_valid_after_reason, EncodeStrings(c.redirect_uris), c.client_type, c.id));
     if (updated == 0) return ClientNotFound(c.id);
     return ReplaceClientRoles(conn, c);
   });

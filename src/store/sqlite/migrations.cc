@@ -273,6 +273,14 @@ CREATE TABLE user_roles (
 ) WITHOUT ROWID;
 CREATE INDEX user_roles_by_role ON user_roles(role_id);
 )sql",
+
+    // 10: the authorization code flow's client fields (issue 13): redirect
+    // URIs, and public clients that hold no secret.
+    R"sql(
+ALTER TABLE oauth_clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';  -- JSON array
+ALTER TABLE oauth_clients ADD COLUMN client_type TEXT NOT NULL DEFAULT 'confidential'
+  CHECK (client_type IN ('confidential', 'public'));
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -46,7 +46,8 @@ Status ReplaceClientRoles(Db& db, const OAuthClient& c) {
 
 constexpr char kClientSelect[] =
     "SELECT id, name, description, allowed_scopes, allowed_grant_types, access_token_validity_seconds, "
-    "secret_hash, created_at, updated_at, enabled, tokens_valid_after, tokens_valid_after_reason FROM oauth_clients";
+    "secret_hash, created_at, updated_at, enabled, tokens_valid_after, tokens_valid_after_reason, redirect_uris, "
+    "client_type FROM oauth_clients";
 
 Result<OAuthClient> ReadClient(Db& db, const Stmt& st) {
   OAuthClient c;
@@ -62,6 +63,8 @@ Result<OAuthClient> ReadClient(Db& db, const Stmt& st) {
   c.enabled = st.Int(9) != 0;
   c.tokens_valid_after = st.OptTime(10);
   c.tokens_valid_after_reason = st.Text(11);
+  STORE_ASSIGN_OR_RETURN(c.redirect_uris, sqlite::DecodeStrings(st.Text(12)));
+  c.client_type = st.Text(13);
   STORE_ASSIGN_OR_RETURN(c.role_ids, sqlite::LoadRoleIds(db, kClientRolesSql, c.id));
   return c;
 }
@@ -288,10 +291,11 @@ Status SqliteStore::CreateClient(const OAuthClient& c) {
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO oauth_clients (id, name, description, allowed_scopes, allowed_grant_types, "
         "access_token_validity_seconds, secret_hash, created_at, updated_at, enabled, tokens_valid_after, "
-        "tokens_valid_after_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "tokens_valid_after_reason, redirect_uris, client_type) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         c.id, c.name, c.description, sqlite::EncodeStrings(c.allowed_scopes),
         sqlite::EncodeStrings(c.allowed_grant_types), c.access_token_validity_seconds, c.secret_hash, c.created_at,
-        c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason));
+        c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason,
+        sqlite::EncodeStrings(c.redirect_uris), c.client_type));
     return ReplaceClientRoles(db, c);
   });
 }
@@ -322,10 +326,10 @@ Status SqliteStore::UpdateClient(const OAuthClient& c) {
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "UPDATE oauth_clients SET name = ?, description = ?, allowed_scopes = ?, allowed_grant_types = ?, "
         "access_token_validity_seconds = ?, secret_hash = ?, updated_at = ?, enabled = ?, tokens_valid_after = ?, "
-        "tokens_valid_after_reason = ? WHERE id = ?",
+        "tokens_valid_after_reason = ?, redirect_uris = ?, client_type = ? WHERE id = ?",
         c.name, c.description, sqlite::EncodeStrings(c.allowed_scopes), sqlite::EncodeStrings(c.allowed_grant_types),
         c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.enabled, c.tokens_valid_after,
-        c.tokens_valid_after_reason, c.id));
+        c.tokens_valid_after_reason, sqlite::EncodeStrings(c.redirect_uris), c.client_type, c.id));
     if (db.Changes() == 0) return ClientNotFound(c.id);
     return ReplaceClientRoles(db, c);
   });

@@ -12,6 +12,7 @@
 #include "authz/role_names.h"
 #include "core/ids.h"
 #include "oauth/client_secret.h"
+#include "oauth/pkce.h"
 
 namespace verbatim::api {
 namespace {
@@ -45,10 +46,50 @@ std::optional<std::pair<std::string, std::string>> ApplyNamedFields(const json::
   return std::nullopt;
 }
 
+constexpr size_t kMaxRedirectUris = 16;
+
+// `clientType`: chosen at creation, then fixed (a public client has no secret
+// to start from, and a confidential one's secret would silently stop counting).
+std::optional<std::pair<std::string, std::string>> ApplyClientType(const json::object& body, store::OAuthClient& c,
+                                                                   bool creating) {
+  auto type = GetString(body, "clientType");
+  if (!type.ok()) return std::make_pair(type.status().message(), std::string("clientType"));
+  if (!*type) return std::nullopt;
+  if (**type != "confidential" && **type != "public")
+    return std::make_pair(std::string("Field 'clientType' must be 'confidential' or 'public'."),
+                          std::string("clientType"));
+  if (!creating && **type != c.client_type)
+    return std::make_pair("Field 'clientType' cannot change (this client is " + c.client_type +
+                              "); create a new client instead.",
+                          std::string("clientType"));
+  c.client_type = **type;
+  return std::nullopt;
+}
+
+// The combinations the token endpoint can serve (docs/users.md "Clients that sign people in").
+std::optional<std::pair<std::string, std::string>> GrantTypesProblem(const store::OAuthClient& c) {
+  auto has = [&c](std::string_view g) {
+    return std::find(c.allowed_grant_types.begin(), c.allowed_grant_types.end(), g) != c.allowed_grant_types.end();
+  };
+  if (c.client_type == "public" && has("client_credentials"))
+    return std::make_pair(std::string("A public client has no secret, so it cannot use client_credentials."),
+                          std::string("allowedGrantTypes"));
+  if (has("refresh_token") && !has("authorization_code"))
+    return std::make_pair(std::string("Grant type 'refresh_token' needs 'authorization_code' (refresh tokens are "
+                                      "issued only to people who signed in)."),
+                          std::string("allowedGrantTypes"));
+  if (has("authorization_code") && c.redirect_uris.empty())
+    return std::make_pair(std::string("Grant type 'authorization_code' needs at least one redirect URI in "
+                                      "'redirectUris'."),
+                          std::string("redirectUris"));
+  return std::nullopt;
+}
+
 std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, const json::object& body,
                                                                      store::OAuthClient& c, bool creating) {
   static const std::initializer_list<std::string_view> kFields = {
-      "name", "description", "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds", "enabled"};
+      "name",  "description",  "allowedScopes", "allowedGrantTypes", "roles", "accessTokenValiditySeconds",
+      "enabled", "redirectUris", "clientType"};
   if (auto problem = ApplyNamedFields(body, kFields, creating, c.name, c.description)) return problem;
 
   auto scopes = GetStringArray(body, "allowedScopes");
@@ -66,16 +107,37 @@ std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, c
     }
     c.allowed_scopes = std::move(out);
   }
+  if (auto problem = ApplyClientType(body, c, creating)) return problem;
   auto grants = GetStringArray(body, "allowedGrantTypes");
   if (!grants.ok()) return std::make_pair(grants.status().message(), std::string("allowedGrantTypes"));
   if (*grants) {
-    for (const auto& g : **grants)
-      if (g != "client_credentials")
-        return std::make_pair("Grant type '" + g.substr(0, 64) + "' is not supported; supported: client_credentials.",
+    std::vector<std::string> out;
+    for (const auto& g : **grants) {
+      if (g != "client_credentials" && g != "authorization_code" && g != "refresh_token")
+        return std::make_pair("Grant type '" + g.substr(0, 64) +
+                                  "' is not supported; supported: client_credentials, authorization_code, refresh_token.",
                               std::string("allowedGrantTypes"));
-    c.allowed_grant_types = **grants;
+      if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+    }
+    c.allowed_grant_types = std::move(out);
   } else if (creating) {
-    c.allowed_grant_types = {"client_credentials"};
+    c.allowed_grant_types = c.client_type == "public"
+                                ? std::vector<std::string>{"authorization_code", "refresh_token"}
+                                : std::vector<std::string>{"client_credentials"};
+  }
+  auto redirects = GetStringArray(body, "redirectUris");
+  if (!redirects.ok()) return std::make_pair(redirects.status().message(), std::string("redirectUris"));
+  if (*redirects) {
+    if ((*redirects)->size() > kMaxRedirectUris)
+      return std::make_pair("At most " + std::to_string(kMaxRedirectUris) + " redirect URIs.",
+                            std::string("redirectUris"));
+    std::vector<std::string> out;
+    for (const auto& u : **redirects) {
+      if (auto problem = oauth::RedirectUriProblem(u))
+        return std::make_pair("Redirect URI '" + u.substr(0, 128) + "': " + *problem, std::string("redirectUris"));
+      if (std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+    }
+    c.redirect_uris = std::move(out);
   }
   if (auto problem = ApplyRoleRefs(app, body, c.role_ids)) return problem;
   auto validity = GetInt(body, "accessTokenValiditySeconds");
@@ -90,7 +152,7 @@ std::optional<std::pair<std::string, std::string>> ApplyClientFields(App& app, c
   auto enabled = GetBool(body, "enabled");
   if (!enabled.ok()) return std::make_pair(enabled.status().message(), std::string("enabled"));
   if (*enabled) c.enabled = **enabled;
-  return std::nullopt;
+  return GrantTypesProblem(c);
 }
 
 HttpResponse ClientResponse(App& app, int status, const store::OAuthClient& c, const std::string* secret = nullptr) {
@@ -115,11 +177,12 @@ void RegisterClientRoutes(App& app, Router& r) {
            if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(c, nullptr, *app.directory().Roles())))
              return *denied;
            c.id = NewUuid();
-           const std::string secret = oauth::NewClientSecret();
-           c.secret_hash = oauth::HashClientSecret(secret);
+           // A public client holds no secret: nothing to show, nothing to hash.
+           const std::string secret = c.client_type == "public" ? std::string() : oauth::NewClientSecret();
+           if (!secret.empty()) c.secret_hash = oauth::HashClientSecret(secret);
            c.created_at = c.updated_at = app.clock().Now();
            if (Status s = app.directory().CreateClient(c); !s.ok()) return app.Fail(ctx, s);
-           HttpResponse res = ClientResponse(app, 201, c, &secret);
+           HttpResponse res = ClientResponse(app, 201, c, secret.empty() ? nullptr : &secret);
            res.set(http::field::location, "/api/v2/oauth/clients/" + c.id);
            return res;
          }});
@@ -171,6 +234,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            HttpResponse out;
            auto c = ClientFromPath(app, ctx, out);
            if (!c) return out;
+           if (c->client_type == "public")
+             return app.BadRequest(ctx, "Client '" + c->name + "' is public: it has no secret to rotate.", "clientId");
            // The new secret is shown to the caller: it may act as this client from now on.
            if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
              return *denied;

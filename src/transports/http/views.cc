@@ -113,6 +113,8 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
   o["description"] = c.description;
   o["allowedScopes"] = ToJsonArray(c.allowed_scopes);
   o["allowedGrantTypes"] = ToJsonArray(c.allowed_grant_types);
+  o["clientType"] = c.client_type;
+  o["redirectUris"] = ToJsonArray(c.redirect_uris);
   o["roles"] = RoleRefsJson(c.role_ids, roles);
   o["accessTokenValiditySeconds"] = c.access_token_validity_seconds;
   o["dateCreated"] = FormatRfc3339(c.created_at);

@@ -133,6 +133,7 @@ TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
   ASSERT_TRUE(raw.ok());
   ASSERT_EQ(raw.Query("DROP TABLE user_roles"), "");
   ASSERT_EQ(raw.Query("DROP TABLE users"), "");
+  ASSERT_EQ(raw.Query("ALTER TABLE oauth_clients DROP COLUMN redirect_uris, DROP COLUMN client_type"), "");  // step 4
   ASSERT_EQ(raw.Query("UPDATE schema_version SET version = 2"), "");
 
   store_ = OpenStore();

@@ -58,13 +58,15 @@ TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
   EXPECT_FALSE(got->tokens_valid_after.has_value());
 }
 
-// A database the previous release left (step 8: no users) gains the users
-// tables on open and keeps what it had.
+// A database the previous release left (step 8: no users, no redirect URIs)
+// gains the users tables and the new client columns on open and keeps what it had.
 TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
   ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
   store_.reset();
   RawText("DROP TABLE user_roles");
   RawText("DROP TABLE users");
+  RawText("ALTER TABLE oauth_clients DROP COLUMN redirect_uris");  // step 10
+  RawText("ALTER TABLE oauth_clients DROP COLUMN client_type");
   RawText("PRAGMA user_version = 8");
   ASSERT_EQ(RawInt("SELECT COUNT(*) FROM sqlite_master WHERE name = 'users'"), 0);
 

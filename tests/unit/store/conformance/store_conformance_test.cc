@@ -90,6 +90,8 @@ TEST_P(StoreTest, ClientCrudRoundTripsEveryField) {
   EXPECT_EQ(got->description, c.description);
   EXPECT_EQ(got->allowed_scopes, c.allowed_scopes);
   EXPECT_EQ(got->allowed_grant_types, c.allowed_grant_types);
+  EXPECT_EQ(got->redirect_uris, std::vector<std::string>{});
+  EXPECT_EQ(got->client_type, "confidential");
   EXPECT_EQ(got->role_ids, (std::vector<std::string>{"role-b", "role-a"}));  // order kept
   EXPECT_EQ(got->access_token_validity_seconds, 900);
   EXPECT_EQ(got->secret_hash, "ab12");
@@ -98,6 +100,9 @@ TEST_P(StoreTest, ClientCrudRoundTripsEveryField) {
 
   c.name = "renamed";
   c.allowed_scopes = {"admin"};
+  c.allowed_grant_types = {"authorization_code", "refresh_token"};
+  c.redirect_uris = {"https://app.example.com/cb", "http://127.0.0.1/cb"};
+  c.client_type = "public";
   c.role_ids = {"role-c"};
   c.secret_hash = "ff00";
   c.updated_at = T(9);
@@ -107,6 +112,9 @@ TEST_P(StoreTest, ClientCrudRoundTripsEveryField) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->name, "renamed");
   EXPECT_EQ(got->allowed_scopes, std::vector<std::string>{"admin"});
+  EXPECT_EQ(got->allowed_grant_types, (std::vector<std::string>{"authorization_code", "refresh_token"}));
+  EXPECT_EQ(got->redirect_uris, (std::vector<std::string>{"https://app.example.com/cb", "http://127.0.0.1/cb"}));
+  EXPECT_EQ(got->client_type, "public");
   EXPECT_EQ(got->role_ids, std::vector<std::string>{"role-c"});
   EXPECT_EQ(got->secret_hash, "ff00");
   EXPECT_EQ(got->updated_at, T(9));

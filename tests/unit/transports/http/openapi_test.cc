@@ -327,7 +327,7 @@ TEST(OpenApiSchemaValidator, RejectsMismatches) {
       R"({"id":"6f1a0c3e-2b7d-4c1e-9a55-0d3f7e2b1c90","name":"n","description":"","allowedScopes":[],)"
       R"("allowedGrantTypes":[],"roles":[],"accessTokenValiditySeconds":3600,"dateCreated":"2026-01-01T00:00:00Z",)"
       R"("dateModified":"2026-01-01T00:00:00Z","enabled":true,"tokensValidAfter":null,"tokensValidAfterReason":null,)"
-      R"("clientSecret":"s"})");
+      R"("clientType":"confidential","redirectUris":[],"clientSecret":"s"})");
   EXPECT_TRUE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/ClientWithSecret"}}).empty());
   EXPECT_FALSE(SchemaValidator(Doc(), true).Validate(with_secret, {{"$ref", "#/components/schemas/Client"}}).empty());
   const json::value role = {{"$ref", "#/components/schemas/RoleCreate"}};
@@ -1176,7 +1176,11 @@ TEST_F(OpenApiConformance, RequestSchemasAgreeWithHandlers) {
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","accessTokenValiditySeconds":60})"},
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","accessTokenValiditySeconds":86400})"},
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","accessTokenValiditySeconds":86401})"},
-      {"POST", "/api/v2/oauth/clients", R"({"name":"v","allowedGrantTypes":["authorization_code"]})"},
+      {"POST", "/api/v2/oauth/clients", R"({"name":"v","allowedGrantTypes":["implicit"]})"},
+      {"POST", "/api/v2/oauth/clients",
+       R"({"name":"v","allowedGrantTypes":["authorization_code"],"redirectUris":["https://app.example/cb"]})"},
+      {"POST", "/api/v2/oauth/clients", R"({"name":"v","clientType":"spa"})"},
+      {"POST", "/api/v2/oauth/clients", R"({"name":"v","redirectUris":"https://app.example/cb"})"},
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","allowedScopes":["audit:read","admin"]})"},
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","allowedScopes":"admin"})"},
       {"POST", "/api/v2/oauth/clients", R"({"name":"v","secret":"mine"})"},
