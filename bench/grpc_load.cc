@@ -239,9 +239,6 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Worker>> workers;
   for (auto& chans : per_thread) workers.push_back(std::make_unique<Worker>(o, setup, std::move(chans)));
 
-  using bench::BusyCpuSeconds;
-  using bench::CpuSecondsOf;
-  using bench::SelfCpuSeconds;
   Window win;
   win.start = Clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(o.warmup * 1e9));
   win.end = win.start + std::chrono::nanoseconds(static_cast<int64_t>(o.duration * 1e9));
@@ -249,11 +246,9 @@ int main(int argc, char** argv) {
   for (auto& w : workers) threads.emplace_back([&w, win] { w->Run(win); });
 
   std::this_thread::sleep_until(win.start);
-  const double server_cpu0 = o.watch_pid ? CpuSecondsOf(o.watch_pid) : 0, self_cpu0 = SelfCpuSeconds(),
-               busy0 = BusyCpuSeconds();
+  const bench::CpuSample cpu0 = bench::SampleCpu(o.watch_pid);
   std::this_thread::sleep_until(win.end);
-  const double server_cpu1 = o.watch_pid ? CpuSecondsOf(o.watch_pid) : 0, self_cpu1 = SelfCpuSeconds(),
-               busy1 = BusyCpuSeconds();
+  const bench::CpuSample cpu1 = bench::SampleCpu(o.watch_pid);
   for (auto& t : threads) t.join();
 
   Counts all;
@@ -279,13 +274,7 @@ int main(int argc, char** argv) {
   json::object status;  // gRPC status code (-1: the completion itself failed) -> calls
   for (auto [k, v] : all.status) status[std::to_string(k)] = v;
   out["status"] = std::move(status);
-  out["loadgen_cores"] = (self_cpu1 - self_cpu0) / o.duration;
-  const double busy = (busy1 - busy0) / o.duration;
-  out["machine_busy_cores"] = busy;
-  if (o.watch_pid) {
-    out["server_cores"] = (server_cpu1 - server_cpu0) / o.duration;
-    out["other_cores"] = std::max(0.0, busy - (server_cpu1 - server_cpu0 + self_cpu1 - self_cpu0) / o.duration);
-  }
+  bench::PutCores(out, cpu0, cpu1, o.duration, o.watch_pid != 0);
   const std::string text = json::serialize(out);
   if (o.out_file.empty()) std::cout << text << "\n";
   else std::ofstream(o.out_file) << text << "\n";

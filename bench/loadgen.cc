@@ -398,10 +398,6 @@ bool LoadTemplates(const Options& o, std::vector<Template>& out, std::vector<std
   return !out.empty();
 }
 
-using bench::BusyCpuSeconds;
-using bench::CpuSecondsOf;
-using bench::SelfCpuSeconds;
-
 bool ParseArgs(int argc, char** argv, Options& o) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -467,11 +463,9 @@ int main(int argc, char** argv) {
   for (auto& w : workers) threads.emplace_back([&w, t0, win] { w->Run(t0, win); });
 
   std::this_thread::sleep_until(win.start);
-  const double server_cpu0 = o.watch_pid ? CpuSecondsOf(o.watch_pid) : 0, self_cpu0 = SelfCpuSeconds(),
-               busy0 = BusyCpuSeconds();
+  const bench::CpuSample cpu0 = bench::SampleCpu(o.watch_pid);
   std::this_thread::sleep_until(win.end);
-  const double server_cpu1 = o.watch_pid ? CpuSecondsOf(o.watch_pid) : 0, self_cpu1 = SelfCpuSeconds(),
-               busy1 = BusyCpuSeconds();
+  const bench::CpuSample cpu1 = bench::SampleCpu(o.watch_pid);
   for (auto& t : threads) t.join();
 
   Stats all;
@@ -508,14 +502,7 @@ int main(int argc, char** argv) {
                        {"max", all.latency_ns.empty() ? 0.0 : static_cast<double>(all.latency_ns.back()) / 1e3}};
   out["errors"] = {{"unexpected_status", all.unexpected}, {"io", all.io_errors}, {"parse", all.parse_errors},
                    {"unfinished", all.unfinished}, {"reconnects", all.reconnects}};
-  out["loadgen_cores"] = (self_cpu1 - self_cpu0) / o.duration;
-  const double busy = (busy1 - busy0) / o.duration;
-  out["machine_busy_cores"] = busy;
-  if (o.watch_pid) {
-    out["server_cores"] = (server_cpu1 - server_cpu0) / o.duration;
-    // CPU that neither the server nor the loadgen used: other work on the box (noise).
-    out["other_cores"] = std::max(0.0, busy - (server_cpu1 - server_cpu0 + self_cpu1 - self_cpu0) / o.duration);
-  }
+  bench::PutCores(out, cpu0, cpu1, o.duration, o.watch_pid != 0);
 
   const std::string text = json::serialize(out);
   if (o.out_file.empty()) {

@@ -1,4 +1,4 @@
-// CPU accounting from /proc for the bench load generators (loadgen, media_load):
+// CPU accounting from /proc for the bench load generators (loadgen, grpc_load, media_load):
 // a watched process's CPU seconds, the whole machine's busy CPU seconds and our
 // own, so that "cores used" = CPU seconds / wall seconds of a window.
 #pragma once
@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <boost/json/object.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -64,6 +66,31 @@ inline double SelfCpuSeconds() {
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds at one instant: the watched server's (0 when none is watched),
+// this process's, and the whole machine's busy time.
+struct CpuSample {
+  double server = 0, self = 0, busy = 0;
+};
+
+inline CpuSample SampleCpu(int watch_pid) {
+  return {watch_pid ? CpuSecondsOf(watch_pid) : 0, SelfCpuSeconds(), BusyCpuSeconds()};
+}
+
+// The cores a load window of `seconds` used, from its first and last sample:
+// loadgen_cores and machine_busy_cores; with a watched server also
+// server_cores and other_cores (CPU neither the server nor the loadgen used:
+// other work on the box, noise).
+inline void PutCores(boost::json::object& out, const CpuSample& from, const CpuSample& to, double seconds,
+                     bool server_watched) {
+  const double self = to.self - from.self, server = to.server - from.server;
+  const double busy = (to.busy - from.busy) / seconds;
+  out["loadgen_cores"] = self / seconds;
+  out["machine_busy_cores"] = busy;
+  if (!server_watched) return;
+  out["server_cores"] = server / seconds;
+  out["other_cores"] = std::max(0.0, busy - (server + self) / seconds);
 }
 
 }  // namespace bench
