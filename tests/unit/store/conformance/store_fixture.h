@@ -10,9 +10,13 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <barrier>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -129,5 +133,30 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
   testing::PgCluster* pg_ = nullptr;
   std::string pg_schema_;
 };
+
+// Two nodes (store instances on one database) creating, at the same instant,
+// records whose names differ only in case, `rounds` times: in every round one
+// wins and the other is refused with `taken_code`, never two of one name.
+// `create(store, n, round)` makes node n's record of that round.
+inline void ExpectOneWinnerPerRace(Store& a, Store& b, int rounds,
+                                   const std::function<Status(Store&, int n, int round)>& create,
+                                   std::string_view taken_code) {
+  Store* stores[] = {&a, &b};
+  for (int round = 0; round < rounds; ++round) {
+    std::barrier line(2);
+    Status out[2];
+    std::thread t[2];
+    for (int n = 0; n < 2; ++n) {
+      t[n] = std::thread([&, n] {
+        line.arrive_and_wait();
+        out[n] = create(*stores[n], n, round);
+      });
+    }
+    for (auto& th : t) th.join();
+    EXPECT_NE(out[0].ok(), out[1].ok()) << out[0].ToString() << " / " << out[1].ToString();
+    const Status& lost = out[0].ok() ? out[1] : out[0];
+    EXPECT_EQ(lost.code(), taken_code) << lost.ToString();
+  }
+}
 
 }  // namespace verbatim::store::conformance

@@ -114,24 +114,13 @@ TEST_P(TrunkTest, ConversationOwnerIsStoredAndDefaultsToNone) {
 TEST_P(TrunkTest, TwoNodesAddingTrunksOfTheSameNameAtOnceMakeOne) {
   auto other = OpenAnother();
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  Store* stores[] = {store_.get(), other->get()};
   constexpr int kRounds = 10;
-  for (int round = 0; round < kRounds; ++round) {
-    std::barrier line(2);
-    Status out[2];
-    std::thread t[2];
-    for (int n = 0; n < 2; ++n) {
-      t[n] = std::thread([&, n] {
-        SipTrunk trunk = MakeTrunk((n == 0 ? "sbc-" : "SBC-") + std::to_string(round));
-        line.arrive_and_wait();
-        out[n] = stores[n]->CreateTrunk(trunk);
-      });
-    }
-    for (auto& th : t) th.join();
-    EXPECT_NE(out[0].ok(), out[1].ok()) << out[0].ToString() << " / " << out[1].ToString();
-    const Status& lost = out[0].ok() ? out[1] : out[0];
-    EXPECT_EQ(lost.code(), "trunk.name.taken") << lost.ToString();
-  }
+  conformance::ExpectOneWinnerPerRace(
+      *store_, **other, kRounds,
+      [](Store& s, int n, int round) {
+        return s.CreateTrunk(MakeTrunk((n == 0 ? "sbc-" : "SBC-") + std::to_string(round)));
+      },
+      "trunk.name.taken");
   EXPECT_EQ(store_->ListTrunks()->size(), static_cast<size_t>(kRounds));
 }
 

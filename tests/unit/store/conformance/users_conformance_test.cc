@@ -192,24 +192,13 @@ TEST_P(UserTest, DeleteRoleRemovesItFromEveryUser) {
 TEST_P(UserTest, TwoNodesAddingUsersOfTheSameNameAtOnceMakeOne) {
   auto other = OpenAnother();
   ASSERT_TRUE(other.ok()) << other.status().ToString();
-  Store* stores[] = {store_.get(), other->get()};
   constexpr int kRounds = 10;
-  for (int round = 0; round < kRounds; ++round) {
-    std::barrier line(2);
-    Status out[2];
-    std::thread t[2];
-    for (int n = 0; n < 2; ++n) {
-      t[n] = std::thread([&, n] {
-        User user = MakeUser((n == 0 ? "user-" : "USER-") + std::to_string(round));
-        line.arrive_and_wait();
-        out[n] = stores[n]->CreateUser(user);
-      });
-    }
-    for (auto& th : t) th.join();
-    EXPECT_NE(out[0].ok(), out[1].ok()) << out[0].ToString() << " / " << out[1].ToString();
-    const Status& lost = out[0].ok() ? out[1] : out[0];
-    EXPECT_EQ(lost.code(), "user.name.taken") << lost.ToString();
-  }
+  conformance::ExpectOneWinnerPerRace(
+      *store_, **other, kRounds,
+      [](Store& s, int n, int round) {
+        return s.CreateUser(MakeUser((n == 0 ? "user-" : "USER-") + std::to_string(round)));
+      },
+      "user.name.taken");
   EXPECT_EQ(store_->ListUsers()->size(), static_cast<size_t>(kRounds));
 }
 
