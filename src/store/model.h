@@ -98,6 +98,39 @@ struct RevokedToken {
   TimePoint expires_at;  // row may be purged after this
 };
 
+// A one-time authorization code (RFC 6749 §4.1.2, docs/users.md "Sign-in").
+// Kept by the SHA-256 of the code, never the code itself. Redeeming marks it
+// used instead of deleting it, so a second redemption is recognized as a
+// replay and the sign-in it started can be revoked (RFC 6749 §4.1.2).
+struct AuthorizationCode {
+  std::string code_hash;  // lowercase hex SHA-256 of the code
+  std::string client_id;
+  std::string user_id;
+  std::string redirect_uri;
+  std::vector<std::string> scopes;
+  std::string code_challenge;  // PKCE S256 (RFC 7636 §4.2)
+  std::string family_id;       // the sign-in ("sid" of its access tokens, family of its refresh tokens)
+  TimePoint auth_time;         // when the person entered the password
+  TimePoint expires_at;        // 60 s after issue
+  std::optional<TimePoint> used_at;
+};
+
+// One refresh token of a sign-in's rotation family (RFC 9700 §4.14.2): each
+// use retires it (used_at) and issues the next; using a retired one again
+// revokes the whole family. Kept by hash.
+struct RefreshToken {
+  std::string token_hash;  // lowercase hex SHA-256 of the token
+  std::string family_id;
+  std::string client_id;
+  std::string user_id;
+  std::vector<std::string> scopes;
+  TimePoint auth_time;   // of the sign-in the family started with
+  TimePoint issued_at;
+  TimePoint expires_at;  // the family's end: a rotation does not extend it
+  std::optional<TimePoint> used_at;     // rotated (or redeemed twice: then the family is revoked)
+  std::optional<TimePoint> revoked_at;  // the family was revoked (reuse, sign-out, administrator)
+};
+
 struct Participant {
   std::string id;
   std::string name;

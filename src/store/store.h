@@ -88,6 +88,29 @@ class Store {
   virtual Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) = 0;  // unexpired only
   virtual Status PurgeRevoked(TimePoint now) = 0;
 
+  // --- sign-in grants (authorization codes and refresh tokens; docs/users.md) ---
+  // Codes and refresh tokens go with their client and their user: deleting
+  // either deletes them.
+  virtual Status InsertAuthorizationCode(const AuthorizationCode& c) = 0;
+  // Atomically marks the code used and returns it as it was before: used_at
+  // empty on the first redemption, set on a replay (nothing is changed then).
+  // NotFound "code.not.found" when no such code is stored (or it was purged).
+  virtual Result<AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) = 0;
+  virtual Status InsertRefreshToken(const RefreshToken& t) = 0;
+  virtual Result<RefreshToken> GetRefreshToken(const std::string& token_hash) = 0;  // NotFound "refresh.not.found"
+  // Atomically: if `old_hash` is stored, unused and its family unrevoked, marks
+  // it used at `now`, inserts `next` and returns the old record with used_at
+  // still empty. Otherwise changes nothing and returns the old record as
+  // stored (used_at or revoked_at set), so the caller can revoke the family.
+  // NotFound "refresh.not.found" when no such token is stored.
+  virtual Result<RefreshToken> RotateRefreshToken(const std::string& old_hash, const RefreshToken& next,
+                                                  TimePoint now) = 0;
+  // Sets revoked_at on every refresh token of the family (idempotent; keeps the
+  // first revoked_at). Unknown families are not an error.
+  virtual Status RevokeRefreshFamily(const std::string& family_id, TimePoint now) = 0;
+  // Deletes codes and refresh tokens whose expires_at is before `now`.
+  virtual Status PurgeExpiredGrants(TimePoint now) = 0;
+
   // --- conversations ---
   virtual Status CreateConversation(const Conversation& c) = 0;
   virtual Result<Conversation> GetConversation(const std::string& id) = 0;
