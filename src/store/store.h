@@ -7,7 +7,8 @@
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
 // "role.name.taken", "user.not.found", "user.name.taken",
-// "integration.not.found", "trunk.not.found", "trunk.name.taken" (store/store_errors.h); a database that cannot be reached
+// "integration.not.found", "trunk.not.found", "trunk.name.taken", "code.not.found",
+// "refresh.not.found" (store/store_errors.h); a database that cannot be reached
 // or does not answer in time is Unavailable "store.unavailable"; other storage
 // failures are Internal.
 #pragma once

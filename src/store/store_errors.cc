@@ -44,6 +44,14 @@ Status UserNameTaken(const std::string& username) {
   return Status::AlreadyExists("user.name.taken", "A user named '" + username + "' already exists.");
 }
 
+Status CodeNotFound() {
+  return Status::NotFound("code.not.found", "The authorization code does not exist.");
+}
+
+Status RefreshNotFound() {
+  return Status::NotFound("refresh.not.found", "The refresh token does not exist.");
+}
+
 Status TrunkNotFound(const std::string& id) {
   return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
 }

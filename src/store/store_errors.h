@@ -28,6 +28,9 @@ Status RoleNameTaken(const std::string& name);
 Status IntegrationNotFound();  // never echoes a presented API key
 Status UserNotFound(const std::string& id);
 Status UserNameTaken(const std::string& username);
+// Sign-in grants are looked up by hash: the refusals never echo it.
+Status CodeNotFound();
+Status RefreshNotFound();
 Status TrunkNotFound(const std::string& id);
 Status TrunkNameTaken(const std::string& name);
 Status KeyExists(const std::string& kid);
