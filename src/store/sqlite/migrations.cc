@@ -281,6 +281,47 @@ ALTER TABLE oauth_clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';  
 ALTER TABLE oauth_clients ADD COLUMN client_type TEXT NOT NULL DEFAULT 'confidential'
   CHECK (client_type IN ('confidential', 'public'));
 )sql",
+
+    // 11: sign-in grants (issue 13): one-time authorization codes and the
+    // refresh tokens of each sign-in, kept by the SHA-256 of the secret. They
+    // go with their client and their user (the cascades; the *_by_client and
+    // *_by_user indexes spare those deletes a scan). Used codes and rotated
+    // tokens stay until they expire, so that a replay is recognized.
+    R"sql(
+CREATE TABLE auth_codes (
+  code_hash       TEXT PRIMARY KEY,  -- lowercase hex SHA-256 of the code
+  client_id       TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+  user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  redirect_uri    TEXT NOT NULL,
+  scopes          TEXT NOT NULL,  -- JSON array
+  code_challenge  TEXT NOT NULL,
+  family_id       TEXT NOT NULL,
+  auth_time       INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  used_at         INTEGER
+) WITHOUT ROWID;
+CREATE INDEX auth_codes_by_family ON auth_codes(family_id);
+CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_at);
+CREATE INDEX auth_codes_by_client ON auth_codes(client_id);
+CREATE INDEX auth_codes_by_user ON auth_codes(user_id);
+
+CREATE TABLE refresh_tokens (
+  token_hash  TEXT PRIMARY KEY,  -- lowercase hex SHA-256 of the token
+  family_id   TEXT NOT NULL,
+  client_id   TEXT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  scopes      TEXT NOT NULL,  -- JSON array
+  auth_time   INTEGER NOT NULL,
+  issued_at   INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  used_at     INTEGER,
+  revoked_at  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
+CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+CREATE INDEX refresh_tokens_by_client ON refresh_tokens(client_id);
+CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -337,7 +337,8 @@ Status SqliteStore::UpdateClient(const OAuthClient& c) {
 
 Status SqliteStore::DeleteClient(const std::string& id) {
   return Write([&](Db& db) -> Status {
-    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM oauth_clients WHERE id = ?", id));  // client_roles cascade
+    // client_roles, auth_codes and refresh_tokens cascade
+    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM oauth_clients WHERE id = ?", id));
     return db.Changes() == 0 ? ClientNotFound(id) : Status::Ok();
   });
 }

@@ -12,7 +12,8 @@
 // roles, keys, revocation, integrations, secrets), sqlite_sealed.cc (values
 // sealed under the key-encryption key), sqlite_recordings.cc
 // (conversations, recordings), sqlite_audit.cc (audit), sqlite_trunks.cc
-// (SIPREC trunks), sqlite_users.cc (users).
+// (SIPREC trunks), sqlite_users.cc (users), sqlite_grants.cc (authorization
+// codes and refresh tokens).
 #pragma once
 
 #include <condition_variable>
@@ -71,6 +72,16 @@ class SqliteStore final : public Store {
   Status RevokeToken(const RevokedToken& t) override;
   Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override;
   Status PurgeRevoked(TimePoint now) override;
+
+  // sqlite_grants.cc.
+  Status InsertAuthorizationCode(const AuthorizationCode& c) override;
+  Result<AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) override;
+  Status InsertRefreshToken(const RefreshToken& t) override;
+  Result<RefreshToken> GetRefreshToken(const std::string& token_hash) override;
+  Result<RefreshToken> RotateRefreshToken(const std::string& old_hash, const RefreshToken& next,
+                                          TimePoint now) override;
+  Status RevokeRefreshFamily(const std::string& family_id, TimePoint now) override;
+  Status PurgeExpiredGrants(TimePoint now) override;
 
   Status CreateConversation(const Conversation& c) override;
   Result<Conversation> GetConversation(const std::string& id) override;

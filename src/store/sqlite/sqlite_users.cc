@@ -104,7 +104,8 @@ Status SqliteStore::UpdateUser(const User& u) {
 
 Status SqliteStore::DeleteUser(const std::string& id) {
   return Write([&](Db& db) -> Status {
-    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM users WHERE id = ?", id));  // user_roles cascade
+    // user_roles, auth_codes and refresh_tokens cascade
+    VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM users WHERE id = ?", id));
     return db.Changes() == 0 ? UserNotFound(id) : Status::Ok();
   });
 }

@@ -58,11 +58,14 @@ TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
   EXPECT_FALSE(got->tokens_valid_after.has_value());
 }
 
-// A database the previous release left (step 8: no users, no redirect URIs)
-// gains the users tables and the new client columns on open and keeps what it had.
+// A database the previous release left (step 8: no users, no redirect URIs,
+// no grants) gains the users tables, the new client columns and the grants
+// tables on open and keeps what it had.
 TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
   ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
   store_.reset();
+  RawText("DROP TABLE refresh_tokens");  // step 11
+  RawText("DROP TABLE auth_codes");
   RawText("DROP TABLE user_roles");
   RawText("DROP TABLE users");
   RawText("ALTER TABLE oauth_clients DROP COLUMN redirect_uris");  // step 10
@@ -72,6 +75,7 @@ TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
 
   Open();
   EXPECT_EQ(RawInt("PRAGMA user_version"), sqlite::LatestSchemaVersion());
+  EXPECT_EQ(RawInt("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('auth_codes', 'refresh_tokens')"), 2);
   EXPECT_EQ(store_->GetRole("r1")->name, "Custom");
   User u;
   u.id = "u1";
