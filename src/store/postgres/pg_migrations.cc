@@ -261,6 +261,45 @@ ALTER TABLE oauth_clients ADD COLUMN redirect_uris jsonb NOT NULL DEFAULT '[]'::
 ALTER TABLE oauth_clients ADD COLUMN client_type text NOT NULL DEFAULT 'confidential'
   CHECK (client_type IN ('confidential', 'public'));
 )sql",
+    // 5: sign-in grants, authorization codes and refresh tokens kept by hash
+    // (issue 13; the SQLite store's step 11). They go with their client and
+    // their user (the cascades; the *_by_client and *_by_user indexes spare
+    // those deletes a scan).
+    R"sql(
+CREATE TABLE auth_codes (
+  code_hash       text PRIMARY KEY,  -- lowercase hex SHA-256 of the code
+  client_id       text NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+  user_id         text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  redirect_uri    text NOT NULL,
+  scopes          jsonb NOT NULL,
+  code_challenge  text NOT NULL,
+  family_id       text NOT NULL,
+  auth_time       bigint NOT NULL,
+  expires_at      bigint NOT NULL,
+  used_at         bigint
+);
+CREATE INDEX auth_codes_by_family ON auth_codes(family_id);
+CREATE INDEX auth_codes_by_expiry ON auth_codes(expires_at);
+CREATE INDEX auth_codes_by_client ON auth_codes(client_id);
+CREATE INDEX auth_codes_by_user ON auth_codes(user_id);
+
+CREATE TABLE refresh_tokens (
+  token_hash  text PRIMARY KEY,  -- lowercase hex SHA-256 of the token
+  family_id   text NOT NULL,
+  client_id   text NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+  user_id     text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  scopes      jsonb NOT NULL,
+  auth_time   bigint NOT NULL,
+  issued_at   bigint NOT NULL,
+  expires_at  bigint NOT NULL,
+  used_at     bigint,
+  revoked_at  bigint
+);
+CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
+CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+CREATE INDEX refresh_tokens_by_client ON refresh_tokens(client_id);
+CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -21,6 +21,10 @@ inline constexpr int64_t kPartitionLock = 0x7665726261'02;    // creating or dro
 inline constexpr int64_t kExplanationLock = 0x7665726261'03;  // interning vs. purging shared explanations
 inline constexpr int64_t kKeyRotationLock = 0x7665726261'04;  // RotateKeys: one active signing key
 inline constexpr int64_t kResealLock = 0x7665726261'05;       // ResealSecrets: compare-and-set of the key check
+// The two-key form (this, hashtext(family_id)): one lock per refresh token
+// family, so that a rotation and a revocation of one family never interleave.
+// Two-key locks are a key space of their own: no clash with the keys above.
+inline constexpr int32_t kRefreshFamilyLockSpace = 0x76657206;
 
 int LatestSchemaVersion();
 

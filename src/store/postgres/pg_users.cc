@@ -123,7 +123,7 @@ Status PostgresStore::UpdateUser(const User& u) {
 Status PostgresStore::DeleteUser(const std::string& id) {
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM users WHERE id = $1", id));
-    return deleted == 0 ? UserNotFound(id) : Status::Ok();  // user_roles cascade
+    return deleted == 0 ? UserNotFound(id) : Status::Ok();  // user_roles, auth_codes, refresh_tokens cascade
   });
 }
 

@@ -346,7 +346,7 @@ Status PostgresStore::UpdateClient(const OAuthClient& c) {
 Status PostgresStore::DeleteClient(const std::string& id) {
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM oauth_clients WHERE id = $1", id));
-    return deleted == 0 ? ClientNotFound(id) : Status::Ok();  // client_roles cascade
+    return deleted == 0 ? ClientNotFound(id) : Status::Ok();  // client_roles, auth_codes, refresh_tokens cascade
   });
 }
 

@@ -27,7 +27,7 @@
 // Implementation is split by topic: postgres_store.cc (open, org, clients,
 // roles, keys, revocation, integrations, secrets), pg_sealed.cc,
 // pg_recordings.cc, pg_audit.cc (audit and its partitions), pg_trunks.cc,
-// pg_users.cc.
+// pg_users.cc, pg_grants.cc (authorization codes and refresh tokens).
 #pragma once
 
 #include <functional>
@@ -92,6 +92,16 @@ class PostgresStore final : public Store {
   Status RevokeToken(const RevokedToken& t) override;
   Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override;
   Status PurgeRevoked(TimePoint now) override;
+
+  // pg_grants.cc. Rotations and revocations of one family take its advisory lock.
+  Status InsertAuthorizationCode(const AuthorizationCode& c) override;
+  Result<AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) override;
+  Status InsertRefreshToken(const RefreshToken& t) override;
+  Result<RefreshToken> GetRefreshToken(const std::string& token_hash) override;
+  Result<RefreshToken> RotateRefreshToken(const std::string& old_hash, const RefreshToken& next,
+                                          TimePoint now) override;
+  Status RevokeRefreshFamily(const std::string& family_id, TimePoint now) override;
+  Status PurgeExpiredGrants(TimePoint now) override;
 
   Status CreateConversation(const Conversation& c) override;
   Result<Conversation> GetConversation(const std::string& id) override;

@@ -124,13 +124,14 @@ TEST_F(PostgresStoreTest, RecordsTheSchemaVersionAndRefusesADatabaseFromANewerVe
   EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_version"), 999);  // untouched
 }
 
-// A database the previous release left (step 2: no users) gains the users
-// tables on open and keeps what it had.
+// A database the previous release left (step 2: no users, no grants) gains
+// the users and grants tables on open and keeps what it had.
 TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
   ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
   store_.reset();
   RawConn raw(Url());
   ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw.Query("DROP TABLE refresh_tokens, auth_codes"), "");  // step 5
   ASSERT_EQ(raw.Query("DROP TABLE user_roles"), "");
   ASSERT_EQ(raw.Query("DROP TABLE users"), "");
   ASSERT_EQ(raw.Query("ALTER TABLE oauth_clients DROP COLUMN redirect_uris, DROP COLUMN client_type"), "");  // step 4
@@ -139,6 +140,9 @@ TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
   EXPECT_EQ(raw.Int("SELECT max(version) FROM schema_version"), pg::LatestSchemaVersion());
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename IN "
+                    "('auth_codes', 'refresh_tokens')"),
+            2);
   EXPECT_EQ(store_->GetRole("r1")->name, "Custom");
   User u;
   u.id = "u1";
