@@ -67,6 +67,22 @@ class CachingStore final : public Store {
   Status RevokeToken(const RevokedToken& t) override { return inner_->RevokeToken(t); }
   Result<std::vector<RevokedToken>> ListRevoked(TimePoint now) override { return inner_->ListRevoked(now); }
   Status PurgeRevoked(TimePoint now) override { return inner_->PurgeRevoked(now); }
+  Status InsertAuthorizationCode(const AuthorizationCode& c) override { return inner_->InsertAuthorizationCode(c); }
+  Result<AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) override {
+    return inner_->RedeemAuthorizationCode(code_hash, now);
+  }
+  Status InsertRefreshToken(const RefreshToken& t) override { return inner_->InsertRefreshToken(t); }
+  Result<RefreshToken> GetRefreshToken(const std::string& token_hash) override {
+    return inner_->GetRefreshToken(token_hash);
+  }
+  Result<RefreshToken> RotateRefreshToken(const std::string& old_hash, const RefreshToken& next,
+                                          TimePoint now) override {
+    return inner_->RotateRefreshToken(old_hash, next, now);
+  }
+  Status RevokeRefreshFamily(const std::string& family_id, TimePoint now) override {
+    return inner_->RevokeRefreshFamily(family_id, now);
+  }
+  Status PurgeExpiredGrants(TimePoint now) override { return inner_->PurgeExpiredGrants(now); }
   Result<std::optional<Conversation>> FindConversationByExternalId(const std::string& external_id) override {
     return inner_->FindConversationByExternalId(external_id);
   }

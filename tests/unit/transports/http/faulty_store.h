@@ -74,6 +74,24 @@ class FaultyStore final : public store::Store {
   Status RevokeToken(const store::RevokedToken& t) override { return inner_->RevokeToken(t); }
   Result<std::vector<store::RevokedToken>> ListRevoked(TimePoint now) override { return inner_->ListRevoked(now); }
   Status PurgeRevoked(TimePoint now) override { return inner_->PurgeRevoked(now); }
+  Status InsertAuthorizationCode(const store::AuthorizationCode& c) override {
+    return inner_->InsertAuthorizationCode(c);
+  }
+  Result<store::AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) override {
+    return inner_->RedeemAuthorizationCode(code_hash, now);
+  }
+  Status InsertRefreshToken(const store::RefreshToken& t) override { return inner_->InsertRefreshToken(t); }
+  Result<store::RefreshToken> GetRefreshToken(const std::string& token_hash) override {
+    return inner_->GetRefreshToken(token_hash);
+  }
+  Result<store::RefreshToken> RotateRefreshToken(const std::string& old_hash, const store::RefreshToken& next,
+                                                 TimePoint now) override {
+    return inner_->RotateRefreshToken(old_hash, next, now);
+  }
+  Status RevokeRefreshFamily(const std::string& family_id, TimePoint now) override {
+    return inner_->RevokeRefreshFamily(family_id, now);
+  }
+  Status PurgeExpiredGrants(TimePoint now) override { return inner_->PurgeExpiredGrants(now); }
   Status CreateConversation(const store::Conversation& c) override { return inner_->CreateConversation(c); }
   Result<store::Conversation> GetConversation(const std::string& id) override { return inner_->GetConversation(id); }
   Result<std::optional<store::Conversation>> FindConversationByExternalId(const std::string& external_id) override {
