@@ -137,7 +137,9 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 // Two nodes (store instances on one database) creating, at the same instant,
 // records whose names differ only in case, `rounds` times: in every round one
 // wins and the other is refused with `taken_code`, never two of one name.
-// `create(store, n, round)` makes node n's record of that round.
+// `create(store, n, round)` makes node n's record of that round. Any other
+// race that exactly one node must win fits too (redeeming one code): `create`
+// then returns OK for the winner and a refusal with `taken_code` for the other.
 inline void ExpectOneWinnerPerRace(Store& a, Store& b, int rounds,
                                    const std::function<Status(Store&, int n, int round)>& create,
                                    std::string_view taken_code) {
