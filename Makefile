@@ -2,6 +2,7 @@
 #   make run    install what is missing, build the server (only), start `verbatim serve --dev` on :8080
 #   make test   install what is missing, build, run every test (unit, integration, e2e),
 #               then the same under ASan+UBSan, then every fuzz target for FUZZ_SECONDS
+#               (one clang build serves both: docs/decisions.md "Sanitizer and fuzz builds")
 
 BUILD_DIR  ?= build
 BUILD_TYPE ?= RelWithDebInfo
@@ -36,13 +37,14 @@ test-unit:
 test-e2e:
 	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=2 tests/e2e/
 
-# Unit + e2e tests again, built with ASan+UBSan in build-asan (scripts/sanitize.sh).
+# Unit + e2e tests again, built by clang with ASan+UBSan in build-asan (scripts/sanitize.sh);
+# the same build holds the fuzz targets.
 test-asan: deps
 	scripts/sanitize.sh
 
-# Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, built with clang in build-fuzz.
+# Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, from build-asan (built there if needed).
 test-fuzz: deps
-	scripts/fuzz.sh
+	FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh
 
 # terraform-provider-verbatim in an offline mirror + the CLI configuration for it (docs/terraform/index.md).
 terraform-provider: build

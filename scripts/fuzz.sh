@@ -35,6 +35,9 @@ fi
 if [[ -f $BUILD_DIR/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:FILEPATH=.*clang++' "$BUILD_DIR/CMakeCache.txt"; then
   die "$BUILD_DIR was configured with another compiler; remove it or set FUZZ_BUILD_DIR"
 fi
+if [[ -f $BUILD_DIR/CMakeCache.txt ]] && ! grep -q '^VERBATIM_FUZZ:BOOL=ON' "$BUILD_DIR/CMakeCache.txt"; then
+  die "$BUILD_DIR was configured without VERBATIM_FUZZ (scripts/sanitize.sh turns it on with clang)"
+fi
 start=$SECONDS
 if [[ ! -f $BUILD_DIR/build.ninja ]]; then
   # -O1 with line tables: the instrumented libraries compile several times faster than at -O2 -g.

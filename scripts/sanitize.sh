@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Builds verbatim and its unit tests with AddressSanitizer + UndefinedBehavior-
 # Sanitizer, runs every unit test binary (ctest), then the Node e2e suite
-# against the sanitized server. Any sanitizer report fails the stage: the unit
+# against the sanitized server. With clang (the default) the same build also
+# holds the libFuzzer targets, so scripts/fuzz.sh can run them from it
+# (FUZZ_BUILD_DIR=build-asan) instead of compiling everything a third time. Any sanitizer report fails the stage: the unit
 # tests abort on the first one (halt_on_error), and the e2e harness fails a
 # test whose server printed one (tests/e2e/lib/server.mjs, sanitizerReport).
 #
 # Environment:
 #   ASAN_BUILD_DIR   build directory (default build-asan)
-#   SANITIZE_CXX     compiler (default g++; clang++ works too)
+#   SANITIZE_CXX     compiler (default clang++, which adds the fuzz targets; g++ works too)
 #   SANITIZE_STAGES  "unit e2e" (default) or one of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
-CXX_BIN=${SANITIZE_CXX:-g++}
+CXX_BIN=${SANITIZE_CXX:-clang++}
 STAGES=${SANITIZE_STAGES:-unit e2e}
 JOBS=$(nproc)
 
@@ -29,14 +31,14 @@ if [[ -f $BUILD_DIR/CMakeCache.txt ]] &&
 fi
 start=$SECONDS
 if [[ ! -f $BUILD_DIR/build.ninja ]]; then
-  cc=gcc debug=-g1
-  [[ $CXX_BIN == clang++* ]] && cc=clang debug=-gline-tables-only
+  cc=gcc debug=-g1 fuzz=OFF
+  [[ $CXX_BIN == clang++* ]] && cc=clang debug=-gline-tables-only fuzz=ON
   # -O1 and line tables only: enough for exact stack traces, and several times
   # faster to compile than -O2 -g, whose variable tracking on instrumented
   # Beast templates took ~30 CPU-minutes for one file (docs/decisions.md).
   CC=$cc CXX=$CXX_BIN cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 $debug" \
-    -DVERBATIM_SANITIZE=ON -DVERBATIM_TESTS=ON -DVERBATIM_FUZZ=OFF >/dev/null
+    -DVERBATIM_SANITIZE=ON -DVERBATIM_TESTS=ON -DVERBATIM_FUZZ=$fuzz >/dev/null
 fi
 say "building $BUILD_DIR ($CXX_BIN, ASan+UBSan)"
 cmake --build "$BUILD_DIR" -j "$JOBS" || die "build of $BUILD_DIR"
