@@ -32,6 +32,7 @@ struct TokenCheck {
   std::string subject;    // sub
   std::string client_id;  // client_id claim
   std::string jti;
+  std::string session_id;  // sid: set on a person's token (oauth/jwt.h)
   std::vector<std::string> scopes;
   TimePoint issued_at;
   TimePoint expires_at;

@@ -80,30 +80,52 @@ void InvalidateTokens(store::OAuthClient& c, TimePoint at, std::string reason) {
 
 void InvalidateTokens(store::User& u, TimePoint at, std::string reason) { Cut(u, at, std::move(reason)); }
 
-void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c) {
+namespace {
+
+// `who` is "client 'crm'" or "user 'alice'"; `claim` names the token claim
+// that points at it.
+template <class Holder>
+void CheckAgainst(authz::TokenCheck& token, const Holder& h, const std::string& who, const char* claim) {
   if (!token.ok()) return;
-  const std::string since = c.tokens_valid_after ? " since " + FormatRfc3339(*c.tokens_valid_after) : "";
-  if (!c.enabled) {
+  const std::string since = h.tokens_valid_after ? " since " + FormatRfc3339(*h.tokens_valid_after) : "";
+  if (!h.enabled) {
     token.problem = authz::TokenProblem::kRevoked;
-    token.claim = "client_id";
-    token.detail = "client '" + c.name + "' is disabled" + since + ".";
+    token.claim = claim;
+    token.detail = who + " is disabled" + since + ".";
     return;
   }
-  if (!c.tokens_valid_after || token.issued_at > *c.tokens_valid_after) return;
+  if (!h.tokens_valid_after || token.issued_at > *h.tokens_valid_after) return;
   token.problem = authz::TokenProblem::kRevoked;
   token.claim = "iat";
-  token.detail = "it was issued at " + FormatRfc3339(token.issued_at) + ", and client '" + c.name +
-                 "' refuses every token issued until " + FormatRfc3339(*c.tokens_valid_after) + ", when " +
-                 (c.tokens_valid_after_reason.empty() ? std::string("its tokens were revoked")
-                                                      : c.tokens_valid_after_reason) +
+  token.detail = "it was issued at " + FormatRfc3339(token.issued_at) + ", and " + who +
+                 " refuses every token issued until " + FormatRfc3339(*h.tokens_valid_after) + ", when " +
+                 (h.tokens_valid_after_reason.empty() ? std::string("its tokens were revoked")
+                                                      : h.tokens_valid_after_reason) +
                  ".";
 }
 
-TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now) {
-  TimePoint iat = FromUnixSeconds(ToUnixSeconds(now));
-  if (c.tokens_valid_after && iat <= *c.tokens_valid_after)
-    iat = FromUnixSeconds(ToUnixSeconds(*c.tokens_valid_after)) + std::chrono::seconds(1);
+TimePoint After(TimePoint iat, const std::optional<TimePoint>& cutoff) {
+  if (cutoff && iat <= *cutoff) return FromUnixSeconds(ToUnixSeconds(*cutoff)) + std::chrono::seconds(1);
   return iat;
+}
+
+}  // namespace
+
+void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c) {
+  CheckAgainst(token, c, "client '" + c.name + "'", "client_id");
+}
+
+void CheckAgainstUser(authz::TokenCheck& token, const store::User& u) {
+  CheckAgainst(token, u, "user '" + u.username + "'", "sub");
+}
+
+TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now) {
+  return After(FromUnixSeconds(ToUnixSeconds(now)), c.tokens_valid_after);
+}
+
+TimePoint IssuedAtFor(const store::OAuthClient& c, const store::User& u, TimePoint now) {
+  TimePoint iat = After(FromUnixSeconds(ToUnixSeconds(now)), c.tokens_valid_after);
+  return After(iat, u.tokens_valid_after);
 }
 
 }  // namespace verbatim::oauth

@@ -41,9 +41,16 @@ void InvalidateTokens(store::User& u, TimePoint at, std::string reason);
 // before the client's cutoff. The detail says what changed and when.
 void CheckAgainstClient(authz::TokenCheck& token, const store::OAuthClient& c);
 
+// The same for a person's token (sub = the user): refused when the user is
+// disabled or the token is from before the user's cutoff. The client the
+// person signed in through is checked with CheckAgainstClient as well.
+void CheckAgainstUser(authz::TokenCheck& token, const store::User& u);
+
 // The `iat` of a token of `c` issued at `now`: whole seconds, and after the
 // cutoff even within the second it was set (then up to 1 s ahead of `now`,
 // well inside every verifier's leeway).
 TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now);
+// A person's token: after both the client's and the user's cutoff.
+TimePoint IssuedAtFor(const store::OAuthClient& c, const store::User& u, TimePoint now);
 
 }  // namespace verbatim::oauth

@@ -271,13 +271,14 @@ VerifyResult Verify(std::string_view token, const KeySet& keys, const VerifyOpti
   const json::object& p = *payload;
   AccessTokenClaims c;
   std::string scope;
-  std::optional<int64_t> exp, iat, nbf;
+  std::optional<int64_t> exp, iat, nbf, auth_time;
   for (auto [name, out] : {std::pair{"iss", &c.issuer}, {"sub", &c.subject}, {"jti", &c.jti},
                            {"client_id", &c.client_id}}) {
     if (auto bad = RequireString(p, name, true, *out)) return std::move(*bad);
   }
   if (auto bad = RequireString(p, "scope", false, scope)) return std::move(*bad);
   if (auto bad = RequireString(p, "org", false, c.org)) return std::move(*bad);
+  if (auto bad = RequireString(p, "sid", false, c.session_id)) return std::move(*bad);
   // aud: one string, or an array of strings (RFC 7519 §4.1.3).
   std::vector<std::string_view> auds;
   auto aud_it = p.find("aud");
@@ -301,6 +302,7 @@ VerifyResult Verify(std::string_view token, const KeySet& keys, const VerifyOpti
   if (auto bad = RequireSeconds(p, "exp", true, exp)) return std::move(*bad);
   if (auto bad = RequireSeconds(p, "iat", true, iat)) return std::move(*bad);
   if (auto bad = RequireSeconds(p, "nbf", false, nbf)) return std::move(*bad);
+  if (auto bad = RequireSeconds(p, "auth_time", false, auth_time)) return std::move(*bad);
 
   // 6. Time.
   const int64_t leeway = std::clamp<int64_t>(opts.leeway.count(), 0, kMaxLeewaySeconds);
@@ -330,9 +332,11 @@ VerifyResult Verify(std::string_view token, const KeySet& keys, const VerifyOpti
   c.scopes = SplitScopes(scope);
   c.issued_at = FromUnixSeconds(*iat);
   c.expires_at = FromUnixSeconds(*exp);
+  if (auth_time) c.auth_time = FromUnixSeconds(*auth_time);
   r.check.subject = c.subject;
   r.check.client_id = c.client_id;
   r.check.jti = c.jti;
+  r.check.session_id = c.session_id;
   r.check.scopes = c.scopes;
   r.check.issued_at = c.issued_at;
   r.check.expires_at = c.expires_at;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,11 @@ struct AccessTokenClaims {
   std::vector<std::string> scopes;  // serialized space-separated in "scope"
   TimePoint issued_at;              // iat and nbf
   TimePoint expires_at;             // exp
+  // A person's token only (sub is the user, client_id the client it signed in
+  // through): "sid", the sign-in it came from, which revoking the sign-in
+  // refuses; "auth_time", when the password was entered (RFC 9068 §2.2.1).
+  std::string session_id;
+  std::optional<TimePoint> auth_time;
 };
 
 // Compact JWS with header {"alg":"ES256","typ":"at+jwt","kid":…}.

@@ -128,6 +128,14 @@ void AppendAccessTokenPayload(std::string& out, const AccessTokenClaims& c, int6
   out += '"';
   AppendKey(out, "org");
   AppendJsonString(out, c.org);
+  if (!c.session_id.empty()) {
+    AppendKey(out, "sid");
+    AppendJsonString(out, c.session_id);
+  }
+  if (c.auth_time) {
+    AppendKey(out, "auth_time");
+    AppendInt(out, ToUnixSeconds(*c.auth_time));
+  }
   out += '}';
 }
 

@@ -4,7 +4,7 @@
 
 namespace verbatim::oauth {
 
-std::string TokenResponseJson(const IssuedToken& t) {
+std::string TokenResponseJson(const IssuedToken& t, std::string_view refresh_token) {
   std::string scope;
   for (const auto& s : t.scopes) {
     if (!scope.empty()) scope += ' ';
@@ -18,6 +18,10 @@ std::string TokenResponseJson(const IssuedToken& t) {
   out += std::to_string(t.expires_in);
   out += R"(,"scope":)";
   AppendJsonString(out, scope);
+  if (!refresh_token.empty()) {
+    out += R"(,"refresh_token":)";
+    AppendJsonString(out, refresh_token);
+  }
   out += '}';
   return out;
 }

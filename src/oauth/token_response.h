@@ -5,11 +5,13 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "oauth/token_service.h"
 
 namespace verbatim::oauth {
 
-std::string TokenResponseJson(const IssuedToken& t);
+// With a refresh token (a person's grants), "refresh_token" follows "scope".
+std::string TokenResponseJson(const IssuedToken& t, std::string_view refresh_token = {});
 
 }  // namespace verbatim::oauth

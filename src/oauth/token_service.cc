@@ -107,7 +107,6 @@ json::object TokenService::Jwks() const { return Keys()->jwks; }
 std::string TokenService::ActiveKid() const { return Keys()->active->kid(); }
 
 Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, std::vector<std::string> scopes) {
-  auto keys = Keys();
   // Each thread refills the same claims: once their strings have grown, a
   // grant copies into them without allocating (docs/performance.md "Grants").
   thread_local AccessTokenClaims c;
@@ -116,15 +115,37 @@ Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, std::v
   c.audience = opts_.audience;
   c.client_id = client.id;
   c.org = opts_.org_id;
-  c.jti = NewUuid();
   c.scopes = std::move(scopes);
+  c.session_id.clear();
+  c.auth_time.reset();
   // Whole seconds: JWT dates are integers, and exp must not round up past the
   // lifetime. After the client's token cutoff even within its second.
   c.issued_at = IssuedAtFor(client, clock_.Now());
-  c.expires_at = c.issued_at + std::chrono::seconds(client.access_token_validity_seconds);
-  auto jwt = SignAccessToken(*keys->active, c);
+  return Sign(c, client.access_token_validity_seconds);
+}
+
+Result<IssuedToken> TokenService::IssueForUser(const store::OAuthClient& client, const store::User& user,
+                                               std::vector<std::string> scopes, const std::string& session_id,
+                                               TimePoint auth_time) {
+  AccessTokenClaims c;
+  c.issuer = opts_.issuer;
+  c.subject = user.id;
+  c.audience = opts_.audience;
+  c.client_id = client.id;
+  c.org = opts_.org_id;
+  c.scopes = std::move(scopes);
+  c.session_id = session_id;
+  c.auth_time = FromUnixSeconds(ToUnixSeconds(auth_time));
+  c.issued_at = IssuedAtFor(client, user, clock_.Now());
+  return Sign(c, client.access_token_validity_seconds);
+}
+
+Result<IssuedToken> TokenService::Sign(AccessTokenClaims& c, int64_t validity_seconds) {
+  c.jti = NewUuid();
+  c.expires_at = c.issued_at + std::chrono::seconds(validity_seconds);
+  auto jwt = SignAccessToken(*Keys()->active, c);
   if (!jwt.ok()) return jwt.status();
-  return IssuedToken{std::move(*jwt), c.jti, std::move(c.scopes), client.access_token_validity_seconds, c.expires_at};
+  return IssuedToken{std::move(*jwt), c.jti, std::move(c.scopes), validity_seconds, c.expires_at};
 }
 
 authz::TokenCheck TokenService::CheckAuthorization(std::string_view header) {
@@ -178,6 +199,11 @@ TokenInspection TokenService::Inspect(std::string_view token) {
     out.check.problem = authz::TokenProblem::kRevoked;
     out.check.claim = "jti";
     out.check.detail = "token " + out.check.jti + " was revoked.";
+  } else if (out.check.ok() && !out.check.session_id.empty() && IsRevoked(out.check.session_id)) {
+    out.check.problem = authz::TokenProblem::kRevoked;
+    out.check.claim = "sid";
+    out.check.detail = "the sign-in " + out.check.session_id +
+                       " it came from was ended (signed out, revoked, or a refresh token was used twice).";
   }
   return out;
 }
@@ -195,6 +221,10 @@ Status TokenService::Revoke(const std::string& jti, TimePoint expires_at) {
   WriterLock lock(revoked_mu_);
   revoked_[jti] = expires_at;
   return Status::Ok();
+}
+
+Status TokenService::RevokeSession(const std::string& session_id) {
+  return Revoke(session_id, clock_.Now() + opts_.max_token_lifetime + opts_.leeway);
 }
 
 bool TokenService::IsRevoked(const std::string& jti) const {

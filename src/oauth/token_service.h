@@ -75,6 +75,11 @@ class TokenService {
 
   // --- issuance ---
   Result<IssuedToken> Issue(const store::OAuthClient& client, std::vector<std::string> scopes);
+  // A person's token (docs/users.md "Sign-in"): sub is the user, client_id the
+  // client it signed in through, sid the sign-in (RevokeSession refuses it).
+  Result<IssuedToken> IssueForUser(const store::OAuthClient& client, const store::User& user,
+                                   std::vector<std::string> scopes, const std::string& session_id,
+                                   TimePoint auth_time);
 
   // --- verification ---
   // Parses "Bearer <token>"; missing or another scheme → token.missing.
@@ -84,6 +89,9 @@ class TokenService {
 
   // --- revocation ---
   Status Revoke(const std::string& jti, TimePoint expires_at);
+  // Refuses every access token of the sign-in `session_id` (their "sid"): the
+  // id joins the revocation set for as long as any of them can live.
+  Status RevokeSession(const std::string& session_id);
   bool IsRevoked(const std::string& jti) const;
   Status PurgeExpiredRevocations();
 
@@ -96,6 +104,7 @@ class TokenService {
   std::shared_ptr<const KeyState> Keys() const;
   Status LoadKeys();
   void MaybeReloadForUnknownKid();
+  Result<IssuedToken> Sign(AccessTokenClaims& c, int64_t validity_seconds);
 
   // Constant after construction.
   store::Store& store_;
