@@ -48,6 +48,12 @@ json::object ExplanationJson(const Decision& d) {
     p["id"] = d.principal->id;
     p["name"] = d.principal->name;
     p["roles"] = ToJsonArray(d.principal->roles);
+    if (!d.principal->via_client_id.empty()) {
+      json::object via;
+      via["id"] = d.principal->via_client_id;
+      via["name"] = d.principal->via_client_name;
+      p["viaClient"] = std::move(via);
+    }
     e["principal"] = std::move(p);
   } else {
     e["principal"] = nullptr;

@@ -36,6 +36,8 @@ struct PrincipalSummary {
   std::string id;
   std::string name;
   std::vector<std::string> roles;  // role names
+  std::string via_client_id;       // a user: the client it signed in through
+  std::string via_client_name;
 };
 
 struct Decision {

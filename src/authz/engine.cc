@@ -43,7 +43,8 @@ Decision Blank(const Request& req) {
   d.layers = {LayerResult{Layer::kToken}, LayerResult{Layer::kScope}, LayerResult{Layer::kPermission},
               LayerResult{Layer::kResource}};
   if (req.principal) {
-    PrincipalSummary p{req.principal->type, req.principal->id, req.principal->name, {}};
+    PrincipalSummary p{req.principal->type, req.principal->id, req.principal->name, {},
+                       req.principal->via_client_id, req.principal->via_client_name};
     for (const auto& r : req.principal->roles) p.roles.push_back(r.name);
     d.principal = std::move(p);
   }
@@ -88,8 +89,10 @@ bool TokenStage(const Request& req, Decision& d) {
   auto& l = d.layer(Layer::kToken);
   if (req.token.ok() && req.principal) {
     l.outcome = Outcome::kPass;
-    l.detail = "Valid access token of " + req.principal->type + " '" + req.principal->name + "', expires at " +
-               FormatRfc3339(req.token.expires_at) + ".";
+    const std::string via =
+        req.principal->via_client_name.empty() ? "" : " (signed in through client '" + req.principal->via_client_name + "')";
+    l.detail = "Valid access token of " + req.principal->type + " '" + req.principal->name + "'" + via +
+               ", expires at " + FormatRfc3339(req.token.expires_at) + ".";
     return true;
   }
   TokenProblem problem = req.token.problem;
@@ -167,6 +170,13 @@ std::string ScopeToRequest(const Request& req) {
 std::string ScopeFix(const Request& req, const std::string& scope) {
   const auto& allowed = req.principal->allowed_scopes;
   bool may = std::find(allowed.begin(), allowed.end(), scope) != allowed.end();
+  if (!req.principal->via_client_id.empty()) {  // a person's token: its client bounds the scopes
+    const std::string& client = req.principal->via_client_name;
+    if (may) return "Sign in again through client '" + client + "' asking for scope '" + scope + "': it may request it.";
+    return "An administrator must add scope '" + scope + "' to the allowed scopes of client '" + client +
+           "' (PATCH /api/v2/oauth/clients/" + req.principal->via_client_id + "), through which " +
+           req.principal->type + " '" + req.principal->name + "' signed in; then sign in again.";
+  }
   if (may) return "Request a new token with scope '" + scope + "': this client is allowed to request it.";
   // A planned client (the simulator's what-if, transports/http/planned_principal.h) may have no id yet.
   const std::string where = req.principal->id.empty() ? "" : " (PATCH /api/v2/oauth/clients/" + req.principal->id + ")";
@@ -189,7 +199,12 @@ std::string PermissionFix(const Request& req, const std::vector<std::string>& gr
   std::string who = req.principal->type + " '" + req.principal->name + "'";
   std::string roles = granting.empty() ? "a custom role with permission '" + req.action + "'"
                                        : "a role that grants '" + req.action + "' (" + JoinOr(granting) + ")";
-  return "Assign " + who + " " + roles +
+  // A planned principal (the simulator's what-if) may have no id yet.
+  std::string where;
+  if (!req.principal->id.empty())
+    where = req.principal->type == "user" ? " (PATCH /api/v2/users/" + req.principal->id + ")"
+                                           : " (PATCH /api/v2/oauth/clients/" + req.principal->id + ")";
+  return "Assign " + who + " " + roles + where +
          ". A new token will not help: roles are evaluated on every request, so the change applies at once.";
 }
 

@@ -27,6 +27,10 @@ struct Principal {
   std::string name;
   std::vector<RoleDef> roles;                // resolved roles (built-in and custom)
   std::vector<std::string> allowed_scopes;   // what its OAuth client may request
+  // A user acts through the client it signed in with: that client's allowed
+  // scopes bound the token, so a scope fix is made on it.
+  std::string via_client_id;
+  std::string via_client_name;
 };
 
 struct Request {

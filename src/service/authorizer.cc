@@ -42,12 +42,7 @@ authz::Request Authorizer::MakeRequest(const authz::TokenCheck& token, std::stri
   r.action = std::move(action);
   r.resource = std::move(resource);
   r.token = token;
-  if (token.ok()) {
-    if (auto client = directory_.FindClient(token.client_id)) {
-      oauth::CheckAgainstClient(r.token, *client);  // disabled client, or a token from before its cutoff
-      if (r.token.ok()) r.principal = directory_.PrincipalOf(*client);
-    }
-  }
+  r.principal = directory_.PrincipalFor(r.token);
   return r;
 }
 

@@ -189,10 +189,35 @@ authz::Principal Directory::PrincipalOf(const store::User& u, const store::OAuth
   p.id = u.id;
   p.name = u.username;
   p.allowed_scopes = via.allowed_scopes;
+  p.via_client_id = via.id;
+  p.via_client_name = via.name;
   for (const auto& rid : u.role_ids)
     for (const auto& r : snap->roles)
       if (r.id == rid) p.roles.push_back(r);
   return p;
+}
+
+std::optional<authz::Principal> Directory::PrincipalFor(authz::TokenCheck& token) {
+  if (!token.ok()) return std::nullopt;
+  auto client = FindClientShared(token.client_id);
+  if (!client) return std::nullopt;
+  oauth::CheckAgainstClient(token, *client);  // disabled client, or a token from before its cutoff
+  if (token.subject == token.client_id) {
+    if (!token.ok()) return std::nullopt;
+    return PrincipalOf(*client);
+  }
+  auto user = FindUser(token.subject);
+  if (!user) {
+    if (token.ok()) {
+      token.problem = authz::TokenProblem::kRevoked;
+      token.claim = "sub";
+      token.detail = "the user it was issued to no longer exists.";
+    }
+    return std::nullopt;
+  }
+  oauth::CheckAgainstUser(token, *user);  // disabled user, or a token from before its cutoff
+  if (!token.ok()) return std::nullopt;
+  return PrincipalOf(*user, *client);
 }
 
 bool Directory::StillVouchesFor(const store::OAuthClient& used) {

@@ -60,6 +60,11 @@ class Directory {
   // A user acting through the OAuth client it signed in with: the user's
   // roles, and the scopes that client may request (the two layers stay apart).
   authz::Principal PrincipalOf(const store::User& u, const store::OAuthClient& via) const;
+  // Who a verified token speaks for: its client, or, when sub is not the
+  // client, the user who signed in through it. Turns `token` into
+  // token.revoked when that client or user no longer vouches for it (disabled,
+  // or a cutoff after its iat); nullopt then, or when the client is gone.
+  std::optional<authz::Principal> PrincipalFor(authz::TokenCheck& token);
   // Changes whenever clients or roles change (any reload): anything derived
   // from a principal's roles may be cached under it.
   uint64_t Generation() const { return Get()->generation; }

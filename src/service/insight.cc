@@ -26,7 +26,7 @@ json::object TokenSummaryJson(const authz::Principal& p, const authz::TokenCheck
   o["principal"] = std::move(who);
   json::object client;
   client["id"] = t.client_id;
-  client["name"] = p.name;
+  client["name"] = p.via_client_name.empty() ? p.name : p.via_client_name;  // a user: the client it signed in through
   client["allowedScopes"] = ToJsonArray(p.allowed_scopes);
   o["client"] = std::move(client);
   o["scopes"] = ToJsonArray(t.scopes);
