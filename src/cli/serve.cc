@@ -53,6 +53,8 @@ class Maintenance {
       if (Status s = app_.tokens().ReloadKeys(); !s.ok()) Log(LogLevel::kError, "key reload failed", {{"error", s.message()}});
       if (Status s = app_.tokens().PurgeExpiredRevocations(); !s.ok())
         Log(LogLevel::kError, "revocation purge failed", {{"error", s.message()}});
+      if (Status s = app_.store().PurgeExpiredGrants(app_.clock().Now()); !s.ok())
+        Log(LogLevel::kError, "sign-in grant purge failed", {{"error", s.message()}});
       // `verbatim trunks add|remove` in another process (docs/sip-trunks.md).
       if (Status s = app_.sip_trunks().Reload(); !s.ok())
         Log(LogLevel::kError, "sip trunk reload failed", {{"error", s.message()}});

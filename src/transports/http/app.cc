@@ -73,6 +73,7 @@ App::App(AppConfig cfg, store::Store& store, const Clock& clock)
       store_(store),
       clock_(clock),
       directory_(store, clock),
+      login_throttle_(cfg_.limits.login),
       token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2) {}
 
 namespace {
@@ -115,6 +116,7 @@ Status App::Init() {
   topts.secrets = cfg_.secrets;
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
+  sign_ins_ = std::make_unique<oauth::SignInGrants>(store_, *tokens_, clock_);
   authorizer_ = std::make_unique<service::Authorizer>(
       service::AuthFailureLimits{cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst}, *tokens_, directory_,
       metrics_);
@@ -147,6 +149,7 @@ Status App::Init() {
 void App::RegisterRoutes() {
   RegisterSystemRoutes(*this, router_);
   RegisterOAuthRoutes(*this, router_);
+  RegisterSignInRoutes(*this, router_);
   RegisterAdminRoutes(*this, router_);
   RegisterConversationRoutes(*this, router_);
   RegisterRecordingRoutes(*this, router_);
@@ -186,7 +189,8 @@ void App::HandleAsync(std::shared_ptr<const OwnedRequest> req, Responder respond
   auto match = router_.Match(http.method(), http.path);
   // Writes through the API block on the store's group commit: give them a
   // worker so the HTTP threads keep serving (public OAuth endpoints stay here).
-  const bool blocking = match.route && match.route->method != "GET" && match.route->access != Access::kPublic;
+  const bool blocking = match.route && ((match.route->method != "GET" && match.route->access != Access::kPublic) ||
+                                        (match.route->offload && match.route->offload(http)));
   if (blocking) {
     bool queued = workers_->Post([this, req, respond] { respond(Handle(req->view)); });
     if (queued) return;

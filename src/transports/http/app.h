@@ -22,6 +22,7 @@
 #include "service/recording_feed.h"
 #include "service/recordings.h"
 #include "service/services.h"
+#include "service/login_throttle.h"
 #include "service/rate_limiter.h"
 #include "transports/http/respond.h"
 #include "transports/http/router.h"
@@ -30,6 +31,7 @@
 #include "core/clock.h"
 #include "core/mutex.h"
 #include "core/secret_box.h"
+#include "oauth/sign_in_grants.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
 
@@ -39,6 +41,7 @@ struct RateLimits {
   double token_per_client = 100;      // token requests/s per authenticated client (burst = 2 s worth)
   double auth_failures_per_ip = 10;   // failed authentications/s per source address
   double auth_failure_burst = 100;    // ... allowed in a burst before 429
+  service::LoginLimits login;         // failed sign-ins per username and per address (docs/users.md)
 };
 
 struct AppConfig {
@@ -84,6 +87,8 @@ class App {
   const Clock& clock() const { return clock_; }
   const SecretBox& secrets() const { return *cfg_.secrets; }
   oauth::TokenService& tokens() { return *tokens_; }
+  oauth::SignInGrants& sign_ins() { return *sign_ins_; }
+  service::LoginThrottle& login_throttle() { return login_throttle_; }
   service::Directory& directory() { return directory_; }
   service::AuditLog& audit() { return *audit_; }
   service::Metrics& metrics() { return metrics_; }
@@ -155,6 +160,8 @@ class App {
   service::Directory directory_;
   DenialCache denials_;
   std::unique_ptr<oauth::TokenService> tokens_;
+  std::unique_ptr<oauth::SignInGrants> sign_ins_;
+  service::LoginThrottle login_throttle_;
   std::unique_ptr<service::Authorizer> authorizer_;
   service::RecordingFeed feed_;
   std::unique_ptr<service::Recordings> recordings_;
@@ -170,6 +177,7 @@ class App {
 // One per area (routes_*.cc).
 void RegisterSystemRoutes(App& app, Router& r);
 void RegisterOAuthRoutes(App& app, Router& r);
+void RegisterSignInRoutes(App& app, Router& r);  // /oauth/authorize (docs/users.md "Sign-in")
 void RegisterAdminRoutes(App& app, Router& r);
 void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);

@@ -27,6 +27,10 @@ struct Route {
   Access access = Access::kPermission;
   std::string action;  // permission for kPermission routes
   std::function<HttpResponse(RequestContext&)> handler;
+  // A public route that must not run on an I/O thread for this request (it
+  // hashes a password or writes to the store): true sends it to the worker
+  // pool, as every protected write is.
+  std::function<bool(const HttpRequest&)> offload;
 };
 
 struct RouteMatch {

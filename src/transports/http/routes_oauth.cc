@@ -9,130 +9,12 @@
 #include "transports/http/app.h"
 #include "authz/catalog.h"
 #include "oauth/client_cutoff.h"
-#include "oauth/client_secret.h"
-#include "oauth/form.h"
+#include "transports/http/oauth_client_auth.h"
+#include "transports/http/person_grants.h"
 #include "oauth/token_response.h"
 
 namespace verbatim::api {
 namespace {
-
-// Longer than any client id this server issues (UUIDs, 36 bytes).
-constexpr size_t kMaxClientIdBytes = 64;
-
-bool IsFormContentType(std::string_view ct) {
-  std::string_view media = ct.substr(0, ct.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  constexpr std::string_view kForm = "application/x-www-form-urlencoded";  // lowercase
-  return media.size() == kForm.size() && std::equal(media.begin(), media.end(), kForm.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == b;
-         });
-}
-
-// Parses the form body and authenticates the client (RFC 6749 §2.3.1: Basic or
-// client_id/client_secret in the body, never both). On failure, `error` holds
-// the response to send.
-struct ClientAuth {
-  oauth::Form form;
-  std::shared_ptr<const store::OAuthClient> client;  // no copy per grant (api/directory.h)
-};
-
-ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error) {
-  ClientAuth out;
-  if (!IsFormContentType(ctx.http.header("Content-Type"))) {
-    error = OAuthError(400, "invalid_request",
-                       "The body must be application/x-www-form-urlencoded (RFC 6749 §4.4.2).", ctx.context_id);
-    return out;
-  }
-  auto form = oauth::ParseForm(ctx.http.body());
-  if (!form.ok()) {
-    error = OAuthError(400, "invalid_request", form.status().message(), ctx.context_id);
-    return out;
-  }
-  out.form = std::move(*form);
-
-  std::string_view authz_header = ctx.http.header("Authorization");
-  const std::string* form_id = out.form.Find("client_id");
-  const std::string* form_secret = out.form.Find("client_secret");
-  std::string id, secret;
-  if (!authz_header.empty()) {
-    auto basic = oauth::ParseBasicAuthorization(authz_header);
-    if (!basic) {
-      error = OAuthError(401, "invalid_client", "The Authorization header is not valid HTTP Basic credentials.",
-                         ctx.context_id);
-      return out;
-    }
-    if (form_secret) {
-      error = OAuthError(400, "invalid_request",
-                         "The client authenticated twice (HTTP Basic and client_secret in the body); use one.",
-                         ctx.context_id);
-      return out;
-    }
-    if (form_id && *form_id != basic->client_id) {
-      error = OAuthError(400, "invalid_request", "client_id in the body differs from the HTTP Basic client id.",
-                         ctx.context_id);
-      return out;
-    }
-    id = std::move(basic->client_id);
-    secret = std::move(basic->client_secret);
-  } else if (form_id && form_secret) {
-    id = *form_id;
-    secret = *form_secret;
-  } else {
-    error = OAuthError(401, "invalid_client",
-                       "Client authentication is required: HTTP Basic, or client_id and client_secret in the body.",
-                       ctx.context_id);
-    return out;
-  }
-
-  // Client ids are UUIDs: a longer one is nobody's, and is refused before it
-  // can become a rate-limiter key or a lookup (docs/decisions.md "Failed
-  // authentications are counted per address and per (client, address)").
-  const bool id_too_long = id.size() > kMaxClientIdBytes;
-  if (auto blocked = app.AuthBlocked(ctx.http.remote_ip, id_too_long ? std::string_view() : std::string_view(id))) {
-    error = app.TooManyRequests(ctx, blocked->retry_after,
-                                "Too many failed client authentications from this address (or for this client from "
-                                "this address).");
-    return out;
-  }
-  if (id_too_long) {
-    app.CountAuthFailure(ctx.http.remote_ip);
-    app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
-    error = OAuthError(401, "invalid_client",
-                       "Client authentication failed: client_id is longer than any client id (at most " +
-                           std::to_string(kMaxClientIdBytes) + " bytes).",
-                       ctx.context_id);
-    return out;
-  }
-  auto client = app.directory().FindClientShared(id);
-  // Same work whether or not the client exists, so timing reveals nothing.
-  static const std::string kNoSuchClientHash(64, '0');
-  bool ok = oauth::VerifyClientSecret(secret, client ? client->secret_hash : kNoSuchClientHash);
-  if (!client || !ok) {
-    // Per (client, address) only for a real client: random ids would only fill the limiter.
-    app.CountAuthFailure(ctx.http.remote_ip, client ? std::string_view(id) : std::string_view());
-    app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_client"}});
-    error = OAuthError(401, "invalid_client", "Client authentication failed: unknown client or wrong secret.",
-                       ctx.context_id);
-    return out;
-  }
-  out.client = std::move(client);
-  return out;
-}
-
-std::vector<std::string> SplitScopes(std::string_view s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t sp = s.find(' ', pos);
-    if (sp == std::string_view::npos) sp = s.size();
-    if (sp > pos) {
-      std::string scope(s.substr(pos, sp - pos));
-      if (std::find(out.begin(), out.end(), scope) == out.end()) out.push_back(std::move(scope));
-    }
-    pos = sp + 1;
-  }
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
   std::string out;
@@ -143,7 +25,7 @@ std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
 HttpResponse Token(App& app, RequestContext& ctx) {
   const uint64_t epoch = app.directory().CutoffEpoch();  // before the client is looked up (api/directory.h)
   HttpResponse error;
-  ClientAuth auth = AuthenticateClient(app, ctx, error);
+  ClientAuth auth = AuthenticateClient(app, ctx, error, /*allow_public=*/true);
   if (!auth.client) return error;
   const store::OAuthClient& client = *auth.client;
   if (!client.enabled) {
@@ -168,9 +50,12 @@ HttpResponse Token(App& app, RequestContext& ctx) {
 
   const std::string* grant = form.Find("grant_type");
   if (!grant || grant->empty()) return fail(400, "invalid_request", "Parameter 'grant_type' is required.");
-  if (*grant != "client_credentials") {
+  const bool for_person = *grant == "authorization_code" || *grant == "refresh_token";
+  if (*grant != "client_credentials" && !for_person) {
     return fail(400, "unsupported_grant_type",
-                "Grant type '" + grant->substr(0, 64) + "' is not supported; this server supports client_credentials.");
+                "Grant type '" + grant->substr(0, 64) +
+                    "' is not supported; this server supports client_credentials, authorization_code and "
+                    "refresh_token.");
   }
   if (std::find(client.allowed_grant_types.begin(), client.allowed_grant_types.end(), *grant) ==
       client.allowed_grant_types.end()) {
@@ -178,6 +63,7 @@ HttpResponse Token(App& app, RequestContext& ctx) {
                 "Client '" + client.name + "' may not use grant type '" + *grant +
                     "'; its allowed grant types are: " + Join(client.allowed_grant_types, ", ") + ".");
   }
+  if (for_person) return TokenForPerson(app, ctx, client, form);
 
   std::vector<std::string> scopes;
   const std::string* requested = form.Find("scope");
@@ -246,10 +132,9 @@ HttpResponse Introspect(App& app, RequestContext& ctx) {
 
   auto inspection = app.tokens().Inspect(*token);
   auto& check = inspection.check;
-  std::optional<store::OAuthClient> owner;
-  if (check.ok()) owner = app.directory().FindClient(check.client_id);
-  if (owner) oauth::CheckAgainstClient(check, *owner);
-  const bool active = check.ok() && owner;
+  // Inactive too when its client or user no longer vouches for it.
+  const std::optional<authz::Principal> owner = app.directory().PrincipalFor(check);
+  const bool active = owner.has_value();
 
   // The caller, as the engine sees a client that authenticated with its
   // secret: it could request any of its allowed scopes.
@@ -296,22 +181,38 @@ HttpResponse Introspect(App& app, RequestContext& ctx) {
   body["nbf"] = ToUnixSeconds(c.issued_at);
   body["token_type"] = "Bearer";
   body["org"] = c.org;
+  if (owner->type == "user") {  // a person's token (docs/users.md)
+    body["username"] = owner->name;
+    body["sid"] = c.session_id;
+    if (c.auth_time) body["auth_time"] = ToUnixSeconds(*c.auth_time);
+  }
   return JsonResponse(200, body);
 }
 
 HttpResponse Revoke(App& app, RequestContext& ctx) {
   HttpResponse error;
-  ClientAuth auth = AuthenticateClient(app, ctx, error);
+  ClientAuth auth = AuthenticateClient(app, ctx, error, /*allow_public=*/true);
   if (!auth.client) return error;
   const std::string* token = auth.form.Find("token");
   if (!token) return OAuthError(400, "invalid_request", "Parameter 'token' is required.", ctx.context_id);
   const std::string* hint = auth.form.Find("token_type_hint");
   if (hint && *hint != "access_token" && *hint != "refresh_token") {
-    return OAuthError(400, "unsupported_token_type", "token_type_hint must be access_token.", ctx.context_id);
+    return OAuthError(400, "unsupported_token_type", "token_type_hint must be access_token or refresh_token.",
+                      ctx.context_id);
   }
   auto inspection = app.tokens().Inspect(*token);
-  // RFC 7009 §2.2: an invalid or already expired token needs no revocation.
-  if (!inspection.check.ok()) return EmptyResponse(200);
+  if (!inspection.check.ok()) {
+    // An opaque refresh token of this client: revoking it ends its sign-in,
+    // access tokens included (RFC 7009 §2.1).
+    auto refresh = app.sign_ins().FindRefresh(*token, auth.client->id);
+    if (refresh.ok()) {
+      if (Status s = app.sign_ins().RevokeFamily(refresh->family_id); !s.ok()) return app.Fail(ctx, s);
+    } else if (refresh.status().code() != "refresh.not.found") {
+      return app.Fail(ctx, refresh.status());
+    }
+    // RFC 7009 §2.2: an invalid or already expired token needs no revocation.
+    return EmptyResponse(200);
+  }
   if (inspection.check.client_id != auth.client->id) {
     return OAuthError(400, "unauthorized_client", "A client may only revoke its own tokens.", ctx.context_id);
   }
@@ -329,9 +230,13 @@ json::array ScopeNames() {
 }  // namespace
 
 void RegisterOAuthRoutes(App& app, Router& r) {
-  r.Add({"POST", "/oauth/token", Access::kPublic, "", [&app](RequestContext& c) { return Token(app, c); }});
+  // client_credentials stays on the I/O thread (it only signs); a person's
+  // grants write to the store, so they go to the worker pool.
+  r.Add({"POST", "/oauth/token", Access::kPublic, "", [&app](RequestContext& c) { return Token(app, c); },
+         [](const HttpRequest& req) { return req.body().find("grant_type=client_credentials") == std::string::npos; }});
   r.Add({"POST", "/oauth/introspect", Access::kPublic, "", [&app](RequestContext& c) { return Introspect(app, c); }});
-  r.Add({"POST", "/oauth/revoke", Access::kPublic, "", [&app](RequestContext& c) { return Revoke(app, c); }});
+  r.Add({"POST", "/oauth/revoke", Access::kPublic, "", [&app](RequestContext& c) { return Revoke(app, c); },
+         [](const HttpRequest&) { return true; }});
   r.Add({"GET", "/.well-known/jwks.json", Access::kPublic, "", [&app](RequestContext&) {
            HttpResponse res = JsonResponse(200, app.tokens().Jwks());
            res.set(http::field::cache_control, "public, max-age=60");
@@ -345,9 +250,14 @@ void RegisterOAuthRoutes(App& app, Router& r) {
            m["jwks_uri"] = iss + "/.well-known/jwks.json";
            m["introspection_endpoint"] = iss + "/oauth/introspect";
            m["revocation_endpoint"] = iss + "/oauth/revoke";
-           m["grant_types_supported"] = json::array{"client_credentials"};
-           m["response_types_supported"] = json::array{};
-           m["token_endpoint_auth_methods_supported"] = json::array{"client_secret_basic", "client_secret_post"};
+           m["authorization_endpoint"] = iss + "/oauth/authorize";
+           m["grant_types_supported"] = json::array{"client_credentials", "authorization_code", "refresh_token"};
+           m["response_types_supported"] = json::array{"code"};
+           m["response_modes_supported"] = json::array{"query"};
+           m["code_challenge_methods_supported"] = json::array{"S256"};
+           m["authorization_response_iss_parameter_supported"] = true;  // RFC 9207
+           m["token_endpoint_auth_methods_supported"] =
+               json::array{"client_secret_basic", "client_secret_post", "none"};
            m["introspection_endpoint_auth_methods_supported"] =
                json::array{"client_secret_basic", "client_secret_post"};
            m["revocation_endpoint_auth_methods_supported"] = json::array{"client_secret_basic", "client_secret_post"};
