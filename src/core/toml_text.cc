@@ -19,10 +19,18 @@ namespace {
 
 bool Blank(char c) { return c == ' ' || c == '\t'; }
 
-// The line of a table header with nothing but blanks (or a comment) between
-// its "[" or "[[" and the end of the line, or 0. Values are skipped as TOML
-// reads them: strings (basic, literal, multi-line) and arrays, whose lines may
-// start with "[" legitimately.
+// What a key may start with (TOML 1.0 bare keys, or a quote). toml++ 3.3
+// assumes a table header's key starts so, without checking (parse_key's
+// TOML_ASSERT_ASSUME: an assertion, or under NDEBUG an optimizer assumption).
+bool KeyStart(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '"' || c == '\'';
+}
+
+// The line of a table header whose "[" or "[[" (and blanks) is not followed
+// by the start of a key, or 0. Values are skipped as TOML reads them: strings
+// (basic, literal, multi-line) and arrays, whose lines may start with "["
+// legitimately.
 size_t HeaderWithoutKey(std::string_view text) {
   enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral, kHeader };
   In in = In::kCode;
@@ -69,7 +77,7 @@ size_t HeaderWithoutKey(std::string_view text) {
       size_t j = i + 1;
       if (j < text.size() && text[j] == '[') ++j;
       while (j < text.size() && Blank(text[j])) ++j;
-      if (j < text.size() && (text[j] == '\n' || text[j] == '\r' || text[j] == '#')) return line;
+      if (j == text.size() || !KeyStart(text[j])) return line;
       in = In::kHeader;  // its brackets and quoted keys are not a value's
       continue;
     }
@@ -93,7 +101,8 @@ size_t HeaderWithoutKey(std::string_view text) {
 
 std::optional<std::string> UnsafeTomlText(std::string_view text) {
   if (size_t at = HeaderWithoutKey(text); at != 0)
-    return "line " + std::to_string(at) + ": a table header must name its table on the same line ([name] or [[name]])";
+    return "line " + std::to_string(at) +
+           ": a table header must name its table right after its '[' or '[[' ([name], [[name]] or [\"quoted name\"])";
   size_t line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto b = static_cast<unsigned char>(text[i]);

@@ -5,9 +5,10 @@
 // key may end, including inside malformed values: undefined behaviour on a
 // bad file. Text with such a code point is refused, wherever it is; escapes
 // ("\u00e9") are plain ASCII and fine (found by fuzz/trunk_config_fuzz.cc).
-// Likewise a table header with no key on its line ("[" or "[[", then blanks
-// and a newline or a comment): toml++ asserts, and under NDEBUG assumes, that
-// parse_key never sees one (found by the same fuzzer built without NDEBUG).
+// Likewise a table header whose "[" or "[[" (and blanks) is not followed by
+// the start of a key (a bare-key character or a quote): toml++ asserts, and
+// under NDEBUG assumes, that parse_key never sees one (found by the same
+// fuzzer built without NDEBUG: "[" then a newline, "[(", "[{").
 // Thread-safety: pure functions.
 #pragma once
 

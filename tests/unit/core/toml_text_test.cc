@@ -31,12 +31,15 @@ TEST(TomlText, AllowsAsciiEscapesAndWhatToml3Classifies) {
   EXPECT_EQ(UnsafeTomlText("bad utf-8 \xC3 is toml++'s to report\n"), std::nullopt);
 }
 
-TEST(TomlText, RefusesATableHeaderWithoutItsKeyOnTheLine) {
+TEST(TomlText, RefusesATableHeaderThatDoesNotStartWithAKey) {
   // fuzz/trunk_config_fuzz.cc without NDEBUG: toml++ 3.3's parse_key assertion.
   const std::string fuzz_input =
       "[[\nnetworks = [\"192assword = \"01 = \"u\"\ndigest2_password = \"0154236789abcdef\"\n";
   for (const std::string& bad : {fuzz_input, std::string("[\na=1"), std::string("a = 1\n  [[ \t\nb=2"),
-                                 std::string("[ # comment\na=1"), std::string("[[\r\na=1")}) {
+                                 std::string("[ # comment\na=1"), std::string("[[\r\na=1"),
+                                 std::string("[([siprec.trec.tr192.{0"),  // the same assertion, found with asserts on
+                                 std::string("[ {x}]\n"), std::string("[[.a]]\n"), std::string("[ [x]]\n"),
+                                 std::string("[")}) {
     auto r = UnsafeTomlText(bad);
     ASSERT_TRUE(r.has_value()) << bad;
     EXPECT_NE(r->find("table header"), std::string::npos) << *r;
@@ -53,7 +56,7 @@ TEST(TomlText, AllowsArraysAndStringsWhoseLinesStartWithABracket) {
       "[[siprec.trunks]]\nname = \"a\"\n",   // ordinary headers
       "[a] # c\nx = \"[\"\n[\"q\"]\n",
       "s = \"a\\\"[\"\n[b]\n",               // an escaped quote inside a string
-      "[",                                   // at the end of the text: toml++ reports it
+      "[ 'literal key' ]\n[[ -x_1 ]]\n",     // blanks, quoted and bare keys
   };
   for (const char* text : ok) EXPECT_EQ(UnsafeTomlText(text), std::nullopt) << text;
 }
