@@ -10,6 +10,8 @@ namespace verbatim::oauth {
 namespace {
 
 Status InvalidGrant(std::string msg) { return Status::FailedPrecondition("invalid_grant", std::move(msg)); }
+// A replay: also invalid_grant to the client, and worth an audit event.
+Status ReusedGrant(std::string msg) { return Status::FailedPrecondition(std::string(kGrantReused), std::move(msg)); }
 
 // Codes and refresh tokens are as random as client secrets (256 bits) and
 // kept the same way.
@@ -53,7 +55,7 @@ Result<store::AuthorizationCode> SignInGrants::RedeemCode(std::string_view code,
     // RFC 6749 §4.1.2: a code used twice may have been stolen; what the first
     // use yielded is revoked too.
     VERBATIM_RETURN_IF_ERROR(RevokeFamily(c.family_id));
-    return InvalidGrant("The authorization code was already used, at " + FormatRfc3339(*c.used_at) +
+    return ReusedGrant("The authorization code was already used, at " + FormatRfc3339(*c.used_at) +
                         "; the tokens issued for it are revoked. Sign in again.");
   }
   if (c.client_id != client_id) return InvalidGrant("The authorization code was issued to another client.");
@@ -119,7 +121,7 @@ Result<IssuedRefresh> SignInGrants::RotateRefresh(std::string_view token, std::s
   if (old->used_at) {
     // RFC 9700 §4.14.2: one of two holders of a rotated token is not its owner.
     VERBATIM_RETURN_IF_ERROR(RevokeFamily(old->family_id));
-    return InvalidGrant("The refresh token was already used, at " + FormatRfc3339(*old->used_at) +
+    return ReusedGrant("The refresh token was already used, at " + FormatRfc3339(*old->used_at) +
                         "; its sign-in is revoked (every refresh and access token of it). Sign in again.");
   }
   return next;

@@ -8,9 +8,10 @@
 // yields and the family of its refresh tokens. Presenting a used code or a
 // rotated refresh token again revokes the family, both halves.
 //
-// Refusals are Status FailedPrecondition with code "invalid_grant" and a
-// message for the client's developer (RFC 6749 §5.2 says which error; the
-// message says why). Other errors are the store's.
+// Refusals are Status FailedPrecondition with code "invalid_grant" (or
+// kGrantReused for a replay, which also revoked the sign-in) and a message for
+// the client's developer (RFC 6749 §5.2 says which error; the message says
+// why). Other errors are the store's.
 //
 // Thread-safe (the store serializes what must be atomic).
 #pragma once
@@ -27,6 +28,8 @@
 #include "store/store.h"
 
 namespace verbatim::oauth {
+
+inline constexpr std::string_view kGrantReused = "grant.reused";
 
 struct SignInGrantOptions {
   std::chrono::seconds code_lifetime{60};           // RFC 6749 §4.1.2 recommends at most 10 minutes

@@ -31,7 +31,9 @@ store::AuditEvent AuditEventOf(const CallRecord& call, const std::optional<authz
   e.context_id = std::string(call.context_id);
   e.at = at;
   if (principal) {
-    e.actor = {principal->type, principal->id, principal->name, principal->id};
+    // A user acts through a client: that client is the event's clientId.
+    e.actor = {principal->type, principal->id, principal->name,
+               principal->via_client_id.empty() ? principal->id : principal->via_client_id};
   } else if (!token.client_id.empty()) {
     e.actor = {"client", token.client_id, "", token.client_id};
   }

@@ -6,6 +6,7 @@
 #include "oauth/token_response.h"
 #include "transports/http/app.h"
 #include "transports/http/oauth_client_auth.h"
+#include "transports/http/sign_in_audit.h"
 
 namespace verbatim::api {
 namespace {
@@ -45,6 +46,11 @@ HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthCli
     return OAuthError(status, code, description, ctx.context_id);
   };
   auto refused = [&](const Status& s) {
+    if (s.code() == oauth::kGrantReused) {
+      NoteSignIn(app, ctx, {"oauth:session:revoke", &client, nullptr, false, 400, std::string(oauth::kGrantReused),
+                            s.message()});
+      return fail(400, "invalid_grant", s.message());
+    }
     if (s.code() == "invalid_grant") return fail(400, "invalid_grant", s.message());
     return app.Fail(ctx, s);
   };

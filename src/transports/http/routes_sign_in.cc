@@ -18,6 +18,7 @@
 #include "oauth/pkce.h"
 #include "transports/http/app.h"
 #include "transports/http/oauth_client_auth.h"
+#include "transports/http/sign_in_audit.h"
 #include "transports/http/sign_in_page.h"
 
 namespace verbatim::api {
@@ -171,6 +172,9 @@ HttpResponse SignIn(App& app, RequestContext& ctx) {
   const std::string field = form->Get("csrf");
   if (cookie.empty() || field.empty() || !ConstantTimeEquals(cookie, field)) {
     app.metrics().Inc("verbatim_sign_in_errors_total", {{"error", "csrf"}});
+    NoteSignIn(app, ctx, {"oauth:session:create", nullptr, nullptr, false, 403, "signin.csrf",
+                          "The sign-in form was not posted from this server's own page (CSRF cookie missing or "
+                          "different)."});
     return SignInErrorPage(403, "This sign-in form expired",
                            "The form was not sent from this server's own sign-in page (or its cookie expired). "
                            "Go back to the application and start the sign-in again.");
@@ -185,6 +189,8 @@ HttpResponse SignIn(App& app, RequestContext& ctx) {
   page.username = username;
   if (auto wait = app.login_throttle().Blocked(username, ctx.http.remote_ip)) {
     app.metrics().Inc("verbatim_sign_in_errors_total", {{"error", "throttled"}});
+    NoteSignIn(app, ctx, {"oauth:session:create", v.client.get(), nullptr, false, 429, "too.many.requests",
+                          "Too many failed sign-ins for this username or from this address."});
     page.error = "Too many failed sign-ins for this username or from this address. Try again in " +
                  std::to_string(wait->count()) + " s.";
     HttpResponse res = SignInPage(page, 429);
@@ -208,14 +214,24 @@ HttpResponse SignIn(App& app, RequestContext& ctx) {
   if (!password_ok) {
     app.login_throttle().CountFailure(username, ctx.http.remote_ip);
     app.metrics().Inc("verbatim_sign_in_errors_total", {{"error", "wrong_credentials"}});
+    NoteSignIn(app, ctx, {"oauth:session:create", v.client.get(), nullptr, false, 401, "signin.failed",
+                          "Wrong username or password."});
     page.error = "The username or password is incorrect.";
     return SignInPage(page, 200);
   }
   if (!user->enabled) {  // said only to someone who knows the password
     app.metrics().Inc("verbatim_sign_in_errors_total", {{"error", "disabled"}});
+    NoteSignIn(app, ctx, {"oauth:session:create", v.client.get(), &*user, false, 403, "user.disabled",
+                          "User '" + user->username + "' is disabled."});
     page.error = "User '" + user->username + "' is disabled; an administrator can enable it.";
     return SignInPage(page, 403);
   }
+  // Fail closed: a sign-in the audit log cannot record does not happen.
+  if (!app.audit().available())
+    return SignInErrorPage(503, "Sign-in is unavailable",
+                           "The audit log cannot record right now, so nobody can sign in; try again shortly.");
+  NoteSignIn(app, ctx, {"oauth:session:create", v.client.get(), &*user, true, 303, "",
+                        "User '" + user->username + "' entered the right password."});
   oauth::CodeRequest req;
   req.client_id = v.client->id;
   req.user_id = user->id;

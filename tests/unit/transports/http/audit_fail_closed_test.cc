@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "oauth/form.h"
+#include "oauth/password_hash.h"
+#include "oauth/pkce.h"
 #include "unit/transports/http/faulty_store.h"
 #include "unit/transports/http/test_app.h"
 
@@ -59,6 +62,29 @@ struct FaultyApp {
   FaultyStore* faulty = nullptr;
   TestApp t;
 };
+
+// Registers a public client and a user, then posts the sign-in form with the
+// right password and the form's own CSRF cookie (docs/users.md "Sign-in").
+HttpResponse SignInWithTheRightPassword(TestApp& t) {
+  store::OAuthClient c;
+  c.id = NewUuid();
+  c.name = "console";
+  c.client_type = "public";
+  c.allowed_scopes = {"recording:read"};
+  c.allowed_grant_types = {"authorization_code"};
+  c.redirect_uris = {"http://127.0.0.1:3000/cb"};
+  EXPECT_TRUE(t.app().directory().CreateClient(c).ok());
+  store::User u;
+  u.id = NewUuid();
+  u.username = "alice";
+  u.password_hash = oauth::HashPassword("correct horse battery").value();
+  EXPECT_TRUE(t.app().directory().CreateUser(u).ok());
+  const std::string q = "response_type=code&client_id=" + c.id + "&redirect_uri=" +
+                        oauth::PercentEncode(c.redirect_uris[0]) + "&code_challenge=" +
+                        oauth::S256Challenge(std::string(43, 'v')) + "&code_challenge_method=S256";
+  return t.Call("POST", "/oauth/authorize", "", q + "&csrf=c1&username=alice&password=correct+horse+battery",
+                {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", "verbatim_signin_csrf=c1"}});
+}
 
 void ExpectAuditUnavailable(const HttpResponse& res, const std::string& reason, const std::string& where) {
   ASSERT_EQ(res.result_int(), 503) << where << ": " << res.body();
@@ -116,6 +142,11 @@ TEST(AuditFailClosed, StoreFailureRefusesProtectedRequestsAndLosesNothingAnswere
   ExpectAuditUnavailable(t.Call("GET", "/api/v2/conversations"), "audit-write-failing", "no token");
   EXPECT_EQ(t.Call("GET", "/healthz").result_int(), 200);
   ExpectAuditUnavailable(t.Call("GET", "/readyz"), "audit-write-failing", "GET /readyz");
+  // A sign-in is public, but what it grants must be recorded: no code is issued.
+  auto sign_in = SignInWithTheRightPassword(t);
+  EXPECT_EQ(sign_in.result_int(), 503) << sign_in.body();
+  EXPECT_NE(sign_in.body().find("audit log cannot record"), std::string::npos) << sign_in.body();
+  EXPECT_TRUE(sign_in[http::field::location].empty()) << "a code was issued without an audit event";
 
   const std::string metrics = t.app().metrics().Render();  // the metrics listener's text: on the API port /metrics is audited too
   EXPECT_EQ(MetricValue(metrics, "verbatim_audit_available"), 0) << metrics;

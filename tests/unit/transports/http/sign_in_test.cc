@@ -124,6 +124,15 @@ class SignIn : public ::testing::Test {
   HttpResponse Refresh(const std::string& refresh_token) {
     return Token(Form({{"grant_type", "refresh_token"}, {"client_id", client_id_}, {"refresh_token", refresh_token}}));
   }
+  // The audit event of the request that got `res`.
+  json::object AuditEvent(const HttpResponse& res) {
+    EXPECT_TRUE(t_.app().audit().Flush());
+    if (auditor_.empty()) auditor_ = t_.AdminTokenWithEveryScope("auditor");
+    auto got = t_.Call("GET", "/api/v2/audit/events/" + std::string(res["X-Context-Id"]), auditor_);
+    EXPECT_EQ(got.result_int(), 200) << got.body();
+    auto v = TestApp::Body(got);
+    return v.is_object() ? v.as_object() : json::object{};
+  }
   static std::string Field(const HttpResponse& res, const char* name) {
     auto v = TestApp::Body(res);
     auto* f = v.is_object() ? v.as_object().if_contains(name) : nullptr;
@@ -132,7 +141,7 @@ class SignIn : public ::testing::Test {
 
   FakeClock clock_;
   TestApp t_;
-  std::string client_id_, user_id_;
+  std::string client_id_, user_id_, auditor_;
 };
 
 TEST_F(SignIn, NothingRedirectsUntilTheClientAndItsRedirectUriAreKnown) {
@@ -204,7 +213,17 @@ TEST_F(SignIn, ASuccessfulSignInRedirectsWithAOneTimeCodeAndTheState) {
   EXPECT_FALSE(q.Get("code").empty());
   EXPECT_EQ(q.Get("state"), "s-123");
   EXPECT_EQ(q.Get("iss"), t_.app().config().issuer);
+
+  // The audit log says who signed in, through which client, from where.
+  auto event = AuditEvent(res);
+  EXPECT_EQ(event.at("action").as_string(), "oauth:session:create");
+  EXPECT_EQ(event.at("decision").as_string(), "allow");
+  EXPECT_EQ(event.at("resource").as_string(), "client/" + client_id_);
+  EXPECT_EQ(event.at("principal").as_object().at("id").as_string(), user_id_);
+  EXPECT_EQ(event.at("clientId").as_string(), client_id_);
+  EXPECT_EQ(event.at("clientAddress").as_string(), "127.0.0.1");
 }
+
 
 TEST_F(SignIn, WrongPasswordsLookTheSameAsUnknownUsersAndAreThrottled) {
   auto wrong = PostSignIn("alice", "not the password at all");
@@ -255,6 +274,9 @@ TEST_F(SignIn, AReusedCodeRevokesWhatItsFirstUseYielded) {
   auto replay = Redeem(code);
   EXPECT_EQ(Field(replay, "error"), "invalid_grant");
   EXPECT_NE(Field(replay, "error_description").find("already used"), std::string::npos);
+  auto event = AuditEvent(replay);
+  EXPECT_EQ(event.at("action").as_string(), "oauth:session:revoke");
+  EXPECT_EQ(event.at("code").as_string(), "grant.reused");
   auto after = t_.Call("GET", "/api/v2/tokens/me", access);
   EXPECT_EQ(after.result_int(), 401) << "the first use's access token must be revoked";
   EXPECT_EQ(Refresh(Field(first, "refresh_token")).result_int(), 400) << "and its refresh token";
