@@ -110,12 +110,7 @@ Result<IssuedToken> TokenService::Issue(const store::OAuthClient& client, std::v
   // Each thread refills the same claims: once their strings have grown, a
   // grant copies into them without allocating (docs/performance.md "Grants").
   thread_local AccessTokenClaims c;
-  c.issuer = opts_.issuer;
-  c.subject = client.id;
-  c.audience = opts_.audience;
-  c.client_id = client.id;
-  c.org = opts_.org_id;
-  c.scopes = std::move(scopes);
+  Address(c, client.id, client.id, std::move(scopes));
   c.session_id.clear();
   c.auth_time.reset();
   // Whole seconds: JWT dates are integers, and exp must not round up past the
@@ -128,16 +123,21 @@ Result<IssuedToken> TokenService::IssueForUser(const store::OAuthClient& client,
                                                std::vector<std::string> scopes, const std::string& session_id,
                                                TimePoint auth_time) {
   AccessTokenClaims c;
-  c.issuer = opts_.issuer;
-  c.subject = user.id;
-  c.audience = opts_.audience;
-  c.client_id = client.id;
-  c.org = opts_.org_id;
-  c.scopes = std::move(scopes);
+  Address(c, user.id, client.id, std::move(scopes));
   c.session_id = session_id;
   c.auth_time = FromUnixSeconds(ToUnixSeconds(auth_time));
   c.issued_at = IssuedAtFor(client, user, clock_.Now());
   return Sign(c, client.access_token_validity_seconds);
+}
+
+void TokenService::Address(AccessTokenClaims& c, const std::string& subject, const std::string& client_id,
+                           std::vector<std::string> scopes) const {
+  c.issuer = opts_.issuer;
+  c.subject = subject;
+  c.audience = opts_.audience;
+  c.client_id = client_id;
+  c.org = opts_.org_id;
+  c.scopes = std::move(scopes);
 }
 
 Result<IssuedToken> TokenService::Sign(AccessTokenClaims& c, int64_t validity_seconds) {

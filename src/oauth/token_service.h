@@ -104,6 +104,9 @@ class TokenService {
   std::shared_ptr<const KeyState> Keys() const;
   Status LoadKeys();
   void MaybeReloadForUnknownKid();
+  // Who a token is from, for and about: iss, sub, aud, client_id, org, scope.
+  void Address(AccessTokenClaims& c, const std::string& subject, const std::string& client_id,
+               std::vector<std::string> scopes) const;
   Result<IssuedToken> Sign(AccessTokenClaims& c, int64_t validity_seconds);
 
   // Constant after construction.

@@ -77,8 +77,9 @@ class SignIn : public ::testing::Test {
                                                           {"state", "s-123"},
                                                           {"code_challenge", oauth::S256Challenge(kVerifier)},
                                                           {"code_challenge_method", "S256"}};
-    for (const auto& [k, v] : overrides) {
-      auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == k; });
+    for (const auto& kv_override : overrides) {
+      const auto& [k, v] = kv_override;  // clang 14: a lambda cannot capture a structured binding
+      auto it = std::find_if(p.begin(), p.end(), [&](const auto& kv) { return kv.first == kv_override.first; });
       if (it == p.end()) p.emplace_back(k, v);
       else if (v.empty()) p.erase(it);
       else it->second = v;
