@@ -37,6 +37,12 @@ void Deny(Decision& d, int status, std::string code, std::string tmpl, MessagePa
   d.params = std::move(params);
 }
 
+const LayerResult* FirstFailure(const Decision& d) {
+  for (const auto& l : d.layers)
+    if (l.outcome == Outcome::kFail) return &l;
+  return nullptr;
+}
+
 json::object ExplanationJson(const Decision& d) {
   json::object e;
   e["decision"] = d.allowed ? "allow" : "deny";

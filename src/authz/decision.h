@@ -61,6 +61,10 @@ struct Decision {
 // The `explanation` object of docs/api.md §3.
 json::object ExplanationJson(const Decision& d);
 
+// The first layer that failed, in evaluation order: what metrics, the audit
+// log and gRPC error details call "the layer" of a denial. nullptr if none.
+const LayerResult* FirstFailure(const Decision& d);
+
 using MessageParams = std::vector<std::pair<std::string, std::string>>;
 
 // Marks `d` denied with `status` and `code`; `message` is `tmpl` with each

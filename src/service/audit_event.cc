@@ -48,12 +48,7 @@ store::AuditEvent AuditEventOf(const CallRecord& call, const std::optional<authz
     e.resource = d.resource;
     e.decision = d.allowed ? "allow" : "deny";
     e.code = d.code;
-    for (const auto& l : d.layers) {
-      if (l.outcome == authz::Outcome::kFail) {
-        e.layer = authz::ToString(l.layer);
-        break;
-      }
-    }
+    if (const authz::LayerResult* failed = authz::FirstFailure(d)) e.layer = authz::ToString(failed->layer);
     e.explanation_json =
         explanation_json.empty() ? AuditExplanation(d, status, call.transport) : std::move(explanation_json);
   }

@@ -84,9 +84,8 @@ Authorization Authorizer::Authorize(const Caller& caller, const AccessRequest& r
 }
 
 void Authorizer::CountDecision(const authz::Decision& d) {
-  std::string_view layer;
-  for (const auto& l : d.layers)
-    if (l.outcome == authz::Outcome::kFail && layer.empty()) layer = authz::ToString(l.layer);
+  const authz::LayerResult* failed = authz::FirstFailure(d);
+  const std::string_view layer = failed ? authz::ToString(failed->layer) : "";
   metrics_.Inc("verbatim_authz_decisions_total",
                {{"decision", d.allowed ? "allow" : "deny"}, {"layer", std::string(layer)}, {"code", d.code}});
 }

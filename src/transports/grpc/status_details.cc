@@ -127,9 +127,7 @@ std::string UpperSnake(std::string_view code) {
   md["contextId"] = std::string(c.context_id);
   md["action"] = d.action;
   md["resource"] = ToValidUtf8(d.resource);
-  for (const auto& l : d.layers) {
-    if (l.outcome == authz::Outcome::kFail && !md.contains("layer")) md["layer"] = authz::ToString(l.layer);
-  }
+  if (const authz::LayerResult* failed = authz::FirstFailure(d)) md["layer"] = authz::ToString(failed->layer);
   const auto& scope = d.layer(authz::Layer::kScope);
   const auto& perm = d.layer(authz::Layer::kPermission);
   if (scope.outcome != authz::Outcome::kNotEvaluated) {

@@ -131,6 +131,52 @@ TEST(Engine, BothLayersFailingReportsBothAndBothFixes) {
   EXPECT_EQ(d.insufficient_scopes, std::vector<std::string>{"recording:control"});
 }
 
+TEST(Engine, BothLayersFailingReportsTheScopeLayerAsTheFirstFailure) {
+  auto both = Evaluate(Req({"recording:write"}, Crm({Builtin("Auditor")})));
+  ASSERT_NE(FirstFailure(both), nullptr);
+  EXPECT_EQ(FirstFailure(both)->layer, Layer::kScope);
+  auto perm = Evaluate(Req({"recording:control"}, Crm({})));
+  EXPECT_EQ(FirstFailure(perm)->layer, Layer::kPermission);
+  EXPECT_EQ(FirstFailure(Evaluate(Req({"recording:control"}, Crm()))), nullptr);
+}
+
+// A person acts through the client it signed in with (docs/users.md): the
+// scope fix is on that client, the permission fix on the user.
+Principal Alice(std::vector<RoleDef> roles = {}) {
+  Principal p;
+  p.type = "user";
+  p.id = "22222222-2222-4222-8222-222222222222";
+  p.name = "alice";
+  p.roles = std::move(roles);
+  p.allowed_scopes = {"recording:read"};
+  p.via_client_id = "33333333-3333-4333-8333-333333333333";
+  p.via_client_name = "console";
+  return p;
+}
+
+TEST(Engine, APersonsMissingScopeIsFixedOnTheClientItSignedInThrough) {
+  auto d = Evaluate(Req({"recording:read"}, Alice({Builtin("Recording Controller")})));
+  EXPECT_EQ(d.code, "missing.scope");
+  ASSERT_EQ(d.fix.size(), 1u);
+  EXPECT_NE(d.fix[0].find("client 'console' (PATCH /api/v2/oauth/clients/33333333-3333-4333-8333-333333333333)"),
+            std::string::npos) << d.fix[0];
+  EXPECT_NE(d.fix[0].find("user 'alice' signed in; then sign in again"), std::string::npos) << d.fix[0];
+  auto e = ExplanationJson(d);
+  EXPECT_EQ(e.at("principal").as_object().at("viaClient").as_object().at("name"), "console");
+  EXPECT_NE(d.layer(Layer::kToken).detail.find("signed in through client 'console'"), std::string::npos);
+}
+
+TEST(Engine, APersonsMissingPermissionIsFixedOnTheUser) {
+  Principal p = Alice();
+  p.allowed_scopes = {"recording:control"};
+  auto d = Evaluate(Req({"recording:control"}, p));
+  EXPECT_EQ(d.code, "missing.permission");
+  EXPECT_NE(d.message.find("User 'alice'"), std::string::npos) << d.message;
+  ASSERT_EQ(d.fix.size(), 1u);
+  EXPECT_NE(d.fix[0].find("Assign user 'alice'"), std::string::npos) << d.fix[0];
+  EXPECT_NE(d.fix[0].find("(PATCH /api/v2/users/22222222-2222-4222-8222-222222222222)"), std::string::npos);
+}
+
 TEST(Engine, ScopeNeverGrantsWhatRoleLacksAndViceVersa) {
   // Every known permission × every scope × every built-in role: allowed iff both grant.
   for (const auto& perm : KnownPermissions()) {

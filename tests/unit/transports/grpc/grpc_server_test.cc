@@ -135,7 +135,9 @@ TEST(GrpcServer, WrongScopeIsPermissionDeniedNamingTheScopeAndEveryCallIsAudited
   v1::RecordingActionRequest q;
   q.set_conversation_id(id);
   v1::RecordingActionResponse r;
-  auto ctx = f.Ctx(f.t.Token(crm.id, {"recording:write"}));
+  // One token for both doors: its expiry is part of the explanation compared below.
+  const std::string write_token = f.t.Token(crm.id, {"recording:write"});
+  auto ctx = f.Ctx(write_token);
   auto st = f.recordings->Start(ctx.get(), q, &r);
   ASSERT_EQ(st.error_code(), ::grpc::StatusCode::PERMISSION_DENIED);
   Details d = Decode(st);
@@ -157,8 +159,7 @@ TEST(GrpcServer, WrongScopeIsPermissionDeniedNamingTheScopeAndEveryCallIsAudited
   EXPECT_EQ(std::string(it->second.data(), it->second.size()), d.request.request_id());
 
   // The same call over REST: the same code, status and explanation.
-  auto rest = f.t.Call("POST", "/api/v2/recordings/conversations/" + id + "/actions/start",
-                       f.t.Token(crm.id, {"recording:write"}));
+  auto rest = f.t.Call("POST", "/api/v2/recordings/conversations/" + id + "/actions/start", write_token);
   ASSERT_EQ(rest.result_int(), 403);
   auto body = json::parse(rest.body()).as_object();
   EXPECT_EQ(json::parse(d.explanation->json()), body.at("explanation"));
