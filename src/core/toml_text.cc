@@ -36,7 +36,9 @@ size_t HeaderWithoutKey(std::string_view text) {
   In in = In::kCode;
   size_t line = 1, depth = 0;
   bool line_start = true;
-  for (size_t i = 0; i < text.size(); ++i) {
+  // toml++ skips a UTF-8 byte order mark: the first line still starts after it.
+  const size_t begin = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  for (size_t i = begin; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
       ++line;

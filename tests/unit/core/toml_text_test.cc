@@ -39,7 +39,8 @@ TEST(TomlText, RefusesATableHeaderThatDoesNotStartWithAKey) {
                                  std::string("[ # comment\na=1"), std::string("[[\r\na=1"),
                                  std::string("[([siprec.trec.tr192.{0"),  // the same assertion, found with asserts on
                                  std::string("[ {x}]\n"), std::string("[[.a]]\n"), std::string("[ [x]]\n"),
-                                 std::string("[")}) {
+                                 std::string("["),
+                                 std::string("\xEF\xBB\xBF[\\\\\x15")}) {  // after a byte order mark
     auto r = UnsafeTomlText(bad);
     ASSERT_TRUE(r.has_value()) << bad;
     EXPECT_NE(r->find("table header"), std::string::npos) << *r;
