@@ -42,8 +42,9 @@ test-e2e:
 test-asan: deps
 	scripts/sanitize.sh
 
-# Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, from build-asan (built there if needed).
+# Every fuzz/*_fuzz.cc for FUZZ_SECONDS (default 20) each, from build-asan (built by sanitize.sh if needed).
 test-fuzz: deps
+	SANITIZE_STAGES=none scripts/sanitize.sh
 	FUZZ_BUILD_DIR=build-asan scripts/fuzz.sh
 
 # terraform-provider-verbatim in an offline mirror + the CLI configuration for it (docs/terraform/index.md).

@@ -27,14 +27,19 @@ bool KeyStart(char c) {
          c == '"' || c == '\'';
 }
 
-// The line of a table header whose "[" or "[[" (and blanks) is not followed
-// by the start of a key, or 0. Values are skipped as TOML reads them: strings
-// (basic, literal, multi-line) and arrays, whose lines may start with "["
-// legitimately.
-size_t HeaderWithoutKey(std::string_view text) {
+// The line of the first structure toml++ 3.3 assumes away, or 0:
+//  - a table header whose "[" or "[[" (and blanks) is not followed by the
+//    start of a key (parse_key's assumption);
+//  - a "}" where an array expects a value, after its "[" or a "," (parse_value
+//    assumes it never starts on a value terminator).
+// Values are skipped as TOML reads them: strings (basic, literal, multi-line),
+// comments, arrays and inline tables, whose lines may start with "[".
+size_t UnsafeStructureLine(std::string_view text) {
   enum class In { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral, kHeader };
   In in = In::kCode;
-  size_t line = 1, depth = 0;
+  size_t line = 1;
+  std::string open;               // the '[' and '{' of values not yet closed
+  bool array_wants_value = false;  // after an array's '[' or ','
   bool line_start = true;
   // toml++ skips a UTF-8 byte order mark: the first line still starts after it.
   const size_t begin = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
@@ -75,7 +80,7 @@ size_t HeaderWithoutKey(std::string_view text) {
         break;
     }
     if (Blank(c) || c == '\r') continue;
-    if (line_start && depth == 0 && c == '[') {
+    if (line_start && open.empty() && c == '[') {
       size_t j = i + 1;
       if (j < text.size() && text[j] == '[') ++j;
       while (j < text.size() && Blank(text[j])) ++j;
@@ -86,14 +91,21 @@ size_t HeaderWithoutKey(std::string_view text) {
     line_start = false;
     if (c == '#') {
       in = In::kComment;
-    } else if (c == '"' || c == '\'') {
+      continue;  // a comment is not a value: an array still wants one
+    }
+    if (c == '}' && array_wants_value) return line;
+    array_wants_value = false;
+    if (c == '"' || c == '\'') {
       const bool multi = text.substr(i, 3) == std::string(3, c);
       in = c == '"' ? (multi ? In::kMlBasic : In::kBasic) : (multi ? In::kMlLiteral : In::kLiteral);
       if (multi) i += 2;
-    } else if (c == '[') {
-      ++depth;
-    } else if (c == ']' && depth > 0) {
-      --depth;
+    } else if (c == '[' || c == '{') {
+      open += c;
+      array_wants_value = c == '[';
+    } else if ((c == ']' || c == '}') && !open.empty()) {
+      open.pop_back();
+    } else if (c == ',' && !open.empty() && open.back() == '[') {
+      array_wants_value = true;
     }
   }
   return 0;
@@ -102,9 +114,10 @@ size_t HeaderWithoutKey(std::string_view text) {
 }  // namespace
 
 std::optional<std::string> UnsafeTomlText(std::string_view text) {
-  if (size_t at = HeaderWithoutKey(text); at != 0)
+  if (size_t at = UnsafeStructureLine(text); at != 0)
     return "line " + std::to_string(at) +
-           ": a table header must name its table right after its '[' or '[[' ([name], [[name]] or [\"quoted name\"])";
+           ": a table header must name its table right after its '[' or '[[' ([name], [[name]] or [\"quoted name\"]), "
+           "and an array's values cannot start with '}'";
   size_t line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto b = static_cast<unsigned char>(text[i]);

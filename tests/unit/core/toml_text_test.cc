@@ -48,6 +48,18 @@ TEST(TomlText, RefusesATableHeaderThatDoesNotStartWithAKey) {
   EXPECT_NE(UnsafeTomlText("a = 1\n  [[ \t\nb=2")->find("line 2"), std::string::npos);
 }
 
+TEST(TomlText, RefusesACurlyBraceWhereAnArrayExpectsAValue) {
+  // fuzz/trunk_config_fuzz.cc with asserts on: toml++ 3.3's parse_value assumption.
+  for (const std::string& bad : {std::string("3=[[[[}[[,"), std::string("a = [1, }]\n"), std::string("a = [\n# c\n}]\n"),
+                                 std::string("a = [{x=1}, }]\n")}) {
+    auto r = UnsafeTomlText(bad);
+    ASSERT_TRUE(r.has_value()) << bad;
+    EXPECT_NE(r->find("cannot start with '}'"), std::string::npos) << *r;
+  }
+  for (const char* ok : {"a = [{x = 1}, {}]\n", "a = [\"}\", '}']\n", "t = {a = [1], b = {}}\n", "a = [ # }\n1]\n"})
+    EXPECT_EQ(UnsafeTomlText(ok), std::nullopt) << ok;
+}
+
 TEST(TomlText, AllowsArraysAndStringsWhoseLinesStartWithABracket) {
   const char* ok[] = {
       "x = [\n[\n1\n]\n]\n",                 // an array of arrays over lines
