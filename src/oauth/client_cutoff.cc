@@ -124,8 +124,7 @@ TimePoint IssuedAtFor(const store::OAuthClient& c, TimePoint now) {
 }
 
 TimePoint IssuedAtFor(const store::OAuthClient& c, const store::User& u, TimePoint now) {
-  TimePoint iat = After(FromUnixSeconds(ToUnixSeconds(now)), c.tokens_valid_after);
-  return After(iat, u.tokens_valid_after);
+  return After(IssuedAtFor(c, now), u.tokens_valid_after);
 }
 
 }  // namespace verbatim::oauth

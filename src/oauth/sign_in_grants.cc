@@ -46,7 +46,7 @@ Result<store::AuthorizationCode> SignInGrants::RedeemCode(std::string_view code,
   const TimePoint now = clock_.Now();
   auto redeemed = store_.RedeemAuthorizationCode(GrantHash(code), now);
   if (!redeemed.ok()) {
-    if (redeemed.status().code() == store::CodeNotFound().code())
+    if (redeemed.status().kind() == Status::Kind::kNotFound)
       return InvalidGrant("The authorization code is not known to this server (or expired long ago); sign in again.");
     return redeemed.status();
   }
@@ -101,7 +101,7 @@ Result<IssuedRefresh> SignInGrants::RotateRefresh(std::string_view token, std::s
   const TimePoint now = clock_.Now();
   auto current = FindRefresh(token, client_id);
   if (!current.ok()) {
-    if (current.status().code() == store::RefreshNotFound().code())
+    if (current.status().kind() == Status::Kind::kNotFound)
       return InvalidGrant("The refresh token is not known to this server for this client; sign in again.");
     return current.status();
   }

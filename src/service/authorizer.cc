@@ -2,15 +2,9 @@
 
 #include <algorithm>
 
-#include "oauth/client_cutoff.h"
 #include "service/client_address.h"
 
 namespace verbatim::service {
-namespace {
-std::chrono::nanoseconds SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
-}
-}  // namespace
 
 Authorizer::Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics)
     : tokens_(tokens),

@@ -9,6 +9,14 @@
 #include "store/store_errors.h"
 
 namespace verbatim::service {
+
+std::string UsernameKey(std::string_view username) {
+  std::string out(username);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 namespace {
 
 // Names of the enabled clients that could grant anything (authz/delegation.h).
@@ -39,13 +47,6 @@ class ClientWriteEpoch {
   std::atomic<uint64_t>& epoch_;
 };
 
-std::string Lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 std::string Listed(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
@@ -69,7 +70,7 @@ Status Directory::Reload() {
   auto snap = std::make_shared<Snapshot>();
   for (auto& c : *clients) snap->clients.emplace(c.id, std::move(c));
   for (auto& u : *users) {
-    snap->user_by_name.emplace(Lowercase(u.username), u.id);
+    snap->user_by_name.emplace(UsernameKey(u.username), u.id);
     snap->users.emplace(u.id, std::move(u));
   }
   snap->roles = authz::BuiltinRoles();
@@ -161,7 +162,7 @@ std::shared_ptr<const store::User> Directory::FindUser(const std::string& id) {
 }
 
 std::shared_ptr<const store::User> Directory::FindUserByUsername(std::string_view username) {
-  const std::string key = Lowercase(username);
+  const std::string key = UsernameKey(username);
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto snap = Get();
     if (auto it = snap->user_by_name.find(key); it != snap->user_by_name.end())
@@ -176,7 +177,7 @@ std::vector<store::User> Directory::Users() const {
   std::vector<store::User> out;
   for (const auto& [id, u] : snap->users) out.push_back(u);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    auto la = Lowercase(a.username), lb = Lowercase(b.username);
+    auto la = UsernameKey(a.username), lb = UsernameKey(b.username);
     return la != lb ? la < lb : a.id < b.id;
   });
   return out;

@@ -29,6 +29,10 @@
 
 namespace verbatim::service {
 
+// Usernames are unique ignoring (ASCII) case: this is what they are compared
+// and looked up by, here and in the sign-in throttle.
+std::string UsernameKey(std::string_view username);
+
 class Directory {
  public:
   Directory(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}

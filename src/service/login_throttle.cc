@@ -4,28 +4,15 @@
 #include <string>
 
 #include "service/client_address.h"
+#include "service/directory.h"
 
 namespace verbatim::service {
-namespace {
-
-std::chrono::nanoseconds SteadyNow() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
-}
-
-std::string UsernameKey(std::string_view username) {
-  std::string key(username);
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-  return key;  // RateLimiter digests keys longer than it keeps
-}
-
-}  // namespace
-
 LoginThrottle::LoginThrottle(LoginLimits limits)
     : by_username_(limits.per_username_per_minute / 60.0, limits.username_burst),
       by_address_(limits.per_address_per_minute / 60.0, limits.address_burst) {}
 
 std::optional<std::chrono::seconds> LoginThrottle::Blocked(std::string_view username, std::string_view ip) {
-  const auto now = SteadyNow();
+  const auto now = SteadyNanos();
   std::optional<std::chrono::seconds> wait;
   for (const RateLimiter::Verdict& v : {by_address_.Peek(AddressKey(ip), now),
                                         by_username_.Peek(UsernameKey(username), now)}) {
@@ -35,7 +22,7 @@ std::optional<std::chrono::seconds> LoginThrottle::Blocked(std::string_view user
 }
 
 void LoginThrottle::CountFailure(std::string_view username, std::string_view ip) {
-  const auto now = SteadyNow();
+  const auto now = SteadyNanos();
   by_address_.Take(AddressKey(ip), now);
   by_username_.Take(UsernameKey(username), now);
 }

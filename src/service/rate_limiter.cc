@@ -8,6 +8,10 @@
 
 namespace verbatim::service {
 
+std::chrono::nanoseconds SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
+}
+
 namespace {
 // A key of any length as at most kMaxKeyBytes + 1: short ones as they are,
 // long ones by their digest; the first byte says which, so they never meet.

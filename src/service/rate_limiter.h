@@ -22,6 +22,9 @@
 
 namespace verbatim::service {
 
+// The clock Take and Peek expect: steady, in nanoseconds.
+std::chrono::nanoseconds SteadyNanos();
+
 class RateLimiter {
  public:
   static constexpr size_t kMaxKeyBytes = 128;

@@ -76,18 +76,12 @@ App::App(AppConfig cfg, store::Store& store, const Clock& clock)
       login_throttle_(cfg_.limits.login),
       token_limiter_(cfg_.limits.token_per_client, cfg_.limits.token_per_client * 2) {}
 
-namespace {
-std::chrono::nanoseconds SteadyNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch());
-}
-}  // namespace
-
 size_t App::RateLimiterKeys() const {
   return token_limiter_.size() + (authorizer_ ? authorizer_->LimiterKeys() : 0);
 }
 
 service::RateLimiter::Verdict App::TakeTokenRequest(std::string_view client_id) {
-  return token_limiter_.Take(client_id, SteadyNanos());
+  return token_limiter_.Take(client_id, service::SteadyNanos());
 }
 
 HttpResponse App::TooManyRequests(RequestContext& ctx, std::chrono::seconds retry_after, std::string message) {

@@ -6,13 +6,6 @@
 #include "transports/http/app.h"
 
 namespace verbatim::api {
-namespace {
-
-// Longer than any client id this server issues (UUIDs, 36 bytes).
-constexpr size_t kMaxClientIdBytes = 64;
-
-}  // namespace
-
 bool IsFormContentType(std::string_view ct) {
   std::string_view media = ct.substr(0, ct.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);

@@ -18,6 +18,10 @@ namespace verbatim::api {
 
 class App;
 
+// Longer than any client id this server issues (UUIDs, 36 bytes): a longer
+// one is nobody's and is refused before it becomes a lookup or a limiter key.
+inline constexpr size_t kMaxClientIdBytes = 64;
+
 bool IsFormContentType(std::string_view content_type);
 
 struct ClientAuth {

@@ -83,7 +83,7 @@ HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthCli
   }
 
   auto user = app.store().GetUser(session.user_id);  // the store, not a snapshot: another node may have changed it
-  if (!user.ok() && user.status().code() != "user.not.found") return app.Fail(ctx, user.status());
+  if (!user.ok() && user.status().kind() != Status::Kind::kNotFound) return app.Fail(ctx, user.status());
   if (auto why = SignInEnded(client, user, session.auth_time)) {
     if (Status s = app.sign_ins().RevokeFamily(session.family_id); !s.ok()) return app.Fail(ctx, s);
     return fail(400, "invalid_grant", "This sign-in has ended: " + *why + ". Sign in again.");

@@ -207,7 +207,7 @@ HttpResponse Revoke(App& app, RequestContext& ctx) {
     auto refresh = app.sign_ins().FindRefresh(*token, auth.client->id);
     if (refresh.ok()) {
       if (Status s = app.sign_ins().RevokeFamily(refresh->family_id); !s.ok()) return app.Fail(ctx, s);
-    } else if (refresh.status().code() != "refresh.not.found") {
+    } else if (refresh.status().kind() != Status::Kind::kNotFound) {
       return app.Fail(ctx, refresh.status());
     }
     // RFC 7009 §2.2: an invalid or already expired token needs no revocation.

@@ -93,7 +93,7 @@ Checked Check(App& app, const oauth::Form& q) {
   //    good, nothing redirects.
   const std::string client_id = q.Get("client_id");
   if (client_id.empty()) return page("The request names no client (parameter client_id).");
-  auto client = client_id.size() <= 64 ? app.directory().FindClientShared(client_id) : nullptr;
+  auto client = client_id.size() <= kMaxClientIdBytes ? app.directory().FindClientShared(client_id) : nullptr;
   if (!client) return page("No application with this client_id is registered here.");
   if (!client->enabled) return page("Application '" + client->name + "' is disabled.");
   const auto& grants = client->allowed_grant_types;
@@ -203,7 +203,7 @@ HttpResponse SignIn(App& app, RequestContext& ctx) {
   if (auto found = app.directory().FindUserByUsername(username)) {
     auto fresh = app.store().GetUser(found->id);
     if (fresh.ok()) user = std::move(*fresh);
-    else if (fresh.status().code() != "user.not.found") return app.Fail(ctx, fresh.status());
+    else if (fresh.status().kind() != Status::Kind::kNotFound) return app.Fail(ctx, fresh.status());
   }
   // Argon2id runs in full either way: an unknown username answers no faster.
   bool password_ok = false;
