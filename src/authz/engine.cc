@@ -36,7 +36,9 @@ std::string ResourceId(const Decision& d) {
   return slash == std::string::npos ? d.resource : d.resource.substr(slash + 1);
 }
 
-Decision Blank(const Request& req) {
+}  // namespace
+
+Decision NewDecision(const Request& req) {
   Decision d;
   d.action = req.action;
   d.resource = req.resource;
@@ -50,6 +52,8 @@ Decision Blank(const Request& req) {
   }
   return d;
 }
+
+namespace {
 
 struct TokenText {
   const char* tmpl;
@@ -260,7 +264,7 @@ std::vector<std::string> EffectivePermissions(std::span<const RoleDef> roles, st
 }
 
 Decision EvaluateTokenOnly(const Request& req) {
-  Decision d = Blank(req);
+  Decision d = NewDecision(req);
   if (!TokenStage(req, d)) return d;
   d.allowed = true;
   d.layer(Layer::kScope).outcome = Outcome::kPass;
@@ -272,7 +276,7 @@ Decision EvaluateTokenOnly(const Request& req) {
 }
 
 Decision Evaluate(const Request& req) {
-  Decision d = Blank(req);
+  Decision d = NewDecision(req);
   if (!TokenStage(req, d)) return d;
 
   // Both layers always run so that a caller missing both learns both at once.

@@ -53,6 +53,11 @@ Decision EvaluateTokenOnly(const Request& req);
 
 // Resource stage, called only on an allowed decision.
 void ResourceFound(Decision& d, std::string detail = "");
+
+// A decision not yet evaluated: `req`'s action, resource and principal, all
+// four layers not-evaluated. Evaluate starts from it; so do decisions made
+// outside the engine (the sign-in's audit events, transports/http/sign_in_audit.h).
+Decision NewDecision(const Request& req);
 void ResourceNotFound(Decision& d, std::string_view kind, std::string_view id);  // 404 <kind>.not.found
 void ConversationEnded(Decision& d, std::string_view conversation_id, TimePoint ended_at);  // 409
 void InvalidTransition(Decision& d, RecordingState state, RecordingAction action);         // 409

@@ -120,6 +120,22 @@ ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error
   return out;
 }
 
+HttpResponse TokenError(App& app, const RequestContext& ctx, int status, const char* code, std::string description) {
+  app.metrics().Inc("verbatim_token_errors_total", {{"error", code}});
+  return OAuthError(status, code, description, ctx.context_id);
+}
+
+HttpResponse TokenSuccess(std::string body) {
+  // The headers JsonResponse sets, and a body rendered without a JSON tree
+  // (docs/performance.md "Grants").
+  HttpResponse res{http::status::ok, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::pragma, "no-cache");
+  res.body() = std::move(body);
+  return res;
+}
+
 std::vector<std::string> SplitScopes(std::string_view s) {
   std::vector<std::string> out;
   size_t pos = 0;

@@ -36,6 +36,12 @@ struct ClientAuth {
 // On failure `client` is null and `error` holds the RFC 6749 §5.2 response.
 ClientAuth AuthenticateClient(App& app, RequestContext& ctx, HttpResponse& error, bool allow_public = false);
 
+// The token endpoint's answers, whatever the grant: a refusal (RFC 6749 §5.2,
+// counted in verbatim_token_errors_total), and a success body from
+// oauth::TokenResponseJson with the headers §5.1 asks for.
+HttpResponse TokenError(App& app, const RequestContext& ctx, int status, const char* code, std::string description);
+HttpResponse TokenSuccess(std::string body);
+
 // "a b a" → {a, b}: a scope parameter's scope-tokens, first occurrence kept.
 std::vector<std::string> SplitScopes(std::string_view s);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "oauth/client_cutoff.h"
 #include "oauth/token_response.h"
 #include "transports/http/app.h"
 #include "transports/http/oauth_client_auth.h"
@@ -20,30 +21,25 @@ bool Allows(const store::OAuthClient& c, std::string_view grant) {
   return std::find(c.allowed_grant_types.begin(), c.allowed_grant_types.end(), grant) != c.allowed_grant_types.end();
 }
 
-// Why the person's sign-in `auth_time` no longer stands, or nullopt: the user
-// is gone or disabled, or the user or the client cut their tokens off after
-// it (a new password, a removed role, a rotated secret...).
+// Why the person's sign-in at `auth_time` no longer stands, or nullopt: the
+// user is gone, or the rules that refuse its tokens (oauth/client_cutoff.h:
+// disabled, or a cutoff at or after it) refuse the sign-in itself.
 std::optional<std::string> SignInEnded(const store::OAuthClient& client, const Result<store::User>& user,
                                        TimePoint auth_time) {
-  if (!user.ok()) return "the user it signed in no longer exists";
-  if (!user->enabled) return "user '" + user->username + "' is disabled";
-  auto cut = [&](const std::optional<TimePoint>& after, const std::string& reason, const std::string& who) {
-    return after && *after >= auth_time ? std::optional<std::string>(who + " refuses sign-ins from before " +
-                                                                       FormatRfc3339(*after) +
-                                                                       (reason.empty() ? "" : ", when " + reason))
-                                        : std::nullopt;
-  };
-  if (auto why = cut(user->tokens_valid_after, user->tokens_valid_after_reason, "user '" + user->username + "'"))
-    return why;
-  return cut(client.tokens_valid_after, client.tokens_valid_after_reason, "client '" + client.name + "'");
+  if (!user.ok()) return "the user it signed in no longer exists.";
+  authz::TokenCheck sign_in;
+  sign_in.issued_at = auth_time;
+  oauth::CheckAgainstUser(sign_in, *user);
+  oauth::CheckAgainstClient(sign_in, client);
+  if (sign_in.ok()) return std::nullopt;
+  return sign_in.detail;  // "it was issued at …, and user 'alice' refuses every token issued until …"
 }
 
 }  // namespace
 
 HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthClient& client, const oauth::Form& form) {
   auto fail = [&](int status, const char* code, std::string description) {
-    app.metrics().Inc("verbatim_token_errors_total", {{"error", code}});
-    return OAuthError(status, code, description, ctx.context_id);
+    return TokenError(app, ctx, status, code, std::move(description));
   };
   auto refused = [&](const Status& s) {
     if (s.code() == oauth::kGrantReused) {
@@ -86,7 +82,7 @@ HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthCli
   if (!user.ok() && user.status().kind() != Status::Kind::kNotFound) return app.Fail(ctx, user.status());
   if (auto why = SignInEnded(client, user, session.auth_time)) {
     if (Status s = app.sign_ins().RevokeFamily(session.family_id); !s.ok()) return app.Fail(ctx, s);
-    return fail(400, "invalid_grant", "This sign-in has ended: " + *why + ". Sign in again.");
+    return fail(400, "invalid_grant", "This sign-in has ended: " + *why + " Sign in again.");
   }
 
   // Scopes: what the sign-in approved, still allowed to the client; a refresh
@@ -107,12 +103,8 @@ HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthCli
   auto issued = app.tokens().IssueForUser(client, *user, std::move(scopes), session.family_id, session.auth_time);
   if (!issued.ok()) return app.Fail(ctx, issued.status());
   app.metrics().Inc("verbatim_tokens_issued_total", {{"grant_type", by_code ? "authorization_code" : "refresh_token"}});
-  HttpResponse res{http::status::ok, 11};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.set(http::field::pragma, "no-cache");
-  res.body() = oauth::TokenResponseJson(*issued, refresh ? std::string_view(refresh->token) : std::string_view());
-  return res;
+  return TokenSuccess(
+      oauth::TokenResponseJson(*issued, refresh ? std::string_view(refresh->token) : std::string_view()));
 }
 
 }  // namespace verbatim::api

@@ -44,8 +44,7 @@ HttpResponse Token(App& app, RequestContext& ctx) {
   }
 
   auto fail = [&](int status, const char* code, std::string description) {
-    app.metrics().Inc("verbatim_token_errors_total", {{"error", code}});
-    return OAuthError(status, code, description, ctx.context_id);
+    return TokenError(app, ctx, status, code, std::move(description));
   };
 
   const std::string* grant = form.Find("grant_type");
@@ -108,14 +107,7 @@ HttpResponse Token(App& app, RequestContext& ctx) {
   static const std::string kIssued = "verbatim_tokens_issued_total";
   static const service::Labels kGrantLabel = {{"grant_type", "client_credentials"}};
   app.metrics().Inc(kIssued, kGrantLabel);
-  // The headers JsonResponse sets, and a body rendered without a JSON tree
-  // (docs/performance.md "Grants").
-  HttpResponse res{http::status::ok, 11};
-  res.set(http::field::content_type, "application/json");
-  res.set(http::field::cache_control, "no-store");
-  res.set(http::field::pragma, "no-cache");
-  res.body() = oauth::TokenResponseJson(*issued);
-  return res;
+  return TokenSuccess(oauth::TokenResponseJson(*issued));
 }
 
 // RFC 7662. A client learns about its own tokens; anyone else's need

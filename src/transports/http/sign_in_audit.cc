@@ -7,17 +7,11 @@
 namespace verbatim::api {
 
 void NoteSignIn(App& app, RequestContext& ctx, const SignInOutcome& o) {
-  authz::Decision d;
-  d.action = o.action;
-  d.resource = o.client ? "client/" + o.client->id : std::string("client");
-  d.layers = {authz::LayerResult{authz::Layer::kToken}, authz::LayerResult{authz::Layer::kScope},
-              authz::LayerResult{authz::Layer::kPermission}, authz::LayerResult{authz::Layer::kResource}};
-  if (o.user && o.client) {
-    ctx.principal = app.directory().PrincipalOf(*o.user, *o.client);
-    authz::PrincipalSummary p{"user", o.user->id, o.user->username, {}, o.client->id, o.client->name};
-    for (const auto& r : ctx.principal->roles) p.roles.push_back(r.name);
-    d.principal = std::move(p);
-  }
+  authz::Request req;
+  req.action = o.action;
+  req.resource = o.client ? "client/" + o.client->id : std::string("client");
+  if (o.user && o.client) req.principal = ctx.principal = app.directory().PrincipalOf(*o.user, *o.client);
+  authz::Decision d = authz::NewDecision(req);
   auto& credentials = d.layer(authz::Layer::kToken);  // the password or grant stands where a token would
   credentials.detail = o.detail;
   if (o.allowed) {
