@@ -1,0 +1,95 @@
+#include "transports/console/sessions.h"
+
+#include <algorithm>
+
+#include "core/crypto.h"
+#include "oauth/client_secret.h"
+
+namespace verbatim::console {
+
+ConsoleSessions::ConsoleSessions(const Clock& clock, SessionLimits limits) : clock_(clock), limits_(limits) {}
+
+void ConsoleSessions::PruneLocked(TimePoint now) {
+  std::erase_if(sessions_, [&](const auto& kv) {
+    return now - kv.second.last_used >= limits_.idle_timeout || now >= kv.second.session->ends_at;
+  });
+  std::erase_if(pending_, [&](const auto& kv) { return now - kv.second.started_at >= limits_.login_timeout; });
+}
+
+std::string ConsoleSessions::Create(std::string user_id, std::string sign_in_id, SessionTokens tokens,
+                                    TimePoint ends_at) {
+  auto s = std::make_shared<Session>();
+  s->user_id = std::move(user_id);
+  s->sign_in_id = std::move(sign_in_id);
+  s->csrf_token = oauth::NewClientSecret();
+  s->ends_at = ends_at;
+  {
+    MutexLock l(s->mu);
+    s->tokens = std::move(tokens);
+  }
+  std::string cookie = oauth::NewClientSecret();
+  const TimePoint now = clock_.Now();
+  MutexLock l(mu_);
+  if (sessions_.size() >= limits_.max_sessions) PruneLocked(now);
+  if (sessions_.size() >= limits_.max_sessions) {
+    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
+      return a.second.last_used < b.second.last_used;
+    });
+    sessions_.erase(oldest);
+  }
+  sessions_[Sha256(cookie)] = Entry{std::move(s), now};
+  return cookie;
+}
+
+std::shared_ptr<Session> ConsoleSessions::Find(std::string_view cookie) {
+  if (cookie.empty()) return nullptr;
+  const TimePoint now = clock_.Now();
+  MutexLock l(mu_);
+  auto it = sessions_.find(Sha256(cookie));
+  if (it == sessions_.end()) return nullptr;
+  if (now - it->second.last_used >= limits_.idle_timeout || now >= it->second.session->ends_at) {
+    sessions_.erase(it);
+    return nullptr;
+  }
+  it->second.last_used = now;
+  return it->second.session;
+}
+
+void ConsoleSessions::Remove(std::string_view cookie) {
+  MutexLock l(mu_);
+  sessions_.erase(Sha256(cookie));
+}
+
+size_t ConsoleSessions::size() const {
+  MutexLock l(mu_);
+  return sessions_.size();
+}
+
+std::string ConsoleSessions::BeginLogin(std::string code_verifier) {
+  std::string state = oauth::NewClientSecret();
+  const TimePoint now = clock_.Now();
+  MutexLock l(mu_);
+  if (pending_.size() >= limits_.max_pending_logins) PruneLocked(now);
+  if (pending_.size() >= limits_.max_pending_logins) {
+    auto oldest = std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
+      return a.second.started_at < b.second.started_at;
+    });
+    pending_.erase(oldest);
+  }
+  pending_[Sha256(state)] = PendingLogin{std::move(code_verifier), now};
+  return state;
+}
+
+std::optional<std::string> ConsoleSessions::FinishLogin(std::string_view state) {
+  if (state.empty()) return std::nullopt;
+  const TimePoint now = clock_.Now();
+  MutexLock l(mu_);
+  auto it = pending_.find(Sha256(state));
+  if (it == pending_.end()) return std::nullopt;
+  PendingLogin p = std::move(it->second);
+  pending_.erase(it);
+  if (now - p.started_at >= limits_.login_timeout) return std::nullopt;
+  return std::move(p.code_verifier);
+}
+
+}  // namespace verbatim::console
