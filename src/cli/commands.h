@@ -36,6 +36,7 @@ struct ServeOptions {
   int audit_retention_days = 0;  // 0 = keep every audit event
   std::string key_encryption_key_file;  // "" = <data_dir>/kek
   bool dev = false;
+  bool no_console = false;  // no admin console at /console (docs/console.md)
   // The network (cli/serve_net.h).
   std::string tls_cert;         // PEM chain; with tls_key: HTTPS and wss:// on the HTTP listener
   std::string tls_key;          // PEM private key

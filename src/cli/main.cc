@@ -185,6 +185,9 @@ int main(int argc, char** argv) {
   s->add_option("--max-media-sessions", serve.max_media_sessions,
                 "Live SIPREC + AudioHook sessions at most (beyond: SIP 503, AudioHook disconnect)")
       ->envname("VERBATIM_MAX_MEDIA_SESSIONS")->check(CLI::Range(1, 1000000))->capture_default_str();
+  s->add_flag("--no-console", serve.no_console,
+              "Do not serve the admin console at /console (docs/console.md); the API is unchanged")
+      ->envname("VERBATIM_NO_CONSOLE");
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
   s->footer("SIPREC trunks (who may record) come from `verbatim trunks add`, the admin API\n"
             "(/api/v2/media/siprec/trunks) or [[siprec.trunks]] in the --config file; see docs/sip-trunks.md.");

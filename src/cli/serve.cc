@@ -171,6 +171,8 @@ int RunServe(const ServeOptions& opts) {
   cfg.audit_retention_days = opts.audit_retention_days;
   cfg.secrets = secrets->box;
   cfg.dev_trunk = opts.dev;
+  cfg.console = !opts.no_console;
+  if (const char* dir = std::getenv("VERBATIM_CONSOLE_ASSETS_DIR")) cfg.console_assets_dir = dir;
   if (!opts.config_path.empty()) {
     std::ifstream config(opts.config_path);
     std::stringstream text;

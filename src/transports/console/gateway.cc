@@ -369,6 +369,7 @@ void Gateway::Proxy(std::shared_ptr<const api::OwnedRequest> req, api::Responder
         return respond(SignedOut("Your console sign-in ended: " + JsonField(res, "message")));
       }
       if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+      PageHeaders(res);  // whatever the console serves, media and JSON too, falls under its policy
       respond(std::move(res));
     });
   });
@@ -408,7 +409,10 @@ void Gateway::WithAccessToken(const std::shared_ptr<Session>& s, const api::Http
   const std::string form = "grant_type=refresh_token&refresh_token=" + oauth::PercentEncode(refresh) +
                            "&client_id=" + std::string(service::kConsoleClientId);
   CallToken(form, origin, [finish](HttpResponse res) {
-    if (auto grant = ParseGrant(res)) return finish(Renewal{grant->access_token}, std::move(grant));
+    if (auto grant = ParseGrant(res)) {
+      Renewal fresh{grant->access_token};  // before the grant moves: argument order is unspecified
+      return finish(fresh, std::move(grant));
+    }
     const bool ended = res.result_int() == 400 || res.result_int() == 401;
     finish(Renewal{std::nullopt, ended, TokenErrorText(res)}, std::nullopt);
   });

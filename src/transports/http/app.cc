@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "transports/http/audit_unavailable.h"
+#include "transports/console/gateway.h"
+#include "service/console_client.h"
 #include "service/audit_event.h"
 #include "service/client_address.h"
 #include "core/ids.h"
@@ -137,6 +139,10 @@ Status App::Init() {
   sip_trunks_ = std::make_unique<TrunkRegistry>(store_, cfg_.config_trunks, cfg_.dev_trunk, clock_);
   VERBATIM_RETURN_IF_ERROR(sip_trunks_->Reload());
   RegisterRoutes();
+  if (cfg_.console) {
+    VERBATIM_RETURN_IF_ERROR(service::EnsureConsoleClient(directory_, cfg_.issuer, clock_.Now()));
+    console_ = std::make_unique<console::Gateway>(*this, console::GatewayOptions{cfg_.console_assets_dir});
+  }
   return Status::Ok();
 }
 
@@ -179,6 +185,7 @@ HttpResponse App::RenderReadError(int status, std::string code, std::string mess
 }
 
 void App::HandleAsync(std::shared_ptr<const OwnedRequest> req, Responder respond) {
+  if (console_ && console::Gateway::Claims(req->view.path)) return console_->Handle(std::move(req), std::move(respond));
   const HttpRequest& http = req->view;
   auto match = router_.Match(http.method(), http.path);
   // Writes through the API block on the store's group commit: give them a

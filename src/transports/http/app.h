@@ -35,6 +35,10 @@
 #include "oauth/token_service.h"
 #include "store/store.h"
 
+namespace verbatim::console {
+class Gateway;
+}
+
 namespace verbatim::api {
 
 struct RateLimits {
@@ -56,6 +60,8 @@ struct AppConfig {
   size_t audit_max_queued = 65536;  // audit events waiting for the writer before protected requests get 503
   std::vector<store::SipTrunk> config_trunks;  // [[siprec.trunks]] of the config file (docs/sip-trunks.md)
   bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
+  bool console = false;             // serve the admin console at /console (docs/console.md); serve turns it on
+  std::string console_assets_dir;   // VERBATIM_CONSOLE_ASSETS_DIR: its page from a directory
 };
 
 // Hooks the media layer registers (the media hub, the SIPREC server, the
@@ -169,6 +175,7 @@ class App {
   std::unique_ptr<service::AuditLog> audit_;
   std::unique_ptr<TrunkRegistry> sip_trunks_;
   std::unique_ptr<service::WorkerPool> workers_;
+  std::unique_ptr<console::Gateway> console_;  // /console (transports/console/gateway.h)
   service::Metrics metrics_;
   service::RateLimiter token_limiter_;
   std::atomic<bool> ready_{false};

@@ -7,6 +7,7 @@
 #include "transports/http/audit_unavailable.h"
 #include "transports/http/planned_principal.h"
 #include "transports/http/views.h"
+#include "service/console_client.h"
 #include "service/insight.h"
 #include "authz/permission.h"
 #include "core/ids.h"
@@ -40,9 +41,23 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   if (!scopes.ok()) return app.BadRequest(ctx, scopes.status().message(), "scopes");
 
   std::optional<std::string> principal_id;
+  std::optional<std::string> user_id;    // a person, through principal_id (or the console's client)
   const json::value* planned = nullptr;  // a planned client (transports/http/planned_principal.h)
   if (auto it = body->find("principal"); it != body->end() && IsPlannedPrincipal(it->value())) {
     planned = &it->value();
+  } else if (it != body->end() && it->value().is_object() && it->value().as_object().contains("userId")) {
+    const auto& o = it->value().as_object();
+    for (const auto& kv : o)
+      if (kv.key() != "userId" && kv.key() != "clientId")
+        return app.BadRequest(ctx, "A user principal has: userId, and the clientId the user signs in through.",
+                              "principal");
+    auto uid = GetString(o, "userId");
+    auto cid = GetString(o, "clientId");
+    if (!uid.ok() || !*uid || !cid.ok())
+      return app.BadRequest(ctx, "Field 'principal.userId' must be a user id (and 'principal.clientId' a client id).",
+                            "principal.userId");
+    user_id = **uid;
+    principal_id = *cid ? **cid : std::string(service::kConsoleClientId);
   } else if (it != body->end()) {
     if (it->value().is_string()) principal_id = std::string(it->value().as_string());
     else if (it->value().is_object()) {
@@ -52,7 +67,7 @@ HttpResponse Check(App& app, RequestContext& ctx) {
     }
     if (!principal_id)
       return app.BadRequest(ctx,
-                            "Field 'principal' must be a client id, {\"clientId\": \"…\"}, or a planned client "
+                            "Field 'principal' must be a client id, {\"clientId\": \"…\"}, a user {\"userId\": \"…\"}, or a planned client "
                             "{\"name\", \"scopes\", \"roles\"}.",
                             "principal");
   }
@@ -121,12 +136,18 @@ HttpResponse Check(App& app, RequestContext& ctx) {
     req.principal = std::move(sp->principal);
   } else if (principal_id) {
     auto client = app.directory().FindClient(*principal_id);
-    if (!client) return app.BadRequest(ctx, "No client '" + principal_id->substr(0, 64) + "'.", "principal");
+    if (!client)
+      return app.BadRequest(ctx, "No client '" + principal_id->substr(0, 64) + "'.",
+                            user_id ? "principal.clientId" : "principal");
+    if (user_id && !app.directory().FindUser(*user_id))
+      return app.BadRequest(ctx, "No user '" + user_id->substr(0, 64) + "'.", "principal.userId");
+    // A token as the client (or the person through it) would get now.
     authz::TokenCheck synthetic;
     synthetic.client_id = client->id;
-    synthetic.subject = client->id;
+    synthetic.subject = user_id ? *user_id : client->id;
     synthetic.scopes = *scopes ? **scopes : client->allowed_scopes;
-    synthetic.expires_at = app.clock().Now() + std::chrono::seconds(client->access_token_validity_seconds);
+    synthetic.issued_at = app.clock().Now();
+    synthetic.expires_at = synthetic.issued_at + std::chrono::seconds(client->access_token_validity_seconds);
     req = app.MakeAuthzRequest(synthetic, perm, res);
   } else {
     authz::TokenCheck check = *token ? app.tokens().CheckToken(**token) : ctx.token;

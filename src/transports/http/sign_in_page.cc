@@ -112,10 +112,12 @@ HttpResponse SignInPage(const SignInForm& f, int status) {
   return res;
 }
 
-HttpResponse SignInErrorPage(int status, std::string_view title, std::string_view detail) {
-  std::string body = "<h1>" + HtmlEscape(title) + "</h1><p class=\"error\" role=\"alert\">" + HtmlEscape(detail) +
-                     "</p><p class=\"muted\">Nothing was sent back to the application. If you followed a link, "
-                     "tell its developer what this page says; the rules are in docs/users.md.</p>";
+HttpResponse SignInErrorPage(int status, std::string_view title, std::string_view detail, std::string_view link_href,
+                             std::string_view link_text) {
+  std::string body = "<h1>" + HtmlEscape(title) + "</h1><p class=\"error\" role=\"alert\">" + HtmlEscape(detail) + "</p>";
+  body += link_href.empty() ? "<p class=\"muted\">Nothing was sent back to the application. If you followed a link, "
+                              "tell its developer what this page says; the rules are in docs/users.md.</p>"
+                            : "<p><a href=\"" + HtmlEscape(link_href) + "\">" + HtmlEscape(link_text) + "</a></p>";
   const std::string nonce = Nonce();
   HttpResponse res{static_cast<http::status>(status), 11};
   SecurePageHeaders(res, nonce, "");
@@ -123,7 +125,9 @@ HttpResponse SignInErrorPage(int status, std::string_view title, std::string_vie
   return res;
 }
 
-std::string SignInCsrfCookie(std::string_view header) {
+std::string SignInCsrfCookie(std::string_view header) { return CookieValue(header, kCsrfCookie); }
+
+std::string CookieValue(std::string_view header, std::string_view name) {
   // "a=1; verbatim_signin_csrf=xyz; b=2"
   size_t pos = 0;
   while (pos < header.size()) {
@@ -131,9 +135,8 @@ std::string SignInCsrfCookie(std::string_view header) {
     if (end == std::string_view::npos) end = header.size();
     std::string_view pair = header.substr(pos, end - pos);
     while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.size() > kCsrfCookie.size() && pair.substr(0, kCsrfCookie.size()) == kCsrfCookie &&
-        pair[kCsrfCookie.size()] == '=')
-      return std::string(pair.substr(kCsrfCookie.size() + 1));
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
     pos = end + 1;
   }
   return "";

@@ -30,10 +30,15 @@ HttpResponse SignInPage(const SignInForm& form, int status = 200);
 // A request that must not redirect (unknown client, unregistered
 // redirect_uri: RFC 6749 §4.1.2.1): says what is wrong, to the person and to
 // the developer reading over their shoulder.
-HttpResponse SignInErrorPage(int status, std::string_view title, std::string_view detail);
+// With `link_href`, the page offers that link (the console's "Sign in again")
+// instead of the note for a third-party application's developer.
+HttpResponse SignInErrorPage(int status, std::string_view title, std::string_view detail,
+                             std::string_view link_href = {}, std::string_view link_text = {});
 
 // The CSRF cookie of the sign-in form, as the browser sends it back ("" if none).
 std::string SignInCsrfCookie(std::string_view cookie_header);
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), "" if absent.
+std::string CookieValue(std::string_view cookie_header, std::string_view name);
 
 std::string HtmlEscape(std::string_view s);
 

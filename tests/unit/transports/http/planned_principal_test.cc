@@ -151,5 +151,34 @@ TEST_F(PlannedPrincipal, EffectiveAccessOfAnExistingClientIsWhatIsStored) {
   EXPECT_EQ(none.result_int(), 400) << none.body();
 }
 
+TEST_F(PlannedPrincipal, APersonIsCheckedWithTheirRolesWithinTheirClientsScopes) {
+  store::User u;
+  u.id = NewUuid();
+  u.username = "bob";
+  u.role_ids = {t_.app().directory().ResolveRoleRef("Recording Viewer")->id};
+  u.created_at = u.updated_at = SystemClock::Instance().Now();
+  ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
+
+  auto res = Check(R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + crm_id_ +
+                   R"("},"action":"recording:recording:start"})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto body = TestApp::Body(res);
+  EXPECT_EQ(Str(body.at("decision")), "deny");
+  const auto& who = body.at("explanation").at("principal");
+  EXPECT_EQ(Str(who.at("type")), "user");
+  EXPECT_EQ(Str(who.at("name")), "bob");
+  EXPECT_EQ(Str(who.at("viaClient").at("id")), crm_id_);
+  EXPECT_EQ(Str(Layer(body, "scope")->at("result")), "pass") << "the client allows recording:control";
+  EXPECT_EQ(Str(Layer(body, "permission")->at("result")), "fail") << "a viewer may not start";
+  EXPECT_NE(Str(body.at("explanation").at("fix").at(0)).find("/api/v2/users/" + u.id), std::string::npos);
+
+  auto nobody = Check(R"({"principal":{"userId":")" + NewUuid() + R"(","clientId":")" + crm_id_ +
+                      R"("},"action":"recording:recording:start"})");
+  EXPECT_EQ(nobody.result_int(), 400);
+  EXPECT_EQ(Str(TestApp::Body(nobody).at("explanation").at("field")), "principal.userId") << nobody.body();
+  auto extra = Check(R"({"principal":{"userId":")" + u.id + R"(","roles":[]},"action":"recording:recording:start"})");
+  EXPECT_EQ(extra.result_int(), 400) << extra.body();
+}
+
 }  // namespace
 }  // namespace verbatim::api
