@@ -38,10 +38,10 @@ test-e2e:
 	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=2 tests/e2e/
 
 # The admin console in headless Chromium (scripts/deps.sh installs it); one file
-# at a time, as each drives a browser. Screenshots land in $(BUILD_DIR)/browser-screenshots.
+# at a time, as each drives a browser. Screenshots land in build/browser-screenshots
+# (SCREENSHOT_DIR overrides).
 test-browser:
-	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim SCREENSHOT_DIR=$(abspath $(BUILD_DIR))/browser-screenshots \
-		node --test --test-concurrency=1 tests/browser/
+	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=1 tests/browser/
 
 # Unit + e2e tests again, built by clang with ASan+UBSan in build-asan (scripts/sanitize.sh);
 # the same build holds the fuzz targets.

@@ -1,8 +1,8 @@
 // Real audio for the console's media tests: one AudioHook v2 session (docs/api.md
-// §7) streams a stereo PCMU tone (440 Hz customer, 880 Hz agent) at real-time
-// pace into a conversation it creates, then closes; resolves once the server
-// reports segment 1 complete. The protocol side is the e2e suite's
-// (tests/e2e/audiohook.test.mjs), reduced to the happy path.
+// §7) streams a stereo PCMU tone at half of full scale (440 Hz customer, 880 Hz
+// agent) at real-time pace into a conversation it creates, then closes; resolves
+// once the server reports segment 1 complete. The protocol side is the e2e
+// suite's (tests/e2e/audiohook.test.mjs), reduced to the happy path.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, createClient, token, waitFor } from '../../e2e/lib/server.mjs';
@@ -28,8 +28,8 @@ function stereoFrame(pos) {
   const out = Buffer.alloc(FRAME * 2);
   for (let i = 0; i < FRAME; i++) {
     const n = pos + i;
-    out[2 * i] = linearToMulaw(Math.round(8000 * Math.sin(2 * Math.PI * 440 * n / RATE)));
-    out[2 * i + 1] = linearToMulaw(Math.round(8000 * Math.sin(2 * Math.PI * 880 * n / RATE)));
+    out[2 * i] = linearToMulaw(Math.round(16000 * Math.sin(2 * Math.PI * 440 * n / RATE)));
+    out[2 * i + 1] = linearToMulaw(Math.round(16000 * Math.sin(2 * Math.PI * 880 * n / RATE)));
   }
   return out;
 }

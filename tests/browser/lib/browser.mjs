@@ -195,10 +195,17 @@ export async function axeScan(page, what) {
 export async function assertNoSidewaysScroll(page, what) {
   const { scroll, width, sticking } = await page.evaluate(() => {
     const w = document.documentElement.clientWidth;
-    // What sticks out and is not inside a box that scrolls (or clips) on its own.
+    // What sticks out and is not clipped by a box that scrolls on its own: a box
+    // clips what it contains unless that is positioned against an outer box.
     const clipped = (el) => {
-      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      for (let node = el; node && node !== document.body;) {
+        const pos = getComputedStyle(node).position;
+        if (pos === 'fixed') return false;
+        let p = node.parentElement;
+        if (pos === 'absolute') while (p && p !== document.body && getComputedStyle(p).position === 'static') p = p.parentElement;
+        if (!p || p === document.body) return false;
         if (getComputedStyle(p).overflowX !== 'visible') return true;
+        node = p;
       }
       return false;
     };
