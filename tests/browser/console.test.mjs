@@ -61,7 +61,7 @@ after(async () => {
 /** Runs `fn` in the signed-in page (fetch with the session cookie, same origin). */
 const inPage = (fn, ...args) => page.evaluate(fn, ...args);
 
-/** The accessible-name text of the first element named `name` that is a `tag`. */
+/** The first element with accessible name `name` that is a <tag>. */
 async function named(name, tag) {
   const all = await page.$$(`::-p-aria(${name})`);
   for (const el of all) if (await el.evaluate((e, tg) => e.tagName === tg, tag.toUpperCase())) return el;
@@ -172,6 +172,27 @@ async function verdict(expected) {
   return list.$$eval('li[data-layer]', (lis) => lis.map((li) => [li.dataset.layer, li.dataset.result]));
 }
 
+t('a recent denial on the Overview opens the explorer pre-filled, which explains it', async () => {
+  assert.ok(signedIn, 'the sign-in test passed');
+  await gotoRoute(page, srv, '#/', 'Overview');
+  const buttons = await page.$$('::-p-aria([name="Explain in permission explorer"][role="button"])');
+  let button = null;
+  for (const b of buttons) if (await b.evaluate((e) => /crm-viewer/.test(e.closest('li, article')?.textContent ?? ''))) button = b;
+  assert.ok(button, `a recent denial of crm-viewer with an "Explain in permission explorer" button (${buttons.length} buttons)`);
+  await button.click();
+  await waitForHeading(page, 'Permission explorer');
+  const filled = await page.evaluate(() => {
+    const field = (label) => [...document.querySelectorAll('main select, main input')].find((e) => e.labels?.[0]?.textContent.trim() === label);
+    const shown = (e) => (e?.tagName === 'SELECT' ? e.selectedOptions[0]?.textContent.trim() : e?.value);
+    return ['Principal', 'Action', 'Conversation'].map((l) => shown(field(l)));
+  });
+  assert.deepEqual(filled, ['Client: crm-viewer', 'recording:recording:start', conversation]);
+  if (!(await page.$('::-p-aria([name="Decision pipeline"][role="list"])'))) await (await byRole(page, 'button', 'Explain')).click();
+  const layers = Object.fromEntries(await verdict('Denied'));
+  assert.deepEqual([layers.scope, layers.permission], ['fail', 'fail'], 'neither scope nor role lets crm-viewer start a recording');
+  watch.check('explaining a denial from the Overview');
+});
+
 t('the explorer explains the missing scope, applies the fix, and the real token then starts a recording', async () => {
   assert.ok(signedIn, 'the sign-in test passed');
   assert.ok(crm, 'the client-creation test passed');
@@ -179,7 +200,7 @@ t('the explorer explains the missing scope, applies the fix, and the real token 
   await explainCrmStart();
   const denied = await verdict('Denied');
   assert.deepEqual(denied.map(([l]) => l), ['token', 'scope', 'permission', 'resource'], 'layers in order');
-  assert.deepEqual(Object.fromEntries(denied).scope, 'fail', `the scope layer fails: ${JSON.stringify(denied)}`);
+  assert.equal(Object.fromEntries(denied).scope, 'fail', `the scope layer fails: ${JSON.stringify(denied)}`);
   assert.equal(Object.fromEntries(denied).permission, 'pass', 'Recording Controller grants the permission');
   const failing = await page.$eval('li[data-layer="scope"]', (li) => li.textContent);
   assert.match(failing, /recording:control/, 'the failing layer says what is required, in text');
