@@ -1,6 +1,6 @@
 # verbatim — the two commands a new user needs:
 #   make run    install what is missing, build the server (only), start `verbatim serve --dev` on :8080
-#   make test   install what is missing, build, run every test (unit, integration, e2e),
+#   make test   install what is missing, build, run every test (unit, integration, e2e, browser),
 #               then the same under ASan+UBSan, then every fuzz target for FUZZ_SECONDS
 #               (one clang build serves both: docs/decisions.md "Sanitizer and fuzz builds")
 
@@ -9,7 +9,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= ./data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-e2e test-asan test-fuzz bench clean terraform-provider
+.PHONY: all deps build run test test-unit test-e2e test-browser test-asan test-fuzz bench clean terraform-provider
 
 all: build
 
@@ -29,13 +29,19 @@ run: deps $(BUILD_DIR)/build.ninja
 
 # Fastest feedback first; each stage stops `make` on its first failure.
 test: build
-	$(MAKE) --no-print-directory test-unit test-e2e test-asan test-fuzz
+	$(MAKE) --no-print-directory test-unit test-e2e test-browser test-asan test-fuzz
 
 test-unit:
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 test-e2e:
 	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=2 tests/e2e/
+
+# The admin console in headless Chromium (scripts/deps.sh installs it); one file
+# at a time, as each drives a browser. Screenshots land in build/browser-screenshots
+# (SCREENSHOT_DIR overrides).
+test-browser:
+	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=1 tests/browser/
 
 # Unit + e2e tests again, built by clang with ASan+UBSan in build-asan (scripts/sanitize.sh);
 # the same build holds the fuzz targets.

@@ -13,12 +13,15 @@ PKGS=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   postgresql libpq-dev
   libsrtp2-dev
+  chromium
 )
 # clang and its runtime (libFuzzer, ASan/UBSan) build the fuzz targets that
 # `make test` runs; the benchmark brings its own load generator (bench/loadgen.cc).
 # postgresql: the tests start private clusters of their own (initdb + pg_ctl on a
 # free loopback port, as the package's `postgres` user when run as root;
 # tests/support/pg_cluster.h); libpq-dev: the PostgreSQL store.
+# chromium: the headless browser of the console's browser tests (tests/browser),
+# driven by puppeteer-core, which never downloads a browser of its own.
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -57,10 +60,15 @@ if ((node_major < 18)); then
   exit 1
 fi
 
-# @grpc/grpc-js and @grpc/proto-loader (package.json, pinned by package-lock.json):
-# the gRPC end-to-end tests and examples/grpc-client.mjs (docs/grpc.md).
+# package.json, pinned by package-lock.json: @grpc/grpc-js and @grpc/proto-loader
+# for the gRPC end-to-end tests and examples/grpc-client.mjs (docs/grpc.md);
+# puppeteer-core and axe-core for the browser tests (they use Debian's chromium:
+# PUPPETEER_SKIP_DOWNLOAD keeps any puppeteer from fetching one).
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ ! -d $repo_root/node_modules/@grpc/grpc-js ]]; then
-  echo "deps: npm ci (gRPC client for the end-to-end tests)"
-  (cd "$repo_root" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+for m in @grpc/grpc-js puppeteer-core axe-core; do
+  if [[ ! -d $repo_root/node_modules/$m ]]; then
+    echo "deps: npm ci ($m is missing: Node clients of the end-to-end and browser tests)"
+    (cd "$repo_root" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    break
+  fi
+done
