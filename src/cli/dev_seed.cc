@@ -159,6 +159,9 @@ void PrintDevBanner(const DevCredentials& d, const std::string& issuer, const st
                "    plain text to "
             << data_dir
             << "/dev-credentials.json (mode 0600).\n\n"
+               "    Console:        "
+            << issuer
+            << "/console  (sign in as the demo user below; docs/console.md)\n"
                "    API:            "
             << issuer
             << "\n"

@@ -332,6 +332,7 @@ int RunServe(const ServeOptions& opts) {
   app->SetReady(true);
   Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"grpc", grpc ? grpc->address() : std::string("off")}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
                                    {"sync", opts.sync}, {"dev", opts.dev},
+                                   {"console", cfg.console ? cfg.issuer + "/console" : std::string("off")},
                                    {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")},
                                    {"sipTls", sip_opts.tls ? sip_opts.tls->Describe() : std::string("off")}});
   if (dev) {

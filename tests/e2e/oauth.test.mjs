@@ -388,7 +388,11 @@ t('`verbatim init --data-dir DIR --json` prints credentials that work on a serve
     assert.deepEqual(who.json.roles.map((r) => r.name), ['System Administrator']);
     const clients = await api(plain.url, 'GET', '/api/v2/oauth/clients', { token: tok });
     assert.equal(clients.status, 200, clients.text);
-    assert.deepEqual(clients.json.entities.map((c) => c.id), [creds.clientId], 'no dev clients without --dev');
+    // The init client and the admin console's own (docs/console.md), nothing of --dev's.
+    const CONSOLE_CLIENT = 'c0a50e00-0000-4000-8000-000000000001';
+    assert.deepEqual(clients.json.entities.map((c) => c.id).sort(), [creds.clientId, CONSOLE_CLIENT].sort(),
+      'no dev clients without --dev');
+    assert.equal(clients.json.entities.find((c) => c.id === CONSOLE_CLIENT).clientType, 'public');
     const convs = await api(plain.url, 'GET', '/api/v2/conversations', { token: tok });
     assert.equal(convs.status, 200, convs.text);
     assert.deepEqual(convs.json.entities, [], 'no demo conversation without --dev');
