@@ -77,7 +77,8 @@ export async function request(method, path, body) {
   }
   const data = await readBody(res);
   if (res.ok) return data;
-  if (res.status === 401 && data && data.code === 'console.signed.out') {
+  // The session endpoint's 401 always means "not signed in", whatever its body.
+  if (res.status === 401 && ((data && data.code === 'console.signed.out') || path === '/console/session')) {
     signIn();
     throw new ApiError(401, { ...data, message: 'Your sign-in ended. Taking you to the sign-in page…' });
   }

@@ -79,9 +79,8 @@ function rfc3339(local) {
 }
 
 function filterForm(initial, onApply) {
-  const decision = h('select', {}, h('option', { value: '' }, 'Any'), h('option', { value: 'allow' }, 'Allow'),
-    h('option', { value: 'deny' }, 'Deny'));
-  decision.value = initial.decision || '';
+  const decision = h('select', {}, ['any', 'allow', 'deny'].map((d) => h('option', { value: d }, d)));
+  decision.value = initial.decision === 'allow' || initial.decision === 'deny' ? initial.decision : 'any';
   const principal = h('input', { type: 'text', value: initial.principal || '', autocomplete: 'off', spellcheck: 'false' });
   const conversation = h('input', { type: 'text', value: initial.conversation || '', autocomplete: 'off', spellcheck: 'false' });
   const since = h('input', { type: 'datetime-local', step: '1' });
@@ -94,7 +93,7 @@ function filterForm(initial, onApply) {
       field('Since', since), field('Until', until)),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn btn-primary' }, 'Apply filters'),
       h('button', { type: 'reset', class: 'btn' }, 'Clear')));
-  const values = () => ({ decision: decision.value, principal: principal.value.trim(),
+  const values = () => ({ decision: decision.value === 'any' ? '' : decision.value, principal: principal.value.trim(),
     conversationId: conversation.value.trim(), since: rfc3339(since.value), until: rfc3339(until.value) });
   form.addEventListener('submit', (ev) => { ev.preventDefault(); onApply(values()); });
   form.addEventListener('reset', () => setTimeout(() => onApply(values())));

@@ -3,7 +3,7 @@
 // optionally on a conversation, and show the decision as its pipeline of four
 // layers, the fix, and a button that applies the fix when the viewer may.
 
-import { h, fill, code, badge, codes, table, uid } from '../dom.js';
+import { h, fill, append, code, badge, codes, table, uid } from '../dom.js';
 import { api } from '../api.js';
 import { kPermissions, permissionsByDomain, permissionLabel } from '../catalog.js';
 import { loadInto, pageTitle, field, runAction, announce, say, errorBox, eachLimited, disabledWithReason } from '../ui.js';
@@ -201,6 +201,8 @@ export function renderExplorer({ container, query }) {
     if (errors.length) fill(formErrors, errorBox(errors[0], 'Some principals could not be listed.'));
     const wanted = query.get('principal') || '';
     if (wanted && [...principal.options].some((o) => o.value === wanted)) principal.value = wanted;
+    else if (wanted) append(formErrors, [h('p', { class: 'hint' }, `The ${wanted.split(':')[0]} ${wanted.split(':').slice(1).join(':')} `,
+      'is not among the current clients and users (it may have been deleted): choose a principal.')]);
     if (principal.value && action.value) run();
   });
 }
