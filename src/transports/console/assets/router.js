@@ -52,12 +52,6 @@ export function startRouter(main, notFound, navigate) {
   render(main, notFound);
 }
 
-// Re-renders the current page (after a change that affects what it shows).
-export function go(hash) {
-  if (window.location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange'));
-  else window.location.hash = hash;
-}
-
 // Pages whose <h1> arrives with their data (a client's name) update the title.
 export function setTitle(text) {
   document.title = `${text} · verbatim console`;

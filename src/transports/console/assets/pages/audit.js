@@ -45,7 +45,8 @@ function eventDetails(e, filterByPrincipal) {
     e.aggregate ? h('p', {}, `Stands for ${e.aggregate.count} denials from ${e.aggregate.address || 'many addresses'} between `,
       time(e.aggregate.firstAt), ' and ', time(e.aggregate.lastAt), '.') : null,
     Array.isArray(expl.layers) && expl.layers.length ? layerTable(expl.layers) : null,
-    fixes.length ? h('div', { class: 'fix' }, h('p', { class: 'fix-title' }, 'Fix'), h('ul', {}, fixes.map((f) => h('li', {}, f)))) : null,
+    fixes.length ? h('div', { class: 'fix' }, h('p', { class: 'fix-title' }, 'Fix'),
+      h('ul', {}, fixes.map((f) => h('li', {}, f)))) : null,
     h('div', { class: 'actions' },
       e.action ? h('a', { href: explorerHashFor(e) }, 'Explain in permission explorer') : null,
       e.principal && e.principal.id ? h('button', { type: 'button', class: 'btn btn-small',
@@ -55,7 +56,8 @@ function eventDetails(e, filterByPrincipal) {
 // The event's row and its hidden details row, toggled by the Details button.
 function eventRows(e, filterByPrincipal) {
   const detailId = uid('ev');
-  const detail = h('tr', { id: detailId, class: 'detail-row', hidden: true }, h('td', { colspan: '8' }, eventDetails(e, filterByPrincipal)));
+  const detail = h('tr', { id: detailId, class: 'detail-row', hidden: true },
+    h('td', { colspan: '8' }, eventDetails(e, filterByPrincipal)));
   const toggle = h('button', { type: 'button', class: 'btn btn-small', 'aria-expanded': 'false', 'aria-controls': detailId },
     'Details');
   toggle.addEventListener('click', () => {
@@ -66,7 +68,8 @@ function eventRows(e, filterByPrincipal) {
   const who = e.principal && e.principal.name ? e.principal.name : h('span', { class: 'muted' }, 'unknown');
   const main = h('tr', {},
     h('td', {}, time(e.at)), h('td', {}, who), h('td', {}, e.action ? code(e.action) : h('span', { class: 'muted' }, '—')),
-    h('td', { class: 'cell-wrap' }, e.resource ? code(e.resource) : ''), h('td', {}, decisionBadge(e.decision)), h('td', {}, String(e.status)),
+    h('td', { class: 'cell-wrap' }, e.resource ? code(e.resource) : ''), h('td', {}, decisionBadge(e.decision)),
+    h('td', {}, String(e.status)),
     h('td', {}, e.code ? code(e.code) : ''), h('td', {}, toggle));
   return [main, detail];
 }
@@ -126,7 +129,8 @@ export function renderAudit({ container, query }) {
           ['Time', 'Principal', 'Action', 'Resource', 'Decision', 'Status', 'Code', h('span', { class: 'visually-hidden' }, 'Details')],
           events.flatMap((e) => eventRows(e, filterByPrincipal)), { captionHidden: true })
           : empty('No audit events match these filters.'),
-        h('nav', { class: 'pager', 'aria-label': 'Audit pages' }, prev, h('span', { class: 'muted' }, `Page ${earlier.length + 1}`), next),
+        h('nav', { class: 'pager', 'aria-label': 'Audit pages' },
+          prev, h('span', { class: 'muted' }, `Page ${earlier.length + 1}`), next),
       ];
     });
   };

@@ -7,7 +7,7 @@ import { can } from '../session.js';
 import { setTitle } from '../router.js';
 import { loadInto, pageTitle, checkboxGroup, checkbox, runAction, secretOnce, confirmStep, announce, flash,
   disabledWithReason } from '../ui.js';
-import { roleItems, scopeItems, enabledBadge } from './clients.js';
+import { roleItems, scopeItems, enabledBadge, loadRoleChoices } from './clients.js';
 import { effectiveAccessView } from './access.js';
 
 function sameSet(a, b) {
@@ -30,12 +30,13 @@ function summary(c) {
   ]);
 }
 
-// Scopes, roles and Enabled, saved with one PATCH of what changed (c is kept
-// current by the caller, so a second save compares with the first one's result).
+// Scopes, roles ({roles, hint} of loadRoleChoices) and Enabled, saved with one
+// PATCH of what changed (c is kept current by the caller, so a second save
+// compares with the first one's result).
 function accessForm(c, roles, mayEdit, onSaved) {
   const roleIds = () => (c.roles || []).map((r) => r.id);
   const scopes = checkboxGroup('Allowed scopes', scopeItems(c.allowedScopes || []), { mono: true });
-  const roleBoxes = checkboxGroup('Roles', roleItems(roles, roleIds()));
+  const roleBoxes = checkboxGroup('Roles', roleItems(roles.roles, roleIds()), { hint: roles.hint });
   const enabled = checkbox('Enabled', { checked: c.enabled,
     description: 'A disabled client gets no tokens, and the tokens it has are refused.' });
   const errors = h('div', {});
@@ -125,11 +126,9 @@ export function renderClient({ container, params }) {
   fill(container, h('p', { class: 'crumbs' }, h('a', { href: '#/clients' }, 'Clients')), title, body);
   const id = params.id;
   const load = async () => {
-    const [client, roles, mayEdit, mayDelete] = await Promise.all([
-      api.get(`/api/v2/oauth/clients/${seg(id)}`),
-      api.get('/api/v2/authorization/roles'),
-      can('oauth:client:edit'), can('oauth:client:delete')]);
-    return { client, roles: roles.entities || [], mayEdit, mayDelete };
+    const [client, mayEdit, mayDelete] = await Promise.all([
+      api.get(`/api/v2/oauth/clients/${seg(id)}`), can('oauth:client:edit'), can('oauth:client:delete')]);
+    return { client, roles: await loadRoleChoices(client.roles), mayEdit, mayDelete };
   };
   const show = ({ client, roles, mayEdit, mayDelete }) => {
     title.querySelector('h1').textContent = client.name;

@@ -9,8 +9,19 @@ import { loadInto, pageTitle, field, checkboxGroup, runAction, secretOnce, annou
 // Roles as checkbox items (value = id, label = name), built-in ones first.
 export function roleItems(roles, checkedIds = []) {
   const sorted = [...roles].sort((a, b) => (b.builtin - a.builtin) || a.name.localeCompare(b.name));
-  return sorted.map((r) => ({ value: r.id, label: r.name, checked: checkedIds.includes(r.id),
-    description: r.builtin ? 'built-in' : 'custom' }));
+  const kind = (r) => (r.builtin === undefined ? undefined : r.builtin ? 'built-in' : 'custom');
+  return sorted.map((r) => ({ value: r.id, label: r.name, checked: checkedIds.includes(r.id), description: kind(r) }));
+}
+
+// Every role for a detail page's Roles fieldset; when the viewer may not list
+// roles, the principal's own (so a save keeps them) and why the rest is missing.
+export async function loadRoleChoices(own) {
+  try {
+    return { roles: (await api.get('/api/v2/authorization/roles')).entities || [], hint: '' };
+  } catch (err) {
+    return { roles: (own || []).map((r) => ({ id: r.id, name: r.name || r.id })),
+      hint: `Only its current roles are shown: the list of roles could not be loaded (${err.message})` };
+  }
 }
 
 export function scopeItems(checked = []) {

@@ -7,7 +7,7 @@ import { h, fill, time, code, badge, facts, table, empty, hashFor } from '../dom
 import { api, consoleUrl, seg } from '../api.js';
 import { me } from '../session.js';
 import { anyCovers } from '../catalog.js';
-import { loadInto, pageTitle, field, runAction, announce, disabledWithReason } from '../ui.js';
+import { loadInto, pageTitle, field, checkbox, runAction, announce, disabledWithReason } from '../ui.js';
 import { conversationStateBadge, recordingStateBadge } from './conversations.js';
 import { drawWaveform } from '../waveform.js';
 
@@ -18,6 +18,14 @@ const kActions = [
   { action: 'stop', label: 'Stop recording', permission: 'recording:recording:stop', done: 'stopped' },
 ];
 
+// Why the state machine (docs/api.md §4) refuses an action, by action and state.
+const kStateReasons = {
+  start: { active: 'Already recording.', paused: 'The recording is paused: resume it instead.' },
+  pause: { none: 'Nothing is being recorded.', stopped: 'Nothing is being recorded.', paused: 'Already paused.' },
+  resume: { none: 'Nothing is paused.', stopped: 'Nothing is paused: start a new segment instead.', active: 'Already recording.' },
+  stop: { none: 'Nothing is being recorded.', stopped: 'Already stopped.' },
+};
+
 // Why `a` cannot be done now, or '' when it can. Permission first: it is what the viewer can change least.
 function whyNot(a, { conversation, recording, info }) {
   if (!anyCovers(info.effectivePermissions, a.permission)) {
@@ -27,9 +35,7 @@ function whyNot(a, { conversation, recording, info }) {
   }
   if (conversation.state === 'disconnected') return 'The conversation has ended.';
   if ((recording.allowedActions || []).includes(a.action)) return '';
-  if (a.action === 'start' && recording.state === 'paused') return 'The recording is paused: resume it instead.';
-  if (a.action === 'start' && recording.state === 'active') return 'Already recording.';
-  return `Not possible while the recording is ${recording.state}.`;
+  return (kStateReasons[a.action] || {})[recording.state] || `Not possible while the recording is ${recording.state}.`;
 }
 
 function participants(c) {
@@ -62,7 +68,8 @@ function controls(state, onChanged) {
     button.addEventListener('click', () => runAction(button, errors, async () => {
       const body = reason.value.trim() ? { reason: reason.value.trim() } : {};
       const result = await api.post(`/api/v2/recordings/conversations/${seg(state.conversation.id)}/actions/${a.action}`, body);
-      announce(result.changed ? `Recording ${a.done}: now ${result.state}.` : `Nothing changed: the recording already is ${result.state}.`);
+      announce(result.changed ? `Recording ${a.done}: now ${result.state}.`
+        : `Nothing changed: the recording already is ${result.state}.`);
       onChanged();
     }));
     return h('span', { class: 'with-reason' }, button);
@@ -112,18 +119,36 @@ function media(conversationId, recording) {
   return h('ol', { class: 'segments' }, list.map((m) => segmentView(conversationId, m)));
 }
 
-function auditTimeline(page) {
+// Reads are most of a conversation's audit events (this page makes some);
+// they are hidden unless asked for, denials always shown.
+function isRead(e) {
+  return e.decision === 'allow' && /:(view|download)$/.test(e.action || '');
+}
+
+function auditTimeline(page, conversationId) {
   const events = page.entities || [];
   if (events.length === 0) return empty('No audit events for this conversation.');
-  return h('ol', { class: 'timeline' }, events.map((e) => {
+  const items = events.map((e) => {
     const expl = e.explanation || {};
-    return h('li', { class: `timeline-item timeline-${e.decision}` },
+    return h('li', { class: `timeline-item timeline-${e.decision}`, hidden: isRead(e) },
       h('div', { class: 'timeline-head' }, time(e.at), ' ', badge(e.decision, e.decision === 'deny' ? 'bad' : 'good'),
         ' ', code(e.action || `${e.method} ${e.path}`)),
       h('p', {}, e.principal && e.principal.name ? e.principal.name : 'unknown caller', ` · ${e.status}`,
         e.code ? [' · ', code(e.code)] : null),
       e.decision === 'deny' && expl.message ? h('p', { class: 'muted' }, expl.message) : null);
-  }));
+  });
+  const reads = events.filter(isRead).length;
+  const showReads = checkbox(`Show views and downloads (${reads})`);
+  showReads.input.addEventListener('change', () => {
+    events.forEach((e, i) => { if (isRead(e)) items[i].hidden = !showReads.input.checked; });
+  });
+  return [
+    reads ? showReads.el : null,
+    reads === events.length ? h('p', { class: 'muted' }, 'Only views and downloads so far.') : null,
+    h('ol', { class: 'timeline' }, items),
+    h('p', {}, h('a', { href: hashFor('/audit', { conversation: conversationId }) },
+      page.nextCursor ? 'Older events in the audit log' : 'These events in the audit log')),
+  ];
 }
 
 export function renderConversation({ container, params }) {
@@ -156,7 +181,7 @@ export function renderConversation({ container, params }) {
     loadInto(timelineRegion, () => recordingP, transitions);
   };
   const loadAudit = () => loadInto(auditRegion,
-    () => api.get(`/api/v2/audit/events?conversationId=${seg(id)}&pageSize=50`), auditTimeline);
+    () => api.get(`/api/v2/audit/events?conversationId=${seg(id)}&pageSize=50`), (page) => auditTimeline(page, id));
   loadRecording();
   loadAudit();
 }

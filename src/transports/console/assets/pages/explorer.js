@@ -3,7 +3,7 @@
 // optionally on a conversation, and show the decision as its pipeline of four
 // layers, the fix, and a button that applies the fix when the viewer may.
 
-import { h, fill, append, code, badge, codes, table, uid } from '../dom.js';
+import { h, fill, append, code, badge, codes, table, uid, hashFor } from '../dom.js';
 import { api } from '../api.js';
 import { kPermissions, permissionsByDomain, permissionLabel } from '../catalog.js';
 import { loadInto, pageTitle, field, runAction, announce, say, errorBox, eachLimited, disabledWithReason } from '../ui.js';
@@ -70,7 +70,6 @@ function fixSection(expl, rerun, scopesInput) {
     }));
   }).catch((err) => fill(offersSlot, errorBox(err, 'The fix could not be prepared.')))
     .finally(() => offersSlot.setAttribute('aria-busy', 'false'));
-  if (!fixes.length && expl.decision !== 'deny') return null;
   return h('section', { class: 'fix card', 'aria-labelledby': 'fix-h' },
     h('h3', { id: 'fix-h', class: 'fix-title' }, 'How to fix'),
     fixes.length ? h('ul', {}, fixes.map((f) => h('li', {}, f))) : h('p', {}, 'The server gave no fix.'),
@@ -124,8 +123,10 @@ function principalSelect() {
     const clients = c.status === 'fulfilled' ? [...(c.value.entities || [])].sort((a, b) => a.name.localeCompare(b.name)) : [];
     const users = u.status === 'fulfilled' ? u.value.entities || [] : [];
     fill(select, h('option', { value: '' }, 'Choose a client or user'),
-      clients.length ? h('optgroup', { label: 'Clients' }, clients.map((x) => h('option', { value: `client:${x.id}` }, `Client: ${x.name}`))) : null,
-      users.length ? h('optgroup', { label: 'Users' }, users.map((x) => h('option', { value: `user:${x.id}` }, `User: ${x.username}`))) : null);
+      clients.length ? h('optgroup', { label: 'Clients' },
+        clients.map((x) => h('option', { value: `client:${x.id}` }, `Client: ${x.name}`))) : null,
+      users.length ? h('optgroup', { label: 'Users' },
+        users.map((x) => h('option', { value: `user:${x.id}` }, `User: ${x.username}`))) : null);
     select.disabled = false;
     return [c, u].filter((r) => r.status === 'rejected').map((r) => r.reason);
   });
@@ -149,7 +150,8 @@ export function renderExplorer({ container, query }) {
   const explain = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Explain');
   const every = h('button', { type: 'button', class: 'btn' }, 'Check every action');
   api.get('/api/v2/conversations?pageSize=25').then((page) => fill(conversations,
-    (page.entities || []).map((c) => h('option', { value: c.id, label: `${c.state}, ${(c.participants || []).map((p) => p.name).join(', ')}` }))))
+    (page.entities || []).map((c) => h('option', { value: c.id,
+      label: `${c.state}, ${(c.participants || []).map((p) => p.name).join(', ')}` }))))
     .catch(() => {});
 
   const question = () => ({ principal: principal.value, action: action.value, conversation: conversation.value.trim(),
@@ -164,6 +166,9 @@ export function renderExplorer({ container, query }) {
   const run = (prefix = '') => {
     const q = question();
     if (!valid(q, true)) return;
+    // The question goes into the address (without a navigation), so it can be shared or reloaded.
+    history.replaceState(null, '', hashFor('/explorer', { principal: q.principal, action: q.action,
+      conversation: q.conversation, scopes: q.scopes.join(' ') }));
     loadInto(result, () => api.post('/api/v2/authorization/check', checkBody(q, q.action)),
       (answer) => resultView(answer, run, scopes)).then((answer) => {
       // A short announcement instead of reading the whole pipeline out.
@@ -178,7 +183,8 @@ export function renderExplorer({ container, query }) {
       field('Principal', principal),
       field('Action', action),
       field('Conversation', conversation, 'Optional: a conversation id; then its existence and state are checked too.'),
-      field('Token scopes', scopes, 'Optional, space-separated. Empty: every scope the client allows (for a user, the scopes of the client it signs in through).')),
+      field('Token scopes', scopes, 'Optional, space-separated. Empty: every scope the client allows '
+        + '(for a user, the scopes of the client it signs in through).')),
     conversations, formErrors,
     h('div', { class: 'actions' }, explain, every));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); run(); });
@@ -190,7 +196,8 @@ export function renderExplorer({ container, query }) {
   });
 
   fill(container, pageTitle('Permission explorer'),
-    h('p', { class: 'lede' }, 'Why may a client or user do something, or not? The server evaluates the same four layers as a real request, without side effects.'),
+    h('p', { class: 'lede' }, 'Why may a client or user do something, or not? The server evaluates the same '
+      + 'four layers as a real request, without side effects.'),
     form, result);
 
   // Pre-filled from the URL (the overview's "Explain in permission explorer"): ask at once when complete.

@@ -4,11 +4,11 @@
 
 import { h, fill, time, code, badge, chips, tags, hashFor, empty } from '../dom.js';
 import { api } from '../api.js';
-import { me } from '../session.js';
+import { can, me } from '../session.js';
 import { loadInto, pageTitle } from '../ui.js';
 
 // "client:<id>" / "user:<id>": how the explorer names a principal in its URL.
-export function principalKey(actor) {
+function principalKey(actor) {
   if (!actor || !actor.id || (actor.type !== 'client' && actor.type !== 'user')) return '';
   return `${actor.type}:${actor.id}`;
 }
@@ -53,10 +53,13 @@ function renderDenials(page) {
     h('p', {}, h('a', { href: hashFor('/audit', { decision: 'deny' }) }, 'All denials in the audit log'))];
 }
 
-// A count card: loads its number and links to its page.
-function countCard(title, href, load) {
+// A count card: loads its number and links to its page. A viewer who may not
+// list the things gets a note instead of a request bound to be refused (and
+// audited as a denial).
+function countCard(title, href, permission, load) {
   const value = h('div', { class: 'stat-value' });
-  loadInto(value, load, (n) => h('span', {}, n));
+  loadInto(value, async () => ((await can(permission)) ? load() : null),
+    (n) => (n === null ? h('span', { class: 'stat-none' }, `You lack ${permission}.`) : h('span', {}, String(n))));
   return h('li', { class: 'stat card' }, h('a', { href, class: 'stat-link' }, title), value);
 }
 
@@ -82,10 +85,11 @@ export function renderOverview({ container }) {
     h('section', { 'aria-labelledby': 'counts-h' },
       h('h2', { id: 'counts-h', class: 'visually-hidden' }, 'At a glance'),
       h('ul', { class: 'stats' },
-        countCard('Clients', '#/clients', async () => (await api.get('/api/v2/oauth/clients')).total),
-        countCard('Users', '#/users', async () => (await api.get('/api/v2/users')).total),
-        countCard('Roles', '#/roles', async () => (await api.get('/api/v2/authorization/roles')).total),
-        countCard('Conversations', '#/conversations', async () => {
+        countCard('Clients', '#/clients', 'oauth:client:view', async () => (await api.get('/api/v2/oauth/clients')).total),
+        countCard('Users', '#/users', 'directory:user:view', async () => (await api.get('/api/v2/users')).total),
+        countCard('Roles', '#/roles', 'authorization:role:view',
+          async () => (await api.get('/api/v2/authorization/roles')).total),
+        countCard('Conversations', '#/conversations', 'conversation:conversation:view', async () => {
           const page = await api.get('/api/v2/conversations?pageSize=100');
           const n = (page.entities || []).length;
           return n === 100 ? '100+' : n;

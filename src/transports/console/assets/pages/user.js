@@ -8,7 +8,7 @@ import { can, session } from '../session.js';
 import { setTitle } from '../router.js';
 import { loadInto, pageTitle, field, checkboxGroup, checkbox, runAction, secretOnce, confirmStep, announce, flash,
   disabledWithReason } from '../ui.js';
-import { roleItems, enabledBadge } from './clients.js';
+import { roleItems, enabledBadge, loadRoleChoices } from './clients.js';
 import { effectiveAccessView } from './access.js';
 
 function sameSet(a, b) {
@@ -26,14 +26,15 @@ function summary(u) {
   ]);
 }
 
-// Profile, roles and Enabled, saved with one PATCH of what changed (u is kept current by the caller).
+// Profile, roles ({roles, hint} of loadRoleChoices) and Enabled, saved with one
+// PATCH of what changed (u is kept current by the caller).
 function profileForm(u, roles, mayEdit, onSaved) {
   const roleIds = () => (u.roles || []).map((r) => r.id);
   const username = h('input', { type: 'text', value: u.username, maxlength: '64', autocomplete: 'off',
     autocapitalize: 'none', spellcheck: 'false' });
   const displayName = h('input', { type: 'text', value: u.displayName || '', maxlength: '128', autocomplete: 'off' });
   const email = h('input', { type: 'email', value: u.email || '', maxlength: '254', autocomplete: 'off' });
-  const roleBoxes = checkboxGroup('Roles', roleItems(roles, roleIds()));
+  const roleBoxes = checkboxGroup('Roles', roleItems(roles.roles, roleIds()), { hint: roles.hint });
   const enabled = checkbox('Enabled', { checked: u.enabled,
     description: 'A disabled user cannot sign in, and the tokens it has are refused.' });
   const errors = h('div', {});
@@ -130,11 +131,9 @@ export function renderUser({ container, params }) {
     h('h2', { id: 'eff-h' }, 'Effective permissions'), effective);
   fill(container, h('p', { class: 'crumbs' }, h('a', { href: '#/users' }, 'Users')), title, body);
   const load = async () => {
-    const [user, roles, mayEdit, mayDelete] = await Promise.all([
-      api.get(`/api/v2/users/${seg(params.id)}`),
-      api.get('/api/v2/authorization/roles'),
-      can('directory:user:edit'), can('directory:user:delete')]);
-    return { user, roles: roles.entities || [], mayEdit, mayDelete };
+    const [user, mayEdit, mayDelete] = await Promise.all([
+      api.get(`/api/v2/users/${seg(params.id)}`), can('directory:user:edit'), can('directory:user:delete')]);
+    return { user, roles: await loadRoleChoices(user.roles), mayEdit, mayDelete };
   };
   const show = ({ user, roles, mayEdit, mayDelete }) => {
     title.querySelector('h1').textContent = user.username;
