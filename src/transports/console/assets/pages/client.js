@@ -3,7 +3,7 @@
 
 import { h, fill, time, code, chips, facts, hashFor } from '../dom.js';
 import { api, seg } from '../api.js';
-import { can } from '../session.js';
+import { can, session } from '../session.js';
 import { setTitle } from '../router.js';
 import { loadInto, pageTitle, checkboxGroup, checkbox, runAction, secretOnce, confirmStep, announce, flash,
   disabledWithReason } from '../ui.js';
@@ -138,7 +138,10 @@ export function renderClient({ container, params }) {
       fill(summaryBox, summary(updated));
       loadEffective(effective, id);
     };
+    const own = session() && client.id === session().clientId;
     return [
+      own ? h('p', { class: 'note' }, 'This is the console\'s own client: its allowed scopes bound what every console '
+        + 'sign-in may do, and disabling or deleting it closes the console for everyone.') : null,
       h('section', { class: 'card', 'aria-label': 'Details' }, summaryBox,
         h('p', {}, h('a', { href: hashFor('/explorer', { principal: `client:${client.id}` }) },
           'Ask the permission explorer about this client'))),
