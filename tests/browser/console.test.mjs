@@ -335,6 +335,32 @@ t('CSP: an inline script injected into the console does not run and is reported'
   assert.ok(taken.every((p) => (p.kind === 'csp' ? p.blocked === 'inline' : /inline script/.test(p.text))), JSON.stringify(taken));
 });
 
+t('the keyboard alone reaches the main navigation, shows where focus is, and opens a page', async () => {
+  assert.ok(signedIn, 'the sign-in test passed');
+  await page.goto(`${srv.url}/console/#/`);
+  await waitForHeading(page, 'Overview');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement.textContent.trim());
+  assert.equal(first, 'Skip to content', 'the first Tab stop skips the chrome');
+  let focused = null;
+  for (let i = 0; i < 12 && focused?.name !== 'Clients'; ++i) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => {
+      const el = document.activeElement;
+      const style = getComputedStyle(el);
+      return { name: el.textContent.trim(), inNav: !!el.closest('nav[aria-label="Main"]'),
+        ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 || style.boxShadow !== 'none' };
+    });
+  }
+  assert.equal(focused?.name, 'Clients', 'Tab reaches the Clients link');
+  assert.ok(focused.inNav, 'in the main navigation');
+  assert.ok(focused.ring, 'the focused link shows a focus ring');
+  await page.keyboard.press('Enter');
+  await waitForHeading(page, 'Clients');
+  watch.check('keyboard');
+});
+
 t('signing out ends the session: /console/ goes to the sign-in page again', async () => {
   assert.ok(signedIn, 'the sign-in test passed');
   const before = (await browser.cookies()).filter((c) => c.domain === '127.0.0.1' && !c.path.startsWith('/oauth'));

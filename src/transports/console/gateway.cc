@@ -1,5 +1,6 @@
 #include "transports/console/gateway.h"
 
+#include "authz/catalog.h"
 #include "core/base64.h"
 #include "core/crypto.h"
 #include "core/ids.h"
@@ -135,6 +136,7 @@ void Gateway::Handle(std::shared_ptr<const api::OwnedRequest> req, api::Responde
   if (path == "/console/callback") return Callback(std::move(req), std::move(respond));
   if (path == "/console/login") return respond(Login(r));
   if (path == "/console/session") return respond(SessionInfo(r));
+  if (path == "/console/catalog") return respond(Catalog());
   if (path.rfind(kAssetPrefix, 0) == 0) return respond(Asset(r, path.substr(kAssetPrefix.size())));
   respond(Page(r));
 }
@@ -315,6 +317,22 @@ HttpResponse Gateway::SessionInfo(const api::HttpRequest& req) {
                  {"clientId", std::string(service::kConsoleClientId)}};
   HttpResponse res = api::JsonResponse(200, o);
   res.set(http::field::cache_control, "no-store");
+  PageHeaders(res);
+  return res;
+}
+
+HttpResponse Gateway::Catalog() const {
+  // The engine's own lists, so the page's choices and labels cannot drift from it.
+  json::array scopes, permissions;
+  for (const auto& sc : authz::AllScopes()) {
+    json::object o{{"name", sc.name}, {"summary", sc.summary}};
+    o["unlocks"] = ToJsonArray(sc.unlocks);
+    scopes.emplace_back(std::move(o));
+  }
+  for (const auto& p : authz::KnownPermissions())
+    permissions.emplace_back(json::object{{"name", p.permission}, {"label", p.label}});
+  HttpResponse res = api::JsonResponse(200, json::object{{"scopes", std::move(scopes)}, {"permissions", std::move(permissions)}});
+  res.set(http::field::cache_control, "no-cache");
   PageHeaders(res);
   return res;
 }

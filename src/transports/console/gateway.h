@@ -6,6 +6,7 @@
 //   /console/callback   trades the code for tokens at /oauth/token and opens
 //                       a session: an HttpOnly SameSite=Strict cookie
 //   /console/session    who is signed in, and the CSRF token for writes
+//   /console/catalog    the engine's scopes and permissions, for the page's choices
 //   /console/logout     ends the session and revokes its sign-in
 //   /console/assets/…   the page's static files (assets.h)
 //   /console/api/…      the REST API /api/…, called with the session's token
@@ -57,6 +58,7 @@ class Gateway {
   HttpResponse Asset(const api::HttpRequest& req, std::string_view path);
   HttpResponse Login(const api::HttpRequest& req);
   HttpResponse SessionInfo(const api::HttpRequest& req);
+  HttpResponse Catalog() const;
   void Callback(std::shared_ptr<const api::OwnedRequest> req, api::Responder respond);
   void Logout(std::shared_ptr<const api::OwnedRequest> req, api::Responder respond);
   void Proxy(std::shared_ptr<const api::OwnedRequest> req, api::Responder respond);

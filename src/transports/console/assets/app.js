@@ -4,6 +4,7 @@
 import { h, fill } from './dom.js';
 import { api } from './api.js';
 import { loadSession, me } from './session.js';
+import { loadCatalog } from './catalog.js';
 import { addRoute, startRouter } from './router.js';
 import { announce, errorBox, pageTitle, runAction, takeFlash } from './ui.js';
 import { renderOverview } from './pages/overview.js';
@@ -71,7 +72,8 @@ async function main() {
   wireChrome();
   const host = document.getElementById('page');
   try {
-    showWho(await loadSession());
+    const [session] = await Promise.all([loadSession(), loadCatalog()]);
+    showWho(session);
   } catch (err) {
     if (err.status !== 401) fill(host, pageTitle('The console could not start'), errorBox(err));
     return;

@@ -1,61 +1,20 @@
-// What the page needs to know about scopes and permissions. The server's
-// catalog (src/authz/catalog.cc) is the source of truth; the API lists roles
-// but not the catalog itself, so the scope list and the concrete permissions
-// are mirrored here (docs/api.md §1). Decisions are always the server's: this
-// file only offers choices and labels, and picks which role a fix would give.
+// What the page needs to know about scopes and permissions: the engine's own
+// catalog (src/authz/catalog.cc), served by GET /console/catalog and loaded
+// once at start (loadCatalog), so the choices and labels here cannot drift
+// from the server. Decisions are always the server's: this file only offers
+// choices and labels, and picks which role a fix would give.
 
-export const kScopes = [
-  { name: 'recording:read', about: 'views recordings and downloads their media' },
-  { name: 'recording:write', about: 'edits recording metadata' },
-  { name: 'recording:control', about: 'starts, stops, pauses and resumes recordings' },
-  { name: 'conversation:read', about: 'views conversations' },
-  { name: 'conversation:write', about: 'creates and disconnects conversations and edits participants' },
-  { name: 'media:ingest', about: 'streams audio into verbatim' },
-  { name: 'audit:read', about: 'reads the audit log' },
-  { name: 'admin', about: 'administers clients, users, roles, integrations and organization settings' },
-];
+// [{name, about, unlocks}] and [{name, label, domain}], filled by loadCatalog().
+export let kScopes = [];
+export let kPermissions = [];
 
-// Every concrete permission, in the catalog's order, with what it lets one do.
-export const kPermissions = [
-  ['recording:recording:start', 'start a recording'],
-  ['recording:recording:stop', 'stop a recording'],
-  ['recording:recording:pause', 'pause a recording'],
-  ['recording:recording:resume', 'resume a recording'],
-  ['recording:recording:view', 'view a recording'],
-  ['recording:recording:edit', 'edit recording metadata'],
-  ['recording:media:download', 'download recording media'],
-  ['conversation:conversation:view', 'view conversations'],
-  ['conversation:conversation:create', 'create a conversation'],
-  ['conversation:conversation:disconnect', 'disconnect a conversation'],
-  ['conversation:participant:edit', 'edit conversation participants'],
-  ['media:stream:ingest', 'stream audio into a conversation'],
-  ['audit:event:view', 'read the audit log'],
-  ['oauth:client:view', 'view OAuth clients'],
-  ['oauth:client:add', 'create OAuth clients'],
-  ['oauth:client:edit', 'change OAuth clients'],
-  ['oauth:client:delete', 'delete OAuth clients'],
-  ['oauth:key:rotate', 'rotate the token signing key'],
-  ['oauth:token:introspect', 'introspect tokens issued to other clients'],
-  ['oauth:integration:view', 'view media integrations'],
-  ['oauth:integration:add', 'create media integrations'],
-  ['oauth:integration:delete', 'delete media integrations'],
-  ['directory:user:view', 'view users'],
-  ['directory:user:add', 'create users'],
-  ['directory:user:edit', 'change users, reset their passwords and revoke their tokens'],
-  ['directory:user:delete', 'delete users'],
-  ['authorization:role:view', 'view roles'],
-  ['authorization:role:add', 'create roles'],
-  ['authorization:role:edit', 'change roles'],
-  ['authorization:role:delete', 'delete roles'],
-  ['authorization:decision:simulate', 'simulate authorization decisions for other principals'],
-  ['organization:settings:view', 'view organization settings'],
-  ['organization:settings:edit', 'change organization settings'],
-  ['organization:metrics:view', "read the server's metrics"],
-  ['organization:trunk:view', 'view SIPREC trunks'],
-  ['organization:trunk:add', 'create SIPREC trunks'],
-  ['organization:trunk:edit', 'change SIPREC trunks'],
-  ['organization:trunk:delete', 'delete SIPREC trunks'],
-].map(([name, label]) => ({ name, label, domain: name.split(':')[0] }));
+export async function loadCatalog() {
+  const res = await fetch('/console/catalog', { credentials: 'same-origin', cache: 'no-store' });
+  if (!res.ok) throw new Error(`The console could not load the permission catalog (${res.status}).`);
+  const catalog = await res.json();
+  kScopes = catalog.scopes.map((s) => ({ name: s.name, about: s.summary, unlocks: s.unlocks }));
+  kPermissions = catalog.permissions.map((p) => ({ name: p.name, label: p.label, domain: p.name.split(':')[0] }));
+}
 
 export function permissionLabel(name) {
   const p = kPermissions.find((x) => x.name === name);

@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 
+#include "authz/catalog.h"
 #include "oauth/form.h"
 #include "oauth/password_hash.h"
 #include "service/console_client.h"
@@ -298,6 +299,18 @@ TEST_F(ConsoleGateway, TheConsoleClientIsRegisteredPublicAndKeepsAnAdministrator
   EXPECT_EQ(after->allowed_scopes, std::vector<std::string>{"recording:read"});
   EXPECT_FALSE(after->enabled);
   EXPECT_EQ(after->redirect_uris.size(), 2u) << "a second node's issuer is added, not swapped in";
+}
+
+TEST_F(ConsoleGateway, TheCatalogIsTheEnginesOwn) {
+  Browser b;
+  auto res = Send(b, "GET", "/console/catalog");
+  ASSERT_EQ(res.result_int(), 200);
+  auto body = TestApp::Body(res);
+  ASSERT_EQ(body.at("permissions").as_array().size(), authz::KnownPermissions().size());
+  EXPECT_EQ(body.at("permissions").at(0).at("name").as_string(), authz::KnownPermissions().front().permission);
+  EXPECT_EQ(body.at("permissions").at(0).at("label").as_string(), authz::KnownPermissions().front().label);
+  ASSERT_EQ(body.at("scopes").as_array().size(), authz::AllScopes().size());
+  EXPECT_EQ(body.at("scopes").at(0).at("name").as_string(), authz::AllScopes().front().name);
 }
 
 }  // namespace

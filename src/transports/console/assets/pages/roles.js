@@ -10,14 +10,14 @@ import { can } from '../session.js';
 import { loadInto, pageTitle, field, checkboxGroup, runAction, announce, creator, confirmStep,
   disabledWithReason } from '../ui.js';
 
-const kKnown = new Set(kPermissions.map((p) => p.name));
 
 // Checkbox items: every concrete permission by domain, then the role's own
 // patterns the catalog does not list (wildcards), so an edit keeps them.
 function permissionItems(checked) {
   const items = kPermissions.map((p) => ({ value: p.name, label: p.name, description: p.label,
     checked: checked.includes(p.name), group: p.domain }));
-  for (const p of checked.filter((x) => !kKnown.has(x)))
+  const known = new Set(kPermissions.map((p) => p.name));
+  for (const p of checked.filter((x) => !known.has(x)))
     items.push({ value: p, label: p, checked: true, group: 'patterns', description: 'wildcard pattern' });
   return items;
 }
