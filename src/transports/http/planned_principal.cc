@@ -5,6 +5,7 @@
 #include "transports/http/views.h"
 #include "authz/access_summary.h"
 #include "authz/permission.h"
+#include "service/console_client.h"
 
 namespace verbatim::api {
 namespace {
@@ -29,6 +30,43 @@ std::string KnownScopesText() {
 
 }  // namespace
 
+bool IsUserPrincipal(const json::value& principal) {
+  return principal.is_object() && principal.as_object().contains("userId") && !IsPlannedPrincipal(principal);
+}
+
+std::optional<SimulatedPrincipal> ResolveUser(App& app, RequestContext& ctx, const json::object& o, HttpResponse& out) {
+  for (const auto& kv : o)
+    if (kv.key() != "userId" && kv.key() != "clientId") {
+      out = app.BadRequest(ctx, "A user principal has: userId, and the clientId the user signs in through.",
+                           "principal");
+      return std::nullopt;
+    }
+  auto uid = GetString(o, "userId");
+  auto cid = GetString(o, "clientId");
+  if (!uid.ok() || !*uid || !cid.ok()) {
+    out = app.BadRequest(ctx, "Field 'principal.userId' must be a user id (and 'principal.clientId' a client id).",
+                         "principal.userId");
+    return std::nullopt;
+  }
+  auto user = app.directory().FindUser(**uid);
+  if (!user) {
+    out = app.BadRequest(ctx, "No user '" + (**uid).substr(0, 64) + "'.", "principal.userId");
+    return std::nullopt;
+  }
+  const std::string client_id = *cid ? **cid : std::string(service::kConsoleClientId);
+  auto client = app.directory().FindClient(client_id);
+  if (!client) {
+    out = app.BadRequest(ctx, "No client '" + client_id.substr(0, 64) + "'.", "principal.clientId");
+    return std::nullopt;
+  }
+  SimulatedPrincipal sp;
+  sp.principal = app.directory().PrincipalOf(*user, *client);
+  sp.client_id = client->id;
+  sp.user_id = user->id;
+  sp.token_validity_seconds = client->access_token_validity_seconds;
+  return sp;
+}
+
 bool IsPlannedPrincipal(const json::value& principal) {
   if (!principal.is_object()) return false;
   const auto& o = principal.as_object();
@@ -38,6 +76,7 @@ bool IsPlannedPrincipal(const json::value& principal) {
 std::optional<SimulatedPrincipal> ResolvePrincipal(App& app, RequestContext& ctx, const json::value& principal,
                                                    HttpResponse& out) {
   SimulatedPrincipal sp;
+  if (IsUserPrincipal(principal)) return ResolveUser(app, ctx, principal.as_object(), out);
   if (principal.is_object()) {
     for (const auto& kv : principal.as_object()) {
       std::string_view k(kv.key().data(), kv.key().size());
@@ -137,7 +176,8 @@ json::object EffectiveAccessJson(const SimulatedPrincipal& sp, const std::vector
   json::object o;
   json::object who;
   who["type"] = p.type;
-  who["id"] = sp.client_id.empty() ? json::value(nullptr) : json::value(sp.client_id);
+  const std::string& id = sp.user_id.empty() ? sp.client_id : sp.user_id;
+  who["id"] = id.empty() ? json::value(nullptr) : json::value(id);
   who["name"] = p.name;
   who["planned"] = sp.planned;
   o["principal"] = std::move(who);

@@ -1,6 +1,7 @@
 // The principal an authorization simulation is about, for
 // POST /api/v2/authorization/check and POST /api/v2/authorization/effective-access:
 //   "<client id>" | {"clientId": "…"}                  an existing client as stored
+//   {"userId": "…", "clientId"?: "…"}                   a person through a client (default: the console's)
 //   {"name"?, "scopes"?, "roles"?, "clientId"?}         a planned client: these scopes
 //                                                       and roles (names or ids) instead
 //                                                       of the stored ones, or a client
@@ -19,13 +20,20 @@ namespace verbatim::api {
 
 struct SimulatedPrincipal {
   authz::Principal principal;  // roles resolved; allowed_scopes = the client's (planned) scopes
-  std::string client_id;       // empty for a client that does not exist yet
+  std::string client_id;       // empty for a client that does not exist yet; a user's: the one it signs in through
+  std::string user_id;         // a person (principal.type "user")
   int token_validity_seconds = 3600;
   bool planned = false;        // scopes/roles come from the request
 };
 
 // True when `principal` is the planned-client form (an object with scopes, roles or name).
 bool IsPlannedPrincipal(const json::value& principal);
+// True for a person: {"userId", "clientId"?} (clientId defaults to the admin
+// console's client, service/console_client.h).
+bool IsUserPrincipal(const json::value& principal);
+// Resolves a person; a 400 naming principal.userId / principal.clientId when either is unknown.
+std::optional<SimulatedPrincipal> ResolveUser(App& app, RequestContext& ctx, const json::object& principal,
+                                              HttpResponse& out);
 
 // Call only after the caller is authorized to simulate: it says which clients
 // and roles exist. nullopt with a 400 `bad.request` in `out` (field

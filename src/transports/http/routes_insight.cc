@@ -7,7 +7,6 @@
 #include "transports/http/audit_unavailable.h"
 #include "transports/http/planned_principal.h"
 #include "transports/http/views.h"
-#include "service/console_client.h"
 #include "service/insight.h"
 #include "authz/permission.h"
 #include "core/ids.h"
@@ -41,23 +40,12 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   if (!scopes.ok()) return app.BadRequest(ctx, scopes.status().message(), "scopes");
 
   std::optional<std::string> principal_id;
-  std::optional<std::string> user_id;    // a person, through principal_id (or the console's client)
-  const json::value* planned = nullptr;  // a planned client (transports/http/planned_principal.h)
+  const json::value* person = nullptr;   // a user through a client (transports/http/planned_principal.h)
+  const json::value* planned = nullptr;  // a planned client
   if (auto it = body->find("principal"); it != body->end() && IsPlannedPrincipal(it->value())) {
     planned = &it->value();
-  } else if (it != body->end() && it->value().is_object() && it->value().as_object().contains("userId")) {
-    const auto& o = it->value().as_object();
-    for (const auto& kv : o)
-      if (kv.key() != "userId" && kv.key() != "clientId")
-        return app.BadRequest(ctx, "A user principal has: userId, and the clientId the user signs in through.",
-                              "principal");
-    auto uid = GetString(o, "userId");
-    auto cid = GetString(o, "clientId");
-    if (!uid.ok() || !*uid || !cid.ok())
-      return app.BadRequest(ctx, "Field 'principal.userId' must be a user id (and 'principal.clientId' a client id).",
-                            "principal.userId");
-    user_id = **uid;
-    principal_id = *cid ? **cid : std::string(service::kConsoleClientId);
+  } else if (it != body->end() && IsUserPrincipal(it->value())) {
+    person = &it->value();
   } else if (it != body->end()) {
     if (it->value().is_string()) principal_id = std::string(it->value().as_string());
     else if (it->value().is_object()) {
@@ -71,12 +59,12 @@ HttpResponse Check(App& app, RequestContext& ctx) {
                             "{\"name\", \"scopes\", \"roles\"}.",
                             "principal");
   }
-  if (*token && (principal_id || planned))
+  if (*token && (principal_id || planned || person))
     return app.BadRequest(ctx, "Give either 'token' or 'principal', not both.", "principal");
 
   // Checking anything but the caller's own token needs the admin simulator permission.
   std::string_view own = ctx.http.header("Authorization");
-  bool own_token = !principal_id && !planned && (!*token || (own.size() > 7 && own.substr(own.find(' ') + 1) == **token));
+  bool own_token = !principal_id && !planned && !person && (!*token || (own.size() > 7 && own.substr(own.find(' ') + 1) == **token));
   if (!own_token) {
     authz::Request req = app.MakeAuthzRequest(ctx.token, "authorization:decision:simulate", "authorization/check");
     auto catalog = app.directory().Roles();
@@ -134,17 +122,23 @@ HttpResponse Check(App& app, RequestContext& ctx) {
     req.resource = res;
     req.token = std::move(synthetic);
     req.principal = std::move(sp->principal);
-  } else if (principal_id) {
-    auto client = app.directory().FindClient(*principal_id);
-    if (!client)
-      return app.BadRequest(ctx, "No client '" + principal_id->substr(0, 64) + "'.",
-                            user_id ? "principal.clientId" : "principal");
-    if (user_id && !app.directory().FindUser(*user_id))
-      return app.BadRequest(ctx, "No user '" + user_id->substr(0, 64) + "'.", "principal.userId");
+  } else if (person || principal_id) {
     // A token as the client (or the person through it) would get now.
+    std::optional<SimulatedPrincipal> sp;
+    std::optional<store::OAuthClient> client;
+    if (person) {
+      HttpResponse err;
+      sp = ResolveUser(app, ctx, person->as_object(), err);
+      if (!sp) return err;
+      client = app.directory().FindClient(sp->client_id);
+    } else {
+      client = app.directory().FindClient(*principal_id);
+    }
+    if (!client)
+      return app.BadRequest(ctx, "No client '" + (sp ? sp->client_id : *principal_id).substr(0, 64) + "'.", "principal");
     authz::TokenCheck synthetic;
     synthetic.client_id = client->id;
-    synthetic.subject = user_id ? *user_id : client->id;
+    synthetic.subject = sp ? sp->user_id : client->id;
     synthetic.scopes = *scopes ? **scopes : client->allowed_scopes;
     synthetic.issued_at = app.clock().Now();
     synthetic.expires_at = synthetic.issued_at + std::chrono::seconds(client->access_token_validity_seconds);

@@ -180,5 +180,27 @@ TEST_F(PlannedPrincipal, APersonIsCheckedWithTheirRolesWithinTheirClientsScopes)
   EXPECT_EQ(extra.result_int(), 400) << extra.body();
 }
 
+TEST_F(PlannedPrincipal, EffectiveAccessOfAPersonIsTheirRolesWithinTheirClientsScopes) {
+  store::User u;
+  u.id = NewUuid();
+  u.username = "carol";
+  u.role_ids = {t_.app().directory().ResolveRoleRef("Recording Controller")->id};
+  u.created_at = u.updated_at = SystemClock::Instance().Now();
+  ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
+  auto res = t_.Call("POST", "/api/v2/authorization/effective-access", admin_,
+                     R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + crm_id_ + R"("}})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  auto body = TestApp::Body(res);
+  EXPECT_EQ(Str(body.at("principal").at("type")), "user");
+  EXPECT_EQ(Str(body.at("principal").at("id")), u.id);
+  EXPECT_EQ(Strings(body.at("allowedScopes")), (std::vector<std::string>{"recording:write", "recording:control"}));
+  auto eff = Strings(body.at("effectivePermissions"));
+  EXPECT_NE(std::find(eff.begin(), eff.end(), "recording:recording:start"), eff.end());
+  auto unknown = t_.Call("POST", "/api/v2/authorization/effective-access", admin_,
+                         R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + NewUuid() + R"("}})");
+  EXPECT_EQ(unknown.result_int(), 400);
+  EXPECT_EQ(Str(TestApp::Body(unknown).at("explanation").at("field")), "principal.clientId") << unknown.body();
+}
+
 }  // namespace
 }  // namespace verbatim::api

@@ -108,13 +108,12 @@ function dangerSection(u, mayEdit, mayDelete) {
 }
 
 // A user has no scopes of its own: its tokens carry those of the client it
-// signs in through. Asked as a planned client with the user's roles and the
-// console client's scopes, the server answers the same roles ∩ scopes.
+// signs in through, here the console's (the server's default for a user principal).
 async function userAccess(u) {
-  const via = await api.get(`/api/v2/oauth/clients/${seg(session().clientId)}`);
-  const access = await api.post('/api/v2/authorization/effective-access', {
-    principal: { name: u.username.slice(0, 128), scopes: via.allowedScopes || [], roles: (u.roles || []).map((r) => r.id) },
-  });
+  const [access, via] = await Promise.all([
+    api.post('/api/v2/authorization/effective-access', { principal: { userId: u.id } }),
+    api.get(`/api/v2/oauth/clients/${seg(session().clientId)}`),
+  ]);
   return { access, via };
 }
 
