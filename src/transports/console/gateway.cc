@@ -31,6 +31,31 @@ constexpr std::string_view kAssetPrefix = "/console/assets/";
 // An access token this close to its expiry is renewed before use, so it
 // cannot expire between here and the API.
 constexpr std::chrono::seconds kRenewBefore{60};
+// From /console/login to /console/callback.
+constexpr std::chrono::seconds kLoginTimeout{600};
+
+// The login cookie: the PKCE verifier and the start time, sealed (secret_box.h)
+// under a context naming the `state`, so it opens only for the sign-in it
+// started. Nothing is kept on the server until the callback, so a flood of
+// /console/login evicts nobody, and any node sharing the key can finish it.
+std::string LoginContext(std::string_view state) { return "console-login:" + std::string(state); }
+
+struct StartedLogin {
+  std::string code_verifier;
+  int64_t started_at = 0;  // Unix seconds
+};
+
+std::optional<StartedLogin> OpenLogin(const SecretBox& box, std::string_view cookie, std::string_view state) {
+  if (cookie.empty() || state.empty()) return std::nullopt;
+  auto plain = box.Open(cookie, LoginContext(state));
+  if (!plain.ok()) return std::nullopt;
+  const size_t space = plain->find(' ');
+  if (space == std::string::npos) return std::nullopt;
+  StartedLogin l;
+  l.code_verifier = plain->substr(0, space);
+  l.started_at = std::strtoll(plain->c_str() + space + 1, nullptr, 10);
+  return l;
+}
 
 void PageHeaders(HttpResponse& res) {
   res.set("Content-Security-Policy", kConsoleCsp);
@@ -154,7 +179,7 @@ std::string Gateway::SessionCookie(std::string_view value, bool clear) const {
 
 std::string Gateway::LoginCookie(std::string_view value, bool clear) const {
   return std::string(kLoginCookie) + "=" + std::string(value) + "; Path=/console; HttpOnly; SameSite=Strict" +
-         (secure_cookies_ ? "; Secure" : "") + (clear ? "; Max-Age=0" : "; Max-Age=600");
+         (secure_cookies_ ? "; Secure" : "") + (clear ? "; Max-Age=0" : "; Max-Age=" + std::to_string(kLoginTimeout.count()));
 }
 
 HttpResponse Gateway::SignedOut(std::string message) const {
@@ -198,9 +223,11 @@ HttpResponse Gateway::Asset(const api::HttpRequest& req, std::string_view path) 
 
 HttpResponse Gateway::Login(const api::HttpRequest& req) {
   if (SessionOf(req)) return SeeOther("/console/");
-  std::string verifier = oauth::NewClientSecret();  // 43 base64url characters: a valid RFC 7636 verifier
+  const std::string verifier = oauth::NewClientSecret();  // 43 base64url characters: a valid RFC 7636 verifier
   const std::string challenge = Base64UrlEncode(Sha256(verifier));
-  const std::string state = sessions_.BeginLogin(std::move(verifier));
+  const std::string state = oauth::NewClientSecret();
+  const std::string sealed =
+      app_.secrets().Seal(verifier + " " + std::to_string(ToUnixSeconds(app_.clock().Now())), LoginContext(state));
   const std::string redirect_uri = service::ConsoleRedirectUri(app_.config().issuer);
   // No scope: the console client's allowed scopes (the sign-in page lists them).
   HttpResponse res = SeeOther("/oauth/authorize?response_type=code&client_id=" +
@@ -209,7 +236,7 @@ HttpResponse Gateway::Login(const api::HttpRequest& req) {
                               "&code_challenge=" + challenge + "&code_challenge_method=S256");
   // The state is bound to this browser: a code someone else's sign-in
   // produced cannot be planted here (login CSRF, RFC 6749 §10.12).
-  res.set(http::field::set_cookie, LoginCookie(state));
+  res.set(http::field::set_cookie, LoginCookie(sealed));
   return res;
 }
 
@@ -222,11 +249,9 @@ void Gateway::Callback(std::shared_ptr<const api::OwnedRequest> req, api::Respon
   };
   auto q = oauth::ParseForm(r.query);
   if (!q.ok()) return fail(400, q.status().message());
-  const std::string state = q->Get("state");
-  const std::string bound = api::CookieValue(r.header("Cookie"), kLoginCookie);
-  std::optional<std::string> verifier;
-  if (!state.empty() && !bound.empty() && ConstantTimeEquals(state, bound)) verifier = sessions_.FinishLogin(state);
-  if (!verifier)
+  auto login = OpenLogin(app_.secrets(), api::CookieValue(r.header("Cookie"), kLoginCookie), q->Get("state"));
+  const int64_t now = ToUnixSeconds(app_.clock().Now());
+  if (!login || now - login->started_at > kLoginTimeout.count() || now < login->started_at)
     return fail(400, "This sign-in was not started from this browser at " + app_.config().issuer +
                          "/console, or it took longer than 10 minutes.");
   if (!q->Get("error").empty())
@@ -238,7 +263,8 @@ void Gateway::Callback(std::shared_ptr<const api::OwnedRequest> req, api::Respon
 
   const std::string form = "grant_type=authorization_code&code=" + oauth::PercentEncode(q->Get("code")) +
                            "&redirect_uri=" + oauth::PercentEncode(service::ConsoleRedirectUri(app_.config().issuer)) +
-                           "&code_verifier=" + *verifier + "&client_id=" + std::string(service::kConsoleClientId);
+                           "&code_verifier=" + login->code_verifier +
+                           "&client_id=" + std::string(service::kConsoleClientId);
   CallToken(form, r, [this, respond](HttpResponse res) {
     auto grant = ParseGrant(res);
     if (!grant) {

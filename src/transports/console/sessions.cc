@@ -13,7 +13,6 @@ void ConsoleSessions::PruneLocked(TimePoint now) {
   std::erase_if(sessions_, [&](const auto& kv) {
     return now - kv.second.last_used >= limits_.idle_timeout || now >= kv.second.session->ends_at;
   });
-  std::erase_if(pending_, [&](const auto& kv) { return now - kv.second.started_at >= limits_.login_timeout; });
 }
 
 std::string ConsoleSessions::Create(std::string user_id, std::string sign_in_id, SessionTokens tokens,
@@ -63,33 +62,6 @@ void ConsoleSessions::Remove(std::string_view cookie) {
 size_t ConsoleSessions::size() const {
   MutexLock l(mu_);
   return sessions_.size();
-}
-
-std::string ConsoleSessions::BeginLogin(std::string code_verifier) {
-  std::string state = oauth::NewClientSecret();
-  const TimePoint now = clock_.Now();
-  MutexLock l(mu_);
-  if (pending_.size() >= limits_.max_pending_logins) PruneLocked(now);
-  if (pending_.size() >= limits_.max_pending_logins) {
-    auto oldest = std::min_element(pending_.begin(), pending_.end(), [](const auto& a, const auto& b) {
-      return a.second.started_at < b.second.started_at;
-    });
-    pending_.erase(oldest);
-  }
-  pending_[Sha256(state)] = PendingLogin{std::move(code_verifier), now};
-  return state;
-}
-
-std::optional<std::string> ConsoleSessions::FinishLogin(std::string_view state) {
-  if (state.empty()) return std::nullopt;
-  const TimePoint now = clock_.Now();
-  MutexLock l(mu_);
-  auto it = pending_.find(Sha256(state));
-  if (it == pending_.end()) return std::nullopt;
-  PendingLogin p = std::move(it->second);
-  pending_.erase(it);
-  if (now - p.started_at >= limits_.login_timeout) return std::nullopt;
-  return std::move(p.code_verifier);
 }
 
 }  // namespace verbatim::console

@@ -2,8 +2,8 @@
 // "Sessions"). The browser holds only an opaque cookie; the tokens its
 // sign-in earned stay here, in memory, keyed by the cookie's SHA-256 (a
 // lookup by hash leaks nothing through timing, and a heap dump holds no
-// cookie). Also the sign-ins in flight: the PKCE verifier of each `state`
-// until /console/callback comes back with it.
+// cookie). (A sign-in in flight keeps nothing here: its PKCE verifier
+// travels sealed in the browser's login cookie, gateway.cc.)
 //
 // A session ends when idle for `idle_timeout`, at its sign-in's end, at sign
 // out, or when the server restarts (the person signs in again; the refresh
@@ -29,9 +29,7 @@ namespace verbatim::console {
 
 struct SessionLimits {
   std::chrono::seconds idle_timeout{3600};
-  std::chrono::seconds login_timeout{600};  // from /console/login to /console/callback
   size_t max_sessions = 10000;               // the least recently used goes first
-  size_t max_pending_logins = 10000;
 };
 
 // The tokens of one signed-in person.
@@ -74,27 +72,17 @@ class ConsoleSessions {
   void Remove(std::string_view cookie);
   size_t size() const;
 
-  // A sign-in in flight: returns its `state`, under which the PKCE verifier waits.
-  std::string BeginLogin(std::string code_verifier);
-  // The verifier of `state`, once (a second call, or after login_timeout, finds nothing).
-  std::optional<std::string> FinishLogin(std::string_view state);
-
  private:
   struct Entry {
     std::shared_ptr<Session> session;
     TimePoint last_used;
-  };
-  struct PendingLogin {
-    std::string code_verifier;
-    TimePoint started_at;
   };
   void PruneLocked(TimePoint now) REQUIRES(mu_);
 
   const Clock& clock_;
   const SessionLimits limits_;
   mutable Mutex mu_;
-  std::unordered_map<std::string, Entry> sessions_ GUARDED_BY(mu_);         // SHA-256(cookie) →
-  std::unordered_map<std::string, PendingLogin> pending_ GUARDED_BY(mu_);   // SHA-256(state) →
+  std::unordered_map<std::string, Entry> sessions_ GUARDED_BY(mu_);  // SHA-256(cookie) →
 };
 
 }  // namespace verbatim::console

@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "authz/catalog.h"
+#include "core/secret_box.h"
 #include "oauth/form.h"
 #include "oauth/password_hash.h"
 #include "service/console_client.h"
@@ -145,7 +146,9 @@ TEST_F(ConsoleGateway, ThePageSendsStrangersToSignInWithPkceAndABoundState) {
   EXPECT_EQ(q->Get("code_challenge_method"), "S256");
   EXPECT_EQ(q->Get("code_challenge").size(), 43u);
   ASSERT_FALSE(q->Get("state").empty());
-  EXPECT_EQ(b.cookies["verbatim_console_login"], q->Get("state"));
+  const std::string sealed = b.cookies["verbatim_console_login"];
+  EXPECT_TRUE(SecretBox::IsEnvelope(sealed)) << "the verifier travels sealed: " << sealed;
+  EXPECT_EQ(sealed.find(q->Get("state")), std::string::npos);
   EXPECT_NE(b.set_cookie_lines.back().find("HttpOnly; SameSite=Strict"), std::string::npos);
 
   auto api = Send(b, "GET", "/console/api/v2/tokens/me");
@@ -182,20 +185,30 @@ TEST_F(ConsoleGateway, ASignedInPersonGetsThePageAndTheApiAsThemselves) {
 
 TEST_F(ConsoleGateway, ACallbackWhoseStateThisBrowserDidNotStartIsRefused) {
   Browser victim, attacker;
-  SignIn(attacker);  // the attacker's own session; now a second sign-in whose code it plants
   auto login = Send(attacker, "GET", "/console/login");
-  const std::string state = attacker.cookies["verbatim_console_login"];
-  auto res = Send(victim, "GET", "/console/callback?code=planted&state=" + state + "&iss=http%3A%2F%2F127.0.0.1%3A8080");
-  EXPECT_EQ(res.result_int(), 400);
+  auto q = oauth::ParseForm(Location(login).substr(Location(login).find('?') + 1));
+  const std::string state = q->Get("state");
+  const std::string iss = "&iss=http%3A%2F%2F127.0.0.1%3A8080";
+  // The attacker's state (and code) planted in the victim's browser: no login cookie there.
+  auto planted = Send(victim, "GET", "/console/callback?code=planted&state=" + state + iss);
+  EXPECT_EQ(planted.result_int(), 400);
   EXPECT_FALSE(victim.cookies.count("verbatim_console"));
-  EXPECT_NE(res.body().find("not started from this browser"), std::string::npos) << res.body();
+  EXPECT_NE(planted.body().find("not started from this browser"), std::string::npos) << planted.body();
 
-  // The state is one-time: the browser that started it cannot replay it either.
-  auto first = Send(attacker, "GET", "/console/callback?error=access_denied&state=" + state);
-  EXPECT_EQ(first.result_int(), 400);
-  attacker.cookies["verbatim_console_login"] = state;
-  auto again = Send(attacker, "GET", "/console/callback?code=x&state=" + state + "&iss=http%3A%2F%2F127.0.0.1%3A8080");
-  EXPECT_NE(again.body().find("not started from this browser"), std::string::npos) << again.body();
+  // The victim's own login cookie does not open for the attacker's state either.
+  Send(victim, "GET", "/console/login");
+  auto swapped = Send(victim, "GET", "/console/callback?code=planted&state=" + state + iss);
+  EXPECT_EQ(swapped.result_int(), 400);
+  EXPECT_NE(swapped.body().find("not started from this browser"), std::string::npos) << swapped.body();
+
+  // A sign-in takes at most ten minutes.
+  auto again = Send(attacker, "GET", "/console/login");
+  auto q2 = oauth::ParseForm(Location(again).substr(Location(again).find('?') + 1));
+  clock_.Advance(std::chrono::seconds(601));
+  auto late = Send(attacker, "GET", "/console/callback?code=x&state=" + q2->Get("state") + iss);
+  EXPECT_EQ(late.result_int(), 400);
+  EXPECT_NE(late.body().find("longer than 10 minutes"), std::string::npos) << late.body();
+  EXPECT_FALSE(attacker.cookies.count("verbatim_console_login")) << "a refused callback clears the login cookie";
 }
 
 TEST_F(ConsoleGateway, WritesNeedTheSessionsCsrfTokenAndThisOrigin) {

@@ -1,6 +1,6 @@
 // ConsoleSessions (transports/console/sessions.h): cookies find sessions until
-// they idle out or their sign-in ends, the least recently used go first when
-// full, and a sign-in's state yields its PKCE verifier once, for a while.
+// they idle out or their sign-in ends, and the least recently used go first
+// when full.
 #include "transports/console/sessions.h"
 
 #include <gtest/gtest.h>
@@ -50,19 +50,6 @@ TEST(ConsoleSessions, WhenFullTheLeastRecentlyUsedSessionGoes) {
   EXPECT_NE(sessions.Find(first), nullptr);
   EXPECT_EQ(sessions.Find(second), nullptr);
   EXPECT_NE(sessions.Find(third), nullptr);
-}
-
-TEST(ConsoleSessions, AStateYieldsItsVerifierOnceAndNotAfterTenMinutes) {
-  FakeClock clock;
-  ConsoleSessions sessions(clock);
-  std::string state = sessions.BeginLogin("verifier-1");
-  EXPECT_EQ(sessions.FinishLogin("other"), std::nullopt);
-  EXPECT_EQ(sessions.FinishLogin(state), "verifier-1");
-  EXPECT_EQ(sessions.FinishLogin(state), std::nullopt);
-
-  std::string late = sessions.BeginLogin("verifier-2");
-  clock.Advance(std::chrono::minutes(10));
-  EXPECT_EQ(sessions.FinishLogin(late), std::nullopt);
 }
 
 }  // namespace
