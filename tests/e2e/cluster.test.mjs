@@ -1,0 +1,252 @@
+// Two verbatim nodes on one PostgreSQL (issue 14, "changes propagate"): what
+// one node changes, the other acts on within a second, without a restart.
+// Node A (--dev) creates the organization and the signing keys; node B starts
+// after it on the same database with A's key-encryption key file (every node
+// of a cluster needs the same one: docs/secrets-at-rest.md) and the same
+// --issuer (a token's iss and aud must be the cluster's, not one node's
+// address). Each propagation check polls the other node every 20 ms for at
+// most 1 s and reports the measured staleness (test diagnostic
+// "staleness: N ms": from the answer to the write on one node to the first
+// answer on the other that shows it).
+//
+// The fixtures that several nodes must know before a test starts (clients,
+// the custom role, the user, the conversation) are made on A before B starts:
+// B loads them at start, so each test exercises only the propagation of the
+// change it makes.
+//
+// Skipped (with the reason) when PostgreSQL is not installed, unless CI=true.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  startServer, token, tokenRequest, api, postForm, basic, adminToken, createClient, createConversation,
+  assertErrorBody, layersOf, loggedTest, parseJwt, waitFor,
+} from './lib/server.mjs';
+import { startPostgres, pgSkipReason } from './lib/pg.mjs';
+
+const skip = pgSkipReason();
+const ISSUER = 'http://verbatim-cluster.test';
+const REDIRECT = 'http://127.0.0.1:4173/callback';
+const PASSWORD = 'cluster-user-password-4711';
+const PROPAGATION_MS = 1000;
+let pg;
+let a;
+let b;
+const f = {}; // the fixtures, made on A before B starts
+const t = loggedTest(test, () => [a, b]);
+
+// Every node polls others' changes with requests that fail until the change
+// arrives (an unknown client secret, a key not yet known): no limit on failed
+// authentications, so that a slow propagation in one test cannot throttle the next.
+const nodeArgs = (url) => ['--database-url', url, '--issuer', ISSUER, '--rate-limit-auth-failures', '0'];
+
+const me = (node, tok) => api(node.url, 'GET', '/api/v2/tokens/me', { token: tok });
+const action = (node, tok, name) =>
+  api(node.url, 'POST', `/api/v2/recordings/conversations/${f.conversation}/actions/${name}`, { token: tok });
+
+before(async () => {
+  if (skip) return;
+  pg = await startPostgres();
+  const url = pg.url(await pg.createDatabase('cluster'));
+  a = await startServer({ extraArgs: nodeArgs(url) });
+  await makeFixtures();
+  b = await startServer({ dev: false, extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek')] });
+});
+
+after(async () => {
+  await b?.dispose();
+  await a?.dispose();
+  await pg?.dispose();
+});
+
+async function makeFixtures() {
+  f.admin = await adminToken(a);
+  f.conversation = await createConversation(a, f.admin);
+  const recording = await action(a, f.admin, 'start'); // so that pause is a real action in every test
+  assert.equal(recording.status, 200, recording.text);
+  f.revoker = await createClient(a, f.admin, { name: 'revoker', allowedScopes: ['conversation:read'] });
+  f.controller = await createClient(a, f.admin, {
+    name: 'controller', allowedScopes: ['recording:control'], roles: ['Recording Controller'],
+  });
+  const role = await api(a.url, 'POST', '/api/v2/authorization/roles', {
+    token: f.admin, body: { name: 'Pauser', permissions: ['recording:recording:pause', 'recording:recording:resume'] },
+  });
+  assert.equal(role.status, 201, role.text);
+  f.pauserRole = role.json;
+  f.pauser = await createClient(a, f.admin, { name: 'pauser', allowedScopes: ['recording:control'], roles: ['Pauser'] });
+  f.spa = await createClient(a, f.admin, {
+    name: 'cluster-spa', clientType: 'public', allowedScopes: ['recording:read'],
+    allowedGrantTypes: ['authorization_code', 'refresh_token'], redirectUris: [REDIRECT],
+  });
+  const user = await api(a.url, 'POST', '/api/v2/users', {
+    token: f.admin, body: { username: 'carol', password: PASSWORD, roles: ['Recording Viewer'] },
+  });
+  assert.equal(user.status, 201, user.text);
+  f.user = user.json;
+}
+
+/** Polls `fn` on the other node until it is truthy (1 s at most); reports and returns {value, ms}. */
+async function propagated(ctx, what, fn) {
+  const start = performance.now();
+  const value = await waitFor(fn, { deadlineMs: PROPAGATION_MS, intervalMs: 20, what });
+  const ms = Math.round(performance.now() - start);
+  ctx.diagnostic(`staleness: ${ms} ms (${what})`);
+  return { value, ms };
+}
+
+t('a token issued by A is accepted by B: the nodes share the signing keys and the issuer', { skip }, async () => {
+  const tok = await token(a.url, f.revoker.id, f.revoker.clientSecret);
+  assert.equal(parseJwt(tok).payload.iss, ISSUER);
+  const res = await me(b, tok);
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.principal.id, f.revoker.id, res.text);
+});
+
+t('a token revoked on B is refused on A within 1 s', { skip }, async (ctx) => {
+  const tok = await token(a.url, f.revoker.id, f.revoker.clientSecret);
+  assert.equal((await me(a, tok)).status, 200);
+  assert.equal((await me(b, tok)).status, 200);
+  const revoke = await postForm(b.url, '/oauth/revoke', { token: tok, token_type_hint: 'access_token' },
+    { authorization: basic(f.revoker.id, f.revoker.clientSecret) });
+  assert.equal(revoke.status, 200, revoke.text);
+  assertErrorBody(await me(b, tok), 401, 'token.revoked', 'on B, where it was revoked');
+  const { value } = await propagated(ctx, 'revocation B -> A', async () => {
+    const res = await me(a, tok);
+    return res.status === 200 ? null : res;
+  });
+  assertErrorBody(value, 401, 'token.revoked', 'on A');
+});
+
+t('a role taken from a client on B: A refuses its earlier token (401) and denies a new one (403 missing.permission) within 1 s', { skip }, async (ctx) => {
+  const old = await token(a.url, f.controller.id, f.controller.clientSecret, 'recording:control');
+  const allowed = await action(a, old, 'pause');
+  assert.equal(allowed.status, 200, allowed.text);
+  const roleId = f.controller.roles.find((r) => r.name === 'Recording Controller').id;
+  const removed = await api(b.url, 'DELETE', `/api/v2/oauth/clients/${f.controller.id}/roles/${roleId}`, { token: f.admin });
+  assert.equal(removed.status, 200, removed.text);
+  assert.deepEqual(removed.json.roles, []);
+
+  // Taking a role away refuses the client's earlier tokens (docs/api.md
+  // "Tokens follow their client"): the old token is refused at the token layer.
+  const { value } = await propagated(ctx, 'client role removal B -> A', async () => {
+    const res = await action(a, old, 'pause');
+    return res.status === 200 ? null : res;
+  });
+  const refused = assertErrorBody(value, 401, 'token.revoked', 'the token from before the change, on A');
+  assert.match(JSON.stringify(refused), /role 'Recording Controller' was removed/, 'the 401 names the change');
+
+  // A token issued after the change (by B) passes the token layer on A and is
+  // denied where roles are judged: A evaluates the client's roles as B left them.
+  const fresh = await token(b.url, f.controller.id, f.controller.clientSecret, 'recording:control');
+  const denied = assertErrorBody(await action(a, fresh, 'pause'), 403, 'missing.permission', 'a new token on A');
+  const L = layersOf(denied);
+  assert.equal(L.token.result, 'pass');
+  assert.equal(L.scope.result, 'pass');
+  assert.equal(L.permission.result, 'fail', 'the permission layer denies');
+  assert.deepEqual(L.permission.required, ['recording:recording:pause']);
+  assert.deepEqual(L.permission.granted, []);
+  assert.equal(L.resource.result, 'not-evaluated');
+  assert.deepEqual(denied.explanation.principal.roles, []);
+});
+
+t('a custom role changed on B: A denies the same token (403 missing.permission) within 1 s, roles being judged per request', { skip }, async (ctx) => {
+  const tok = await token(a.url, f.pauser.id, f.pauser.clientSecret, 'recording:control');
+  const allowed = await action(a, tok, 'pause');
+  assert.equal(allowed.status, 200, allowed.text);
+  const changed = await api(b.url, 'PUT', `/api/v2/authorization/roles/${f.pauserRole.id}`, {
+    token: f.admin, body: { permissions: ['recording:recording:resume'] },
+  });
+  assert.equal(changed.status, 200, changed.text);
+
+  const { value } = await propagated(ctx, 'role definition change B -> A', async () => {
+    const res = await action(a, tok, 'pause');
+    return res.status === 200 ? null : res;
+  });
+  const L = layersOf(assertErrorBody(value, 403, 'missing.permission', 'the same token on A'));
+  assert.equal(L.token.result, 'pass', 'the token is still good: only the role changed');
+  assert.equal(L.permission.result, 'fail', 'the permission layer denies');
+  assert.deepEqual(L.permission.required, ['recording:recording:pause']);
+});
+
+t('a client created on B gets a token from A within 1 s; its secret rotated on B stops working on A within 1 s', { skip }, async (ctx) => {
+  const created = await createClient(b, f.admin, { name: 'made-on-b', allowedScopes: ['conversation:read'] });
+  const { value } = await propagated(ctx, 'new client B -> A', async () => {
+    const res = await tokenRequest(a.url, created.id, created.clientSecret);
+    return res.status === 200 ? res : null;
+  });
+  assert.equal(parseJwt(value.json.access_token).payload.client_id, created.id);
+  assert.equal((await me(a, value.json.access_token)).status, 200);
+
+  // A change to a client A already holds: the old secret must stop working there too.
+  const rotated = await api(b.url, 'POST', `/api/v2/oauth/clients/${created.id}/secret`, { token: f.admin });
+  assert.equal(rotated.status, 200, rotated.text);
+  const { value: refused } = await propagated(ctx, 'secret rotation B -> A', async () => {
+    const res = await tokenRequest(a.url, created.id, created.clientSecret);
+    return res.status === 200 ? null : res;
+  });
+  assert.equal(refused.status, 401, refused.text);
+  assert.equal(refused.json.error, 'invalid_client');
+  assert.equal((await tokenRequest(a.url, created.id, rotated.json.clientSecret)).status, 200, 'the new secret works on A');
+});
+
+t('after a key rotation on A, a token signed with the new key is accepted by B within 1 s', { skip }, async (ctx) => {
+  const rotated = await api(a.url, 'POST', '/api/v2/oauth/keys/rotate', { token: f.admin });
+  assert.equal(rotated.status, 200, rotated.text);
+  const tok = await token(a.url, f.revoker.id, f.revoker.clientSecret);
+  assert.equal(parseJwt(tok).header.kid, rotated.json.kid, 'A signs with its new key');
+  await propagated(ctx, 'signing key A -> B', async () => (await me(b, tok)).status === 200);
+  const jwks = await api(b.url, 'GET', '/.well-known/jwks.json');
+  assert.ok(jwks.json.keys.some((k) => k.kid === rotated.json.kid), 'B publishes the new key');
+  assert.equal((await me(b, f.admin)).status, 200, 'a token signed with the old key still works on B');
+});
+
+// ---------------------------------------------------------------- a person
+
+const b64url = (buf) => buf.toString('base64url');
+
+/** The browser sign-in of docs/users.md on `node` (page, CSRF cookie, PKCE exchange): the token response. */
+async function signIn(node, username, password) {
+  const verifier = b64url(randomBytes(32));
+  const q = new URLSearchParams({
+    response_type: 'code', client_id: f.spa.id, redirect_uri: REDIRECT, state: b64url(randomBytes(8)),
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
+  });
+  const page = await fetch(`${node.url}/oauth/authorize?${q}`, { redirect: 'manual' });
+  const html = await page.text();
+  assert.equal(page.status, 200, html);
+  const form = new URLSearchParams(q);
+  form.set('csrf', html.match(/name="csrf" value="([^"]+)"/)[1]);
+  form.set('username', username);
+  form.set('password', password);
+  const post = await fetch(`${node.url}/oauth/authorize`, {
+    method: 'POST', redirect: 'manual', body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie').split(';')[0] },
+  });
+  assert.equal(post.status, 303, await post.text());
+  const code = new URL(post.headers.get('location')).searchParams.get('code');
+  const tok = await postForm(node.url, '/oauth/token', {
+    grant_type: 'authorization_code', client_id: f.spa.id, code, redirect_uri: REDIRECT, code_verifier: verifier,
+  });
+  assert.equal(tok.status, 200, tok.text);
+  return tok.json;
+}
+
+t('a user disabled on A: the token it signed in for is refused on B within 1 s', { skip }, async (ctx) => {
+  const signedIn = await signIn(a, 'carol', PASSWORD);
+  const claims = parseJwt(signedIn.access_token).payload;
+  assert.equal(claims.sub, f.user.id);
+  assert.ok(claims.sid, 'a sign-in token');
+  const ok = await me(b, signedIn.access_token);
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.principal.type, 'user');
+
+  const disabled = await api(a.url, 'PATCH', `/api/v2/users/${f.user.id}`, { token: f.admin, body: { enabled: false } });
+  assert.equal(disabled.status, 200, disabled.text);
+  const { value } = await propagated(ctx, 'user disabled A -> B', async () => {
+    const res = await me(b, signedIn.access_token);
+    return res.status === 200 ? null : res;
+  });
+  const refused = assertErrorBody(value, 401, 'token.revoked', 'the user\'s token on B');
+  assert.match(JSON.stringify(refused), /user 'carol' is disabled/);
+});
