@@ -88,6 +88,14 @@ Status TokenService::LoadKeys() {
   return Status::Ok();
 }
 
+Status TokenService::ReloadRevocations() {
+  auto revoked = store_.ListRevoked(clock_.Now());
+  if (!revoked.ok()) return revoked.status();
+  WriterLock lock(revoked_mu_);
+  for (const auto& r : *revoked) revoked_.emplace(r.jti, r.expires_at);
+  return Status::Ok();
+}
+
 Status TokenService::ReloadKeys() {
   MutexLock lock(rotate_mu_);
   return LoadKeys();

@@ -70,6 +70,7 @@ class TokenService {
   // --- keys ---
   Result<std::string> RotateKey();  // returns the new kid
   Status ReloadKeys();              // picks up rotations made by another process
+  Status ReloadRevocations();       // picks up revocations made by another process (they only ever add)
   json::object Jwks() const;
   std::string ActiveKid() const;
 

@@ -18,6 +18,24 @@ void CachingStore::Invalidate(const std::string& id) {
   ++s.epoch;
 }
 
+void CachingStore::InvalidateAll() {
+  for (Shard& s : shards_) {
+    MutexLock lock(s.mu);
+    s.entries.clear();
+    ++s.epoch;
+  }
+}
+
+Result<std::unique_ptr<ChangeWatch>> CachingStore::WatchChanges(ChangeHandler handler) {
+  return inner_->WatchChanges([this, handler = std::move(handler)](const std::vector<Change>& changes) {
+    for (const auto& c : changes) {
+      if (c.topic == ChangeTopic::kConversation) Invalidate(c.id);
+      if (c.topic == ChangeTopic::kResync) InvalidateAll();
+    }
+    handler(changes);
+  });
+}
+
 template <class T, class Load, class Field>
 Result<T> CachingStore::Cached(const std::string& id, Load load, Field field) {
   Shard& s = ShardFor(id);

@@ -3,8 +3,9 @@
 // one, so a hit saves a SQLite read transaction on the hottest path.
 //
 // Coherent for one process: every write that can change a conversation or
-// its recording goes through here and invalidates it. (Several nodes sharing
-// one database need the PostgreSQL store's own notifications instead.)
+// its recording goes through here and invalidates it. Several nodes sharing
+// one database: once someone watches the store's changes (WatchChanges), the
+// other nodes' commits invalidate too, and a resync empties the cache.
 // A read that raced with a write never installs its stale result: each shard
 // has an epoch bumped by every invalidation, and a loaded value is cached only
 // if the epoch did not move while it was read.
@@ -39,6 +40,9 @@ class CachingStore final : public Store {
   Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id, const RecordingMetadata& m) override;
   Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) override;
   Status CreateConversation(const Conversation& c) override;
+
+  // Invalidates what other processes changed, then tells `handler`.
+  Result<std::unique_ptr<ChangeWatch>> WatchChanges(ChangeHandler handler) override;
 
   // Everything else passes through.
   Result<Organization> GetOrganization() override { return inner_->GetOrganization(); }
@@ -132,6 +136,7 @@ class CachingStore final : public Store {
   };
   Shard& ShardFor(const std::string& id);
   void Invalidate(const std::string& id);
+  void InvalidateAll();
   template <class T, class Load, class Field>
   Result<T> Cached(const std::string& id, Load load, Field field);
 

@@ -44,6 +44,31 @@ struct ActionOutcome {
   bool changed = false;   // false on an idempotent repeat (nothing written except audit)
 };
 
+// Changes committed by any process sharing a store (several nodes on one
+// PostgreSQL, docs/deployment.md "Several nodes"): what to reload.
+enum class ChangeTopic {
+  kDirectory,     // clients, users, roles and their role lists
+  kRevocations,   // revoked tokens and sign-ins
+  kKeys,          // signing keys (a rotation)
+  kTrunks,        // SIPREC trunks
+  kSettings,      // organization settings
+  kConversation,  // one conversation or its recording (Change::id)
+  kResync,        // the watch (re)connected and may have missed changes: reload everything
+};
+
+struct Change {
+  ChangeTopic topic;
+  std::string id;  // the conversation of kConversation
+};
+
+// Calls its handler until destroyed (the destructor waits for a call in progress).
+class ChangeWatch {
+ public:
+  virtual ~ChangeWatch() = default;
+};
+// Called from the watch's own thread with the changes of one or more commits.
+using ChangeHandler = std::function<void(const std::vector<Change>&)>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -175,6 +200,15 @@ class Store {
   // plan.reseal, drop_secrets are deleted and new_check is stored. Nothing is
   // written if any step fails. Returns how many values were rewritten.
   virtual Result<int> ResealSecrets(const ResealPlan& plan) = 0;
+
+  // --- other processes' changes ---
+  // Starts calling `handler` with the changes every process commits to this
+  // store (this one's too), beginning with a kResync once listening. A null
+  // watch: no other process can write here (SQLite: one server per file).
+  virtual Result<std::unique_ptr<ChangeWatch>> WatchChanges(ChangeHandler handler) {
+    (void)handler;
+    return std::unique_ptr<ChangeWatch>();
+  }
 };
 
 enum class SyncMode { kNormal, kFull };  // kFull also survives power loss

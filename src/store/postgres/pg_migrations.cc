@@ -300,6 +300,54 @@ CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
 CREATE INDEX refresh_tokens_by_client ON refresh_tokens(client_id);
 CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
 )sql",
+    // 6: every commit that changes what other nodes hold in memory notifies
+    // channel "verbatim_changes.<schema>" (issue 14; pg_watch.h: one channel
+    // per schema, so installations sharing a database do not hear each other). Triggers, so no writer
+    // can forget: the server, `verbatim users …` and a DBA's UPDATE alike.
+    // Sent at COMMIT, never for a rollback; PostgreSQL folds equal payloads of
+    // one transaction into one. CREATE OR REPLACE: a database rewound to an
+    // older version by hand still upgrades.
+    R"sql(
+CREATE OR REPLACE FUNCTION verbatim_notify_topic() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('verbatim_changes.' || current_schema(), TG_ARGV[0]);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION verbatim_notify_conversation() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  r jsonb;
+BEGIN
+  IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
+  PERFORM pg_notify('verbatim_changes.' || current_schema(), 'conversation:' || (r ->> TG_ARGV[0]));
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER oauth_clients_notify AFTER INSERT OR UPDATE OR DELETE ON oauth_clients
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('directory');
+CREATE OR REPLACE TRIGGER client_roles_notify AFTER INSERT OR UPDATE OR DELETE ON client_roles
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('directory');
+CREATE OR REPLACE TRIGGER roles_notify AFTER INSERT OR UPDATE OR DELETE ON roles
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('directory');
+CREATE OR REPLACE TRIGGER users_notify AFTER INSERT OR UPDATE OR DELETE ON users
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('directory');
+CREATE OR REPLACE TRIGGER user_roles_notify AFTER INSERT OR UPDATE OR DELETE ON user_roles
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('directory');
+CREATE OR REPLACE TRIGGER revoked_tokens_notify AFTER INSERT OR UPDATE ON revoked_tokens
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('revocations');
+CREATE OR REPLACE TRIGGER signing_keys_notify AFTER INSERT OR UPDATE OR DELETE ON signing_keys
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('keys');
+CREATE OR REPLACE TRIGGER sip_trunks_notify AFTER INSERT OR UPDATE OR DELETE ON sip_trunks
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('trunks');
+CREATE OR REPLACE TRIGGER org_settings_notify AFTER INSERT OR UPDATE OR DELETE ON org_settings
+  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('settings');
+CREATE OR REPLACE TRIGGER conversations_notify AFTER INSERT OR UPDATE OR DELETE ON conversations
+  FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('id');
+CREATE OR REPLACE TRIGGER recordings_notify AFTER INSERT OR UPDATE OR DELETE ON recordings
+  FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('conversation_id');
+CREATE OR REPLACE TRIGGER recording_segments_notify AFTER INSERT OR UPDATE OR DELETE ON recording_segments
+  FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('conversation_id');
+CREATE OR REPLACE TRIGGER media_files_notify AFTER INSERT OR UPDATE OR DELETE ON media_files
+  FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('conversation_id');
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

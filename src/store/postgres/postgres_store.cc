@@ -4,6 +4,7 @@
 
 #include "core/ids.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_watch.h"
 #include "store/row_codec.h"
 #include "store/store_errors.h"
 
@@ -212,6 +213,15 @@ PostgresStore::PostgresStore(const Clock& clock, PostgresOptions opts, std::stri
     : clock_(clock), opts_(std::move(opts)), org_id_(std::move(org_id)), pool_(std::move(pool)) {}
 
 PostgresStore::~PostgresStore() = default;
+
+Result<std::unique_ptr<ChangeWatch>> PostgresStore::WatchChanges(ChangeHandler handler) {
+  pg::ConnectOptions c;
+  c.url = opts_.url;
+  c.connect_timeout_s = opts_.connect_timeout_s;
+  c.statement_timeout = opts_.statement_timeout;
+  return std::unique_ptr<ChangeWatch>(
+      std::make_unique<pg::PgChangeWatch>(std::move(c), std::move(handler), opts_.backoff_first, opts_.backoff_max));
+}
 
 Status PostgresStore::Run(TxnKind kind, const Body& body) {
   constexpr int kMaxAttempts = 3;

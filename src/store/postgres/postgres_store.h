@@ -144,6 +144,8 @@ class PostgresStore final : public Store {
   Result<std::optional<std::string>> GetSecret(const std::string& name) override;
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;
   Result<int> ResealSecrets(const ResealPlan& plan) override;
+  // LISTEN on its own connection (pg_watch.h).
+  Result<std::unique_ptr<ChangeWatch>> WatchChanges(ChangeHandler handler) override;
 
   // Diagnostics (and tests).
   pg::Pool::Stats pool_stats() const { return pool_->stats(); }

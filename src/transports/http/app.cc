@@ -97,6 +97,7 @@ HttpResponse App::TooManyRequests(RequestContext& ctx, std::chrono::seconds retr
 }
 
 App::~App() {
+  store_watch_.reset();  // no reload may start while the rest goes away
   workers_.reset();  // finishes queued handlers first
   if (audit_) audit_->Stop();
 }
@@ -143,7 +144,33 @@ Status App::Init() {
     VERBATIM_RETURN_IF_ERROR(service::EnsureConsoleClient(directory_, cfg_.issuer, clock_.Now()));
     console_ = std::make_unique<console::Gateway>(*this, console::GatewayOptions{cfg_.console_assets_dir});
   }
+  auto watch = store_.WatchChanges([this](const std::vector<store::Change>& changes) { OnStoreChanges(changes); });
+  if (!watch.ok()) return watch.status();
+  store_watch_ = std::move(*watch);
   return Status::Ok();
+}
+
+void App::OnStoreChanges(const std::vector<store::Change>& changes) {
+  bool directory = false, revocations = false, keys = false, trunks = false;
+  for (const auto& c : changes) {
+    const bool all = c.topic == store::ChangeTopic::kResync;
+    directory |= all || c.topic == store::ChangeTopic::kDirectory;
+    revocations |= all || c.topic == store::ChangeTopic::kRevocations;
+    keys |= all || c.topic == store::ChangeTopic::kKeys;
+    trunks |= all || c.topic == store::ChangeTopic::kTrunks;
+  }
+  // Each reload reads the store afresh; a failure leaves the previous copy and
+  // is retried by the next change or the resync after a reconnection.
+  auto reload = [this](const char* topic, bool wanted, const std::function<Status()>& fn) {
+    if (!wanted) return;
+    metrics_.Inc("verbatim_store_change_reloads_total", {{"topic", topic}});
+    if (Status s = fn(); !s.ok())
+      Log(LogLevel::kWarn, "reloading after another node's change failed", {{"topic", topic}, {"error", s.message()}});
+  };
+  reload("directory", directory, [this] { return directory_.Load(); });
+  reload("revocations", revocations, [this] { return tokens_->ReloadRevocations(); });
+  reload("keys", keys, [this] { return tokens_->ReloadKeys(); });
+  reload("trunks", trunks, [this] { return sip_trunks_->Reload(); });
 }
 
 void App::RegisterRoutes() {

@@ -156,6 +156,8 @@ class App {
 
  private:
   void RegisterRoutes();
+  // Other nodes' commits (store::Store::WatchChanges): reloads what they changed.
+  void OnStoreChanges(const std::vector<store::Change>& changes);
   void RecordAudit(RequestContext& ctx, int status);
   bool MediaOwnerExists(const std::string& type, const std::string& id);
 
@@ -176,6 +178,7 @@ class App {
   std::unique_ptr<TrunkRegistry> sip_trunks_;
   std::unique_ptr<service::WorkerPool> workers_;
   std::unique_ptr<console::Gateway> console_;  // /console (transports/console/gateway.h)
+  std::unique_ptr<store::ChangeWatch> store_watch_;  // null for a store no other process writes
   service::Metrics metrics_;
   service::RateLimiter token_limiter_;
   std::atomic<bool> ready_{false};

@@ -8,12 +8,15 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <future>
 #include <thread>
 
 #include "store/postgres/pg_audit.h"
 #include "store/postgres/pg_conn.h"
 #include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_watch.h"
 #include "support/pg_cluster.h"
 #include "unit/store/store_test_util.h"
 
@@ -403,6 +406,87 @@ TEST(PostgresOutage, CallsFailFastWhileTheDatabaseIsDownAndTheStoreRecoversByIts
   EXPECT_EQ(r->timeline.size(), 1u);
   ASSERT_TRUE(store->ApplyRecordingAction("c", RecordingAction::kPause, T(3), TestActor(), "", "z").ok());
   store.reset();
+}
+
+}  // namespace
+}  // namespace verbatim::store
+
+namespace verbatim::store {
+namespace {
+
+// What one store's watch heard (pg_watch.h), for the test thread to wait on.
+class Heard {
+ public:
+  ChangeHandler Handler() {
+    return [this](const std::vector<Change>& changes) {
+      std::lock_guard<std::mutex> l(mu_);
+      for (const auto& c : changes) changes_.push_back(c);
+      cv_.notify_all();
+    };
+  }
+  // Waits (up to 10 s) until a change matching `want` arrived after the first
+  // `after` ones; returns its index, or -1.
+  int WaitFor(const std::function<bool(const Change&)>& want, size_t after = 0) {
+    std::unique_lock<std::mutex> l(mu_);
+    int found = -1;
+    cv_.wait_for(l, std::chrono::seconds(10), [&] {
+      for (size_t i = after; i < changes_.size(); ++i)
+        if (want(changes_[i])) return (found = static_cast<int>(i)) >= 0;
+      return false;
+    });
+    return found;
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> l(mu_);
+    return changes_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Change> changes_;
+};
+
+bool Is(const Change& c, ChangeTopic t, const std::string& id = "") { return c.topic == t && c.id == id; }
+
+// Two nodes on one database: what one commits, the other's watch hears,
+// after a first resync; a broken listening connection comes back with a resync.
+TEST_F(PostgresStoreTest, AnotherNodesCommitsReachTheWatch) {
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  Heard heard;
+  auto watch = store_->WatchChanges(heard.Handler());
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  ASSERT_NE(*watch, nullptr);
+  ASSERT_EQ(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kResync); }), 0) << "a resync first";
+
+  ASSERT_TRUE(other->CreateConversation(MakeConversation("conv-heard")).ok());
+  EXPECT_GE(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kConversation, "conv-heard"); }), 1);
+  ASSERT_TRUE(other->CreateRole(Role{"r-heard", "Heard", "", {}, T(1), T(1)}).ok());
+  EXPECT_GE(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kDirectory); }), 1);
+  ASSERT_TRUE(other->RevokeToken({"jti-heard", T(1'000'000'000)}).ok());
+  EXPECT_GE(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kRevocations); }), 1);
+
+  // The database drops the listening connection (a failover, an admin's kill):
+  // the watch reconnects, says resync, and hears commits again.
+  RawConn raw(Url());
+  ASSERT_TRUE(raw.ok());
+  const size_t before = heard.size();
+  ASSERT_EQ(raw.Query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'LISTEN %" +
+                      std::string("verbatim_changes.") + schema_ + "%'"),
+            "1");
+  ASSERT_GE(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kResync); }, before), 0);
+  ASSERT_TRUE(other->CreateConversation(MakeConversation("conv-after")).ok());
+  EXPECT_GE(heard.WaitFor([](const Change& c) { return Is(c, ChangeTopic::kConversation, "conv-after"); }, before), 0);
+}
+
+TEST(PgChangePayload, NamesATopicOrAConversation) {
+  EXPECT_TRUE(Is(*pg::ParseChangePayload("directory"), ChangeTopic::kDirectory));
+  EXPECT_TRUE(Is(*pg::ParseChangePayload("keys"), ChangeTopic::kKeys));
+  EXPECT_TRUE(Is(*pg::ParseChangePayload("conversation:abc"), ChangeTopic::kConversation, "abc"));
+  EXPECT_FALSE(pg::ParseChangePayload("conversation:").has_value());
+  EXPECT_FALSE(pg::ParseChangePayload("Directory").has_value());
+  EXPECT_FALSE(pg::ParseChangePayload("").has_value());
 }
 
 }  // namespace
