@@ -13,6 +13,7 @@ import {
   startServer, adminToken, createClient, token, api, assertErrorBody, layersOf, loggedTest, waitFor,
 } from './lib/server.mjs';
 import { connectWs } from './lib/ws.mjs';
+import { linearToUlaw } from './lib/rtp_sender.mjs';
 
 const PATH = '/api/v2/media/audiohook';
 const ORG = 'd7934305-0972-4844-938e-9060eef73d05';  // the Genesys org id: opaque to verbatim
@@ -45,23 +46,13 @@ const wsUrl = () => srv.url.replace('http://', 'ws://') + PATH;
 
 // ----------------------------------------------------------------- helpers
 
-function linearToMulaw(sample) {
-  const BIAS = 0x84, CLIP = 32635;
-  const sign = sample < 0 ? 0x80 : 0;
-  let s = Math.min(Math.abs(sample), CLIP) + BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; exponent--, mask >>= 1) { /* find the segment */ }
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
 /** One 20 ms stereo frame at stream position `pos`: cosine, so sample 0 is loud. */
 function stereoFrame(pos) {
   const out = Buffer.alloc(FRAME * 2);
   for (let i = 0; i < FRAME; i++) {
     const n = pos + i;
-    out[2 * i] = linearToMulaw(Math.round(8000 * Math.cos(2 * Math.PI * 440 * n / RATE)));
-    out[2 * i + 1] = linearToMulaw(Math.round(8000 * Math.cos(2 * Math.PI * 880 * n / RATE)));
+    out[2 * i] = linearToUlaw(Math.round(8000 * Math.cos(2 * Math.PI * 440 * n / RATE)));
+    out[2 * i + 1] = linearToUlaw(Math.round(8000 * Math.cos(2 * Math.PI * 880 * n / RATE)));
   }
   return out;
 }

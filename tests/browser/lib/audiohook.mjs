@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, createClient, token, waitFor } from '../../e2e/lib/server.mjs';
 import { connectWs } from '../../e2e/lib/ws.mjs';
+import { linearToUlaw } from '../../e2e/lib/rtp_sender.mjs';
 
 const PATH = '/api/v2/media/audiohook';
 const ORG = 'd7934305-0972-4844-938e-9060eef73d05';
@@ -14,22 +15,12 @@ const RATE = 8000;
 const FRAME = 160;  // 20 ms
 const MEDIA = [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: RATE }];
 
-function linearToMulaw(sample) {
-  const BIAS = 0x84, CLIP = 32635;
-  const sign = sample < 0 ? 0x80 : 0;
-  const s = Math.min(Math.abs(sample), CLIP) + BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (s & mask) === 0 && exponent > 0; exponent--, mask >>= 1) { /* find the segment */ }
-  const mantissa = (s >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
-
 function stereoFrame(pos) {
   const out = Buffer.alloc(FRAME * 2);
   for (let i = 0; i < FRAME; i++) {
     const n = pos + i;
-    out[2 * i] = linearToMulaw(Math.round(16000 * Math.sin(2 * Math.PI * 440 * n / RATE)));
-    out[2 * i + 1] = linearToMulaw(Math.round(16000 * Math.sin(2 * Math.PI * 880 * n / RATE)));
+    out[2 * i] = linearToUlaw(Math.round(16000 * Math.sin(2 * Math.PI * 440 * n / RATE)));
+    out[2 * i + 1] = linearToUlaw(Math.round(16000 * Math.sin(2 * Math.PI * 880 * n / RATE)));
   }
   return out;
 }
