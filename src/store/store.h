@@ -116,7 +116,8 @@ class Store {
 
   // --- sign-in grants (authorization codes and refresh tokens; docs/users.md) ---
   // Codes and refresh tokens go with their client and their user: deleting
-  // either deletes them.
+  // either deletes them, and inserting one for a client or user that is gone
+  // is NotFound "client.not.found" / "user.not.found" (InsertRefreshToken too).
   virtual Status InsertAuthorizationCode(const AuthorizationCode& c) = 0;
   // Atomically marks the code used and returns it as it was before: used_at
   // empty on the first redemption, set on a replay (nothing is changed then).

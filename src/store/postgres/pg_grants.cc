@@ -82,10 +82,21 @@ Status InsertRefreshRow(Conn& conn, const RefreshToken& t) {
       t.expires_at, t.used_at, t.revoked_at);
 }
 
+// A grant outlives neither its client nor its user (the cascades): one for a
+// client or user deleted meanwhile is refused as not found. FOR KEY SHARE
+// holds off a concurrent delete until this transaction ends.
+Status GrantOwnersExist(Conn& conn, const std::string& client_id, const std::string& user_id) {
+  STORE_ASSIGN_OR_RETURN(bool client, conn.Exists("SELECT 1 FROM oauth_clients WHERE id = $1 FOR KEY SHARE", client_id));
+  if (!client) return ClientNotFound(client_id);
+  STORE_ASSIGN_OR_RETURN(bool user, conn.Exists("SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE", user_id));
+  return user ? Status::Ok() : UserNotFound(user_id);
+}
+
 }  // namespace
 
 Status PostgresStore::InsertAuthorizationCode(const AuthorizationCode& c) {
   return Write([&](Conn& conn) {
+    VERBATIM_RETURN_IF_ERROR(GrantOwnersExist(conn, c.client_id, c.user_id));
     return conn.Exec(
         "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, family_id, "
         "auth_time, expires_at, used_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10)",
@@ -107,7 +118,10 @@ Result<AuthorizationCode> PostgresStore::RedeemAuthorizationCode(const std::stri
 }
 
 Status PostgresStore::InsertRefreshToken(const RefreshToken& t) {
-  return Write([&](Conn& conn) { return InsertRefreshRow(conn, t); });
+  return Write([&](Conn& conn) {
+    VERBATIM_RETURN_IF_ERROR(GrantOwnersExist(conn, t.client_id, t.user_id));
+    return InsertRefreshRow(conn, t);
+  });
 }
 
 Result<RefreshToken> PostgresStore::GetRefreshToken(const std::string& token_hash) {

@@ -70,10 +70,25 @@ Status InsertRefreshRow(Db& db, const RefreshToken& t) {
       t.expires_at, t.used_at, t.revoked_at);
 }
 
+// A grant outlives neither its client nor its user (the cascades): one for a
+// client or user deleted meanwhile is refused as not found, before the foreign
+// key would refuse it as an internal error.
+Status GrantOwnersExist(Db& db, const std::string& client_id, const std::string& user_id) {
+  {
+    Stmt st = db.Query("SELECT 1 FROM oauth_clients WHERE id = ?", client_id);
+    STORE_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return ClientNotFound(client_id);
+  }
+  Stmt st = db.Query("SELECT 1 FROM users WHERE id = ?", user_id);
+  STORE_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? Status::Ok() : UserNotFound(user_id);
+}
+
 }  // namespace
 
 Status SqliteStore::InsertAuthorizationCode(const AuthorizationCode& c) {
   return Write([&](Db& db) {
+    VERBATIM_RETURN_IF_ERROR(GrantOwnersExist(db, c.client_id, c.user_id));
     return db.Exec(
         "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, code_challenge, family_id, "
         "auth_time, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -98,7 +113,10 @@ Result<AuthorizationCode> SqliteStore::RedeemAuthorizationCode(const std::string
 }
 
 Status SqliteStore::InsertRefreshToken(const RefreshToken& t) {
-  return Write([&](Db& db) { return InsertRefreshRow(db, t); });
+  return Write([&](Db& db) {
+    VERBATIM_RETURN_IF_ERROR(GrantOwnersExist(db, t.client_id, t.user_id));
+    return InsertRefreshRow(db, t);
+  });
 }
 
 Result<RefreshToken> SqliteStore::GetRefreshToken(const std::string& token_hash) {

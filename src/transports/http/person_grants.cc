@@ -66,6 +66,8 @@ HttpResponse TokenForPerson(App& app, RequestContext& ctx, const store::OAuthCli
     session.auth_time = code->auth_time;
     if (Allows(client, "refresh_token")) {
       auto first = app.sign_ins().StartRefresh(*code);
+      if (!first.ok() && first.status().kind() == Status::Kind::kNotFound)  // deleted since the sign-in
+        return fail(400, "invalid_grant", "This sign-in has ended: " + first.status().message() + " Sign in again.");
       if (!first.ok()) return app.Fail(ctx, first.status());
       refresh = std::move(*first);
     }

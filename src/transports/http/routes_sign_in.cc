@@ -240,6 +240,13 @@ HttpResponse SignIn(App& app, RequestContext& ctx) {
   req.code_challenge = form->Get("code_challenge");
   req.auth_time = app.clock().Now();
   auto code = app.sign_ins().IssueCode(req);
+  if (!code.ok() && code.status().kind() == Status::Kind::kNotFound) {
+    // Deleted while the password was being checked: for the user, as if it had never existed.
+    if (code.status().code() != "user.not.found")
+      return SignInErrorPage(400, "This sign-in cannot be used", "Application '" + v.client->name + "' was just deleted.");
+    page.error = "The username or password is incorrect.";
+    return SignInPage(page, 200);
+  }
   if (!code.ok()) return app.Fail(ctx, code.status());
   app.metrics().Inc("verbatim_sign_ins_total", {});
   std::vector<std::pair<std::string, std::string>> p = {{"code", *code}};

@@ -259,12 +259,17 @@ TEST_P(GrantTest, DeletingAClientDeletesItsGrantsOnly) {
 }
 
 // Grants go with their client and user, so none can be kept for one that
-// does not exist (the refusal is a storage error: callers check first).
+// does not exist (deleted while the person signed in): a clean not-found,
+// which the sign-in turns into a refusal, never an internal error.
 TEST_P(GrantTest, GrantsOfAMissingClientOrUserAreNotKept) {
-  EXPECT_FALSE(store_->InsertAuthorizationCode(MakeCode("a", "no-client", "u1")).ok());
-  EXPECT_FALSE(store_->InsertAuthorizationCode(MakeCode("b", "c1", "no-user")).ok());
-  EXPECT_FALSE(store_->InsertRefreshToken(MakeRefresh("r1", "f1", "no-client", "u1")).ok());
-  EXPECT_FALSE(store_->InsertRefreshToken(MakeRefresh("r2", "f2", "c1", "no-user")).ok());
+  auto expect_not_found = [](const Status& s, const char* code) {
+    EXPECT_EQ(s.kind(), Status::Kind::kNotFound) << s.ToString();
+    EXPECT_EQ(s.code(), code) << s.ToString();
+  };
+  expect_not_found(store_->InsertAuthorizationCode(MakeCode("a", "no-client", "u1")), "client.not.found");
+  expect_not_found(store_->InsertAuthorizationCode(MakeCode("b", "c1", "no-user")), "user.not.found");
+  expect_not_found(store_->InsertRefreshToken(MakeRefresh("r1", "f1", "no-client", "u1")), "client.not.found");
+  expect_not_found(store_->InsertRefreshToken(MakeRefresh("r2", "f2", "c1", "no-user")), "user.not.found");
   EXPECT_FALSE(CodeStored("a"));
   EXPECT_FALSE(CodeStored("b"));
   EXPECT_FALSE(RefreshStored("r1"));

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -74,7 +75,10 @@ class FaultyStore final : public store::Store {
   Status RevokeToken(const store::RevokedToken& t) override { return inner_->RevokeToken(t); }
   Result<std::vector<store::RevokedToken>> ListRevoked(TimePoint now) override { return inner_->ListRevoked(now); }
   Status PurgeRevoked(TimePoint now) override { return inner_->PurgeRevoked(now); }
+  // Runs just before each authorization code is stored (e.g. to delete its user meanwhile).
+  void BeforeCodeInsert(std::function<void(store::Store& inner)> hook) { before_code_insert_ = std::move(hook); }
   Status InsertAuthorizationCode(const store::AuthorizationCode& c) override {
+    if (before_code_insert_) before_code_insert_(*inner_);
     return inner_->InsertAuthorizationCode(c);
   }
   Result<store::AuthorizationCode> RedeemAuthorizationCode(const std::string& code_hash, TimePoint now) override {
@@ -148,6 +152,7 @@ class FaultyStore final : public store::Store {
   Result<int> ResealSecrets(const store::ResealPlan& plan) override { return inner_->ResealSecrets(plan); }
 
  private:
+  std::function<void(store::Store&)> before_code_insert_;
   std::unique_ptr<store::Store> inner_;
   std::atomic<bool> fail_audit_{false};
   std::atomic<uint64_t> append_calls_{0};

@@ -12,6 +12,7 @@
 #include "oauth/form.h"
 #include "oauth/password_hash.h"
 #include "oauth/pkce.h"
+#include "unit/transports/http/faulty_store.h"
 #include "unit/transports/http/test_app.h"
 
 namespace verbatim::api {
@@ -39,11 +40,14 @@ oauth::Form QueryOf(const std::string& location) {
 
 class SignIn : public ::testing::Test {
  protected:
-  SignIn()
-      : t_(clock_, [](AppConfig& c) {
-          c.limits.login.username_burst = 3;
-          c.limits.login.per_username_per_minute = 1;
-        }) {}
+  explicit SignIn(const TestApp::StoreWrapper& wrap_store = nullptr)
+      : t_(
+            clock_,
+            [](AppConfig& c) {
+              c.limits.login.username_burst = 3;
+              c.limits.login.per_username_per_minute = 1;
+            },
+            wrap_store) {}
 
   void SetUp() override {
     ASSERT_TRUE(t_.ok()) << t_.status().ToString();
@@ -345,6 +349,27 @@ TEST_F(SignIn, ADisabledUsersTokensStopWorking) {
   EXPECT_NE(me.body().find("alice"), std::string::npos) << "the denial names the user";
   EXPECT_EQ(Field(Refresh(Field(tokens, "refresh_token")), "error"), "invalid_grant");
   EXPECT_EQ(PostSignIn("alice", kPassword).result_int(), 403);
+}
+
+// The store the race test's App writes through (set when its TestApp is built).
+testing_util::FaultyStore* g_faulty = nullptr;
+
+class SignInRace : public SignIn {
+ protected:
+  SignInRace()
+      : SignIn([](std::unique_ptr<store::Store> inner) {
+          auto f = std::make_unique<testing_util::FaultyStore>(std::move(inner));
+          g_faulty = f.get();
+          return std::unique_ptr<store::Store>(std::move(f));
+        }) {}
+};
+
+TEST_F(SignInRace, AUserDeletedWhileSigningInIsToldWhatAWrongPasswordHears) {
+  g_faulty->BeforeCodeInsert([this](store::Store& inner) { ASSERT_TRUE(inner.DeleteUser(user_id_).ok()); });
+  auto res = PostSignIn("alice", kPassword);
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(res.find(http::field::location), res.end()) << "no code, no redirect";
+  EXPECT_NE(res.body().find("The username or password is incorrect."), std::string::npos) << res.body();
 }
 
 }  // namespace
