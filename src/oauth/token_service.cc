@@ -51,11 +51,7 @@ Status TokenService::Init() {
     VERBATIM_RETURN_IF_ERROR(store_.InsertKey(*k));
   }
   VERBATIM_RETURN_IF_ERROR(LoadKeys());
-  auto revoked = store_.ListRevoked(clock_.Now());
-  if (!revoked.ok()) return revoked.status();
-  WriterLock lock(revoked_mu_);
-  for (const auto& r : *revoked) revoked_[r.jti] = r.expires_at;
-  return Status::Ok();
+  return ReloadRevocations();
 }
 
 std::shared_ptr<const TokenService::KeyState> TokenService::Keys() const { return keys_.load(); }
