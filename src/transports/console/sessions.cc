@@ -27,6 +27,7 @@ std::string ConsoleSessions::Create(std::string user_id, std::string sign_in_id,
     s->tokens = std::move(tokens);
   }
   std::string cookie = oauth::NewClientSecret();
+  std::string key = Sha256(cookie);
   const TimePoint now = clock_.Now();
   MutexLock l(mu_);
   if (sessions_.size() >= limits_.max_sessions) PruneLocked(now);
@@ -36,15 +37,16 @@ std::string ConsoleSessions::Create(std::string user_id, std::string sign_in_id,
     });
     sessions_.erase(oldest);
   }
-  sessions_[Sha256(cookie)] = Entry{std::move(s), now};
+  sessions_[std::move(key)] = Entry{std::move(s), now};
   return cookie;
 }
 
 std::shared_ptr<Session> ConsoleSessions::Find(std::string_view cookie) {
   if (cookie.empty()) return nullptr;
+  const std::string key = Sha256(cookie);
   const TimePoint now = clock_.Now();
   MutexLock l(mu_);
-  auto it = sessions_.find(Sha256(cookie));
+  auto it = sessions_.find(key);
   if (it == sessions_.end()) return nullptr;
   if (now - it->second.last_used >= limits_.idle_timeout || now >= it->second.session->ends_at) {
     sessions_.erase(it);
@@ -55,8 +57,9 @@ std::shared_ptr<Session> ConsoleSessions::Find(std::string_view cookie) {
 }
 
 void ConsoleSessions::Remove(std::string_view cookie) {
+  const std::string key = Sha256(cookie);
   MutexLock l(mu_);
-  sessions_.erase(Sha256(cookie));
+  sessions_.erase(key);
 }
 
 size_t ConsoleSessions::size() const {
