@@ -51,7 +51,6 @@ enum class ChangeTopic {
   kRevocations,   // revoked tokens and sign-ins
   kKeys,          // signing keys (a rotation)
   kTrunks,        // SIPREC trunks
-  kSettings,      // organization settings
   kConversation,  // one conversation or its recording (Change::id)
   kResync,        // the watch (re)connected and may have missed changes: reload everything
 };

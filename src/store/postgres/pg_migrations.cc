@@ -302,8 +302,10 @@ CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
 )sql",
     // 6: every commit that changes what other nodes hold in memory notifies
     // channel "verbatim_changes.<schema>" (issue 14; pg_watch.h: one channel
-    // per schema, so installations sharing a database do not hear each other). Triggers, so no writer
-    // can forget: the server, `verbatim users …` and a DBA's UPDATE alike.
+    // per schema, so installations sharing a database do not hear each
+    // other). Triggers, so no writer can forget: the server, `verbatim users
+    // …` and a DBA's UPDATE alike. (Settings are read from the store each
+    // time, so they need none.)
     // Sent at COMMIT, never for a rollback; PostgreSQL folds equal payloads of
     // one transaction into one. CREATE OR REPLACE: a database rewound to an
     // older version by hand still upgrades.
@@ -337,8 +339,6 @@ CREATE OR REPLACE TRIGGER signing_keys_notify AFTER INSERT OR UPDATE OR DELETE O
   FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('keys');
 CREATE OR REPLACE TRIGGER sip_trunks_notify AFTER INSERT OR UPDATE OR DELETE ON sip_trunks
   FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('trunks');
-CREATE OR REPLACE TRIGGER org_settings_notify AFTER INSERT OR UPDATE OR DELETE ON org_settings
-  FOR EACH STATEMENT EXECUTE FUNCTION verbatim_notify_topic('settings');
 CREATE OR REPLACE TRIGGER conversations_notify AFTER INSERT OR UPDATE OR DELETE ON conversations
   FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('id');
 CREATE OR REPLACE TRIGGER recordings_notify AFTER INSERT OR UPDATE OR DELETE ON recordings

@@ -18,8 +18,7 @@ constexpr int kPollMillis = 100;
 std::optional<Change> ParseChangePayload(std::string_view payload) {
   static const std::pair<std::string_view, ChangeTopic> kTopics[] = {
       {"directory", ChangeTopic::kDirectory}, {"revocations", ChangeTopic::kRevocations},
-      {"keys", ChangeTopic::kKeys},           {"trunks", ChangeTopic::kTrunks},
-      {"settings", ChangeTopic::kSettings}};
+      {"keys", ChangeTopic::kKeys},           {"trunks", ChangeTopic::kTrunks}};
   for (const auto& [name, topic] : kTopics)
     if (payload == name) return Change{topic, ""};
   constexpr std::string_view kConversation = "conversation:";

@@ -1,6 +1,6 @@
 // PgChangeWatch: hears what other nodes commit (docs/deployment.md "Several
 // nodes"). Schema step 6 makes every commit that changes clients, users,
-// roles, revocations, signing keys, trunks, settings or a conversation send a
+// roles, revocations, signing keys, trunks or a conversation send a
 // NOTIFY on channel "verbatim_changes.<schema>"; this keeps one connection LISTENing and
 // hands each batch of notifications to the handler, on its own thread.
 //
