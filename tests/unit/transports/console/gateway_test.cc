@@ -13,7 +13,6 @@
 #include "authz/catalog.h"
 #include "core/secret_box.h"
 #include "oauth/form.h"
-#include "oauth/password_hash.h"
 #include "service/console_client.h"
 #include "transports/console/gateway.h"
 #include "unit/transports/http/test_app.h"
@@ -55,16 +54,7 @@ class ConsoleGateway : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(t_.ok()) << t_.status().ToString();
-    store::User u;
-    u.id = NewUuid();
-    u.username = "alice";
-    auto hash = oauth::HashPassword(kPassword);
-    ASSERT_TRUE(hash.ok());
-    u.password_hash = *hash;
-    u.role_ids = {t_.app().directory().ResolveRoleRef("System Administrator")->id};
-    u.created_at = u.updated_at = clock_.Now();
-    ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
-    user_id_ = u.id;
+    user_id_ = t_.CreateUser("alice", {"System Administrator"}, kPassword);
   }
 
   // One request through HandleAsync (which is where /console is routed), as `b`.

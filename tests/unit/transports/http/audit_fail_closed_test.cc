@@ -16,7 +16,6 @@
 
 #include "core/ids.h"
 #include "oauth/form.h"
-#include "oauth/password_hash.h"
 #include "oauth/pkce.h"
 #include "unit/transports/http/faulty_store.h"
 #include "unit/transports/http/test_app.h"
@@ -74,11 +73,7 @@ HttpResponse SignInWithTheRightPassword(TestApp& t) {
   c.allowed_grant_types = {"authorization_code"};
   c.redirect_uris = {"http://127.0.0.1:3000/cb"};
   EXPECT_TRUE(t.app().directory().CreateClient(c).ok());
-  store::User u;
-  u.id = NewUuid();
-  u.username = "alice";
-  u.password_hash = oauth::HashPassword("correct horse battery").value();
-  EXPECT_TRUE(t.app().directory().CreateUser(u).ok());
+  t.CreateUser("alice", {}, "correct horse battery");
   const std::string q = "response_type=code&client_id=" + c.id + "&redirect_uri=" +
                         oauth::PercentEncode(c.redirect_uris[0]) + "&code_challenge=" +
                         oauth::S256Challenge(std::string(43, 'v')) + "&code_challenge_method=S256";

@@ -152,14 +152,9 @@ TEST_F(PlannedPrincipal, EffectiveAccessOfAnExistingClientIsWhatIsStored) {
 }
 
 TEST_F(PlannedPrincipal, APersonIsCheckedWithTheirRolesWithinTheirClientsScopes) {
-  store::User u;
-  u.id = NewUuid();
-  u.username = "bob";
-  u.role_ids = {t_.app().directory().ResolveRoleRef("Recording Viewer")->id};
-  u.created_at = u.updated_at = SystemClock::Instance().Now();
-  ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
+  const std::string user_id = t_.CreateUser("bob", {"Recording Viewer"});
 
-  auto res = Check(R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + crm_id_ +
+  auto res = Check(R"({"principal":{"userId":")" + user_id + R"(","clientId":")" + crm_id_ +
                    R"("},"action":"recording:recording:start"})");
   ASSERT_EQ(res.result_int(), 200) << res.body();
   auto body = TestApp::Body(res);
@@ -170,34 +165,29 @@ TEST_F(PlannedPrincipal, APersonIsCheckedWithTheirRolesWithinTheirClientsScopes)
   EXPECT_EQ(Str(who.at("viaClient").at("id")), crm_id_);
   EXPECT_EQ(Str(Layer(body, "scope")->at("result")), "pass") << "the client allows recording:control";
   EXPECT_EQ(Str(Layer(body, "permission")->at("result")), "fail") << "a viewer may not start";
-  EXPECT_NE(Str(body.at("explanation").at("fix").at(0)).find("/api/v2/users/" + u.id), std::string::npos);
+  EXPECT_NE(Str(body.at("explanation").at("fix").at(0)).find("/api/v2/users/" + user_id), std::string::npos);
 
   auto nobody = Check(R"({"principal":{"userId":")" + NewUuid() + R"(","clientId":")" + crm_id_ +
                       R"("},"action":"recording:recording:start"})");
   EXPECT_EQ(nobody.result_int(), 400);
   EXPECT_EQ(Str(TestApp::Body(nobody).at("explanation").at("field")), "principal.userId") << nobody.body();
-  auto extra = Check(R"({"principal":{"userId":")" + u.id + R"(","roles":[]},"action":"recording:recording:start"})");
+  auto extra = Check(R"({"principal":{"userId":")" + user_id + R"(","roles":[]},"action":"recording:recording:start"})");
   EXPECT_EQ(extra.result_int(), 400) << extra.body();
 }
 
 TEST_F(PlannedPrincipal, EffectiveAccessOfAPersonIsTheirRolesWithinTheirClientsScopes) {
-  store::User u;
-  u.id = NewUuid();
-  u.username = "carol";
-  u.role_ids = {t_.app().directory().ResolveRoleRef("Recording Controller")->id};
-  u.created_at = u.updated_at = SystemClock::Instance().Now();
-  ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
+  const std::string user_id = t_.CreateUser("carol", {"Recording Controller"});
   auto res = t_.Call("POST", "/api/v2/authorization/effective-access", admin_,
-                     R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + crm_id_ + R"("}})");
+                     R"({"principal":{"userId":")" + user_id + R"(","clientId":")" + crm_id_ + R"("}})");
   ASSERT_EQ(res.result_int(), 200) << res.body();
   auto body = TestApp::Body(res);
   EXPECT_EQ(Str(body.at("principal").at("type")), "user");
-  EXPECT_EQ(Str(body.at("principal").at("id")), u.id);
+  EXPECT_EQ(Str(body.at("principal").at("id")), user_id);
   EXPECT_EQ(Strings(body.at("allowedScopes")), (std::vector<std::string>{"recording:write", "recording:control"}));
   auto eff = Strings(body.at("effectivePermissions"));
   EXPECT_NE(std::find(eff.begin(), eff.end(), "recording:recording:start"), eff.end());
   auto unknown = t_.Call("POST", "/api/v2/authorization/effective-access", admin_,
-                         R"({"principal":{"userId":")" + u.id + R"(","clientId":")" + NewUuid() + R"("}})");
+                         R"({"principal":{"userId":")" + user_id + R"(","clientId":")" + NewUuid() + R"("}})");
   EXPECT_EQ(unknown.result_int(), 400);
   EXPECT_EQ(Str(TestApp::Body(unknown).at("explanation").at("field")), "principal.clientId") << unknown.body();
 }

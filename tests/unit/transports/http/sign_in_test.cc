@@ -10,7 +10,6 @@
 #include <regex>
 
 #include "oauth/form.h"
-#include "oauth/password_hash.h"
 #include "oauth/pkce.h"
 #include "unit/transports/http/faulty_store.h"
 #include "unit/transports/http/test_app.h"
@@ -62,16 +61,7 @@ class SignIn : public ::testing::Test {
     ASSERT_TRUE(t_.app().directory().CreateClient(c).ok());
     client_id_ = c.id;
 
-    store::User u;
-    u.id = NewUuid();
-    u.username = "alice";
-    auto hash = oauth::HashPassword(kPassword);
-    ASSERT_TRUE(hash.ok());
-    u.password_hash = *hash;
-    u.role_ids = {t_.app().directory().ResolveRoleRef("Recording Controller")->id};
-    u.created_at = u.updated_at = clock_.Now();
-    ASSERT_TRUE(t_.app().directory().CreateUser(u).ok());
-    user_id_ = u.id;
+    user_id_ = t_.CreateUser("alice", {"Recording Controller"}, kPassword);
   }
 
   std::string AuthorizeQuery(std::initializer_list<std::pair<std::string, std::string>> overrides = {}) {

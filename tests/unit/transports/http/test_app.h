@@ -24,6 +24,7 @@
 #include "core/json.h"
 #include "core/secret_box.h"
 #include "oauth/client_secret.h"
+#include "oauth/password_hash.h"
 #include "store/store.h"
 
 namespace verbatim::api::testing_util {
@@ -108,6 +109,30 @@ class TestApp {
     Status s = app_->directory().CreateClient(c);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return out;
+  }
+
+  // Creates a user (a person who signs in) with built-in or custom roles (by
+  // id or name) and, when given, a password (hashed with Argon2id: slow, so
+  // only for tests that sign in). Returns its id.
+  std::string CreateUser(const std::string& username, const std::vector<std::string>& roles,
+                         const std::string& password = {}) {
+    store::User u;
+    u.id = NewUuid();
+    u.username = username;
+    for (const auto& r : roles) {
+      auto role = app_->directory().ResolveRoleRef(r);
+      EXPECT_TRUE(role.has_value()) << "no role " << r;
+      if (role) u.role_ids.push_back(role->id);
+    }
+    if (!password.empty()) {
+      auto hash = oauth::HashPassword(password);
+      EXPECT_TRUE(hash.ok()) << hash.status().ToString();
+      if (hash.ok()) u.password_hash = *hash;
+    }
+    u.created_at = u.updated_at = clock_.Now();
+    Status s = app_->directory().CreateUser(u);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return u.id;
   }
 
   // An admin client with every scope and the System Administrator role.
