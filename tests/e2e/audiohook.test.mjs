@@ -13,7 +13,7 @@ import {
   startServer, adminToken, createClient, token, api, assertErrorBody, layersOf, loggedTest, waitFor,
 } from './lib/server.mjs';
 import { connectWs } from './lib/ws.mjs';
-import { linearToUlaw } from './lib/rtp_sender.mjs';
+import { stereoToneFrame } from './lib/rtp_sender.mjs';
 
 const PATH = '/api/v2/media/audiohook';
 const ORG = 'd7934305-0972-4844-938e-9060eef73d05';  // the Genesys org id: opaque to verbatim
@@ -47,15 +47,7 @@ const wsUrl = () => srv.url.replace('http://', 'ws://') + PATH;
 // ----------------------------------------------------------------- helpers
 
 /** One 20 ms stereo frame at stream position `pos`: cosine, so sample 0 is loud. */
-function stereoFrame(pos) {
-  const out = Buffer.alloc(FRAME * 2);
-  for (let i = 0; i < FRAME; i++) {
-    const n = pos + i;
-    out[2 * i] = linearToUlaw(Math.round(8000 * Math.cos(2 * Math.PI * 440 * n / RATE)));
-    out[2 * i + 1] = linearToUlaw(Math.round(8000 * Math.cos(2 * Math.PI * 880 * n / RATE)));
-  }
-  return out;
-}
+const stereoFrame = (pos) => stereoToneFrame(pos, FRAME, { amplitude: 8000, phase: Math.PI / 2 });
 
 /** The AudioHook signature headers, built as the reference client's SignatureBuilder does. */
 function signedHeaders({ apiKey, clientSecret, sessionId, host, created = Math.floor(Date.now() / 1000) }) {

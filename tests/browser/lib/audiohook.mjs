@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { api, createClient, token, waitFor } from '../../e2e/lib/server.mjs';
 import { connectWs } from '../../e2e/lib/ws.mjs';
-import { linearToUlaw } from '../../e2e/lib/rtp_sender.mjs';
+import { stereoToneFrame } from '../../e2e/lib/rtp_sender.mjs';
 
 const PATH = '/api/v2/media/audiohook';
 const ORG = 'd7934305-0972-4844-938e-9060eef73d05';
@@ -15,15 +15,7 @@ const RATE = 8000;
 const FRAME = 160;  // 20 ms
 const MEDIA = [{ type: 'audio', format: 'PCMU', channels: ['external', 'internal'], rate: RATE }];
 
-function stereoFrame(pos) {
-  const out = Buffer.alloc(FRAME * 2);
-  for (let i = 0; i < FRAME; i++) {
-    const n = pos + i;
-    out[2 * i] = linearToUlaw(Math.round(16000 * Math.sin(2 * Math.PI * 440 * n / RATE)));
-    out[2 * i + 1] = linearToUlaw(Math.round(16000 * Math.sin(2 * Math.PI * 880 * n / RATE)));
-  }
-  return out;
-}
+const stereoFrame = (pos) => stereoToneFrame(pos, FRAME, { amplitude: 16000, phase: 0 });
 
 /** One AudioHook session over `ws`: numbered messages, answers checked by type (late pongs skipped). */
 function session(ws, id) {

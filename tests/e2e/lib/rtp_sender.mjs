@@ -68,6 +68,20 @@ export function toneSample(freq, index, amplitude = TONE_AMPLITUDE, phase = TONE
   return amplitude * Math.sin((2 * Math.PI * freq * index) / SAMPLE_RATE + phase);
 }
 
+/**
+ * `samples` stereo µ-law sample pairs from stream position `pos`, interleaved:
+ * a 440 Hz tone on the first channel, 880 Hz on the second (AudioHook's
+ * external/internal), for the tests that stream audio over AudioHook.
+ */
+export function stereoToneFrame(pos, samples, { amplitude = TONE_AMPLITUDE, phase = TONE_PHASE } = {}) {
+  const out = Buffer.alloc(samples * 2);
+  for (let i = 0; i < samples; i++) {
+    out[2 * i] = linearToUlaw(Math.round(toneSample(440, pos + i, amplitude, phase)));
+    out[2 * i + 1] = linearToUlaw(Math.round(toneSample(880, pos + i, amplitude, phase)));
+  }
+  return out;
+}
+
 /** An RTP packet (RFC 3550 §5.1, no CSRC/extension). */
 export function rtpPacket({ payloadType = 0, sequence, timestamp, ssrc, marker = false, payload }) {
   const b = Buffer.alloc(12 + payload.length);
