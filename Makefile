@@ -16,8 +16,12 @@ all: build
 deps:
 	@scripts/deps.sh
 
+# RelWithDebInfo with line tables only (-g1): file:line in every backtrace, and about 40% less
+# compile time than -g on the Beast-heavy files (docs/decisions.md, "Debug information").
+# BUILD_TYPE=Debug for full debug information.
 $(BUILD_DIR)/build.ninja:
-	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)

@@ -181,6 +181,9 @@ t('a recent denial on the Overview opens the explorer pre-filled, which explains
   assert.ok(button, `a recent denial of crm-viewer with an "Explain in permission explorer" button (${buttons.length} buttons)`);
   await button.click();
   await waitForHeading(page, 'Permission explorer');
+  // The principal list loads after the heading shows; the select stays disabled until then.
+  await page.waitForFunction(() => [...document.querySelectorAll('main select')]
+    .some((e) => e.labels?.[0]?.textContent.trim() === 'Principal' && !e.disabled), { timeout: 10_000 });
   const filled = await page.evaluate(() => {
     const field = (label) => [...document.querySelectorAll('main select, main input')].find((e) => e.labels?.[0]?.textContent.trim() === label);
     const shown = (e) => (e?.tagName === 'SELECT' ? e.selectedOptions[0]?.textContent.trim() : e?.value);

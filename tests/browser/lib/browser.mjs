@@ -138,6 +138,11 @@ export async function byRole(root, role, name, { timeout = 5_000 } = {}) {
 /** Picks the option of a <select> (found by role combobox/listbox and name) whose text or value matches. */
 export async function choose(root, name, match) {
   const sel = await root.waitForSelector(`::-p-aria([name=${JSON.stringify(name)}])`);
+  // Options may still be loading (a disabled select): wait for the one wanted, then report what is there if it never comes.
+  const page = typeof root.page === 'function' ? root.page() : root;
+  await page.waitForFunction((el, m) => el.tagName !== 'SELECT'
+    || (!el.disabled && [...el.options].some((x) => x.textContent.trim() === m || x.value === m)), { timeout: 10_000 }, sel, match)
+    .catch(() => {});
   const value = await sel.evaluate((el, m) => {
     if (el.tagName !== 'SELECT') return { notSelect: el.tagName };
     const o = [...el.options].find((x) => x.textContent.trim() === m || x.value === m);
