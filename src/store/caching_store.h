@@ -47,22 +47,22 @@ class CachingStore final : public Store {
   // Everything else passes through.
   Result<Organization> GetOrganization() override { return inner_->GetOrganization(); }
   Result<OrgSettings> GetSettings() override { return inner_->GetSettings(); }
-  Status PutSettings(const OrgSettings& s) override { return inner_->PutSettings(s); }
-  Status CreateClient(const OAuthClient& c) override { return inner_->CreateClient(c); }
+  Status PutSettings(const OrgSettings& s, const ChangeAuthor* by = nullptr) override { return inner_->PutSettings(s, by); }
+  Status CreateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) override { return inner_->CreateClient(c, by); }
   Result<OAuthClient> GetClient(const std::string& id) override { return inner_->GetClient(id); }
   Result<std::vector<OAuthClient>> ListClients() override { return inner_->ListClients(); }
-  Status UpdateClient(const OAuthClient& c) override { return inner_->UpdateClient(c); }
-  Status DeleteClient(const std::string& id) override { return inner_->DeleteClient(id); }
-  Status CreateUser(const User& u) override { return inner_->CreateUser(u); }
+  Status UpdateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) override { return inner_->UpdateClient(c, by); }
+  Status DeleteClient(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteClient(id, by); }
+  Status CreateUser(const User& u, const ChangeAuthor* by = nullptr) override { return inner_->CreateUser(u, by); }
   Result<User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
   Result<std::vector<User>> ListUsers() override { return inner_->ListUsers(); }
-  Status UpdateUser(const User& u) override { return inner_->UpdateUser(u); }
-  Status DeleteUser(const std::string& id) override { return inner_->DeleteUser(id); }
-  Status CreateRole(const Role& r) override { return inner_->CreateRole(r); }
+  Status UpdateUser(const User& u, const ChangeAuthor* by = nullptr) override { return inner_->UpdateUser(u, by); }
+  Status DeleteUser(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteUser(id, by); }
+  Status CreateRole(const Role& r, const ChangeAuthor* by = nullptr) override { return inner_->CreateRole(r, by); }
   Result<Role> GetRole(const std::string& id) override { return inner_->GetRole(id); }
   Result<std::vector<Role>> ListRoles() override { return inner_->ListRoles(); }
-  Status UpdateRole(const Role& r) override { return inner_->UpdateRole(r); }
-  Status DeleteRole(const std::string& id) override { return inner_->DeleteRole(id); }
+  Status UpdateRole(const Role& r, const ChangeAuthor* by = nullptr) override { return inner_->UpdateRole(r, by); }
+  Status DeleteRole(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteRole(id, by); }
   Status InsertKey(const SigningKey& k) override { return inner_->InsertKey(k); }
   Result<std::vector<SigningKey>> ListKeys() override { return inner_->ListKeys(); }
   Status RotateKeys(const SigningKey& next, TimePoint now, TimePoint publish_until) override {
@@ -99,17 +99,22 @@ class CachingStore final : public Store {
     return inner_->PurgeAuditBefore(cutoff, limit);
   }
   Result<AuditPage> ListAudit(const AuditFilter& f) override { return inner_->ListAudit(f); }
-  Status CreateIntegration(const MediaIntegration& m) override { return inner_->CreateIntegration(m); }
+  Result<std::vector<ChangeEntry>> ListChanges(const ChangeFilter& f) override { return inner_->ListChanges(f); }
+  Result<int64_t> LastChangeId() override { return inner_->LastChangeId(); }
+  Result<int64_t> PurgeChangesBefore(TimePoint cutoff, int limit) override {
+    return inner_->PurgeChangesBefore(cutoff, limit);
+  }
+  Status CreateIntegration(const MediaIntegration& m, const ChangeAuthor* by = nullptr) override { return inner_->CreateIntegration(m, by); }
   Result<std::vector<MediaIntegration>> ListIntegrations() override { return inner_->ListIntegrations(); }
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override {
     return inner_->GetIntegrationByApiKey(api_key);
   }
-  Status DeleteIntegration(const std::string& id) override { return inner_->DeleteIntegration(id); }
-  Status CreateTrunk(const SipTrunk& t) override { return inner_->CreateTrunk(t); }
+  Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Status CreateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override { return inner_->CreateTrunk(t, by); }
   Result<std::vector<SipTrunk>> ListTrunks() override { return inner_->ListTrunks(); }
   Result<SipTrunk> GetTrunk(const std::string& id) override { return inner_->GetTrunk(id); }
-  Status UpdateTrunk(const SipTrunk& t) override { return inner_->UpdateTrunk(t); }
-  Status DeleteTrunk(const std::string& id) override { return inner_->DeleteTrunk(id); }
+  Status UpdateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override { return inner_->UpdateTrunk(t, by); }
+  Status DeleteTrunk(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteTrunk(id, by); }
   Result<std::optional<std::string>> GetSecret(const std::string& name) override { return inner_->GetSecret(name); }
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
     return inner_->PutSecretIfAbsent(name, value);

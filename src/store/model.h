@@ -300,6 +300,49 @@ struct Page {
   int offset = 0;
 };
 
+// ---- the change log (docs/changes.md)
+
+// Who makes a change: written with the change, in its transaction.
+struct ChangeAuthor {
+  Actor actor;
+  std::string context_id;  // the request's; empty for changes made offline (the CLI)
+  TimePoint at;
+};
+
+// One field of a changed record, its values as JSON text ("" = absent: the
+// record did not exist before or does not after). Secrets never appear:
+// a rotated secret is the field "secret" with before null and after "rotated".
+struct FieldChange {
+  std::string field;
+  std::string before;
+  std::string after;
+};
+
+// One entry of the change log: an administrative change, a recording
+// transition or a media file that became ready. Ids increase in commit order.
+struct ChangeEntry {
+  int64_t id = 0;
+  TimePoint at;
+  std::string kind;          // "client.updated", "recording.paused", "media.ready"... (docs/changes.md)
+  std::string subject_type;  // client | user | role | settings | integration | trunk | conversation
+  std::string subject_id;
+  std::string subject_name;
+  Actor actor;
+  std::string context_id;
+  std::vector<FieldChange> fields;
+};
+
+struct ChangeFilter {
+  std::optional<int64_t> after_id;  // entries with a larger id (paging forward, resuming a stream)
+  std::optional<TimePoint> since;
+  std::optional<std::string> principal_id;  // the actor's principal id
+  std::optional<std::string> kind;          // exact, or a prefix ending in '.' ("client.")
+  std::optional<std::string> subject_type;
+  std::optional<std::string> subject_id;
+  bool newest_first = false;  // history lookups read backwards
+  int limit = 100;
+};
+
 // Why the store refused a change, as facts: the use case turns them into
 // the decision's resource layer (authz::ResourceNotFound, ConversationEnded,
 // InvalidTransition) without comparing error strings or reading again, so

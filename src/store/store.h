@@ -4,6 +4,12 @@
 // Thread-safe: every method may be called from any thread. Every method that
 // returns OK has committed its write before returning.
 //
+// The change log (docs/changes.md): every write that takes a ChangeAuthor
+// appends what it changed (store/change_diff.h) in its own transaction, so an
+// acknowledged change is always logged and a logged change always happened.
+// Without an author (seeding, tests) nothing is logged. Recording transitions
+// and media files becoming complete are logged as well.
+//
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
 // "role.name.taken", "user.not.found", "user.name.taken",
@@ -75,31 +81,33 @@ class Store {
   // --- organization (single org; created by the first Open) ---
   virtual Result<Organization> GetOrganization() = 0;
   virtual Result<OrgSettings> GetSettings() = 0;
-  virtual Status PutSettings(const OrgSettings& s) = 0;
+  virtual Status PutSettings(const OrgSettings& s, const ChangeAuthor* by = nullptr) = 0;
 
   // --- OAuth clients ---
-  virtual Status CreateClient(const OAuthClient& c) = 0;
+  virtual Status CreateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) = 0;
   virtual Result<OAuthClient> GetClient(const std::string& id) = 0;  // NotFound "client.not.found"
   virtual Result<std::vector<OAuthClient>> ListClients() = 0;
-  virtual Status UpdateClient(const OAuthClient& c) = 0;  // replaces every mutable field incl. secret_hash
-  virtual Status DeleteClient(const std::string& id) = 0;
+  // Replaces every mutable field incl. secret_hash.
+  virtual Status UpdateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) = 0;
+  virtual Status DeleteClient(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
 
   // --- users (people who sign in; docs/users.md) ---
-  virtual Status CreateUser(const User& u) = 0;  // AlreadyExists "user.name.taken" (username, case-insensitive)
+  // AlreadyExists "user.name.taken" (username, case-insensitive).
+  virtual Status CreateUser(const User& u, const ChangeAuthor* by = nullptr) = 0;
   virtual Result<User> GetUser(const std::string& id) = 0;  // NotFound "user.not.found"
   virtual Result<std::vector<User>> ListUsers() = 0;        // by username
   // Replaces every field but id and created_at; AlreadyExists "user.name.taken"
   // when the new username belongs to another user.
-  virtual Status UpdateUser(const User& u) = 0;
-  virtual Status DeleteUser(const std::string& id) = 0;  // NotFound "user.not.found"
+  virtual Status UpdateUser(const User& u, const ChangeAuthor* by = nullptr) = 0;
+  virtual Status DeleteUser(const std::string& id, const ChangeAuthor* by = nullptr) = 0;  // NotFound "user.not.found"
 
   // --- custom roles ---
-  virtual Status CreateRole(const Role& r) = 0;  // AlreadyExists "role.name.taken"
+  virtual Status CreateRole(const Role& r, const ChangeAuthor* by = nullptr) = 0;  // AlreadyExists "role.name.taken"
   virtual Result<Role> GetRole(const std::string& id) = 0;
   virtual Result<std::vector<Role>> ListRoles() = 0;
-  virtual Status UpdateRole(const Role& r) = 0;
+  virtual Status UpdateRole(const Role& r, const ChangeAuthor* by = nullptr) = 0;
   // Also removes the role id from every client and every user that had it.
-  virtual Status DeleteRole(const std::string& id) = 0;
+  virtual Status DeleteRole(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
 
   // --- signing keys ---
   virtual Status InsertKey(const SigningKey& k) = 0;
@@ -165,7 +173,16 @@ class Store {
                                                      ChangeRefused* refused = nullptr) = 0;
   virtual Result<Recording> UpdateRecordingMetadata(const std::string& conversation_id,
                                                     const RecordingMetadata& m) = 0;
+  // Logs "media.ready" when the file's status becomes "complete".
   virtual Status UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) = 0;
+
+  // --- the change log ---
+  // In id order (newest first if f.newest_first), at most f.limit entries.
+  virtual Result<std::vector<ChangeEntry>> ListChanges(const ChangeFilter& f) = 0;
+  // The largest id logged so far (0 when none): where a new stream starts.
+  virtual Result<int64_t> LastChangeId() = 0;
+  // Retention, as PurgeAuditBefore: up to `limit` of the oldest entries older than `cutoff`.
+  virtual Result<int64_t> PurgeChangesBefore(TimePoint cutoff, int limit) = 0;
 
   // --- audit ---
   virtual Status AppendAudit(const std::vector<AuditEvent>& events) = 0;
@@ -177,17 +194,19 @@ class Store {
   virtual Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) = 0;
 
   // --- AudioHook integrations ---
-  virtual Status CreateIntegration(const MediaIntegration& m) = 0;
+  virtual Status CreateIntegration(const MediaIntegration& m, const ChangeAuthor* by = nullptr) = 0;
   virtual Result<std::vector<MediaIntegration>> ListIntegrations() = 0;
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
-  virtual Status DeleteIntegration(const std::string& id) = 0;
+  virtual Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
 
   // --- SIPREC trunks (implemented in sqlite/sqlite_trunks.cc) ---
-  virtual Status CreateTrunk(const SipTrunk& t) = 0;  // AlreadyExists "trunk.name.taken" (case-insensitive)
+  // AlreadyExists "trunk.name.taken" (case-insensitive).
+  virtual Status CreateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) = 0;
   virtual Result<std::vector<SipTrunk>> ListTrunks() = 0;  // by name
   virtual Result<SipTrunk> GetTrunk(const std::string& id) = 0;  // NotFound "trunk.not.found"
-  virtual Status UpdateTrunk(const SipTrunk& t) = 0;  // every field but id and created_at
-  virtual Status DeleteTrunk(const std::string& id) = 0;
+  // Every field but id and created_at.
+  virtual Status UpdateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) = 0;
+  virtual Status DeleteTrunk(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
 
   // --- server secrets (e.g. the key check, kKeyCheckSecretName) ---
   virtual Result<std::optional<std::string>> GetSecret(const std::string& name) = 0;

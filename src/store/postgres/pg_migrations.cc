@@ -348,6 +348,29 @@ CREATE OR REPLACE TRIGGER recording_segments_notify AFTER INSERT OR UPDATE OR DE
 CREATE OR REPLACE TRIGGER media_files_notify AFTER INSERT OR UPDATE OR DELETE ON media_files
   FOR EACH ROW EXECUTE FUNCTION verbatim_notify_conversation('conversation_id');
 )sql",
+    // 7: the change log (issue 15, docs/changes.md; the SQLite store's step
+    // 12). Writers take kChangeLogLock just before their insert and hold it
+    // to COMMIT, so ids become visible in increasing order: a reader resuming
+    // after id N never finds a smaller id committed later.
+    R"sql(
+CREATE TABLE changes (
+  id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at               bigint NOT NULL,
+  kind             text NOT NULL,
+  subject_type     text NOT NULL,
+  subject_id       text NOT NULL,
+  subject_name     text NOT NULL,
+  actor_type       text NOT NULL,
+  actor_id         text NOT NULL,
+  actor_name       text NOT NULL,
+  actor_client_id  text NOT NULL,
+  context_id       text NOT NULL,
+  fields           jsonb NOT NULL
+);
+CREATE INDEX changes_by_subject ON changes(subject_type, subject_id, id);
+CREATE INDEX changes_by_actor ON changes(actor_id, id);
+CREATE INDEX changes_by_time ON changes(at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -21,6 +21,7 @@ inline constexpr int64_t kPartitionLock = 0x7665726261'02;    // creating or dro
 inline constexpr int64_t kExplanationLock = 0x7665726261'03;  // interning vs. purging shared explanations
 inline constexpr int64_t kKeyRotationLock = 0x7665726261'04;  // RotateKeys: one active signing key
 inline constexpr int64_t kResealLock = 0x7665726261'05;       // ResealSecrets: compare-and-set of the key check
+inline constexpr int64_t kChangeLogLock = 0x7665726261'06;    // change-log inserts commit in id order
 // The two-key form (this, hashtext(family_id)): one lock per refresh token
 // family, so that a rotation and a revocation of one family never interleave.
 // Two-key locks are a key space of their own: no clash with the keys above.

@@ -8,7 +8,9 @@
 #include <algorithm>
 
 #include "core/json.h"
+#include "store/change_diff.h"
 #include "store/postgres/pg_audit.h"
+#include "store/postgres/pg_changes.h"
 #include "store/postgres/postgres_store.h"
 #include "store/row_codec.h"
 #include "store/store_errors.h"
@@ -234,7 +236,7 @@ Status AppendTransition(Conn& conn, Locked& l, const TransitionRule& rule, Trans
   r.version = version;
   r.updated_at = t.at;
   r.timeline.assign(1, t);
-  return Status::Ok();
+  return pg::LogChange(conn, TransitionChange(l.conversation.id, t));
 }
 
 // A recording row in state none, if there is none yet (metadata and media may
@@ -447,6 +449,14 @@ Status PostgresStore::UpsertMediaFile(const std::string& conversation_id, const 
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(LockConversation(conn, conversation_id));
     VERBATIM_RETURN_IF_ERROR(EnsureRecordingRow(conn, conversation_id, f.updated_at));
+    bool became_ready = false;
+    if (f.status == "complete") {
+      STORE_ASSIGN_OR_RETURN(bool was_ready,
+                             conn.Exists("SELECT 1 FROM media_files WHERE conversation_id = $1 AND segment = $2 "
+                                         "AND status = 'complete'",
+                                         conversation_id, f.segment));
+      became_ready = !was_ready;
+    }
     VERBATIM_RETURN_IF_ERROR(conn.Exec(
         "INSERT INTO media_files (conversation_id, segment, path, format, channels, sample_rate, bytes, duration_ms, "
         "status, channel_labels, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) "
@@ -456,8 +466,10 @@ Status PostgresStore::UpsertMediaFile(const std::string& conversation_id, const 
         "updated_at = excluded.updated_at",
         conversation_id, f.segment, f.path, f.format, f.channels, f.sample_rate, f.bytes, f.duration_ms, f.status,
         EncodeStrings(f.channel_labels), f.updated_at));
-    return conn.Exec("UPDATE recordings SET version = version + 1, updated_at = $1 WHERE conversation_id = $2",
-                     f.updated_at, conversation_id);
+    VERBATIM_RETURN_IF_ERROR(
+        conn.Exec("UPDATE recordings SET version = version + 1, updated_at = $1 WHERE conversation_id = $2",
+                  f.updated_at, conversation_id));
+    return became_ready ? pg::LogChange(conn, MediaReadyChange(conversation_id, f)) : Status::Ok();
   });
 }
 

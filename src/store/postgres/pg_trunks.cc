@@ -1,6 +1,8 @@
 // SIPREC trunks of the PostgreSQL store (see store.h; docs/sip-trunks.md).
 // Names are unique case-insensitively: checked first for the refusal's
 // message, and by the sip_trunks_by_name index when two nodes race.
+#include "store/change_diff.h"
+#include "store/postgres/pg_changes.h"
 #include "store/postgres/postgres_store.h"
 #include "store/row_codec.h"
 #include "store/store_errors.h"
@@ -53,9 +55,15 @@ Status NameRace(const Conn& conn, Status s, const SipTrunk& t) {
   return s;
 }
 
+// The trunk as the write's transaction sees it (locked), when the write is logged (`by` set).
+Result<std::optional<SipTrunk>> LoadTrunk(Conn& conn, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<SipTrunk>();
+  return pg::LoadForChange<SipTrunk>(conn, std::string(kTrunkSelect) + " WHERE id = $1 FOR UPDATE", id, ReadTrunk);
+}
+
 }  // namespace
 
-Status PostgresStore::CreateTrunk(const SipTrunk& t) {
+Status PostgresStore::CreateTrunk(const SipTrunk& t, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckTrunkNameFree(conn, t));
     STORE_ASSIGN_OR_RETURN(bool exists, conn.Exists("SELECT 1 FROM sip_trunks WHERE id = $1", t.id));
@@ -69,7 +77,8 @@ Status PostgresStore::CreateTrunk(const SipTrunk& t) {
         t.rtp_source, t.created_at, t.updated_at, t.srtp);
     if (!s.ok() && conn.last_sqlstate() == "23505" && conn.last_constraint() == "sip_trunks_pkey")
       return Status::AlreadyExists("trunk.exists", "SIP trunk '" + t.id + "' already exists.");
-    return NameRace(conn, s, t);
+    VERBATIM_RETURN_IF_ERROR(NameRace(conn, s, t));
+    return by != nullptr ? pg::LogChange(conn, TrunkChange(nullptr, &t, *by)) : Status::Ok();
   });
 }
 
@@ -99,9 +108,10 @@ Result<SipTrunk> PostgresStore::GetTrunk(const std::string& id) {
   return out;
 }
 
-Status PostgresStore::UpdateTrunk(const SipTrunk& t) {
+Status PostgresStore::UpdateTrunk(const SipTrunk& t, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckTrunkNameFree(conn, t));
+    STORE_ASSIGN_OR_RETURN(std::optional<SipTrunk> before, LoadTrunk(conn, by, t.id));
     auto updated = conn.Affected(
         "UPDATE sip_trunks SET name = $1, description = $2, networks = $3::jsonb, transports = $4::jsonb, "
         "digest_username = $5, digest_realm = $6, digest_ha1_md5 = $7, digest_ha1_sha256 = $8, max_sessions = $9, "
@@ -110,14 +120,17 @@ Status PostgresStore::UpdateTrunk(const SipTrunk& t) {
         t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels, t.max_bandwidth_kbps,
         t.rtp_source, t.updated_at, t.srtp, t.id);
     if (!updated.ok()) return NameRace(conn, updated.status(), t);
-    return *updated == 0 ? TrunkNotFound(t.id) : Status::Ok();
+    if (*updated == 0) return TrunkNotFound(t.id);
+    return before ? pg::LogChange(conn, TrunkChange(&*before, &t, *by)) : Status::Ok();
   });
 }
 
-Status PostgresStore::DeleteTrunk(const std::string& id) {
+Status PostgresStore::DeleteTrunk(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<SipTrunk> before, LoadTrunk(conn, by, id));
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM sip_trunks WHERE id = $1", id));
-    return deleted == 0 ? TrunkNotFound(id) : Status::Ok();
+    if (deleted == 0) return TrunkNotFound(id);
+    return before ? pg::LogChange(conn, TrunkChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

@@ -2,6 +2,8 @@
 // case-insensitively: checked first for the refusal's message, and by the
 // users_by_username index when two nodes race. Role ids are child rows
 // (user_roles), as clients' are.
+#include "store/change_diff.h"
+#include "store/postgres/pg_changes.h"
 #include "store/postgres/postgres_store.h"
 #include "store/row_codec.h"
 #include "store/store_errors.h"
@@ -60,9 +62,20 @@ Status NameRace(const Conn& conn, Status s, const User& u) {
   return s;
 }
 
+// The user as the write's transaction sees it (locked), when the write is logged (`by` set).
+Result<std::optional<User>> LoadUser(Conn& conn, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<User>();
+  return pg::LoadForChange<User>(conn, std::string(kUserSelect) + " WHERE u.id = $1 FOR UPDATE OF u", id, ReadUser);
+}
+
 }  // namespace
 
-Status PostgresStore::CreateUser(const User& u) {
+Result<std::optional<User>> pg::LoadUserForChange(Conn& conn, const std::string& id) {
+  static const ChangeAuthor kAnyAuthor;
+  return LoadUser(conn, &kAnyAuthor, id);
+}
+
+Status PostgresStore::CreateUser(const User& u, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckUsernameFree(conn, u));
     STORE_ASSIGN_OR_RETURN(bool exists, conn.Exists("SELECT 1 FROM users WHERE id = $1", u.id));
@@ -75,7 +88,8 @@ Status PostgresStore::CreateUser(const User& u) {
     if (!s.ok() && conn.last_sqlstate() == "23505" && conn.last_constraint() == "users_pkey")
       return Status::AlreadyExists("user.exists", "User '" + u.id + "' already exists.");
     VERBATIM_RETURN_IF_ERROR(NameRace(conn, s, u));
-    return ReplaceUserRoles(conn, u);
+    VERBATIM_RETURN_IF_ERROR(ReplaceUserRoles(conn, u));
+    return by != nullptr ? pg::LogChange(conn, UserChange(nullptr, &u, *by)) : Status::Ok();
   });
 }
 
@@ -106,9 +120,10 @@ Result<std::vector<User>> PostgresStore::ListUsers() {
 }
 
 // The UPDATE locks the user row: concurrent updates of one user serialize.
-Status PostgresStore::UpdateUser(const User& u) {
+Status PostgresStore::UpdateUser(const User& u, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckUsernameFree(conn, u));
+    STORE_ASSIGN_OR_RETURN(std::optional<User> before, LoadUser(conn, by, u.id));
     auto updated = conn.Affected(
         "UPDATE users SET username = $1, display_name = $2, email = $3, password_hash = $4, enabled = $5, "
         "updated_at = $6, tokens_valid_after = $7, tokens_valid_after_reason = $8 WHERE id = $9",
@@ -116,14 +131,18 @@ Status PostgresStore::UpdateUser(const User& u) {
         u.tokens_valid_after_reason, u.id);
     if (!updated.ok()) return NameRace(conn, updated.status(), u);
     if (*updated == 0) return UserNotFound(u.id);
-    return ReplaceUserRoles(conn, u);
+    VERBATIM_RETURN_IF_ERROR(ReplaceUserRoles(conn, u));
+    return before ? pg::LogChange(conn, UserChange(&*before, &u, *by)) : Status::Ok();
   });
 }
 
-Status PostgresStore::DeleteUser(const std::string& id) {
+Status PostgresStore::DeleteUser(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<User> before, LoadUser(conn, by, id));
+    // user_roles, auth_codes and refresh_tokens cascade
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM users WHERE id = $1", id));
-    return deleted == 0 ? UserNotFound(id) : Status::Ok();  // user_roles, auth_codes, refresh_tokens cascade
+    if (deleted == 0) return UserNotFound(id);
+    return before ? pg::LogChange(conn, UserChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "store/change_diff.h"
+#include "store/postgres/pg_changes.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_watch.h"
 #include "store/row_codec.h"
@@ -142,6 +144,63 @@ Result<MediaIntegration> ReadIntegration(const Row& row) {
   return m;
 }
 
+// The records as a write's transaction sees them (locked), when the write is logged (`by` set).
+Result<std::optional<OAuthClient>> LoadClient(Conn& conn, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<OAuthClient>();
+  return pg::LoadForChange<OAuthClient>(conn, std::string(kClientSelect) + " WHERE c.id = $1 FOR UPDATE OF c", id,
+                                        ReadClient);
+}
+Result<std::optional<Role>> LoadRole(Conn& conn, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<Role>();
+  return pg::LoadForChange<Role>(conn, std::string(kRoleSelect) + " WHERE id = $1 FOR UPDATE", id, ReadRole);
+}
+Result<std::optional<MediaIntegration>> LoadIntegration(Conn& conn, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<MediaIntegration>();
+  return pg::LoadForChange<MediaIntegration>(conn, std::string(kIntegrationSelect) + " WHERE m.id = $1 FOR UPDATE OF m",
+                                             id, ReadIntegration);
+}
+
+Result<OrgSettings> ReadSettings(Conn& conn, const std::string& org_id, bool for_update) {
+  STORE_ASSIGN_OR_RETURN(
+      Rows rows, conn.Query(for_update ? "SELECT auto_start, pause_behavior, retention_days FROM org_settings "
+                                         "WHERE org_id = $1 FOR UPDATE"
+                                       : "SELECT auto_start, pause_behavior, retention_days FROM org_settings "
+                                         "WHERE org_id = $1",
+                            org_id));
+  if (rows.empty()) return Status::Internal("store: the settings row is missing");
+  OrgSettings s;
+  s.auto_start = rows[0].Bool(0);
+  s.pause_behavior = rows[0].Text(1);
+  s.retention_days = static_cast<int>(rows[0].Int(2));
+  return s;
+}
+
+// Deleting a role takes it from every client and user that had it: each of
+// them gets its own entry, so a client's history shows what it lost.
+Status LogRoleUnassigned(Conn& conn, const std::string& role_id, const ChangeAuthor& by, TimePoint now) {
+  STORE_ASSIGN_OR_RETURN(Rows clients,
+                         conn.Query("SELECT DISTINCT client_id FROM client_roles WHERE role_id = $1", role_id));
+  STORE_ASSIGN_OR_RETURN(Rows users, conn.Query("SELECT DISTINCT user_id FROM user_roles WHERE role_id = $1", role_id));
+  auto without_role = [&](auto record) {
+    std::erase(record.role_ids, role_id);
+    record.updated_at = now;
+    return record;
+  };
+  for (int i = 0; i < clients.size(); ++i) {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> c, LoadClient(conn, &by, clients[i].Text(0)));
+    if (!c) continue;
+    const OAuthClient after = without_role(*c);
+    VERBATIM_RETURN_IF_ERROR(pg::LogChange(conn, ClientChange(&*c, &after, by)));
+  }
+  for (int i = 0; i < users.size(); ++i) {
+    STORE_ASSIGN_OR_RETURN(std::optional<User> u, pg::LoadUserForChange(conn, users[i].Text(0)));
+    if (!u) continue;
+    const User after = without_role(*u);
+    VERBATIM_RETURN_IF_ERROR(pg::LogChange(conn, UserChange(&*u, &after, by)));
+  }
+  return Status::Ok();
+}
+
 Status InsertKeyRow(Conn& conn, const SigningKey& k) {
   STORE_ASSIGN_OR_RETURN(
       int64_t inserted,
@@ -270,35 +329,33 @@ Result<Organization> PostgresStore::GetOrganization() {
 Result<OrgSettings> PostgresStore::GetSettings() {
   OrgSettings s;
   VERBATIM_RETURN_IF_ERROR(ReadOne([&](Conn& conn) -> Status {
-    STORE_ASSIGN_OR_RETURN(
-        Rows rows,
-        conn.Query("SELECT auto_start, pause_behavior, retention_days FROM org_settings WHERE org_id = $1", org_id_));
-    if (rows.empty()) return Status::Internal("store: the settings row is missing");
-    s.auto_start = rows[0].Bool(0);
-    s.pause_behavior = rows[0].Text(1);
-    s.retention_days = static_cast<int>(rows[0].Int(2));
+    STORE_ASSIGN_OR_RETURN(s, ReadSettings(conn, org_id_, /*for_update=*/false));
     return Status::Ok();
   }));
   return s;
 }
 
-// One UPDATE: atomic on its own.
-Status PostgresStore::PutSettings(const OrgSettings& s) {
+Status PostgresStore::PutSettings(const OrgSettings& s, const ChangeAuthor* by) {
   if (s.pause_behavior != "silence" && s.pause_behavior != "skip") {
     return Status::InvalidArgument("bad.request", "Field 'pauseBehavior' must be 'silence' or 'skip'.");
   }
   if (s.retention_days < 0) return Status::InvalidArgument("bad.request", "Field 'retentionDays' must be >= 0.");
-  return Write([&](Conn& conn) {
-    return conn.Exec(
+  return Write([&](Conn& conn) -> Status {
+    std::optional<OrgSettings> before;
+    if (by != nullptr) {
+      STORE_ASSIGN_OR_RETURN(before, ReadSettings(conn, org_id_, /*for_update=*/true));
+    }
+    VERBATIM_RETURN_IF_ERROR(conn.Exec(
         "UPDATE org_settings SET auto_start = $1, pause_behavior = $2, retention_days = $3 WHERE org_id = $4",
-        s.auto_start, s.pause_behavior, s.retention_days, org_id_);
+        s.auto_start, s.pause_behavior, s.retention_days, org_id_));
+    return before ? pg::LogChange(conn, SettingsChange(*before, s, *by)) : Status::Ok();
   });
 }
 
 // ---------------------------------------------------------------- OAuth clients
 
 // The primary key decides a concurrent create (ON CONFLICT DO NOTHING).
-Status PostgresStore::CreateClient(const OAuthClient& c) {
+Status PostgresStore::CreateClient(const OAuthClient& c, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(
         int64_t inserted,
@@ -312,7 +369,8 @@ Status PostgresStore::CreateClient(const OAuthClient& c) {
                       c.created_at, c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason,
                       EncodeStrings(c.redirect_uris), c.client_type));
     if (inserted == 0) return Status::AlreadyExists("client.exists", "OAuth client '" + c.id + "' already exists.");
-    return ReplaceClientRoles(conn, c);
+    VERBATIM_RETURN_IF_ERROR(ReplaceClientRoles(conn, c));
+    return by != nullptr ? pg::LogChange(conn, ClientChange(nullptr, &c, *by)) : Status::Ok();
   });
 }
 
@@ -336,9 +394,11 @@ Result<std::vector<OAuthClient>> PostgresStore::ListClients() {
   return out;
 }
 
-// The UPDATE locks the client row: concurrent updates of one client serialize.
-Status PostgresStore::UpdateClient(const OAuthClient& c) {
+// The UPDATE (or, when logged, the read before it) locks the client row:
+// concurrent updates of one client serialize.
+Status PostgresStore::UpdateClient(const OAuthClient& c, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> before, LoadClient(conn, by, c.id));
     STORE_ASSIGN_OR_RETURN(
         int64_t updated,
         conn.Affected("UPDATE oauth_clients SET name = $1, description = $2, allowed_scopes = $3::jsonb, "
@@ -349,21 +409,25 @@ Status PostgresStore::UpdateClient(const OAuthClient& c) {
                       c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.enabled, c.tokens_valid_after,
                       c.tokens_valid_after_reason, EncodeStrings(c.redirect_uris), c.client_type, c.id));
     if (updated == 0) return ClientNotFound(c.id);
-    return ReplaceClientRoles(conn, c);
+    VERBATIM_RETURN_IF_ERROR(ReplaceClientRoles(conn, c));
+    return before ? pg::LogChange(conn, ClientChange(&*before, &c, *by)) : Status::Ok();
   });
 }
 
-Status PostgresStore::DeleteClient(const std::string& id) {
+Status PostgresStore::DeleteClient(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> before, LoadClient(conn, by, id));
+    // client_roles, auth_codes and refresh_tokens cascade
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM oauth_clients WHERE id = $1", id));
-    return deleted == 0 ? ClientNotFound(id) : Status::Ok();  // client_roles, auth_codes, refresh_tokens cascade
+    if (deleted == 0) return ClientNotFound(id);
+    return before ? pg::LogChange(conn, ClientChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 
 // ---------------------------------------------------------------- roles
 
 // The unique name index decides a race between two creates (NameRace).
-Status PostgresStore::CreateRole(const Role& r) {
+Status PostgresStore::CreateRole(const Role& r, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, conn.Exists("SELECT 1 FROM roles WHERE id = $1", r.id));
     if (exists) return Status::AlreadyExists("role.exists", "Role '" + r.id + "' already exists.");
@@ -375,7 +439,8 @@ Status PostgresStore::CreateRole(const Role& r) {
     if (!s.ok() && conn.last_sqlstate() == "23505" && conn.last_constraint() == "roles_pkey") {
       return Status::AlreadyExists("role.exists", "Role '" + r.id + "' already exists.");
     }
-    return NameRace(conn, s, r);
+    VERBATIM_RETURN_IF_ERROR(NameRace(conn, s, r));
+    return by != nullptr ? pg::LogChange(conn, RoleChange(nullptr, &r, *by)) : Status::Ok();
   });
 }
 
@@ -399,23 +464,30 @@ Result<std::vector<Role>> PostgresStore::ListRoles() {
   return out;
 }
 
-Status PostgresStore::UpdateRole(const Role& r) {
+Status PostgresStore::UpdateRole(const Role& r, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, conn.Exists("SELECT 1 FROM roles WHERE id = $1 FOR UPDATE", r.id));
     if (!exists) return RoleNotFound(r.id);
     VERBATIM_RETURN_IF_ERROR(CheckRoleNameFree(conn, r));
+    STORE_ASSIGN_OR_RETURN(std::optional<Role> before, LoadRole(conn, by, r.id));
     Status s = conn.Exec(
         "UPDATE roles SET name = $1, description = $2, permissions = $3::jsonb, updated_at = $4 WHERE id = $5", r.name,
         r.description, EncodeStrings(r.permissions), r.updated_at, r.id);
-    return NameRace(conn, s, r);
+    VERBATIM_RETURN_IF_ERROR(NameRace(conn, s, r));
+    return before ? pg::LogChange(conn, RoleChange(&*before, &r, *by)) : Status::Ok();
   });
 }
 
-Status PostgresStore::DeleteRole(const std::string& id) {
+Status PostgresStore::DeleteRole(const std::string& id, const ChangeAuthor* by) {
   const TimePoint now = clock_.Now();
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<Role> before, LoadRole(conn, by, id));
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM roles WHERE id = $1", id));
     if (deleted == 0) return RoleNotFound(id);
+    if (before) {
+      VERBATIM_RETURN_IF_ERROR(pg::LogChange(conn, RoleChange(&*before, nullptr, *by)));
+      VERBATIM_RETURN_IF_ERROR(LogRoleUnassigned(conn, id, *by, now));
+    }
     // The clients' role lists change, so their updated_at does too.
     VERBATIM_RETURN_IF_ERROR(conn.Exec(
         "UPDATE oauth_clients SET updated_at = $1 WHERE id IN (SELECT client_id FROM client_roles WHERE role_id = $2)",
@@ -490,7 +562,7 @@ Status PostgresStore::PurgeRevoked(TimePoint now) {
 
 // ---------------------------------------------------------------- AudioHook integrations
 
-Status PostgresStore::CreateIntegration(const MediaIntegration& m) {
+Status PostgresStore::CreateIntegration(const MediaIntegration& m, const ChangeAuthor* by) {
   const Status exists = Status::AlreadyExists("integration.exists", "Media integration '" + m.id + "' already exists.");
   const Status key_taken = Status::AlreadyExists("integration.exists", "A media integration with this API key exists.");
   return Write([&](Conn& conn) -> Status {
@@ -506,7 +578,8 @@ Status PostgresStore::CreateIntegration(const MediaIntegration& m) {
       return conn.last_constraint() == "media_integrations_pkey" ? exists : key_taken;
     }
     VERBATIM_RETURN_IF_ERROR(s);
-    return ReplaceIntegrationRoles(conn, m);
+    VERBATIM_RETURN_IF_ERROR(ReplaceIntegrationRoles(conn, m));
+    return by != nullptr ? pg::LogChange(conn, IntegrationChange(nullptr, &m, *by)) : Status::Ok();
   });
 }
 
@@ -530,10 +603,12 @@ Result<MediaIntegration> PostgresStore::GetIntegrationByApiKey(const std::string
   return out;
 }
 
-Status PostgresStore::DeleteIntegration(const std::string& id) {
+Status PostgresStore::DeleteIntegration(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Conn& conn) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<MediaIntegration> before, LoadIntegration(conn, by, id));
     STORE_ASSIGN_OR_RETURN(int64_t deleted, conn.Affected("DELETE FROM media_integrations WHERE id = $1", id));
-    return deleted == 0 ? IntegrationNotFound() : Status::Ok();
+    if (deleted == 0) return IntegrationNotFound();
+    return before ? pg::LogChange(conn, IntegrationChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

@@ -63,27 +63,27 @@ class PostgresStore final : public Store {
 
   Result<Organization> GetOrganization() override;
   Result<OrgSettings> GetSettings() override;
-  Status PutSettings(const OrgSettings& s) override;
+  Status PutSettings(const OrgSettings& s, const ChangeAuthor* by = nullptr) override;
 
-  Status CreateClient(const OAuthClient& c) override;
+  Status CreateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) override;
   Result<OAuthClient> GetClient(const std::string& id) override;
   Result<std::vector<OAuthClient>> ListClients() override;
-  Status UpdateClient(const OAuthClient& c) override;
-  Status DeleteClient(const std::string& id) override;
+  Status UpdateClient(const OAuthClient& c, const ChangeAuthor* by = nullptr) override;
+  Status DeleteClient(const std::string& id, const ChangeAuthor* by = nullptr) override;
 
   // pg_users.cc. Usernames are unique case-insensitively (ASCII), as role names.
-  Status CreateUser(const User& u) override;
+  Status CreateUser(const User& u, const ChangeAuthor* by = nullptr) override;
   Result<User> GetUser(const std::string& id) override;
   Result<std::vector<User>> ListUsers() override;
-  Status UpdateUser(const User& u) override;
-  Status DeleteUser(const std::string& id) override;
+  Status UpdateUser(const User& u, const ChangeAuthor* by = nullptr) override;
+  Status DeleteUser(const std::string& id, const ChangeAuthor* by = nullptr) override;
 
-  Status CreateRole(const Role& r) override;
+  Status CreateRole(const Role& r, const ChangeAuthor* by = nullptr) override;
   Result<Role> GetRole(const std::string& id) override;
   Result<std::vector<Role>> ListRoles() override;
-  Status UpdateRole(const Role& r) override;
+  Status UpdateRole(const Role& r, const ChangeAuthor* by = nullptr) override;
   // Also removes the role id from every client, user and media integration.
-  Status DeleteRole(const std::string& id) override;
+  Status DeleteRole(const std::string& id, const ChangeAuthor* by = nullptr) override;
 
   Status InsertKey(const SigningKey& k) override;
   Result<std::vector<SigningKey>> ListKeys() override;
@@ -128,18 +128,21 @@ class PostgresStore final : public Store {
   // that straddles it; returns both together.
   Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) override;
   Result<AuditPage> ListAudit(const AuditFilter& f) override;
+  Result<std::vector<ChangeEntry>> ListChanges(const ChangeFilter& f) override;
+  Result<int64_t> LastChangeId() override;
+  Result<int64_t> PurgeChangesBefore(TimePoint cutoff, int limit) override;
 
-  Status CreateIntegration(const MediaIntegration& m) override;
+  Status CreateIntegration(const MediaIntegration& m, const ChangeAuthor* by = nullptr) override;
   Result<std::vector<MediaIntegration>> ListIntegrations() override;
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
-  Status DeleteIntegration(const std::string& id) override;
+  Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override;
 
   // pg_trunks.cc. Names are unique case-insensitively (ASCII), as roles'.
-  Status CreateTrunk(const SipTrunk& t) override;
+  Status CreateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override;
   Result<std::vector<SipTrunk>> ListTrunks() override;
   Result<SipTrunk> GetTrunk(const std::string& id) override;
-  Status UpdateTrunk(const SipTrunk& t) override;
-  Status DeleteTrunk(const std::string& id) override;
+  Status UpdateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override;
+  Status DeleteTrunk(const std::string& id, const ChangeAuthor* by = nullptr) override;
 
   Result<std::optional<std::string>> GetSecret(const std::string& name) override;
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override;

@@ -322,6 +322,30 @@ CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
 CREATE INDEX refresh_tokens_by_client ON refresh_tokens(client_id);
 CREATE INDEX refresh_tokens_by_user ON refresh_tokens(user_id);
 )sql",
+
+    // 12: the change log (issue 15, docs/changes.md), written in the same
+    // transaction as each change. AUTOINCREMENT: an id is never reused after
+    // retention deletes the newest rows, so a stream resuming from an old id
+    // cannot mistake a new entry for one it has seen.
+    R"sql(
+CREATE TABLE changes (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  at               INTEGER NOT NULL,
+  kind             TEXT NOT NULL,
+  subject_type     TEXT NOT NULL,
+  subject_id       TEXT NOT NULL,
+  subject_name     TEXT NOT NULL,
+  actor_type       TEXT NOT NULL,
+  actor_id         TEXT NOT NULL,
+  actor_name       TEXT NOT NULL,
+  actor_client_id  TEXT NOT NULL,
+  context_id       TEXT NOT NULL,
+  fields           TEXT NOT NULL  -- JSON array of {field, before?, after?}
+);
+CREATE INDEX changes_by_subject ON changes(subject_type, subject_id, id);
+CREATE INDEX changes_by_actor ON changes(actor_id, id);
+CREATE INDEX changes_by_time ON changes(at);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

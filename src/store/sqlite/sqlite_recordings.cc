@@ -3,6 +3,7 @@
 // concurrent actions on one conversation serialize on the writer.
 #include <algorithm>
 
+#include "store/change_diff.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_errors.h"
@@ -105,8 +106,10 @@ Status AppendTransition(Db& db, const std::string& id, const RecordingHead& head
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               id, t.seq, t.action, ToString(t.from), ToString(t.to), t.segment, t.at, t.actor.principal_type,
               t.actor.principal_id, t.actor.principal_name, t.actor.client_id, t.reason, t.context_id));
-  return db.Exec("UPDATE recordings SET state = ?, version = version + 1, updated_at = ? WHERE conversation_id = ?",
-                 ToString(t.to), t.at, id);
+  VERBATIM_RETURN_IF_ERROR(
+      db.Exec("UPDATE recordings SET state = ?, version = version + 1, updated_at = ? WHERE conversation_id = ?",
+              ToString(t.to), t.at, id));
+  return sqlite::InsertChange(db, TransitionChange(id, t));
 }
 
 Status LoadSegments(Db& db, Recording& r) {
@@ -354,6 +357,14 @@ Status SqliteStore::UpsertMediaFile(const std::string& conversation_id, const Me
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckConversationExists(db, conversation_id));
     VERBATIM_RETURN_IF_ERROR(EnsureRecordingRow(db, conversation_id, f.updated_at));
+    bool became_ready = false;
+    if (f.status == "complete") {
+      STORE_ASSIGN_OR_RETURN(bool was_ready,
+                             db.Exists("SELECT 1 FROM media_files WHERE conversation_id = ? AND segment = ? "
+                                       "AND status = 'complete'",
+                                       conversation_id, f.segment));
+      became_ready = !was_ready;
+    }
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO media_files (conversation_id, segment, path, format, channels, sample_rate, bytes, duration_ms, "
         "status, channel_labels, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -363,8 +374,10 @@ Status SqliteStore::UpsertMediaFile(const std::string& conversation_id, const Me
         "updated_at = excluded.updated_at",
         conversation_id, f.segment, f.path, f.format, f.channels, f.sample_rate, f.bytes, f.duration_ms, f.status,
         sqlite::EncodeStrings(f.channel_labels), f.updated_at));
-    return db.Exec("UPDATE recordings SET version = version + 1, updated_at = ? WHERE conversation_id = ?",
-                   f.updated_at, conversation_id);
+    VERBATIM_RETURN_IF_ERROR(
+        db.Exec("UPDATE recordings SET version = version + 1, updated_at = ? WHERE conversation_id = ?", f.updated_at,
+                conversation_id));
+    return became_ready ? sqlite::InsertChange(db, MediaReadyChange(conversation_id, f)) : Status::Ok();
   });
 }
 

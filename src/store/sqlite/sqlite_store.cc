@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/ids.h"
+#include "store/change_diff.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/rows.h"
 #include "store/store_errors.h"
@@ -103,6 +104,33 @@ Result<MediaIntegration> ReadIntegration(Db& db, const Stmt& st) {
   return m;
 }
 
+// The records as a write's transaction sees them, when the write is logged (`by` set).
+Result<std::optional<OAuthClient>> LoadClient(Db& db, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<OAuthClient>();
+  return sqlite::LoadOne<OAuthClient>(db, std::string(kClientSelect) + " WHERE id = ?", id,
+                                      [&](const Stmt& st) { return ReadClient(db, st); });
+}
+Result<std::optional<Role>> LoadRole(Db& db, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<Role>();
+  return sqlite::LoadOne<Role>(db, std::string(kRoleSelect) + " WHERE id = ?", id, ReadRole);
+}
+Result<std::optional<MediaIntegration>> LoadIntegration(Db& db, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<MediaIntegration>();
+  return sqlite::LoadOne<MediaIntegration>(db, std::string(kIntegrationSelect) + " WHERE id = ?", id,
+                                           [&](const Stmt& st) { return ReadIntegration(db, st); });
+}
+
+Result<OrgSettings> ReadSettings(Db& db, const std::string& org_id) {
+  Stmt st = db.Query("SELECT auto_start, pause_behavior, retention_days FROM org_settings WHERE org_id = ?", org_id);
+  STORE_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return Status::Internal("store: the settings row is missing");
+  OrgSettings s;
+  s.auto_start = st.Int(0) != 0;
+  s.pause_behavior = st.Text(1);
+  s.retention_days = static_cast<int>(st.Int(2));
+  return s;
+}
+
 Status InsertKeyRow(Db& db, const SigningKey& k) {
   STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM signing_keys WHERE kid = ?", k.kid));
   if (exists) return KeyExists(k.kid);
@@ -121,6 +149,34 @@ Status CollectRows(Stmt& st, std::vector<T>& out, ReadRow read) {
     STORE_ASSIGN_OR_RETURN(T item, read(st));
     out.push_back(std::move(item));
   }
+}
+
+// Deleting a role takes it from every client and user that had it: each of
+// them gets its own entry, so a client's history shows what it lost.
+Status LogRoleUnassigned(Db& db, const std::string& role_id, const ChangeAuthor& by, TimePoint now) {
+  std::vector<std::string> clients, users;
+  Stmt cs = db.Query("SELECT DISTINCT client_id FROM client_roles WHERE role_id = ?", role_id);
+  VERBATIM_RETURN_IF_ERROR(CollectRows(cs, clients, [](const Stmt& st) -> Result<std::string> { return st.Text(0); }));
+  Stmt us = db.Query("SELECT DISTINCT user_id FROM user_roles WHERE role_id = ?", role_id);
+  VERBATIM_RETURN_IF_ERROR(CollectRows(us, users, [](const Stmt& st) -> Result<std::string> { return st.Text(0); }));
+  auto without_role = [&](auto record) {
+    std::erase(record.role_ids, role_id);
+    record.updated_at = now;
+    return record;
+  };
+  for (const auto& id : clients) {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> c, LoadClient(db, &by, id));
+    if (!c) continue;
+    const OAuthClient after = without_role(*c);
+    VERBATIM_RETURN_IF_ERROR(sqlite::LogChange(db, ClientChange(&*c, &after, by)));
+  }
+  for (const auto& id : users) {
+    STORE_ASSIGN_OR_RETURN(std::optional<User> u, sqlite::LoadUserForChange(db, id));
+    if (!u) continue;
+    const User after = without_role(*u);
+    VERBATIM_RETURN_IF_ERROR(sqlite::LogChange(db, UserChange(&*u, &after, by)));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -260,31 +316,32 @@ Result<Organization> SqliteStore::GetOrganization() {
 Result<OrgSettings> SqliteStore::GetSettings() {
   OrgSettings s;
   VERBATIM_RETURN_IF_ERROR(Read([&](Db& db) -> Status {
-    Stmt st = db.Query("SELECT auto_start, pause_behavior, retention_days FROM org_settings WHERE org_id = ?", org_id_);
-    STORE_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return Status::Internal("store: the settings row is missing");
-    s.auto_start = st.Int(0) != 0;
-    s.pause_behavior = st.Text(1);
-    s.retention_days = static_cast<int>(st.Int(2));
+    STORE_ASSIGN_OR_RETURN(s, ReadSettings(db, org_id_));
     return Status::Ok();
   }));
   return s;
 }
 
-Status SqliteStore::PutSettings(const OrgSettings& s) {
+Status SqliteStore::PutSettings(const OrgSettings& s, const ChangeAuthor* by) {
   if (s.pause_behavior != "silence" && s.pause_behavior != "skip") {
     return Status::InvalidArgument("bad.request", "Field 'pauseBehavior' must be 'silence' or 'skip'.");
   }
   if (s.retention_days < 0) return Status::InvalidArgument("bad.request", "Field 'retentionDays' must be >= 0.");
-  return Write([&](Db& db) {
-    return db.Exec("UPDATE org_settings SET auto_start = ?, pause_behavior = ?, retention_days = ? WHERE org_id = ?",
-                   s.auto_start, s.pause_behavior, s.retention_days, org_id_);
+  return Write([&](Db& db) -> Status {
+    std::optional<OrgSettings> before;
+    if (by != nullptr) {
+      STORE_ASSIGN_OR_RETURN(before, ReadSettings(db, org_id_));
+    }
+    VERBATIM_RETURN_IF_ERROR(
+        db.Exec("UPDATE org_settings SET auto_start = ?, pause_behavior = ?, retention_days = ? WHERE org_id = ?",
+                s.auto_start, s.pause_behavior, s.retention_days, org_id_));
+    return before ? sqlite::LogChange(db, SettingsChange(*before, s, *by)) : Status::Ok();
   });
 }
 
 // ---------------------------------------------------------------- OAuth clients
 
-Status SqliteStore::CreateClient(const OAuthClient& c) {
+Status SqliteStore::CreateClient(const OAuthClient& c, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM oauth_clients WHERE id = ?", c.id));
     if (exists) return Status::AlreadyExists("client.exists", "OAuth client '" + c.id + "' already exists.");
@@ -296,7 +353,8 @@ Status SqliteStore::CreateClient(const OAuthClient& c) {
         sqlite::EncodeStrings(c.allowed_grant_types), c.access_token_validity_seconds, c.secret_hash, c.created_at,
         c.updated_at, c.enabled, c.tokens_valid_after, c.tokens_valid_after_reason,
         sqlite::EncodeStrings(c.redirect_uris), c.client_type));
-    return ReplaceClientRoles(db, c);
+    VERBATIM_RETURN_IF_ERROR(ReplaceClientRoles(db, c));
+    return by != nullptr ? sqlite::LogChange(db, ClientChange(nullptr, &c, *by)) : Status::Ok();
   });
 }
 
@@ -321,8 +379,9 @@ Result<std::vector<OAuthClient>> SqliteStore::ListClients() {
   return out;
 }
 
-Status SqliteStore::UpdateClient(const OAuthClient& c) {
+Status SqliteStore::UpdateClient(const OAuthClient& c, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> before, LoadClient(db, by, c.id));
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "UPDATE oauth_clients SET name = ?, description = ?, allowed_scopes = ?, allowed_grant_types = ?, "
         "access_token_validity_seconds = ?, secret_hash = ?, updated_at = ?, enabled = ?, tokens_valid_after = ?, "
@@ -331,28 +390,32 @@ Status SqliteStore::UpdateClient(const OAuthClient& c) {
         c.access_token_validity_seconds, c.secret_hash, c.updated_at, c.enabled, c.tokens_valid_after,
         c.tokens_valid_after_reason, sqlite::EncodeStrings(c.redirect_uris), c.client_type, c.id));
     if (db.Changes() == 0) return ClientNotFound(c.id);
-    return ReplaceClientRoles(db, c);
+    VERBATIM_RETURN_IF_ERROR(ReplaceClientRoles(db, c));
+    return before ? sqlite::LogChange(db, ClientChange(&*before, &c, *by)) : Status::Ok();
   });
 }
 
-Status SqliteStore::DeleteClient(const std::string& id) {
+Status SqliteStore::DeleteClient(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<OAuthClient> before, LoadClient(db, by, id));
     // client_roles, auth_codes and refresh_tokens cascade
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM oauth_clients WHERE id = ?", id));
-    return db.Changes() == 0 ? ClientNotFound(id) : Status::Ok();
+    if (db.Changes() == 0) return ClientNotFound(id);
+    return before ? sqlite::LogChange(db, ClientChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 
 // ---------------------------------------------------------------- roles
 
-Status SqliteStore::CreateRole(const Role& r) {
+Status SqliteStore::CreateRole(const Role& r, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM roles WHERE id = ?", r.id));
     if (exists) return Status::AlreadyExists("role.exists", "Role '" + r.id + "' already exists.");
     VERBATIM_RETURN_IF_ERROR(CheckRoleNameFree(db, r));
-    return db.Exec(
+    VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO roles (id, name, description, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-        r.id, r.name, r.description, sqlite::EncodeStrings(r.permissions), r.created_at, r.updated_at);
+        r.id, r.name, r.description, sqlite::EncodeStrings(r.permissions), r.created_at, r.updated_at));
+    return by != nullptr ? sqlite::LogChange(db, RoleChange(nullptr, &r, *by)) : Status::Ok();
   });
 }
 
@@ -377,21 +440,29 @@ Result<std::vector<Role>> SqliteStore::ListRoles() {
   return out;
 }
 
-Status SqliteStore::UpdateRole(const Role& r) {
+Status SqliteStore::UpdateRole(const Role& r, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM roles WHERE id = ?", r.id));
     if (!exists) return RoleNotFound(r.id);
     VERBATIM_RETURN_IF_ERROR(CheckRoleNameFree(db, r));
-    return db.Exec("UPDATE roles SET name = ?, description = ?, permissions = ?, updated_at = ? WHERE id = ?", r.name,
-                   r.description, sqlite::EncodeStrings(r.permissions), r.updated_at, r.id);
+    STORE_ASSIGN_OR_RETURN(std::optional<Role> before, LoadRole(db, by, r.id));
+    VERBATIM_RETURN_IF_ERROR(
+        db.Exec("UPDATE roles SET name = ?, description = ?, permissions = ?, updated_at = ? WHERE id = ?", r.name,
+                r.description, sqlite::EncodeStrings(r.permissions), r.updated_at, r.id));
+    return before ? sqlite::LogChange(db, RoleChange(&*before, &r, *by)) : Status::Ok();
   });
 }
 
-Status SqliteStore::DeleteRole(const std::string& id) {
+Status SqliteStore::DeleteRole(const std::string& id, const ChangeAuthor* by) {
   const TimePoint now = clock_.Now();
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<Role> before, LoadRole(db, by, id));
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM roles WHERE id = ?", id));
     if (db.Changes() == 0) return RoleNotFound(id);
+    if (before) {
+      VERBATIM_RETURN_IF_ERROR(sqlite::LogChange(db, RoleChange(&*before, nullptr, *by)));
+      VERBATIM_RETURN_IF_ERROR(LogRoleUnassigned(db, id, *by, now));
+    }
     // The clients' role lists change, so their updated_at does too.
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "UPDATE oauth_clients SET updated_at = ? WHERE id IN (SELECT client_id FROM client_roles WHERE role_id = ?)",
@@ -460,7 +531,7 @@ Status SqliteStore::PurgeRevoked(TimePoint now) {
 
 // ---------------------------------------------------------------- AudioHook integrations
 
-Status SqliteStore::CreateIntegration(const MediaIntegration& m) {
+Status SqliteStore::CreateIntegration(const MediaIntegration& m, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM media_integrations WHERE id = ?", m.id));
     if (exists) return Status::AlreadyExists("integration.exists", "Media integration '" + m.id + "' already exists.");
@@ -469,9 +540,11 @@ Status SqliteStore::CreateIntegration(const MediaIntegration& m) {
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO media_integrations (id, name, api_key, secret_encrypted, created_at) VALUES (?, ?, ?, ?, ?)", m.id,
         m.name, m.api_key, sqlite::Blob{m.secret_encrypted}, m.created_at));
-    return ReplaceRoleIds(db, "DELETE FROM integration_roles WHERE integration_id = ?",
-                          "INSERT INTO integration_roles (integration_id, position, role_id) VALUES (?, ?, ?)", m.id,
-                          m.role_ids);
+    VERBATIM_RETURN_IF_ERROR(ReplaceRoleIds(db, "DELETE FROM integration_roles WHERE integration_id = ?",
+                                            "INSERT INTO integration_roles (integration_id, position, role_id) "
+                                            "VALUES (?, ?, ?)",
+                                            m.id, m.role_ids));
+    return by != nullptr ? sqlite::LogChange(db, IntegrationChange(nullptr, &m, *by)) : Status::Ok();
   });
 }
 
@@ -496,10 +569,12 @@ Result<MediaIntegration> SqliteStore::GetIntegrationByApiKey(const std::string& 
   return out;
 }
 
-Status SqliteStore::DeleteIntegration(const std::string& id) {
+Status SqliteStore::DeleteIntegration(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<MediaIntegration> before, LoadIntegration(db, by, id));
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM media_integrations WHERE id = ?", id));
-    return db.Changes() == 0 ? IntegrationNotFound() : Status::Ok();
+    if (db.Changes() == 0) return IntegrationNotFound();
+    return before ? sqlite::LogChange(db, IntegrationChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

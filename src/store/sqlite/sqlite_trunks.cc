@@ -1,5 +1,6 @@
 // SIPREC trunks of the SQLite store (see store.h; docs/sip-trunks.md). Names
 // are unique case-insensitively (the sip_trunks_by_name index); lists are JSON.
+#include "store/change_diff.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_errors.h"
@@ -37,6 +38,12 @@ Result<SipTrunk> ReadTrunk(const Stmt& st) {
   return t;
 }
 
+// The trunk as the write's transaction sees it, when the write is logged (`by` set).
+Result<std::optional<SipTrunk>> LoadTrunk(Db& db, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<SipTrunk>();
+  return sqlite::LoadOne<SipTrunk>(db, std::string(kTrunkSelect) + " WHERE id = ?", id, ReadTrunk);
+}
+
 Status CheckTrunkNameFree(Db& db, const SipTrunk& t) {
   STORE_ASSIGN_OR_RETURN(bool taken,
                          db.Exists("SELECT 1 FROM sip_trunks WHERE name = ? COLLATE NOCASE AND id <> ?", t.name, t.id));
@@ -46,18 +53,19 @@ Status CheckTrunkNameFree(Db& db, const SipTrunk& t) {
 
 }  // namespace
 
-Status SqliteStore::CreateTrunk(const SipTrunk& t) {
+Status SqliteStore::CreateTrunk(const SipTrunk& t, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckTrunkNameFree(db, t));
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM sip_trunks WHERE id = ?", t.id));
     if (exists) return Status::AlreadyExists("trunk.exists", "SIP trunk '" + t.id + "' already exists.");
-    return db.Exec(
+    VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO sip_trunks (id, name, description, networks, transports, digest_username, digest_realm, "
         "digest_ha1_md5, digest_ha1_sha256, max_sessions, max_channels, max_bandwidth_kbps, rtp_source, created_at, "
         "updated_at, srtp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         t.id, t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
         t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions, t.max_channels,
-        t.max_bandwidth_kbps, t.rtp_source, t.created_at, t.updated_at, t.srtp);
+        t.max_bandwidth_kbps, t.rtp_source, t.created_at, t.updated_at, t.srtp));
+    return by != nullptr ? sqlite::LogChange(db, TrunkChange(nullptr, &t, *by)) : Status::Ok();
   });
 }
 
@@ -87,9 +95,10 @@ Result<SipTrunk> SqliteStore::GetTrunk(const std::string& id) {
   return out;
 }
 
-Status SqliteStore::UpdateTrunk(const SipTrunk& t) {
+Status SqliteStore::UpdateTrunk(const SipTrunk& t, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckTrunkNameFree(db, t));
+    STORE_ASSIGN_OR_RETURN(std::optional<SipTrunk> before, LoadTrunk(db, by, t.id));
     VERBATIM_RETURN_IF_ERROR(
         db.Exec("UPDATE sip_trunks SET name = ?, description = ?, networks = ?, transports = ?, digest_username = ?, "
                 "digest_realm = ?, digest_ha1_md5 = ?, digest_ha1_sha256 = ?, max_sessions = ?, max_channels = ?, "
@@ -97,14 +106,17 @@ Status SqliteStore::UpdateTrunk(const SipTrunk& t) {
                 t.name, t.description, sqlite::EncodeStrings(t.networks), sqlite::EncodeStrings(t.transports),
                 t.digest_username, t.digest_realm, t.digest_ha1_md5, t.digest_ha1_sha256, t.max_sessions,
                 t.max_channels, t.max_bandwidth_kbps, t.rtp_source, t.updated_at, t.srtp, t.id));
-    return db.Changes() == 0 ? TrunkNotFound(t.id) : Status::Ok();
+    if (db.Changes() == 0) return TrunkNotFound(t.id);
+    return before ? sqlite::LogChange(db, TrunkChange(&*before, &t, *by)) : Status::Ok();
   });
 }
 
-Status SqliteStore::DeleteTrunk(const std::string& id) {
+Status SqliteStore::DeleteTrunk(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<SipTrunk> before, LoadTrunk(db, by, id));
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM sip_trunks WHERE id = ?", id));
-    return db.Changes() == 0 ? TrunkNotFound(id) : Status::Ok();
+    if (db.Changes() == 0) return TrunkNotFound(id);
+    return before ? sqlite::LogChange(db, TrunkChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

@@ -1,6 +1,7 @@
 // Users of the SQLite store (see store.h; issue 13). Usernames are unique
 // case-insensitively (the users_by_username index); role ids are child rows
 // (user_roles), as clients' are, so that deleting a role is one DELETE.
+#include "store/change_diff.h"
 #include "store/sqlite/rows.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store_errors.h"
@@ -39,6 +40,13 @@ Status ReplaceUserRoles(Db& db, const User& u) {
                                 u.role_ids);
 }
 
+// The user as the write's transaction sees it, when the write is logged (`by` set).
+Result<std::optional<User>> LoadUser(Db& db, const ChangeAuthor* by, const std::string& id) {
+  if (by == nullptr) return std::optional<User>();
+  return sqlite::LoadOne<User>(db, std::string(kUserSelect) + " WHERE id = ?", id,
+                               [&](const Stmt& st) { return ReadUser(db, st); });
+}
+
 // ASCII case folding (NOCASE), as for role and trunk names.
 Status CheckUsernameFree(Db& db, const User& u) {
   STORE_ASSIGN_OR_RETURN(
@@ -49,7 +57,12 @@ Status CheckUsernameFree(Db& db, const User& u) {
 
 }  // namespace
 
-Status SqliteStore::CreateUser(const User& u) {
+Result<std::optional<User>> sqlite::LoadUserForChange(Db& db, const std::string& id) {
+  static const ChangeAuthor kAnyAuthor;
+  return LoadUser(db, &kAnyAuthor, id);
+}
+
+Status SqliteStore::CreateUser(const User& u, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckUsernameFree(db, u));
     STORE_ASSIGN_OR_RETURN(bool exists, db.Exists("SELECT 1 FROM users WHERE id = ?", u.id));
@@ -59,7 +72,8 @@ Status SqliteStore::CreateUser(const User& u) {
                 "tokens_valid_after, tokens_valid_after_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 u.id, u.username, u.display_name, u.email, u.password_hash, u.enabled, u.created_at, u.updated_at,
                 u.tokens_valid_after, u.tokens_valid_after_reason));
-    return ReplaceUserRoles(db, u);
+    VERBATIM_RETURN_IF_ERROR(ReplaceUserRoles(db, u));
+    return by != nullptr ? sqlite::LogChange(db, UserChange(nullptr, &u, *by)) : Status::Ok();
   });
 }
 
@@ -89,24 +103,28 @@ Result<std::vector<User>> SqliteStore::ListUsers() {
   return out;
 }
 
-Status SqliteStore::UpdateUser(const User& u) {
+Status SqliteStore::UpdateUser(const User& u, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
     VERBATIM_RETURN_IF_ERROR(CheckUsernameFree(db, u));
+    STORE_ASSIGN_OR_RETURN(std::optional<User> before, LoadUser(db, by, u.id));
     VERBATIM_RETURN_IF_ERROR(
         db.Exec("UPDATE users SET username = ?, display_name = ?, email = ?, password_hash = ?, enabled = ?, "
                 "updated_at = ?, tokens_valid_after = ?, tokens_valid_after_reason = ? WHERE id = ?",
                 u.username, u.display_name, u.email, u.password_hash, u.enabled, u.updated_at, u.tokens_valid_after,
                 u.tokens_valid_after_reason, u.id));
     if (db.Changes() == 0) return UserNotFound(u.id);
-    return ReplaceUserRoles(db, u);
+    VERBATIM_RETURN_IF_ERROR(ReplaceUserRoles(db, u));
+    return before ? sqlite::LogChange(db, UserChange(&*before, &u, *by)) : Status::Ok();
   });
 }
 
-Status SqliteStore::DeleteUser(const std::string& id) {
+Status SqliteStore::DeleteUser(const std::string& id, const ChangeAuthor* by) {
   return Write([&](Db& db) -> Status {
+    STORE_ASSIGN_OR_RETURN(std::optional<User> before, LoadUser(db, by, id));
     // user_roles, auth_codes and refresh_tokens cascade
     VERBATIM_RETURN_IF_ERROR(db.Exec("DELETE FROM users WHERE id = ?", id));
-    return db.Changes() == 0 ? UserNotFound(id) : Status::Ok();
+    if (db.Changes() == 0) return UserNotFound(id);
+    return before ? sqlite::LogChange(db, UserChange(&*before, nullptr, *by)) : Status::Ok();
   });
 }
 

@@ -51,22 +51,22 @@ class FaultyStore final : public store::Store {
 
   Result<store::Organization> GetOrganization() override { return inner_->GetOrganization(); }
   Result<store::OrgSettings> GetSettings() override { return inner_->GetSettings(); }
-  Status PutSettings(const store::OrgSettings& s) override { return inner_->PutSettings(s); }
-  Status CreateClient(const store::OAuthClient& c) override { return inner_->CreateClient(c); }
+  Status PutSettings(const store::OrgSettings& s, const store::ChangeAuthor* by = nullptr) override { return inner_->PutSettings(s, by); }
+  Status CreateClient(const store::OAuthClient& c, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateClient(c, by); }
   Result<store::OAuthClient> GetClient(const std::string& id) override { return inner_->GetClient(id); }
   Result<std::vector<store::OAuthClient>> ListClients() override { return inner_->ListClients(); }
-  Status UpdateClient(const store::OAuthClient& c) override { return inner_->UpdateClient(c); }
-  Status DeleteClient(const std::string& id) override { return inner_->DeleteClient(id); }
-  Status CreateUser(const store::User& u) override { return inner_->CreateUser(u); }
+  Status UpdateClient(const store::OAuthClient& c, const store::ChangeAuthor* by = nullptr) override { return inner_->UpdateClient(c, by); }
+  Status DeleteClient(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteClient(id, by); }
+  Status CreateUser(const store::User& u, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateUser(u, by); }
   Result<store::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
   Result<std::vector<store::User>> ListUsers() override { return inner_->ListUsers(); }
-  Status UpdateUser(const store::User& u) override { return inner_->UpdateUser(u); }
-  Status DeleteUser(const std::string& id) override { return inner_->DeleteUser(id); }
-  Status CreateRole(const store::Role& r) override { return inner_->CreateRole(r); }
+  Status UpdateUser(const store::User& u, const store::ChangeAuthor* by = nullptr) override { return inner_->UpdateUser(u, by); }
+  Status DeleteUser(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteUser(id, by); }
+  Status CreateRole(const store::Role& r, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateRole(r, by); }
   Result<store::Role> GetRole(const std::string& id) override { return inner_->GetRole(id); }
   Result<std::vector<store::Role>> ListRoles() override { return inner_->ListRoles(); }
-  Status UpdateRole(const store::Role& r) override { return inner_->UpdateRole(r); }
-  Status DeleteRole(const std::string& id) override { return inner_->DeleteRole(id); }
+  Status UpdateRole(const store::Role& r, const store::ChangeAuthor* by = nullptr) override { return inner_->UpdateRole(r, by); }
+  Status DeleteRole(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteRole(id, by); }
   Status InsertKey(const store::SigningKey& k) override { return inner_->InsertKey(k); }
   Result<std::vector<store::SigningKey>> ListKeys() override { return inner_->ListKeys(); }
   Status RotateKeys(const store::SigningKey& next, TimePoint now, TimePoint publish_until) override {
@@ -131,20 +131,27 @@ class FaultyStore final : public store::Store {
   }
   Result<store::AuditEvent> GetAudit(const std::string& context_id) override { return inner_->GetAudit(context_id); }
   Result<store::AuditPage> ListAudit(const store::AuditFilter& f) override { return inner_->ListAudit(f); }
+  Result<std::vector<store::ChangeEntry>> ListChanges(const store::ChangeFilter& f) override {
+    return inner_->ListChanges(f);
+  }
+  Result<int64_t> LastChangeId() override { return inner_->LastChangeId(); }
+  Result<int64_t> PurgeChangesBefore(TimePoint cutoff, int limit) override {
+    return inner_->PurgeChangesBefore(cutoff, limit);
+  }
   Result<int64_t> PurgeAuditBefore(TimePoint cutoff, int limit) override {
     return inner_->PurgeAuditBefore(cutoff, limit);
   }
-  Status CreateIntegration(const store::MediaIntegration& m) override { return inner_->CreateIntegration(m); }
+  Status CreateIntegration(const store::MediaIntegration& m, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateIntegration(m, by); }
   Result<std::vector<store::MediaIntegration>> ListIntegrations() override { return inner_->ListIntegrations(); }
   Result<store::MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override {
     return inner_->GetIntegrationByApiKey(api_key);
   }
-  Status DeleteIntegration(const std::string& id) override { return inner_->DeleteIntegration(id); }
-  Status CreateTrunk(const store::SipTrunk& t) override { return inner_->CreateTrunk(t); }
+  Status DeleteIntegration(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Status CreateTrunk(const store::SipTrunk& t, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateTrunk(t, by); }
   Result<std::vector<store::SipTrunk>> ListTrunks() override { return inner_->ListTrunks(); }
   Result<store::SipTrunk> GetTrunk(const std::string& id) override { return inner_->GetTrunk(id); }
-  Status UpdateTrunk(const store::SipTrunk& t) override { return inner_->UpdateTrunk(t); }
-  Status DeleteTrunk(const std::string& id) override { return inner_->DeleteTrunk(id); }
+  Status UpdateTrunk(const store::SipTrunk& t, const store::ChangeAuthor* by = nullptr) override { return inner_->UpdateTrunk(t, by); }
+  Status DeleteTrunk(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteTrunk(id, by); }
   Result<std::optional<std::string>> GetSecret(const std::string& name) override { return inner_->GetSecret(name); }
   Status PutSecretIfAbsent(const std::string& name, const std::string& value) override {
     return inner_->PutSecretIfAbsent(name, value);

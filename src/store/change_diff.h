@@ -1,0 +1,51 @@
+// What a change did, as change-log entries (docs/changes.md): pure functions
+// of the record before and after, shared by both stores so that SQLite and
+// PostgreSQL log the same entry for the same write. Each store calls them
+// inside the write's transaction, with `before` as that transaction read it.
+//
+// A null `before` is a creation, a null `after` a deletion; nullopt when an
+// update changed nothing worth logging (only updated_at). Secrets and their
+// hashes never appear in an entry.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "store/model.h"
+
+namespace verbatim::store {
+
+std::optional<ChangeEntry> ClientChange(const OAuthClient* before, const OAuthClient* after, const ChangeAuthor& by);
+std::optional<ChangeEntry> UserChange(const User* before, const User* after, const ChangeAuthor& by);
+std::optional<ChangeEntry> RoleChange(const Role* before, const Role* after, const ChangeAuthor& by);
+std::optional<ChangeEntry> SettingsChange(const OrgSettings& before, const OrgSettings& after, const ChangeAuthor& by);
+std::optional<ChangeEntry> IntegrationChange(const MediaIntegration* before, const MediaIntegration* after,
+                                             const ChangeAuthor& by);
+std::optional<ChangeEntry> TrunkChange(const SipTrunk* before, const SipTrunk* after, const ChangeAuthor& by);
+
+// The author of a change made outside any request: `verbatim <command>` on
+// the server's host, or the server itself (seeding, the built-in console client).
+ChangeAuthor OfflineAuthor(std::string_view command, TimePoint at);
+
+// A recording transition that changed the state: "recording.started",
+// "recording.paused", "recording.resumed", "recording.stopped" (also a stop
+// by disconnect, whose field "action" says so).
+ChangeEntry TransitionChange(const std::string& conversation_id, const Transition& t);
+// A media file whose status became "complete": "media.ready", by the system.
+ChangeEntry MediaReadyChange(const std::string& conversation_id, const MediaFile& f);
+
+// The fields column: [{"field":..,"before":..,"after":..}] with absent
+// values left out. ParseFields is its inverse; a malformed column gives an
+// empty list rather than failing a read of the log.
+std::string EncodeFields(const std::vector<FieldChange>& fields);
+std::vector<FieldChange> DecodeFields(std::string_view text);
+
+// ChangeFilter::kind as a range of the kind column: "client.updated" matches
+// exactly; "client." (a prefix ending in '.') every kind in [low, high).
+struct ChangeKindRange {
+  bool exact = true;
+  std::string low, high;
+};
+ChangeKindRange KindRange(const std::optional<std::string>& kind);
+
+}  // namespace verbatim::store
