@@ -81,7 +81,30 @@ json::object ExplanationJson(const Decision& d) {
   }
   e["layers"] = std::move(layers);
   e["fix"] = ToJsonArray(d.fix);
+  if (!d.history.empty()) e["history"] = HistoryJson(d.history);
   return e;
+}
+
+json::array HistoryJson(const std::vector<HistoryNote>& notes) {
+  json::array out;
+  for (const auto& n : notes) {
+    json::object o;
+    o["layer"] = n.layer;
+    o["changeId"] = n.change_id;
+    o["kind"] = n.kind;
+    o["at"] = n.at;
+    json::object by;
+    by["type"] = n.actor_type;
+    by["id"] = n.actor_id;
+    by["name"] = n.actor_name;
+    by["clientId"] = n.actor_client_id;
+    o["by"] = std::move(by);
+    o["contextId"] = n.context_id.empty() ? json::value(nullptr) : json::value(n.context_id);
+    o["message"] = n.message;
+    o["fix"] = n.fix.empty() ? json::value(nullptr) : json::value(n.fix);
+    out.emplace_back(std::move(o));
+  }
+  return out;
 }
 
 }  // namespace verbatim::authz

@@ -40,6 +40,20 @@ struct PrincipalSummary {
   std::string via_client_name;
 };
 
+// A recent change that the failing layer depends on (docs/changes.md,
+// "What changed"): found in the change log by the service, rendered as the
+// explanation's `history`. The engine never fills it.
+struct HistoryNote {
+  std::string layer;  // "token" | "scope" | "permission": the layer it explains
+  int64_t change_id = 0;
+  std::string kind;  // the change's kind, e.g. "client.updated"
+  std::string at;    // RFC 3339
+  std::string actor_type, actor_id, actor_name, actor_client_id;
+  std::string context_id;  // of the request that made the change ("" offline)
+  std::string message;     // one sentence: what was there, until when, who changed it
+  std::string fix;         // how to restore it ("" when nothing is to be restored)
+};
+
 struct Decision {
   bool allowed = false;  // every evaluated layer passed
   int status = 200;      // HTTP status when denied
@@ -53,13 +67,15 @@ struct Decision {
   std::vector<LayerResult> layers;  // always all four, in order
   std::vector<std::string> fix;
   std::vector<std::string> insufficient_scopes;  // for WWW-Authenticate on 403
+  std::vector<HistoryNote> history;              // newest first; empty unless a recent change explains it
 
   LayerResult& layer(Layer l) { return layers[static_cast<size_t>(l)]; }
   const LayerResult& layer(Layer l) const { return layers[static_cast<size_t>(l)]; }
 };
 
-// The `explanation` object of docs/api.md §3.
+// The `explanation` object of docs/api.md §3 (`history` only when there is some).
 json::object ExplanationJson(const Decision& d);
+json::array HistoryJson(const std::vector<HistoryNote>& notes);
 
 // The first layer that failed, in evaluation order: what metrics, the audit
 // log and gRPC error details call "the layer" of a denial. nullptr if none.

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "oauth/client_secret.h"
 #include "oauth/token_service.h"
+#include "store/change_diff.h"
 #include "store/store.h"
 
 namespace verbatim::cli {
@@ -57,7 +58,8 @@ int RunInit(const std::string& data_dir, const std::string& kek_file, const std:
   const std::string secret = oauth::NewClientSecret();
   c.secret_hash = oauth::HashClientSecret(secret);
   c.created_at = c.updated_at = SystemClock::Instance().Now();
-  if (Status s = (*store)->CreateClient(c); !s.ok()) {
+  const store::ChangeAuthor by = store::OfflineAuthor("verbatim init", c.created_at);
+  if (Status s = (*store)->CreateClient(c, &by); !s.ok()) {
     std::cerr << "verbatim init: " << s.message() << "\n";
     return kExitServer;
   }

@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "oauth/client_secret.h"
 #include "oauth/password_hash.h"
+#include "store/change_diff.h"
 
 namespace verbatim::cli {
 namespace {
@@ -19,16 +20,20 @@ constexpr const char* kCrmName = "crm-integration";
 constexpr const char* kAudioHookName = "verbatim-dev-audiohook";
 constexpr const char* kDevUsername = "admin";
 
+// What the seeding changes is logged as done by the server's dev mode.
+store::ChangeAuthor DevAuthor(api::App& app) { return store::OfflineAuthor("verbatim serve --dev", app.clock().Now()); }
+
 // Creates the client, or rotates the secret of the existing one with that name.
 Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const std::string& name,
                                                          std::vector<std::string> scopes, const std::string& role) {
+  const store::ChangeAuthor by = DevAuthor(app);
   const std::string secret = oauth::NewClientSecret();
   for (auto c : app.directory().Clients()) {
     if (c.name != name) continue;
     c.secret_hash = oauth::HashClientSecret(secret);
     c.updated_at = app.clock().Now();
     // A new secret refuses the tokens issued with the old one (oauth/client_cutoff.h).
-    if (auto stored = app.directory().UpdateClient(c); !stored.ok()) return stored.status();
+    if (auto stored = app.directory().UpdateClient(c, &by); !stored.ok()) return stored.status();
     return std::make_pair(c.id, secret);
   }
   store::OAuthClient c;
@@ -40,13 +45,14 @@ Result<std::pair<std::string, std::string>> EnsureClient(api::App& app, const st
   c.role_ids = {authz::FindBuiltinRole(role)->id};
   c.secret_hash = oauth::HashClientSecret(secret);
   c.created_at = c.updated_at = app.clock().Now();
-  if (Status s = app.directory().CreateClient(c); !s.ok()) return s;
+  if (Status s = app.directory().CreateClient(c, &by); !s.ok()) return s;
   return std::make_pair(c.id, secret);
 }
 
 // Creates the dev AudioHook integration, or gives the existing one (same id
 // and API key) a new secret: the old one cannot be shown again.
 Result<std::pair<std::string, std::string>> EnsureIntegration(api::App& app, const std::string& name) {
+  const store::ChangeAuthor by = DevAuthor(app);
   auto all = app.store().ListIntegrations();
   if (!all.ok()) return all.status();
   const store::MediaIntegration* existing = nullptr;
@@ -60,15 +66,16 @@ Result<std::pair<std::string, std::string>> EnsureIntegration(api::App& app, con
     n.record.role_ids = existing->role_ids;
     n.record.created_at = existing->created_at;
     // The store has no update for integrations; dev mode can afford delete + create.
-    if (Status s = app.store().DeleteIntegration(existing->id); !s.ok()) return s;
+    if (Status s = app.store().DeleteIntegration(existing->id, &by); !s.ok()) return s;
   }
-  if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return s;
+  if (Status s = app.store().CreateIntegration(n.record, &by); !s.ok()) return s;
   return std::make_pair(n.record.api_key, n.client_secret);
 }
 
 // The demo administrator who signs in (docs/users.md): created once, with a
 // new password on every dev start (only its hash is stored).
 Result<std::string> EnsureDevUser(api::App& app) {
+  const store::ChangeAuthor by = DevAuthor(app);
   const std::string password = oauth::NewUserPassword();
   auto hash = oauth::HashPassword(password);
   if (!hash.ok()) return hash.status();
@@ -77,7 +84,7 @@ Result<std::string> EnsureDevUser(api::App& app) {
     u.password_hash = std::move(*hash);
     u.enabled = true;
     u.updated_at = app.clock().Now();
-    if (auto stored = app.directory().UpdateUser(std::move(u)); !stored.ok()) return stored.status();
+    if (auto stored = app.directory().UpdateUser(std::move(u), &by); !stored.ok()) return stored.status();
     return password;
   }
   store::User u;
@@ -87,7 +94,7 @@ Result<std::string> EnsureDevUser(api::App& app) {
   u.role_ids = {authz::FindBuiltinRole("System Administrator")->id};
   u.password_hash = std::move(*hash);
   u.created_at = u.updated_at = app.clock().Now();
-  if (Status s = app.directory().CreateUser(u); !s.ok()) return s;
+  if (Status s = app.directory().CreateUser(u, &by); !s.ok()) return s;
   return password;
 }
 

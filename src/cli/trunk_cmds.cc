@@ -8,6 +8,7 @@
 #include "transports/siprec/trunk_config.h"
 #include "cli/commands.h"
 #include "core/ids.h"
+#include "store/change_diff.h"
 #include "store/store.h"
 
 namespace verbatim::cli {
@@ -63,7 +64,8 @@ int RunTrunksAdd(const TrunkAddOptions& o) {
     std::cerr << "verbatim trunks add: " << store.status().message() << "\n";
     return kExitServer;
   }
-  if (Status s = (*store)->CreateTrunk(t); !s.ok()) {
+  const store::ChangeAuthor by = store::OfflineAuthor("verbatim trunks add", t.created_at);
+  if (Status s = (*store)->CreateTrunk(t, &by); !s.ok()) {
     std::cerr << "verbatim trunks add: " << s.message() << "\n";
     return s.code() == "trunk.name.taken" ? kExitUsage : kExitServer;
   }
@@ -112,7 +114,8 @@ int RunTrunksRemove(const std::string& data_dir, const std::string& target, cons
   }
   for (const auto& t : *trunks) {
     if (t.id != target && t.name != target) continue;
-    if (Status s = (*store)->DeleteTrunk(t.id); !s.ok()) {
+    const store::ChangeAuthor by = store::OfflineAuthor("verbatim trunks remove", SystemClock::Instance().Now());
+    if (Status s = (*store)->DeleteTrunk(t.id, &by); !s.ok()) {
       std::cerr << "verbatim trunks remove: " << s.message() << "\n";
       return kExitServer;
     }

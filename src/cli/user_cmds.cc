@@ -12,6 +12,7 @@
 #include "oauth/password_hash.h"
 #include "service/directory.h"
 #include "service/user_rules.h"
+#include "store/change_diff.h"
 
 namespace verbatim::cli {
 namespace {
@@ -117,7 +118,8 @@ int RunUsersCreate(const UserCreateOptions& o) {
   }
   u.password_hash = std::move(*hash);
   u.created_at = u.updated_at = SystemClock::Instance().Now();
-  if (Status s = dir->directory->CreateUser(u); !s.ok()) {
+  const store::ChangeAuthor by = store::OfflineAuthor("verbatim users create", u.created_at);
+  if (Status s = dir->directory->CreateUser(u, &by); !s.ok()) {
     std::cerr << "verbatim users create: " << s.message() << "\n";
     return s.code() == "user.name.taken" ? kExitUsage : kExitServer;
   }
@@ -179,7 +181,8 @@ int RunUsersPassword(const std::string& data_dir, const std::string& target, boo
   }
   u.password_hash = std::move(*hash);
   u.updated_at = SystemClock::Instance().Now();
-  if (auto stored = dir->directory->UpdateUser(u); !stored.ok()) {
+  const store::ChangeAuthor by = store::OfflineAuthor("verbatim users password", u.updated_at);
+  if (auto stored = dir->directory->UpdateUser(u, &by); !stored.ok()) {
     std::cerr << "verbatim users password: " << stored.status().message() << "\n";
     return kExitServer;
   }

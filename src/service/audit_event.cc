@@ -24,6 +24,14 @@ std::string AuditExplanation(const authz::Decision& d, int status, std::string_v
   return ToValidUtf8(json::serialize(expl));  // ids in paths may be any bytes
 }
 
+store::Actor ActorOf(const authz::Principal& p) {
+  return {p.type, p.id, p.name, p.via_client_id.empty() ? p.id : p.via_client_id};
+}
+
+store::ChangeAuthor AuthorOf(const authz::Principal& p, std::string_view context_id, TimePoint at) {
+  return {ActorOf(p), std::string(context_id), at};
+}
+
 store::AuditEvent AuditEventOf(const CallRecord& call, const std::optional<authz::Principal>& principal,
                                const authz::TokenCheck& token, const authz::Decision* decision, int status,
                                TimePoint at, std::string explanation_json) {
@@ -31,9 +39,7 @@ store::AuditEvent AuditEventOf(const CallRecord& call, const std::optional<authz
   e.context_id = std::string(call.context_id);
   e.at = at;
   if (principal) {
-    // A user acts through a client: that client is the event's clientId.
-    e.actor = {principal->type, principal->id, principal->name,
-               principal->via_client_id.empty() ? principal->id : principal->via_client_id};
+    e.actor = ActorOf(*principal);
   } else if (!token.client_id.empty()) {
     e.actor = {"client", token.client_id, "", token.client_id};
   }

@@ -30,6 +30,12 @@ struct CallRecord {
 std::string AuditExplanation(const authz::Decision& d, int status, std::string_view transport = "http");
 
 // `explanation_json`: an explanation rendered already (a cached denial's), or empty to render one.
+// Who acts, as recorded in transitions, audit events and the change log: a
+// user acts through a client, and that client is the actor's client_id.
+store::Actor ActorOf(const authz::Principal& p);
+// The author of a change a principal makes in a request (docs/changes.md).
+store::ChangeAuthor AuthorOf(const authz::Principal& p, std::string_view context_id, TimePoint at);
+
 store::AuditEvent AuditEventOf(const CallRecord& call, const std::optional<authz::Principal>& principal,
                                const authz::TokenCheck& token, const authz::Decision* decision, int status,
                                TimePoint at, std::string explanation_json = {});

@@ -103,6 +103,18 @@ int64_t AuditLog::PurgeExpired() {
     if (*n < opts_.purge_batch) break;
   }
   if (total > 0) Log(LogLevel::kInfo, "audit events past retention deleted", {{"events", total}});
+  // The change log (docs/changes.md) is kept as long as the audit trail.
+  int64_t changes = 0;
+  for (int i = 0; i < opts_.purge_max_batches; ++i) {
+    auto n = store_.PurgeChangesBefore(cutoff, opts_.purge_batch);
+    if (!n.ok()) {
+      Log(LogLevel::kError, "change log retention failed", {{"error", n.status().message()}});
+      break;
+    }
+    changes += *n;
+    if (*n < opts_.purge_batch) break;
+  }
+  if (changes > 0) Log(LogLevel::kInfo, "change-log entries past retention deleted", {{"entries", changes}});
   return total;
 }
 

@@ -93,7 +93,8 @@ class AuditLog {
   uint64_t write_errors() const;   // failed batch commits, each retried
   uint64_t aggregated() const;     // unauthenticated denials folded into an aggregate event
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
-  // One retention round now, on the calling thread; returns the events deleted.
+  // One retention round now, on the calling thread: audit events, then
+  // change-log entries (docs/changes.md). Returns the audit events deleted.
   int64_t PurgeExpired();
 
  private:

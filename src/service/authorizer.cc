@@ -6,10 +6,12 @@
 
 namespace verbatim::service {
 
-Authorizer::Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics)
+Authorizer::Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics,
+                       const ChangeHistory* history)
     : tokens_(tokens),
       directory_(directory),
       metrics_(metrics),
+      history_(history),
       fail_ip_limiter_(limits.per_second, limits.burst),
       fail_client_limiter_(limits.per_second, limits.burst) {}
 
@@ -73,8 +75,32 @@ Authorization Authorizer::Authorize(const Caller& caller, const AccessRequest& r
   out.token = req.token;
   out.principal = req.principal;
   out.decision = request.token_only ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
+  if (!out.decision.allowed) AnnotateHistory(out.decision, out.principal, out.token);
   CountDecision(out.decision);
   return out;
+}
+
+void Authorizer::AnnotateHistory(authz::Decision& d, const std::optional<authz::Principal>& principal,
+                                 const authz::TokenCheck& token) const {
+  if (history_ == nullptr || d.allowed) return;
+  HistorySubject who;
+  if (token.issued_at != TimePoint{}) who.token_issued_at = token.issued_at;
+  if (principal) {
+    who.type = principal->type;
+    who.id = principal->id;
+    who.scope_client_id = principal->via_client_id.empty() ? principal->id : principal->via_client_id;
+    for (const auto& r : principal->roles) who.role_ids.push_back(r.id);
+  } else if (!token.client_id.empty()) {
+    // A refused token: whoever it was issued to (a person's sub is not its client).
+    const bool person = !token.subject.empty() && token.subject != token.client_id;
+    who.type = person ? "user" : "client";
+    who.id = person ? token.subject : token.client_id;
+    who.scope_client_id = token.client_id;
+  } else {
+    return;
+  }
+  auto catalog = directory_.Roles();
+  history_->Annotate(d, who, *catalog);
 }
 
 void Authorizer::CountDecision(const authz::Decision& d) {

@@ -20,6 +20,7 @@
 
 #include "authz/engine.h"
 #include "oauth/token_service.h"
+#include "service/change_history.h"
 #include "service/directory.h"
 #include "service/metrics.h"
 #include "service/rate_limiter.h"
@@ -56,7 +57,9 @@ struct AuthFailureLimits {
 
 class Authorizer {
  public:
-  Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics);
+  // `history` (optional) adds what changed to denials (service/change_history.h).
+  Authorizer(AuthFailureLimits limits, oauth::TokenService& tokens, Directory& directory, Metrics& metrics,
+             const ChangeHistory* history = nullptr);
 
   // A transport's cache of earlier denials, asked once the token is known:
   // fills `out.decision`/`out.principal` and returns true on a hit.
@@ -77,6 +80,10 @@ class Authorizer {
   void CountAuthFailure(std::string_view ip, std::string_view client_id = {});
   size_t LimiterKeys() const;  // buckets held by the limiters (a metric)
 
+  // Adds to a denial the recent changes that explain it (d.history), for
+  // the principal or, when the token was refused, whoever it was issued to.
+  void AnnotateHistory(authz::Decision& d, const std::optional<authz::Principal>& principal,
+                       const authz::TokenCheck& token) const;
   // verbatim_authz_decisions_total{decision, layer, code}.
   void CountDecision(const authz::Decision& d);
 
@@ -85,6 +92,7 @@ class Authorizer {
   oauth::TokenService& tokens_;
   Directory& directory_;
   Metrics& metrics_;
+  const ChangeHistory* history_;
   // Thread-safe themselves.
   RateLimiter fail_ip_limiter_;
   RateLimiter fail_client_limiter_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "authz/catalog.h"
+#include "store/change_diff.h"
 
 namespace verbatim::service {
 namespace {
@@ -36,7 +37,8 @@ Status EnsureConsoleClient(Directory& directory, std::string_view issuer, TimePo
     changed |= Add(c.redirect_uris, ConsoleRedirectUri(issuer));  // several nodes, several issuers
     if (!changed) return Status::Ok();
     c.updated_at = now;
-    auto updated = directory.UpdateClient(std::move(c));
+    const store::ChangeAuthor by = store::OfflineAuthor("verbatim (the built-in console client)", now);
+    auto updated = directory.UpdateClient(std::move(c), &by);
     return updated.ok() ? Status::Ok() : updated.status();
   }
   store::OAuthClient c;
@@ -49,7 +51,8 @@ Status EnsureConsoleClient(Directory& directory, std::string_view issuer, TimePo
   c.client_type = "public";
   c.access_token_validity_seconds = kAccessTokenSeconds;
   c.created_at = c.updated_at = now;
-  return directory.CreateClient(c);
+  const store::ChangeAuthor by = store::OfflineAuthor("verbatim (the built-in console client)", now);
+  return directory.CreateClient(c, &by);
 }
 
 }  // namespace verbatim::service

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ids.h"
+#include "service/audit_event.h"
 
 namespace verbatim::service {
 
@@ -83,7 +84,7 @@ Outcome<store::Conversation> Conversations::Disconnect(authz::Decision& decision
   auto conv = GetLive(decision, id);
   if (!conv.ok()) return conv;
   store::ChangeRefused refused;
-  auto done = store_.DisconnectConversation(id, clock_.Now(), {who.type, who.id, who.name, who.id}, context_id, &refused);
+  auto done = store_.DisconnectConversation(id, clock_.Now(), ActorOf(who), context_id, &refused);
   if (!done.ok()) {
     if (ConcludeRefused(decision, id, refused)) return Refusal::Denied();
     return Refusal::Failed(done.status());

@@ -243,13 +243,13 @@ Status Directory::KeepsAnAdministrator(const ClientMap& clients_after,
                         (before.size() == 1 ? " is the last one." : " are the last ones."));
 }
 
-Status Directory::CreateClient(const store::OAuthClient& c) {
+Status Directory::CreateClient(const store::OAuthClient& c, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  VERBATIM_RETURN_IF_ERROR(store_.CreateClient(c));
+  VERBATIM_RETURN_IF_ERROR(store_.CreateClient(c, by));
   return Reload();
 }
 
-Result<store::OAuthClient> Directory::WriteClient(store::OAuthClient c) {
+Result<store::OAuthClient> Directory::WriteClient(store::OAuthClient c, const store::ChangeAuthor* by) {
   auto snap = Get();
   auto it = snap->clients.find(c.id);
   if (it == snap->clients.end())
@@ -260,17 +260,18 @@ Result<store::OAuthClient> Directory::WriteClient(store::OAuthClient c) {
   ClientWriteEpoch epoch(cutoff_epoch_);
   if (auto why = oauth::TokensInvalidatedBy(it->second, c, snap->roles))
     oauth::InvalidateTokens(c, clock_.Now(), std::move(*why));
-  VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c, by));
   VERBATIM_RETURN_IF_ERROR(Reload());
   return c;
 }
 
-Result<store::OAuthClient> Directory::UpdateClient(store::OAuthClient c) {
+Result<store::OAuthClient> Directory::UpdateClient(store::OAuthClient c, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  return WriteClient(std::move(c));
+  return WriteClient(std::move(c), by);
 }
 
-Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::string reason) {
+Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::string reason,
+                                                   const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
   auto snap = Get();
   auto it = snap->clients.find(id);
@@ -280,43 +281,44 @@ Result<store::OAuthClient> Directory::RevokeTokens(const std::string& id, std::s
   store::OAuthClient c = it->second;
   c.updated_at = clock_.Now();
   oauth::InvalidateTokens(c, c.updated_at, std::move(reason));
-  VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateClient(c, by));
   VERBATIM_RETURN_IF_ERROR(Reload());
   return c;
 }
 
-Status Directory::DeleteClient(const std::string& id) {
+Status Directory::DeleteClient(const std::string& id, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
   ClientMap after = Get()->clients;
   after.erase(id);
   VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(after, Get()->roles));
-  VERBATIM_RETURN_IF_ERROR(store_.DeleteClient(id));
+  VERBATIM_RETURN_IF_ERROR(store_.DeleteClient(id, by));
   return Reload();
 }
 
-Status Directory::CreateUser(const store::User& u) {
+Status Directory::CreateUser(const store::User& u, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  VERBATIM_RETURN_IF_ERROR(store_.CreateUser(u));
+  VERBATIM_RETURN_IF_ERROR(store_.CreateUser(u, by));
   return Reload();
 }
 
-Result<store::User> Directory::WriteUser(store::User u) {
+Result<store::User> Directory::WriteUser(store::User u, const store::ChangeAuthor* by) {
   auto snap = Get();
   auto it = snap->users.find(u.id);
   if (it == snap->users.end()) return store::UserNotFound(u.id);
   if (auto why = oauth::TokensInvalidatedBy(it->second, u, snap->roles))
     oauth::InvalidateTokens(u, clock_.Now(), std::move(*why));
-  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u, by));
   VERBATIM_RETURN_IF_ERROR(Reload());
   return u;
 }
 
-Result<store::User> Directory::UpdateUser(store::User u) {
+Result<store::User> Directory::UpdateUser(store::User u, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  return WriteUser(std::move(u));
+  return WriteUser(std::move(u), by);
 }
 
-Result<store::User> Directory::RevokeUserTokens(const std::string& id, std::string reason) {
+Result<store::User> Directory::RevokeUserTokens(const std::string& id, std::string reason,
+                                                const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
   auto snap = Get();
   auto it = snap->users.find(id);
@@ -324,42 +326,42 @@ Result<store::User> Directory::RevokeUserTokens(const std::string& id, std::stri
   store::User u = it->second;
   u.updated_at = clock_.Now();
   oauth::InvalidateTokens(u, u.updated_at, std::move(reason));
-  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateUser(u, by));
   VERBATIM_RETURN_IF_ERROR(Reload());
   return u;
 }
 
-Status Directory::DeleteUser(const std::string& id) {
+Status Directory::DeleteUser(const std::string& id, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  VERBATIM_RETURN_IF_ERROR(store_.DeleteUser(id));
+  VERBATIM_RETURN_IF_ERROR(store_.DeleteUser(id, by));
   return Reload();
 }
 
-Status Directory::CreateRole(const store::Role& r) {
+Status Directory::CreateRole(const store::Role& r, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
-  VERBATIM_RETURN_IF_ERROR(store_.CreateRole(r));
+  VERBATIM_RETURN_IF_ERROR(store_.CreateRole(r, by));
   return Reload();
 }
 
-Status Directory::UpdateRole(const store::Role& r) {
+Status Directory::UpdateRole(const store::Role& r, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
   auto snap = Get();
   std::vector<authz::RoleDef> after = snap->roles;
   for (auto& def : after)
     if (def.id == r.id) def.permissions = r.permissions;
   VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(snap->clients, after));
-  VERBATIM_RETURN_IF_ERROR(store_.UpdateRole(r));
+  VERBATIM_RETURN_IF_ERROR(store_.UpdateRole(r, by));
   return Reload();
 }
 
-Status Directory::DeleteRole(const std::string& id) {
+Status Directory::DeleteRole(const std::string& id, const store::ChangeAuthor* by) {
   MutexLock lock(mu_);
   auto snap = Get();
   std::vector<authz::RoleDef> after;
   for (const auto& def : snap->roles)
     if (def.id != id) after.push_back(def);
   VERBATIM_RETURN_IF_ERROR(KeepsAnAdministrator(snap->clients, after));
-  VERBATIM_RETURN_IF_ERROR(store_.DeleteRole(id));
+  VERBATIM_RETURN_IF_ERROR(store_.DeleteRole(id, by));
   return Reload();
 }
 

@@ -88,20 +88,23 @@ class Directory {
   bool StillVouchesFor(const store::OAuthClient& used);
 
   // Write-through (Store first; the cache only changes if the Store did).
-  Status CreateClient(const store::OAuthClient& c);
+  // With an author, the Store logs the change (docs/changes.md).
+  Status CreateClient(const store::OAuthClient& c, const store::ChangeAuthor* by = nullptr);
   // Sets the token cutoff when the change calls for it; returns the client as stored.
-  Result<store::OAuthClient> UpdateClient(store::OAuthClient c);
+  Result<store::OAuthClient> UpdateClient(store::OAuthClient c, const store::ChangeAuthor* by = nullptr);
   // Refuses every token the client was issued until now, for `reason`.
-  Result<store::OAuthClient> RevokeTokens(const std::string& id, std::string reason);
-  Status DeleteClient(const std::string& id);
-  Status CreateUser(const store::User& u);
+  Result<store::OAuthClient> RevokeTokens(const std::string& id, std::string reason,
+                                          const store::ChangeAuthor* by = nullptr);
+  Status DeleteClient(const std::string& id, const store::ChangeAuthor* by = nullptr);
+  Status CreateUser(const store::User& u, const store::ChangeAuthor* by = nullptr);
   // Sets the token cutoff when the change calls for it; returns the user as stored.
-  Result<store::User> UpdateUser(store::User u);
-  Result<store::User> RevokeUserTokens(const std::string& id, std::string reason);
-  Status DeleteUser(const std::string& id);
-  Status CreateRole(const store::Role& r);
-  Status UpdateRole(const store::Role& r);
-  Status DeleteRole(const std::string& id);
+  Result<store::User> UpdateUser(store::User u, const store::ChangeAuthor* by = nullptr);
+  Result<store::User> RevokeUserTokens(const std::string& id, std::string reason,
+                                       const store::ChangeAuthor* by = nullptr);
+  Status DeleteUser(const std::string& id, const store::ChangeAuthor* by = nullptr);
+  Status CreateRole(const store::Role& r, const store::ChangeAuthor* by = nullptr);
+  Status UpdateRole(const store::Role& r, const store::ChangeAuthor* by = nullptr);
+  Status DeleteRole(const std::string& id, const store::ChangeAuthor* by = nullptr);
 
  private:
   using ClientMap = std::unordered_map<std::string, store::OAuthClient>;
@@ -117,12 +120,12 @@ class Directory {
   // After a lookup missed: reloads unless one ran in the last second or a
   // writer holds mu_. True if a reload ran.
   bool ReloadAfterMiss() EXCLUDES(mu_);
-  Result<store::User> WriteUser(store::User u) REQUIRES(mu_);
+  Result<store::User> WriteUser(store::User u, const store::ChangeAuthor* by) REQUIRES(mu_);
   // FailedPrecondition "admin.last" when the current snapshot has a full
   // administrator and the state after the write would have none.
   Status KeepsAnAdministrator(const ClientMap& clients_after, const std::vector<authz::RoleDef>& roles_after) const
       REQUIRES(mu_);
-  Result<store::OAuthClient> WriteClient(store::OAuthClient c) REQUIRES(mu_);
+  Result<store::OAuthClient> WriteClient(store::OAuthClient c, const store::ChangeAuthor* by) REQUIRES(mu_);
 
   // Constant after construction.
   store::Store& store_;

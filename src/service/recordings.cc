@@ -1,5 +1,7 @@
 #include "service/recordings.h"
 
+#include "service/audit_event.h"
+
 namespace verbatim::service {
 
 std::optional<Refusal> Recordings::CheckReason(const std::string& reason) {
@@ -16,7 +18,7 @@ Outcome<store::ActionOutcome> Recordings::Apply(authz::Decision& decision, const
   authz::ResourceFound(decision);
   store::AuditEvent event = audit(decision);
   store::ChangeRefused refused;
-  auto outcome = store_.ApplyRecordingAction(id, action, clock_.Now(), {who.type, who.id, who.name, who.id}, reason,
+  auto outcome = store_.ApplyRecordingAction(id, action, clock_.Now(), ActorOf(who), reason,
                                              context_id, &event, &refused);
   if (!outcome.ok()) {
     if (ConcludeRefused(decision, id, refused, action)) return Refusal::Denied();

@@ -47,7 +47,10 @@ std::vector<std::string> Strings(const json::value& v) {
     synthetic.client_id = synthetic.subject = client->id;
     synthetic.scopes = q->scopes_size() ? std::vector<std::string>(q->scopes().begin(), q->scopes().end())
                                         : client->allowed_scopes;
-    synthetic.expires_at = core.clock.Now() + std::chrono::seconds(client->access_token_validity_seconds);
+    // Issued now, as REST's simulator does: a client whose earlier tokens were
+    // cut off (a scope removed, a secret rotated) is asked about a new one.
+    synthetic.issued_at = core.clock.Now();
+    synthetic.expires_at = synthetic.issued_at + std::chrono::seconds(client->access_token_validity_seconds);
     req = core.authorizer.MakeRequest(synthetic, perm, q->resource());
   } else {
     authz::TokenCheck check = q->token().empty() ? call.token() : core.tokens.CheckToken(q->token());
@@ -59,6 +62,7 @@ std::vector<std::string> Strings(const json::value& v) {
   const std::string& res = q->resource();
   if (d.allowed && res.rfind("conversation/", 0) == 0 && IsUuid(res.substr(13)))
     service::SimulateResource(core.store, d, res.substr(13));
+  if (!d.allowed) core.authorizer.AnnotateHistory(d, req.principal, req.token);  // docs/changes.md
 
   r->set_decision(d.allowed ? "allow" : "deny");
   r->set_http_status(d.allowed ? 200 : d.status);

@@ -87,6 +87,20 @@ v1::Explanation ExplanationOf(const authz::Decision& d, std::string_view context
     if (!l.extra.empty()) o->set_facts_json(json::serialize(l.extra));
   }
   for (const auto& f : d.fix) e.add_fix(f);
+  for (const auto& n : d.history) {
+    auto* h = e.add_history();
+    h->set_layer(n.layer);
+    h->set_change_id(n.change_id);
+    h->set_kind(n.kind);
+    h->set_at(n.at);
+    h->mutable_by()->set_type(n.actor_type);
+    h->mutable_by()->set_id(n.actor_id);
+    h->mutable_by()->set_name(n.actor_name);
+    h->set_by_client_id(n.actor_client_id);
+    h->set_context_id(n.context_id);
+    h->set_message(n.message);
+    h->set_fix(n.fix);
+  }
   e.set_code(d.code);
   e.set_message(d.message);
   e.set_http_status(d.allowed ? 200 : d.status);

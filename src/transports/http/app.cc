@@ -114,9 +114,10 @@ Status App::Init() {
   tokens_ = std::make_unique<oauth::TokenService>(store_, clock_, topts);
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   sign_ins_ = std::make_unique<oauth::SignInGrants>(store_, *tokens_, clock_);
+  history_ = std::make_unique<service::ChangeHistory>(store_, clock_);
   authorizer_ = std::make_unique<service::Authorizer>(
       service::AuthFailureLimits{cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst}, *tokens_, directory_,
-      metrics_);
+      metrics_, history_.get());
   VERBATIM_RETURN_IF_ERROR(directory_.Load());
   service::AuditLogOptions audit_opts;
   audit_opts.retention = std::chrono::hours(24) * std::max(0, cfg_.audit_retention_days);
@@ -181,6 +182,7 @@ void App::RegisterRoutes() {
   RegisterConversationRoutes(*this, router_);
   RegisterRecordingRoutes(*this, router_);
   RegisterInsightRoutes(*this, router_);
+  RegisterChangeRoutes(*this, router_);
   RegisterMediaRoutes(*this, router_);
   RegisterAudioHookRoutes(*this, router_);
   RegisterIntegrationRoutes(*this, router_);
@@ -316,6 +318,11 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   const auto& d = *ctx.decision;
   if (!ctx.denial && !d.allowed && d.status == 403 && ctx.principal) ctx.denial_key = std::move(denial_key);
   return d.allowed;
+}
+
+store::ChangeAuthor App::AuthorOf(const RequestContext& ctx) const {
+  if (!ctx.principal) return store::ChangeAuthor{{}, ctx.context_id, clock_.Now()};
+  return service::AuthorOf(*ctx.principal, ctx.context_id, clock_.Now());
 }
 
 HttpResponse App::Deny(RequestContext& ctx) {

@@ -100,6 +100,7 @@ class App {
   service::Metrics& metrics() { return metrics_; }
   TrunkRegistry& sip_trunks() { return *sip_trunks_; }
   service::Authorizer& authorizer() { return *authorizer_; }
+  const service::ChangeHistory& history() const { return *history_; }
   service::Recordings& recordings() { return *recordings_; }
   service::Conversations& conversations() { return *conversations_; }
   service::RecordingFeed& recording_feed() { return feed_; }
@@ -129,6 +130,9 @@ class App {
   authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
     return authorizer_->MakeRequest(token, std::move(action), std::move(resource));
   }
+  // Who makes the change an authorized request asks for, for the change log
+  // (docs/changes.md). Call after Authorize succeeded.
+  store::ChangeAuthor AuthorOf(const RequestContext& ctx) const;
   HttpResponse Deny(RequestContext& ctx);                       // renders ctx.decision
   HttpResponse Fail(RequestContext& ctx, const Status& status);  // store/parse errors
   // A use case's refusal (service/outcome.h) as this transport says it.
@@ -170,6 +174,7 @@ class App {
   std::unique_ptr<oauth::TokenService> tokens_;
   std::unique_ptr<oauth::SignInGrants> sign_ins_;
   service::LoginThrottle login_throttle_;
+  std::unique_ptr<service::ChangeHistory> history_;  // what changed, for denials
   std::unique_ptr<service::Authorizer> authorizer_;
   service::RecordingFeed feed_;
   std::unique_ptr<service::Recordings> recordings_;
@@ -192,6 +197,7 @@ void RegisterAdminRoutes(App& app, Router& r);
 void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);
 void RegisterInsightRoutes(App& app, Router& r);
+void RegisterChangeRoutes(App& app, Router& r);  // /api/v2/changes (docs/changes.md)
 void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);

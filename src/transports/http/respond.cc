@@ -75,11 +75,12 @@ json::object InputProblem(std::string_view field, std::string_view expected, std
 }
 
 HttpResponse OAuthError(int status, std::string_view error, std::string_view description,
-                        std::string_view context_id) {
+                        std::string_view context_id, json::array history) {
   json::object body;
   body["error"] = error;
   body["error_description"] = description;
   body["contextId"] = context_id;
+  if (!history.empty()) body["history"] = std::move(history);
   HttpResponse res = JsonResponse(status, body);
   res.set(http::field::pragma, "no-cache");
   if (status == 401) res.set(http::field::www_authenticate, "Basic realm=\"verbatim\", charset=\"UTF-8\"");

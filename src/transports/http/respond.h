@@ -35,6 +35,8 @@ json::object InputProblem(std::string_view field, std::string_view expected, std
 
 // RFC 6749 §5.2 {"error","error_description"} (+ contextId). invalid_client
 // gets 401 and WWW-Authenticate: Basic.
-HttpResponse OAuthError(int status, std::string_view error, std::string_view description, std::string_view context_id);
+// `history` (docs/changes.md): the recent changes behind the error, if any.
+HttpResponse OAuthError(int status, std::string_view error, std::string_view description, std::string_view context_id,
+                        json::array history = {});
 
 }  // namespace verbatim::api

@@ -181,7 +181,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            const std::string secret = c.client_type == "public" ? std::string() : oauth::NewClientSecret();
            if (!secret.empty()) c.secret_hash = oauth::HashClientSecret(secret);
            c.created_at = c.updated_at = app.clock().Now();
-           if (Status s = app.directory().CreateClient(c); !s.ok()) return app.Fail(ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().CreateClient(c, &by); !s.ok()) return app.Fail(ctx, s);
            HttpResponse res = ClientResponse(app, 201, c, secret.empty() ? nullptr : &secret);
            res.set(http::field::location, "/api/v2/oauth/clients/" + c.id);
            return res;
@@ -215,7 +216,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(after, &*c, *app.directory().Roles())))
              return *denied;
            after.updated_at = app.clock().Now();
-           auto stored = app.directory().UpdateClient(std::move(after));
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           auto stored = app.directory().UpdateClient(std::move(after), &by);
            if (!stored.ok()) return FailWrite(app, ctx, stored.status());
            return ClientResponse(app, 200, *stored);
          }});
@@ -226,7 +228,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            if (!c) return out;
            if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
              return *denied;
-           if (Status s = app.directory().DeleteClient(c->id); !s.ok()) return FailWrite(app, ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().DeleteClient(c->id, &by); !s.ok()) return FailWrite(app, ctx, s);
            return EmptyResponse(204);
          }});
   r.Add({"POST", "/api/v2/oauth/clients/{clientId}/secret", Access::kPermission, "oauth:client:edit",
@@ -242,7 +245,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            const std::string secret = oauth::NewClientSecret();
            c->secret_hash = oauth::HashClientSecret(secret);
            c->updated_at = app.clock().Now();
-           auto stored = app.directory().UpdateClient(*c);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           auto stored = app.directory().UpdateClient(*c, &by);
            if (!stored.ok()) return FailWrite(app, ctx, stored.status());
            return ClientResponse(app, 200, *stored, &secret);
          }});
@@ -262,7 +266,8 @@ void RegisterClientRoutes(App& app, Router& r) {
       if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(after, &*c, *app.directory().Roles())))
         return *denied;
       after.updated_at = app.clock().Now();
-      auto stored = app.directory().UpdateClient(std::move(after));
+      const store::ChangeAuthor by = app.AuthorOf(ctx);
+      auto stored = app.directory().UpdateClient(std::move(after), &by);
       if (!stored.ok()) return FailWrite(app, ctx, stored.status());
       return ClientResponse(app, 200, *stored);
     };
@@ -278,7 +283,8 @@ void RegisterClientRoutes(App& app, Router& r) {
            if (!c) return out;
            if (auto denied = DenyBeyondCeiling(app, ctx, ClientGrant(*c, nullptr, *app.directory().Roles())))
              return *denied;
-           auto stored = app.directory().RevokeTokens(c->id, "an administrator revoked all its tokens");
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           auto stored = app.directory().RevokeTokens(c->id, "an administrator revoked all its tokens", &by);
            if (!stored.ok()) return FailWrite(app, ctx, stored.status());
            return ClientResponse(app, 200, *stored);
          }});
@@ -371,7 +377,8 @@ void RegisterRoleRoutes(App& app, Router& r) {
              return *denied;
            role.id = NewUuid();
            role.created_at = role.updated_at = app.clock().Now();
-           if (Status s = app.directory().CreateRole(role); !s.ok()) return app.Fail(ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().CreateRole(role, &by); !s.ok()) return app.Fail(ctx, s);
            HttpResponse res = JsonResponse(201, RoleJson({role.id, role.name, role.description, role.permissions, false}));
            res.set(http::field::location, "/api/v2/authorization/roles/" + role.id);
            return res;
@@ -396,7 +403,8 @@ void RegisterRoleRoutes(App& app, Router& r) {
            // Every client holding the role gets the new permissions: no more than the caller holds.
            auto grant = RoleGrant(updated.name, updated.permissions, &role->permissions);
            if (auto denied = DenyBeyondCeiling(app, ctx, grant)) return *denied;
-           if (Status s = app.directory().UpdateRole(updated); !s.ok()) return FailWrite(app, ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().UpdateRole(updated, &by); !s.ok()) return FailWrite(app, ctx, s);
            return JsonResponse(200, RoleJson({updated.id, updated.name, updated.description, updated.permissions, false}));
          }});
   r.Add({"DELETE", "/api/v2/authorization/roles/{roleId}", Access::kPermission, "authorization:role:delete",
@@ -407,7 +415,8 @@ void RegisterRoleRoutes(App& app, Router& r) {
            if (role->builtin) return BuiltinIsReadOnly(ctx, *role);
            if (auto denied = DenyBeyondCeiling(app, ctx, RoleGrant(role->name, role->permissions, nullptr)))
              return *denied;
-           if (Status s = app.directory().DeleteRole(role->id); !s.ok()) return FailWrite(app, ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().DeleteRole(role->id, &by); !s.ok()) return FailWrite(app, ctx, s);
            return EmptyResponse(204);
          }});
 }
@@ -457,7 +466,8 @@ void RegisterSettingsRoutes(App& app, Router& r) {
                return app.BadRequest(ctx, "Field 'retentionDays' must be between 1 and 36500.", "retentionDays");
              s->retention_days = static_cast<int>(**retention);
            }
-           if (Status st = app.store().PutSettings(*s); !st.ok()) return app.Fail(ctx, st);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status st = app.store().PutSettings(*s, &by); !st.ok()) return app.Fail(ctx, st);
            return JsonResponse(200, SettingsJson(*s));
          }});
 }

@@ -151,6 +151,8 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   req.role_catalog = *catalog;
   authz::Decision d = perm.empty() ? authz::EvaluateTokenOnly(req) : authz::Evaluate(req);
   if (d.allowed && IsUuid(conversation_id)) service::SimulateResource(app.store(), d, conversation_id);
+  // A principal that exists may have lost what it needs recently: say what changed (docs/changes.md).
+  if (!d.allowed && !planned) app.authorizer().AnnotateHistory(d, req.principal, req.token);
 
   json::object o;
   o["decision"] = d.allowed ? "allow" : "deny";

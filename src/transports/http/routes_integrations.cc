@@ -68,7 +68,8 @@ HttpResponse Create(App& app, RequestContext& ctx) {
                                                      "); delete it or choose another name."));
   }
   NewIntegration n = MakeIntegration(app.secrets(), **name, std::move(role_ids), app.clock().Now());
-  if (Status s = app.store().CreateIntegration(n.record); !s.ok()) return app.Fail(ctx, s);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  if (Status s = app.store().CreateIntegration(n.record, &by); !s.ok()) return app.Fail(ctx, s);
   json::object o = IntegrationJson(n.record, *app.directory().Roles());
   o["apiKey"] = n.record.api_key;
   o["clientSecret"] = n.client_secret;
@@ -104,7 +105,8 @@ HttpResponse Delete(App& app, RequestContext& ctx) {
   // Deleting takes authority away from a principal: only one within the caller's own.
   if (auto denied = DenyBeyondCeiling(app, ctx, IntegrationGrant(it->name, it->role_ids, *app.directory().Roles())))
     return *denied;
-  Status s = app.store().DeleteIntegration(id);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  Status s = app.store().DeleteIntegration(id, &by);
   if (s.code() == "integration.not.found") {  // deleted meanwhile
     authz::ResourceNotFound(*ctx.decision, "integration", id);
     return app.Deny(ctx);

@@ -78,9 +78,13 @@ HttpResponse Token(App& app, RequestContext& ctx) {
                     "Scope '" + s.substr(0, 64) + "' does not exist. Known scopes: " + Join(known) + ".");
       }
       if (std::find(client.allowed_scopes.begin(), client.allowed_scopes.end(), s) == client.allowed_scopes.end()) {
-        return fail(400, "invalid_scope",
-                    "Scope '" + s + "' is not allowed for client '" + client.name + "'. Allowed scopes: " +
-                        (client.allowed_scopes.empty() ? std::string("none") : Join(client.allowed_scopes)) + ".");
+        app.metrics().Inc("verbatim_token_errors_total", {{"error", "invalid_scope"}});
+        // A scope the client had until recently: say who took it away.
+        return OAuthError(400, "invalid_scope",
+                          "Scope '" + s + "' is not allowed for client '" + client.name + "'. Allowed scopes: " +
+                              (client.allowed_scopes.empty() ? std::string("none") : Join(client.allowed_scopes)) +
+                              ".",
+                          ctx.context_id, authz::HistoryJson(app.history().ScopeRemoved(client.id, s)));
       }
     }
   }

@@ -109,7 +109,8 @@ HttpResponse CreateUser(App& app, RequestContext& ctx) {
   if (Status s = SetPassword(u, *password); !s.ok()) return app.Fail(ctx, s);
   u.id = NewUuid();
   u.created_at = u.updated_at = app.clock().Now();
-  if (Status s = app.directory().CreateUser(u); !s.ok()) return app.Fail(ctx, s);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  if (Status s = app.directory().CreateUser(u, &by); !s.ok()) return app.Fail(ctx, s);
   HttpResponse res = UserResponse(app, 201, u, generated ? &*password : nullptr);
   res.set(http::field::location, "/api/v2/users/" + u.id);
   return res;
@@ -130,7 +131,8 @@ HttpResponse UpdateUser(App& app, RequestContext& ctx) {
   if (password)
     if (Status s = SetPassword(after, *password); !s.ok()) return app.Fail(ctx, s);
   after.updated_at = app.clock().Now();
-  auto stored = app.directory().UpdateUser(std::move(after));
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  auto stored = app.directory().UpdateUser(std::move(after), &by);
   if (!stored.ok()) return app.Fail(ctx, stored.status());
   return UserResponse(app, 200, *stored);
 }
@@ -142,7 +144,8 @@ HttpResponse ResetPassword(App& app, RequestContext& ctx) {
   const std::string password = oauth::NewUserPassword();
   if (Status s = SetPassword(*u, password); !s.ok()) return app.Fail(ctx, s);
   u->updated_at = app.clock().Now();
-  auto stored = app.directory().UpdateUser(*u);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  auto stored = app.directory().UpdateUser(*u, &by);
   if (!stored.ok()) return app.Fail(ctx, stored.status());
   return UserResponse(app, 200, *stored, &password);
 }
@@ -174,7 +177,8 @@ void RegisterUserRoutes(App& app, Router& r) {
            HttpResponse out;
            auto u = UserWithinCeiling(app, ctx, out);
            if (!u) return out;
-           if (Status s = app.directory().DeleteUser(u->id); !s.ok()) return app.Fail(ctx, s);
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           if (Status s = app.directory().DeleteUser(u->id, &by); !s.ok()) return app.Fail(ctx, s);
            return EmptyResponse(204);
          }});
   r.Add({"POST", "/api/v2/users/{userId}/password", Access::kPermission, "directory:user:edit",
@@ -184,7 +188,8 @@ void RegisterUserRoutes(App& app, Router& r) {
            HttpResponse out;
            auto u = UserWithinCeiling(app, ctx, out);
            if (!u) return out;
-           auto stored = app.directory().RevokeUserTokens(u->id, "an administrator revoked all its tokens");
+           const store::ChangeAuthor by = app.AuthorOf(ctx);
+           auto stored = app.directory().RevokeUserTokens(u->id, "an administrator revoked all its tokens", &by);
            if (!stored.ok()) return app.Fail(ctx, stored.status());
            return UserResponse(app, 200, *stored);
          }});

@@ -176,4 +176,34 @@ json::object AuditEventJson(const store::AuditEvent& e) {
   return o;
 }
 
+json::object ChangeEntryJson(const store::ChangeEntry& e) {
+  json::object o;
+  o["id"] = e.id;
+  o["at"] = FormatRfc3339(e.at);
+  o["kind"] = e.kind;
+  json::object subject;
+  subject["type"] = e.subject_type;
+  subject["id"] = e.subject_id;
+  subject["name"] = e.subject_name;
+  o["subject"] = std::move(subject);
+  json::object by;
+  by["type"] = e.actor.principal_type;
+  by["id"] = e.actor.principal_id;
+  by["name"] = e.actor.principal_name;
+  by["clientId"] = e.actor.client_id;
+  o["by"] = std::move(by);
+  o["contextId"] = e.context_id.empty() ? json::value(nullptr) : json::value(e.context_id);
+  json::array changes;
+  for (const auto& f : e.fields) {
+    json::object c;
+    c["field"] = f.field;
+    boost::system::error_code ec;
+    if (!f.before.empty()) c["before"] = json::parse(f.before, ec);
+    if (!f.after.empty()) c["after"] = json::parse(f.after, ec);
+    changes.emplace_back(std::move(c));
+  }
+  o["changes"] = std::move(changes);
+  return o;
+}
+
 }  // namespace verbatim::api

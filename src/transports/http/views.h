@@ -22,6 +22,8 @@ json::object ClientJson(const store::OAuthClient& c, const std::vector<authz::Ro
 json::object UserJson(const store::User& u, const std::vector<authz::RoleDef>& roles);
 using service::RoleJson;  // service/insight.h
 json::object AuditEventJson(const store::AuditEvent& e);
+// One change-log entry (docs/changes.md): {id, at, kind, subject, by, contextId, changes}.
+json::object ChangeEntryJson(const store::ChangeEntry& e);
 json::value OptionalTime(const std::optional<TimePoint>& t);
 
 }  // namespace verbatim::api

@@ -58,7 +58,8 @@ HttpResponse Create(App& app, RequestContext& ctx) {
   t.id = NewUuid();
   if (auto e = ApplyTrunkInput(in, true, app.clock().Now(), t)) return BadInput(app, ctx, *e);
   if (auto fixed = app.sip_trunks().FindFixedByName(t.name)) return app.Fail(ctx, NameTakenByFixed(*fixed));
-  if (Status s = app.store().CreateTrunk(t); !s.ok()) return app.Fail(ctx, s);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  if (Status s = app.store().CreateTrunk(t, &by); !s.ok()) return app.Fail(ctx, s);
   Republish(app, ctx);
   authz::ResourceFound(*ctx.decision);
   HttpResponse res = JsonResponse(201, TrunkJson(t, kTrunkOriginApi));
@@ -117,7 +118,8 @@ HttpResponse Patch(App& app, RequestContext& ctx) {
   store::SipTrunk t = e->trunk;
   if (auto problem = ApplyTrunkInput(in, false, app.clock().Now(), t)) return BadInput(app, ctx, *problem);
   if (auto fixed = app.sip_trunks().FindFixedByName(t.name)) return app.Fail(ctx, NameTakenByFixed(*fixed));
-  if (Status s = app.store().UpdateTrunk(t); !s.ok()) return app.Fail(ctx, s);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  if (Status s = app.store().UpdateTrunk(t, &by); !s.ok()) return app.Fail(ctx, s);
   Republish(app, ctx);
   return JsonResponse(200, TrunkJson(t, kTrunkOriginApi));
 }
@@ -127,7 +129,8 @@ HttpResponse Delete(App& app, RequestContext& ctx) {
   auto e = TrunkFromPath(app, ctx, out);
   if (!e) return out;
   if (e->origin != kTrunkOriginApi) return app.Fail(ctx, ReadOnly(*e));
-  Status s = app.store().DeleteTrunk(e->trunk.id);
+  const store::ChangeAuthor by = app.AuthorOf(ctx);
+  Status s = app.store().DeleteTrunk(e->trunk.id, &by);
   if (!s.ok()) return app.Fail(ctx, s);
   Republish(app, ctx);
   return EmptyResponse(204);

@@ -76,6 +76,19 @@ function fixSection(expl, rerun, scopesInput) {
     offersSlot, errors);
 }
 
+// The recent changes that caused the denial (docs/changes.md): what was
+// there, until when, who removed it, and how to restore it.
+function historySection(expl) {
+  const notes = Array.isArray(expl.history) ? expl.history : [];
+  if (!notes.length) return null;
+  const id = uid('hist');
+  return h('section', { class: 'history card', 'aria-labelledby': id },
+    h('h3', { id, class: 'fix-title' }, 'What changed'),
+    h('ul', {}, notes.map((n) => h('li', { dataset: { layer: n.layer, change: String(n.changeId) } },
+      h('p', {}, h('time', { datetime: n.at }, n.at), ' · ', code(n.kind), ' · ', n.message),
+      n.fix ? h('p', { class: 'muted' }, n.fix) : null))));
+}
+
 function resultView(answer, rerun, scopesInput) {
   const expl = answer.explanation || { layers: [], fix: [] };
   const allowed = answer.decision === 'allow';
@@ -89,6 +102,7 @@ function resultView(answer, rerun, scopesInput) {
     !allowed && answer.message ? h('p', {}, answer.message) : null,
     expl.principal && expl.principal.viaClient ? h('p', { class: 'muted' }, `Signed in through ${expl.principal.viaClient.name}.`) : null,
     h('ol', { class: 'pipeline', 'aria-label': 'Decision pipeline' }, (expl.layers || []).map(layerItem)),
+    allowed ? null : historySection(expl),
     allowed ? null : fixSection(expl, rerun, scopesInput));
 }
 
