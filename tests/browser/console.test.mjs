@@ -4,7 +4,8 @@
 // is screenshotted wide and narrow; a client is created through the form and
 // its secret works; the permission explorer explains a denial, applies the fix
 // and the client's real token then starts a recording; a recorded segment
-// plays with its waveform drawn; CSRF, the session cookie, the CSP and
+// plays with its waveform drawn; a scope taken back is named with its author
+// ("What changed"); CSRF, the session cookie, the CSP and
 // sign-out hold. Elements are found by role and accessible name (the contract
 // of the console's page), never by CSS class.
 import { test, before, after } from 'node:test';
@@ -226,6 +227,27 @@ t('the explorer explains the missing scope, applies the fix, and the real token 
   const tok = await token(srv.url, crm.id, crm.secret, 'recording:control');
   const start = await api(srv.url, 'POST', `/api/v2/recordings/conversations/${conversation}/actions/start`, { token: tok });
   assert.ok(start.status >= 200 && start.status < 300, `start with the fixed client's token: ${start.status} ${start.text}`);
+});
+
+t('after an administrator takes the scope back, the explorer says what changed, when and who did it', async () => {
+  assert.ok(signedIn, 'the sign-in test passed');
+  assert.ok(crm, 'the client-creation test passed');
+  const removed = await api(srv.url, 'PATCH', `/api/v2/oauth/clients/${crm.id}`, {
+    token: admin, body: { allowedScopes: ['recording:write'] },
+  });
+  assert.equal(removed.status, 200, removed.text);
+  await gotoRoute(page, srv, '#/explorer', 'Permission explorer');
+  await explainCrmStart();
+  await verdict('Denied');
+  const section = await page.waitForSelector('::-p-aria([name="What changed"][role="region"])');
+  const notes = await section.$$eval('li', (lis) => lis.map((li) => ({ layer: li.dataset.layer, text: li.textContent })));
+  assert.equal(notes.length, 1, JSON.stringify(notes));
+  assert.equal(notes[0].layer, 'scope');
+  assert.match(notes[0].text, /had scope recording:control until .*; client 'verbatim-dev-admin' .* removed it\./);
+  assert.match(notes[0].text, new RegExp(`PATCH /api/v2/oauth/clients/${crm.id}`));
+  await screenshot(page, 'explorer-what-changed');
+  await axeScan(page, 'explorer with what changed');
+  watch.check('explorer: what changed');
 });
 
 t('a recorded segment plays in the page and its waveform is drawn', async () => {
