@@ -37,6 +37,7 @@ struct ServeOptions {
   std::string key_encryption_key_file;  // "" = <data_dir>/kek
   bool dev = false;
   bool no_console = false;  // no admin console at /console (docs/console.md)
+  int events_heartbeat_seconds = 15;  // GET /api/v2/events keep-alive comments (docs/changes.md)
   // The network (cli/serve_net.h).
   std::string tls_cert;         // PEM chain; with tls_key: HTTPS and wss:// on the HTTP listener
   std::string tls_key;          // PEM private key

@@ -188,6 +188,10 @@ int main(int argc, char** argv) {
   s->add_flag("--no-console", serve.no_console,
               "Do not serve the admin console at /console (docs/console.md); the API is unchanged")
       ->envname("VERBATIM_NO_CONSOLE");
+  s->add_option("--events-heartbeat-seconds", serve.events_heartbeat_seconds,
+                "GET /api/v2/events sends a keep-alive comment this often, so proxies keep idle streams open "
+                "(docs/changes.md)")
+      ->envname("VERBATIM_EVENTS_HEARTBEAT_SECONDS")->check(CLI::Range(1, 3600))->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
   s->footer("SIPREC trunks (who may record) come from `verbatim trunks add`, the admin API\n"
             "(/api/v2/media/siprec/trunks) or [[siprec.trunks]] in the --config file; see docs/sip-trunks.md.");

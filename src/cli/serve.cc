@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "transports/http/app.h"
+#include "transports/http/event_streams.h"
 #include "transports/audiohook/audiohook_endpoint.h"
 #include "transports/http/http_server.h"
 #include "transports/siprec/media_bridge.h"
@@ -154,7 +155,10 @@ int RunServe(const ServeOptions& opts) {
       },
       api::UpgradeHandler{
           [&audiohook](std::string_view path) { return audiohook && audiohook->WantsUpgrade(path); },
-          [&audiohook](api::UpgradedConnection c) { audiohook->Accept(std::move(c)); }});
+          [&audiohook, &app](api::UpgradedConnection c) {
+            if (!c.event_stream.empty()) return app->events().Accept(std::move(c));  // GET /api/v2/events
+            audiohook->Accept(std::move(c));
+          }});
   if (Status s = server.Listen(); !s.ok()) {
     std::cerr << "verbatim serve: " << s.message() << "\n";
     return kExitServer;
@@ -172,6 +176,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.secrets = secrets->box;
   cfg.dev_trunk = opts.dev;
   cfg.console = !opts.no_console;
+  cfg.events_heartbeat = std::chrono::seconds(opts.events_heartbeat_seconds);
   if (const char* dir = std::getenv("VERBATIM_CONSOLE_ASSETS_DIR")) cfg.console_assets_dir = dir;
   if (!opts.config_path.empty()) {
     std::ifstream config(opts.config_path);
@@ -353,6 +358,7 @@ int RunServe(const ServeOptions& opts) {
     Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     app->SetReady(false);
     audiohook->Shutdown(std::chrono::milliseconds(2000));  // AudioHook clients get a `disconnect`
+    app->events().Shutdown();  // event streams end with a stream.end event
     server.Stop(std::chrono::milliseconds(5000));
     if (grpc) grpc->Shutdown(std::chrono::milliseconds(2000));
     if (metrics_listener) metrics_listener->Stop();

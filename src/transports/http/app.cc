@@ -7,6 +7,7 @@
 #include "transports/console/gateway.h"
 #include "service/console_client.h"
 #include "service/audit_event.h"
+#include "transports/http/event_streams.h"
 #include "service/client_address.h"
 #include "core/ids.h"
 #include "core/log.h"
@@ -98,6 +99,7 @@ HttpResponse App::TooManyRequests(RequestContext& ctx, std::chrono::seconds retr
 
 App::~App() {
   store_watch_.reset();  // no reload may start while the rest goes away
+  events_.reset();       // its poller reads the store
   workers_.reset();  // finishes queued handlers first
   if (audit_) audit_->Stop();
 }
@@ -115,6 +117,7 @@ Status App::Init() {
   VERBATIM_RETURN_IF_ERROR(tokens_->Init());
   sign_ins_ = std::make_unique<oauth::SignInGrants>(store_, *tokens_, clock_);
   history_ = std::make_unique<service::ChangeHistory>(store_, clock_);
+  events_ = std::make_unique<EventStreams>(store_, EventStreamOptions{cfg_.events_heartbeat, {}});
   authorizer_ = std::make_unique<service::Authorizer>(
       service::AuthFailureLimits{cfg_.limits.auth_failures_per_ip, cfg_.limits.auth_failure_burst}, *tokens_, directory_,
       metrics_, history_.get());
@@ -183,6 +186,7 @@ void App::RegisterRoutes() {
   RegisterRecordingRoutes(*this, router_);
   RegisterInsightRoutes(*this, router_);
   RegisterChangeRoutes(*this, router_);
+  RegisterEventRoutes(*this, router_);
   RegisterMediaRoutes(*this, router_);
   RegisterAudioHookRoutes(*this, router_);
   RegisterIntegrationRoutes(*this, router_);

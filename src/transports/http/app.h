@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,8 @@ class Gateway;
 
 namespace verbatim::api {
 
+class EventStreams;  // transports/http/event_streams.h
+
 struct RateLimits {
   double token_per_client = 100;      // token requests/s per authenticated client (burst = 2 s worth)
   double auth_failures_per_ip = 10;   // failed authentications/s per source address
@@ -62,6 +65,7 @@ struct AppConfig {
   bool dev_trunk = false;                      // serve --dev: the implicit loopback trunk
   bool console = false;             // serve the admin console at /console (docs/console.md); serve turns it on
   std::string console_assets_dir;   // VERBATIM_CONSOLE_ASSETS_DIR: its page from a directory
+  std::chrono::milliseconds events_heartbeat{15000};  // GET /api/v2/events: a comment line this often
 };
 
 // Hooks the media layer registers (the media hub, the SIPREC server, the
@@ -101,6 +105,7 @@ class App {
   TrunkRegistry& sip_trunks() { return *sip_trunks_; }
   service::Authorizer& authorizer() { return *authorizer_; }
   const service::ChangeHistory& history() const { return *history_; }
+  EventStreams& events() { return *events_; }  // GET /api/v2/events (transports/http/event_streams.h)
   service::Recordings& recordings() { return *recordings_; }
   service::Conversations& conversations() { return *conversations_; }
   service::RecordingFeed& recording_feed() { return feed_; }
@@ -184,6 +189,7 @@ class App {
   std::unique_ptr<service::WorkerPool> workers_;
   std::unique_ptr<console::Gateway> console_;  // /console (transports/console/gateway.h)
   std::unique_ptr<store::ChangeWatch> store_watch_;  // null for a store no other process writes
+  std::unique_ptr<EventStreams> events_;
   service::Metrics metrics_;
   service::RateLimiter token_limiter_;
   std::atomic<bool> ready_{false};
@@ -198,6 +204,7 @@ void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);
 void RegisterInsightRoutes(App& app, Router& r);
 void RegisterChangeRoutes(App& app, Router& r);  // /api/v2/changes (docs/changes.md)
+void RegisterEventRoutes(App& app, Router& r);   // /api/v2/events (docs/changes.md "Events")
 void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);

@@ -91,10 +91,23 @@ struct UpgradedConnection {
   RawRequest request;
   std::string remote_ip;  // as HttpRequest::remote_ip
   ConnectionLimiter::Slot slot;
+  // An event stream instead of a WebSocket: the handler's response named it
+  // (kEventStreamHeader); `head` is that response's header, still to be
+  // written, and `request` is empty.
+  std::string event_stream;
+  std::string head;
 };
 
+// Internal header, never sent: a handler that answers with a stream of
+// server-sent events names it (any id of its own). The server does not write
+// the response: it hands the connection, with the response's header, to
+// UpgradeHandler::accept, whose owner writes the header and then the events
+// until either side closes (docs/changes.md "Events").
+inline constexpr std::string_view kEventStreamHeader = "X-Verbatim-Event-Stream";
+
 // Called for a WebSocket upgrade request on a path the handler claims
-// (`wants_upgrade`). It owns the connection afterwards.
+// (`wants_upgrade`), and for a response that is an event stream. It owns the
+// connection afterwards.
 struct UpgradeHandler {
   std::function<bool(std::string_view path)> wants_upgrade;
   std::function<void(UpgradedConnection)> accept;

@@ -15,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <array>
+#include <sstream>
 #include <optional>
 #include <type_traits>
 
@@ -315,6 +316,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Write(HttpResponse res) {
     if (auto slice = DetachFileSlice(res)) return WriteWithFile(std::move(res), std::move(*slice));
+    if (res.find(kEventStreamHeader) != res.end()) return HandOverEventStream(std::move(res));
     res.prepare_payload();
     auto sp = std::make_shared<HttpResponse>(std::move(res));
     tcp_stream().expires_after(opts_.write_timeout);
@@ -324,6 +326,28 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (!sp->keep_alive()) return self->CloseGracefully();
       self->Read();
     });
+  }
+
+  // The response opens a stream of server-sent events: its owner writes the
+  // header and the events; the connection ends with the stream.
+  void HandOverEventStream(HttpResponse res) {
+    std::string id(res[kEventStreamHeader]);
+    res.erase(kEventStreamHeader);
+    if (!core_->upgrade.accept) {
+      HttpResponse err = core_->errors(500, "internal", "This server cannot stream events.");
+      err.version(res.version());
+      err.keep_alive(false);
+      return Write(std::move(err));
+    }
+    res.keep_alive(false);  // the stream ends when the connection does
+    res.body().clear();
+    std::ostringstream head;
+    head << res.base();
+    upgraded_ = true;
+    tcp_stream().expires_never();
+    core_->upgrade.accept(UpgradedConnection{std::variant<PlainStream, TlsStream>(std::in_place_type<Stream>,
+                                                                                  std::move(stream_)),
+                                             RawRequest{}, peer_ip_, std::move(slot_), std::move(id), head.str()});
   }
 
   // Sends res's headers and body, then the slice, reading at most one chunk

@@ -3,6 +3,7 @@
 // became ready, oldest first, by id.
 #include <charconv>
 
+#include "service/event_hub.h"
 #include "transports/http/app.h"
 #include "transports/http/views.h"
 
@@ -16,14 +17,6 @@ bool IsSubjectType(std::string_view t) {
   for (std::string_view known : {"client", "user", "role", "settings", "integration", "trunk", "conversation"})
     if (t == known) return true;
   return false;
-}
-
-// Kinds are lowercase words joined by dots; a trailing dot asks for a family ("client.").
-bool IsKindFilter(std::string_view k) {
-  if (k.empty() || k.size() > 64 || k.front() == '.') return false;
-  for (char c : k)
-    if (!((c >= 'a' && c <= 'z') || c == '.' || c == '-')) return false;
-  return true;
 }
 
 std::optional<int64_t> ParseInt(std::string_view s, int64_t min, int64_t max) {
@@ -49,7 +42,7 @@ HttpResponse ListChanges(App& app, RequestContext& ctx) {
   }
   if (auto v = ctx.Query("principal")) f.principal_id = *v;
   if (auto v = ctx.Query("kind")) {
-    if (!IsKindFilter(*v))
+    if (!service::IsKindFilter(*v))
       return app.BadRequest(ctx, "'kind' must be a change kind such as client.updated, or a family such as client.",
                             "kind", "recording.");
     f.kind = *v;
