@@ -59,6 +59,18 @@ json::object TokenSummaryJson(const authz::Principal& p, const authz::TokenCheck
   return o;
 }
 
+authz::TokenCheck SimulatedToken(const store::OAuthClient& client, const std::string& user_id,
+                                 const std::optional<std::vector<std::string>>& scopes, TimePoint now) {
+  authz::TokenCheck t;
+  t.client_id = client.id;
+  t.subject = user_id.empty() ? client.id : user_id;
+  t.scopes = scopes ? *scopes : client.allowed_scopes;
+  // Issued now: a client whose earlier tokens were cut off is asked about a new one.
+  t.issued_at = now;
+  t.expires_at = now + std::chrono::seconds(client.access_token_validity_seconds);
+  return t;
+}
+
 void SimulateResource(store::Store& store, authz::Decision& d, const std::string& conversation_id) {
   auto conv = store.GetConversation(conversation_id);
   if (!conv.ok()) {

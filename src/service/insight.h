@@ -20,6 +20,13 @@ json::object TokenSummaryJson(const authz::Principal& p, const authz::TokenCheck
 // the resource layer of an allowed `d`.
 void SimulateResource(store::Store& store, authz::Decision& d, const std::string& conversation_id);
 
+// The token `client` would be issued now, for itself or, with `user_id`, for
+// that user signing in through it: what the simulator evaluates for an
+// existing principal (REST /authorization/check, gRPC Authorization.Check).
+// `scopes`: the scopes to assume; nullopt = every scope the client allows.
+authz::TokenCheck SimulatedToken(const store::OAuthClient& client, const std::string& user_id,
+                                 const std::optional<std::vector<std::string>>& scopes, TimePoint now);
+
 json::object RoleJson(const authz::RoleDef& r);
 
 }  // namespace verbatim::service

@@ -354,6 +354,29 @@ t('success path: Conversations.Create/Get, Start/Pause/Resume/Stop/Get/UpdateMet
   assert.equal((await c.recordings.Get({ conversationId: id })).response.conversationEnded, true);
 });
 
+t('Authorization.Check explains a user signing in through a client exactly as REST does', async () => {
+  const u = await api(srv.url, 'POST', '/api/v2/users', {
+    token: admin, body: { username: 'grpc-person', password: 'grpc-person-password-1', roles: ['Recording Viewer'] },
+  });
+  assert.equal(u.status, 201, u.text);
+  const id = await createConversation(srv, admin);
+  const ask = { action: 'recording:recording:start', resource: `conversation/${id}` };
+  const rest = await api(srv.url, 'POST', '/api/v2/authorization/check', { token: admin, body: { ...ask, principal: { userId: u.json.id } } });
+  assert.equal(rest.status, 200, rest.text);
+  const g = (await adminC.authorization.Check({ ...ask, userId: u.json.id })).response;
+  assert.equal(g.decision, 'deny');
+  assert.deepEqual([g.decision, g.httpStatus, g.code], [rest.json.decision, rest.json.status, rest.json.code]);
+  // The same explanation; only the simulated token's expiry (issued at each call) differs.
+  const sameTime = (e) => JSON.parse(JSON.stringify(e).replace(/expires at [0-9TZ:.-]+/g, 'expires at T'));
+  assert.deepEqual(sameTime(JSON.parse(g.explanation.json)), sameTime(rest.json.explanation));
+  assert.equal(g.explanation.principal.type, 'user');
+  const unknown = await unaryError(adminC.raw.authorization, 'Check', { ...ask, userId: '00000000-0000-4000-8000-00000000dead' },
+    { metadata: bearer(admin) });
+  assert.equal(codeName(unknown.error?.code), 'INVALID_ARGUMENT', unknown.error?.details);
+  const nosy = await unaryError(c.raw.authorization, 'Check', { ...ask, userId: u.json.id }, { metadata: bearer(ctlTok) });
+  assert.equal(codeName(nosy.error?.code), 'PERMISSION_DENIED', 'asking about a user needs authorization:decision:simulate');
+});
+
 t('Authorization.Check explains without side effects; TokensMe says what the token can do', async () => {
   const id = await createConversation(srv, admin);
   const writeTok = await token(srv.url, ctl.id, ctl.clientSecret, 'recording:write');

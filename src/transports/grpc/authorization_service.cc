@@ -1,6 +1,7 @@
 // verbatim.v1.Authorization: the simulator and tokens/me over gRPC (docs/api.md §6).
 #include "authz/permission.h"
 #include "core/ids.h"
+#include "service/console_client.h"
 #include "service/insight.h"
 #include "transports/grpc/services.h"
 #include "transports/grpc/status_details.h"
@@ -23,8 +24,9 @@ std::vector<std::string> Strings(const json::value& v) {
 ::grpc::Status AuthorizationService::Check(::grpc::ServerContext* c, const v1::CheckRequest* q, v1::CheckResponse* r) {
   Call call(deps_, c, std::string(kRpcPrefix) + "Check");
   if (!call.Authorize("", "authorization/check")) return call.status();
-  if (!q->token().empty() && !q->client_id().empty())
-    return call.Refuse(service::Refusal::Invalid("Give either 'token' or 'client_id', not both.", "client_id"));
+  const bool principal = !q->client_id().empty() || !q->user_id().empty();
+  if (!q->token().empty() && principal)
+    return call.Refuse(service::Refusal::Invalid("Give either 'token' or 'client_id'/'user_id', not both.", "client_id"));
   const std::string& perm = q->action();
   if (!authz::IsValidPermission(perm) || perm.find('*') != std::string::npos)
     return call.Refuse(service::Refusal::Invalid(
@@ -33,25 +35,29 @@ std::vector<std::string> Strings(const json::value& v) {
   std::string_view own;
   const auto& md = c->client_metadata();
   if (auto it = md.find("authorization"); it != md.end()) own = std::string_view(it->second.data(), it->second.size());
-  const bool own_token = q->client_id().empty() &&
+  const bool own_token = !principal &&
                          (q->token().empty() || (own.size() > 7 && own.substr(own.find(' ') + 1) == q->token()));
   if (!own_token && !call.AlsoRequire("authorization:decision:simulate", "authorization/check")) return call.status();
 
   auto& core = call.core();
   authz::Request req;
-  if (!q->client_id().empty()) {
-    auto client = core.directory.FindClient(q->client_id());
+  if (principal) {
+    // As REST's {"principal": "<client id>"} or {"userId", "clientId"?}.
+    std::string client_id = q->client_id();
+    std::string user_id;
+    if (!q->user_id().empty()) {
+      auto user = core.directory.FindUser(q->user_id());
+      if (!user) return call.Refuse(service::Refusal::Invalid("No user '" + q->user_id().substr(0, 64) + "'.", "user_id"));
+      user_id = user->id;
+      if (client_id.empty()) client_id = service::kConsoleClientId;
+    }
+    auto client = core.directory.FindClient(client_id);
     if (!client)
-      return call.Refuse(service::Refusal::Invalid("No client '" + q->client_id().substr(0, 64) + "'.", "client_id"));
-    authz::TokenCheck synthetic;
-    synthetic.client_id = synthetic.subject = client->id;
-    synthetic.scopes = q->scopes_size() ? std::vector<std::string>(q->scopes().begin(), q->scopes().end())
-                                        : client->allowed_scopes;
-    // Issued now, as REST's simulator does: a client whose earlier tokens were
-    // cut off (a scope removed, a secret rotated) is asked about a new one.
-    synthetic.issued_at = core.clock.Now();
-    synthetic.expires_at = synthetic.issued_at + std::chrono::seconds(client->access_token_validity_seconds);
-    req = core.authorizer.MakeRequest(synthetic, perm, q->resource());
+      return call.Refuse(service::Refusal::Invalid("No client '" + client_id.substr(0, 64) + "'.", "client_id"));
+    std::optional<std::vector<std::string>> scopes;
+    if (q->scopes_size()) scopes.emplace(q->scopes().begin(), q->scopes().end());
+    req = core.authorizer.MakeRequest(service::SimulatedToken(*client, user_id, scopes, core.clock.Now()), perm,
+                                      q->resource());
   } else {
     authz::TokenCheck check = q->token().empty() ? call.token() : core.tokens.CheckToken(q->token());
     req = core.authorizer.MakeRequest(check, perm, q->resource());

@@ -136,13 +136,8 @@ HttpResponse Check(App& app, RequestContext& ctx) {
     }
     if (!client)
       return app.BadRequest(ctx, "No client '" + (sp ? sp->client_id : *principal_id).substr(0, 64) + "'.", "principal");
-    authz::TokenCheck synthetic;
-    synthetic.client_id = client->id;
-    synthetic.subject = sp ? sp->user_id : client->id;
-    synthetic.scopes = *scopes ? **scopes : client->allowed_scopes;
-    synthetic.issued_at = app.clock().Now();
-    synthetic.expires_at = synthetic.issued_at + std::chrono::seconds(client->access_token_validity_seconds);
-    req = app.MakeAuthzRequest(synthetic, perm, res);
+    req = app.MakeAuthzRequest(service::SimulatedToken(*client, sp ? sp->user_id : std::string(), *scopes, app.clock().Now()),
+                               perm, res);
   } else {
     authz::TokenCheck check = *token ? app.tokens().CheckToken(**token) : ctx.token;
     req = app.MakeAuthzRequest(check, perm, res);
