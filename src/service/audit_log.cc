@@ -92,30 +92,25 @@ uint64_t AuditLog::aggregated() const {
 int64_t AuditLog::PurgeExpired() {
   if (opts_.retention.count() <= 0) return 0;
   const TimePoint cutoff = clock_.Now() - opts_.retention;
-  int64_t total = 0;
-  for (int i = 0; i < opts_.purge_max_batches; ++i) {
-    auto n = store_.PurgeAuditBefore(cutoff, opts_.purge_batch);
-    if (!n.ok()) {
-      Log(LogLevel::kError, "audit retention failed", {{"error", n.status().message()}});
-      break;
+  // Bounded batches, so the writer is never held long; stops at the first failure.
+  auto purge = [&](const char* what, auto&& batch) {
+    int64_t total = 0;
+    for (int i = 0; i < opts_.purge_max_batches; ++i) {
+      auto n = batch();
+      if (!n.ok()) {
+        Log(LogLevel::kError, std::string(what) + " retention failed", {{"error", n.status().message()}});
+        break;
+      }
+      total += *n;
+      if (*n < opts_.purge_batch) break;
     }
-    total += *n;
-    if (*n < opts_.purge_batch) break;
-  }
-  if (total > 0) Log(LogLevel::kInfo, "audit events past retention deleted", {{"events", total}});
+    if (total > 0) Log(LogLevel::kInfo, std::string(what) + " past retention deleted", {{"deleted", total}});
+    return total;
+  };
+  const int64_t events = purge("audit events", [&] { return store_.PurgeAuditBefore(cutoff, opts_.purge_batch); });
   // The change log (docs/changes.md) is kept as long as the audit trail.
-  int64_t changes = 0;
-  for (int i = 0; i < opts_.purge_max_batches; ++i) {
-    auto n = store_.PurgeChangesBefore(cutoff, opts_.purge_batch);
-    if (!n.ok()) {
-      Log(LogLevel::kError, "change log retention failed", {{"error", n.status().message()}});
-      break;
-    }
-    changes += *n;
-    if (*n < opts_.purge_batch) break;
-  }
-  if (changes > 0) Log(LogLevel::kInfo, "change-log entries past retention deleted", {{"entries", changes}});
-  return total;
+  purge("change-log entries", [&] { return store_.PurgeChangesBefore(cutoff, opts_.purge_batch); });
+  return events;
 }
 
 void AuditLog::Run() {

@@ -40,6 +40,27 @@ ChangeEntry MediaReadyChange(const std::string& conversation_id, const MediaFile
 std::string EncodeFields(const std::vector<FieldChange>& fields);
 std::vector<FieldChange> DecodeFields(std::string_view text);
 
+// The columns both stores select for an entry, in this order (`fields` last),
+// and their reader
+// (a SQLite statement or a PostgreSQL row: both have Int, Time and Text).
+inline constexpr char kChangeColumns[] =
+    "id, at, kind, subject_type, subject_id, subject_name, actor_type, actor_id, actor_name, actor_client_id, "
+    "context_id, fields";
+template <class Row>
+ChangeEntry ReadChangeRow(const Row& r) {
+  ChangeEntry e;
+  e.id = r.Int(0);
+  e.at = r.Time(1);
+  e.kind = r.Text(2);
+  e.subject_type = r.Text(3);
+  e.subject_id = r.Text(4);
+  e.subject_name = r.Text(5);
+  e.actor = Actor{r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
+  e.context_id = r.Text(10);
+  e.fields = DecodeFields(r.Text(11));
+  return e;
+}
+
 // ChangeFilter::kind as a range of the kind column: "client.updated" matches
 // exactly; "client." (a prefix ending in '.') every kind in [low, high).
 struct ChangeKindRange {

@@ -27,14 +27,14 @@ Result<std::vector<ChangeEntry>> PostgresStore::ListChanges(const ChangeFilter& 
   const ChangeKindRange kinds = KindRange(f.kind);
   // Constant fragments; every value is a parameter. Unused filters are bound
   // as NULL and skipped, so one prepared statement serves every combination.
-  const std::string sql = std::string(
-                              "SELECT id, at, kind, subject_type, subject_id, subject_name, actor_type, actor_id, "
-                              "actor_name, actor_client_id, context_id, fields::text FROM changes "
-                              "WHERE ($1::bigint IS NULL OR id > $1) AND ($2::bigint IS NULL OR at >= $2) "
-                              "AND ($3::text IS NULL OR actor_id = $3) "
-                              "AND ($4::text IS NULL OR (CASE WHEN $5::text IS NULL THEN kind = $4 "
-                              "ELSE kind >= $4 AND kind < $5 END)) "
-                              "AND ($6::text IS NULL OR subject_type = $6) AND ($7::text IS NULL OR subject_id = $7) ") +
+  // `fields`, the last column, is jsonb: read as text, as SQLite's column is.
+  const std::string sql = std::string("SELECT ") + kChangeColumns +
+                          "::text FROM changes "
+                          "WHERE ($1::bigint IS NULL OR id > $1) AND ($2::bigint IS NULL OR at >= $2) "
+                          "AND ($3::text IS NULL OR actor_id = $3) "
+                          "AND ($4::text IS NULL OR (CASE WHEN $5::text IS NULL THEN kind = $4 "
+                          "ELSE kind >= $4 AND kind < $5 END)) "
+                          "AND ($6::text IS NULL OR subject_type = $6) AND ($7::text IS NULL OR subject_id = $7) " +
                           (f.newest_first ? "ORDER BY id DESC LIMIT $8" : "ORDER BY id LIMIT $8");
   std::optional<std::string> low, high;
   if (f.kind) {
@@ -48,20 +48,7 @@ Result<std::vector<ChangeEntry>> PostgresStore::ListChanges(const ChangeFilter& 
     STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query(sql, f.after_id, since_ms, f.principal_id, low, high, f.subject_type,
                                                  f.subject_id, static_cast<int64_t>(limit)));
     out.clear();
-    for (int i = 0; i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      ChangeEntry e;
-      e.id = r.Int(0);
-      e.at = r.Time(1);
-      e.kind = r.Text(2);
-      e.subject_type = r.Text(3);
-      e.subject_id = r.Text(4);
-      e.subject_name = r.Text(5);
-      e.actor = Actor{r.Text(6), r.Text(7), r.Text(8), r.Text(9)};
-      e.context_id = r.Text(10);
-      e.fields = DecodeFields(r.Text(11));
-      out.push_back(std::move(e));
-    }
+    for (int i = 0; i < rows.size(); ++i) out.push_back(ReadChangeRow(rows[i]));
     return Status::Ok();
   }));
   return out;

@@ -31,9 +31,7 @@ Result<std::vector<ChangeEntry>> SqliteStore::ListChanges(const ChangeFilter& f)
   const int limit = std::clamp(f.limit, 1, 1000);
   const ChangeKindRange kinds = KindRange(f.kind);
   // Constant fragments only; every value is bound.
-  std::string sql =
-      "SELECT id, at, kind, subject_type, subject_id, subject_name, actor_type, actor_id, actor_name, "
-      "actor_client_id, context_id, fields FROM changes WHERE 1 = 1";
+  std::string sql = std::string("SELECT ") + kChangeColumns + " FROM changes WHERE 1 = 1";
   if (f.after_id) sql += " AND id > ?";
   if (f.since) sql += " AND at >= ?";
   if (f.principal_id) sql += " AND actor_id = ?";
@@ -59,17 +57,7 @@ Result<std::vector<ChangeEntry>> SqliteStore::ListChanges(const ChangeFilter& f)
     for (;;) {
       STORE_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) return Status::Ok();
-      ChangeEntry e;
-      e.id = st.Int(0);
-      e.at = st.Time(1);
-      e.kind = st.Text(2);
-      e.subject_type = st.Text(3);
-      e.subject_id = st.Text(4);
-      e.subject_name = st.Text(5);
-      e.actor = Actor{st.Text(6), st.Text(7), st.Text(8), st.Text(9)};
-      e.context_id = st.Text(10);
-      e.fields = DecodeFields(st.Text(11));
-      out.push_back(std::move(e));
+      out.push_back(ReadChangeRow(st));
     }
   }));
   return out;
