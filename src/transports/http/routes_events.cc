@@ -104,9 +104,9 @@ HttpResponse OpenStream(App& app, RequestContext& ctx) {
     wanted.push_back("conversation");
   }
   // Where to start: after the last event the client saw, or at the end of the log.
-  std::optional<std::string_view> from;
-  if (auto last = ctx.http.header("Last-Event-ID"); !last.empty()) from = last;
-  if (auto v = ctx.Query("after")) from = *v;
+  std::optional<std::string> from;
+  if (auto last = ctx.http.header("Last-Event-ID"); !last.empty()) from = std::string(last);
+  if (auto v = ctx.Query("after")) from = std::move(*v);
   if (from) {
     auto id = ParseId(*from);
     if (!id) return app.BadRequest(ctx, "Last-Event-ID (or 'after') must be an event id: a non-negative integer.", "after", "42");
