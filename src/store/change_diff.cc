@@ -207,17 +207,21 @@ ChangeKindRange KindRange(const std::optional<std::string>& kind) {
   return r;
 }
 
-std::string EncodeFields(const std::vector<FieldChange>& fields) {
+json::array FieldsJson(const std::vector<FieldChange>& fields) {
   json::array out;
   for (const auto& f : fields) {
     json::object o;
     o["field"] = f.field;
-    if (!f.before.empty()) o["before"] = json::parse(f.before);
-    if (!f.after.empty()) o["after"] = json::parse(f.after);
+    // The values are JSON text this file wrote (or DecodeFields re-serialized).
+    boost::system::error_code ec;
+    if (!f.before.empty()) o["before"] = json::parse(f.before, ec);
+    if (!f.after.empty()) o["after"] = json::parse(f.after, ec);
     out.emplace_back(std::move(o));
   }
-  return json::serialize(out);
+  return out;
 }
+
+std::string EncodeFields(const std::vector<FieldChange>& fields) { return json::serialize(FieldsJson(fields)); }
 
 std::vector<FieldChange> DecodeFields(std::string_view text) {
   std::vector<FieldChange> out;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "core/json.h"
 #include "store/model.h"
 
 namespace verbatim::store {
@@ -34,9 +35,11 @@ ChangeEntry TransitionChange(const std::string& conversation_id, const Transitio
 // A media file whose status became "complete": "media.ready", by the system.
 ChangeEntry MediaReadyChange(const std::string& conversation_id, const MediaFile& f);
 
-// The fields column: [{"field":..,"before":..,"after":..}] with absent
-// values left out. ParseFields is its inverse; a malformed column gives an
-// empty list rather than failing a read of the log.
+// The fields as the API shows them and the fields column stores them:
+// [{"field":..,"before":..,"after":..}] with absent values left out.
+// DecodeFields is EncodeFields' inverse; a malformed column gives an empty
+// list rather than failing a read of the log.
+json::array FieldsJson(const std::vector<FieldChange>& fields);
 std::string EncodeFields(const std::vector<FieldChange>& fields);
 std::vector<FieldChange> DecodeFields(std::string_view text);
 

@@ -204,6 +204,8 @@ void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);
 void RegisterInsightRoutes(App& app, Router& r);
 void RegisterChangeRoutes(App& app, Router& r);  // /api/v2/changes (docs/changes.md)
+// A change id as clients send it (`after`, Last-Event-ID): a non-negative integer.
+std::optional<int64_t> ParseChangeId(std::string_view s);
 void RegisterEventRoutes(App& app, Router& r);   // /api/v2/events (docs/changes.md "Events")
 void RegisterMediaRoutes(App& app, Router& r);
 void RegisterAudioHookRoutes(App& app, Router& r);

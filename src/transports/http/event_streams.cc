@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <atomic>
+#include <map>
 
 #include "core/ids.h"
 #include "core/json.h"
@@ -20,6 +21,29 @@ std::string EventFrame(const store::ChangeEntry& e) {
   return "id: " + std::to_string(e.id) + "\nevent: " + e.kind + "\ndata: " +
          ToValidUtf8(json::serialize(ChangeEntryJson(e))) + "\n\n";
 }
+
+std::string EndFrame(std::string_view reason) {
+  return "event: stream.end\ndata: {\"reason\":\"" + std::string(reason) + "\"}\n\n";
+}
+
+// The hub hands every subscriber of a round the same entries: each is
+// rendered once, and the others get the frame from here (the last kKeep, by id).
+class FrameCache {
+ public:
+  std::string FrameOf(const store::ChangeEntry& e) {
+    MutexLock lock(mu_);
+    if (auto it = frames_.find(e.id); it != frames_.end()) return it->second;
+    std::string frame = EventFrame(e);
+    frames_.emplace(e.id, frame);
+    while (frames_.size() > kKeep) frames_.erase(frames_.begin());
+    return frame;
+  }
+
+ private:
+  static constexpr size_t kKeep = 2048;
+  Mutex mu_;
+  std::map<int64_t, std::string> frames_ GUARDED_BY(mu_);
+};
 
 // The owner of one event-stream connection. Enqueue may be called from any
 // thread (the hub's); everything else runs on the connection's executor.
@@ -135,7 +159,7 @@ class Writer final : public EventStreamWriter, public std::enable_shared_from_th
     expiry_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (ec || self->closed_.load()) return;
       self->closing_ = true;
-      self->out_ += "event: stream.end\ndata: {\"reason\":\"token.expired\"}\n\n";
+      self->out_ += EndFrame("token.expired");
       self->Flush();
     });
   }
@@ -169,7 +193,7 @@ class Writer final : public EventStreamWriter, public std::enable_shared_from_th
 }  // namespace
 
 EventStreams::EventStreams(store::Store& store, EventStreamOptions opts)
-    : opts_(opts), hub_(std::make_shared<service::EventHub>(store, opts.hub)) {}
+    : opts_(opts), hub_(std::make_shared<service::EventHub>(store, opts.hub)), frames_(std::make_shared<FrameCache>()) {}
 
 EventStreams::~EventStreams() { Shutdown(); }
 
@@ -203,15 +227,15 @@ void EventStreams::Accept(UpgradedConnection conn) {
         auto w = std::make_shared<Writer<Stream>>(std::move(stream), std::move(conn.slot), hub_, opts_.heartbeat,
                                                   p->expires_at);
         std::weak_ptr<EventStreamWriter> weak = w;
-        p->sub->deliver = [weak](std::vector<store::ChangeEntry> entries) {
+        p->sub->deliver = [weak, cache = frames_](std::vector<store::ChangeEntry> entries) {
           auto writer = weak.lock();
           if (!writer) return false;
           std::string frames;
-          for (const auto& e : entries) frames += EventFrame(e);
+          for (const auto& e : entries) frames += cache->FrameOf(e);
           return writer->Enqueue(std::move(frames));
         };
         p->sub->ended = [weak] {
-          if (auto writer = weak.lock()) writer->Close("event: stream.end\ndata: {\"reason\":\"access.lost\"}\n\n");
+          if (auto writer = weak.lock()) writer->Close(EndFrame("access.lost"));
         };
         {
           MutexLock lock(mu_);
@@ -233,9 +257,7 @@ void EventStreams::Shutdown() {
     live_.clear();
     pending_.clear();
   }
-  for (auto& w : live) w->Close("event: stream.end\ndata: {\"reason\":\"server.stopping\"}\n\n");
+  for (auto& w : live) w->Close(EndFrame("server.stopping"));
 }
-
-size_t EventStreams::live() const { return hub_->subscribers(); }
 
 }  // namespace verbatim::api

@@ -28,6 +28,7 @@
 namespace verbatim::api {
 
 class EventStreamWriter;  // event_streams.cc
+class FrameCache;         // event_streams.cc
 
 struct EventStreamOptions {
   std::chrono::milliseconds heartbeat{15000};
@@ -49,8 +50,6 @@ class EventStreams {
   // Ends every stream (the server is stopping).
   void Shutdown();
 
-  size_t live() const;
-
  private:
   struct Pending {
     std::shared_ptr<service::EventSubscription> sub;
@@ -60,6 +59,7 @@ class EventStreams {
 
   const EventStreamOptions opts_;
   std::shared_ptr<service::EventHub> hub_;
+  std::shared_ptr<FrameCache> frames_;  // each entry rendered once for all subscribers
   mutable Mutex mu_;
   std::unordered_map<std::string, Pending> pending_ GUARDED_BY(mu_);
   std::vector<std::weak_ptr<EventStreamWriter>> live_ GUARDED_BY(mu_);
@@ -67,5 +67,7 @@ class EventStreams {
 
 // One entry as an event: "id: …\nevent: …\ndata: …\n\n".
 std::string EventFrame(const store::ChangeEntry& e);
+// The last event of a stream: "event: stream.end" with data {"reason": …}.
+std::string EndFrame(std::string_view reason);
 
 }  // namespace verbatim::api

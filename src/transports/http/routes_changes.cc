@@ -31,7 +31,7 @@ HttpResponse ListChanges(App& app, RequestContext& ctx) {
   store::ChangeFilter f;
   f.limit = kDefaultPageSize;
   if (auto v = ctx.Query("after")) {
-    auto id = ParseInt(*v, 0, INT64_MAX);
+    auto id = ParseChangeId(*v);
     if (!id) return app.BadRequest(ctx, "'after' must be a change id (a non-negative integer).", "after", "42");
     f.after_id = *id;
   }
@@ -77,6 +77,8 @@ HttpResponse ListChanges(App& app, RequestContext& ctx) {
 }
 
 }  // namespace
+
+std::optional<int64_t> ParseChangeId(std::string_view s) { return ParseInt(s, 0, INT64_MAX); }
 
 void RegisterChangeRoutes(App& app, Router& r) {
   r.Add({"GET", "/api/v2/changes", Access::kPermission, "audit:event:view",

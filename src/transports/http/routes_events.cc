@@ -2,8 +2,6 @@
 // "Events"). Any valid token may open a stream; each event is sent only to a
 // subscriber whose scopes and roles allow viewing its subject, checked again
 // every second, so a stream follows its principal's access as it changes.
-#include <charconv>
-
 #include "transports/http/app.h"
 #include "transports/http/event_streams.h"
 
@@ -71,13 +69,6 @@ class StreamAccess {
   std::vector<std::string_view> visible_;
 };
 
-std::optional<int64_t> ParseId(std::string_view s) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < 0) return std::nullopt;
-  return v;
-}
-
 HttpResponse OpenStream(App& app, RequestContext& ctx) {
   if (!app.Authorize(ctx, "events")) return app.Deny(ctx);
   auto sub = std::make_shared<service::EventSubscription>();
@@ -108,7 +99,7 @@ HttpResponse OpenStream(App& app, RequestContext& ctx) {
   if (auto last = ctx.http.header("Last-Event-ID"); !last.empty()) from = std::string(last);
   if (auto v = ctx.Query("after")) from = std::move(*v);
   if (from) {
-    auto id = ParseId(*from);
+    auto id = ParseChangeId(*from);
     if (!id) return app.BadRequest(ctx, "Last-Event-ID (or 'after') must be an event id: a non-negative integer.", "after", "42");
     sub->cursor = *id;
   } else {

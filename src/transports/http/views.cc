@@ -1,5 +1,6 @@
 #include "transports/http/views.h"
 
+#include "store/change_diff.h"
 #include "transports/siprec/media_owner.h"
 
 namespace verbatim::api {
@@ -193,16 +194,7 @@ json::object ChangeEntryJson(const store::ChangeEntry& e) {
   by["clientId"] = e.actor.client_id;
   o["by"] = std::move(by);
   o["contextId"] = e.context_id.empty() ? json::value(nullptr) : json::value(e.context_id);
-  json::array changes;
-  for (const auto& f : e.fields) {
-    json::object c;
-    c["field"] = f.field;
-    boost::system::error_code ec;
-    if (!f.before.empty()) c["before"] = json::parse(f.before, ec);
-    if (!f.after.empty()) c["after"] = json::parse(f.after, ec);
-    changes.emplace_back(std::move(c));
-  }
-  o["changes"] = std::move(changes);
+  o["changes"] = store::FieldsJson(e.fields);
   return o;
 }
 
