@@ -110,6 +110,8 @@ int64_t AuditLog::PurgeExpired() {
   const int64_t events = purge("audit events", [&] { return store_.PurgeAuditBefore(cutoff, opts_.purge_batch); });
   // The change log (docs/changes.md) is kept as long as the audit trail.
   purge("change-log entries", [&] { return store_.PurgeChangesBefore(cutoff, opts_.purge_batch); });
+  // and so are finished webhook deliveries (docs/webhooks.md).
+  purge("webhook deliveries", [&] { return store_.PurgeDeliveriesBefore(cutoff, opts_.purge_batch); });
   return events;
 }
 

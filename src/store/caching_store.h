@@ -110,6 +110,24 @@ class CachingStore final : public Store {
     return inner_->GetIntegrationByApiKey(api_key);
   }
   Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) override { return inner_->CreateWebhook(w, by); }
+  Result<std::vector<Webhook>> ListWebhooks() override { return inner_->ListWebhooks(); }
+  Result<Webhook> GetWebhook(const std::string& id) override { return inner_->GetWebhook(id); }
+  Status DeleteWebhook(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteWebhook(id, by); }
+  Status SetWebhookEnabled(const std::string& id, bool enabled, const std::string& reason, TimePoint at,
+                           const ChangeAuthor* by = nullptr) override {
+    return inner_->SetWebhookEnabled(id, enabled, reason, at, by);
+  }
+  Status EnqueueDeliveries(const std::string& webhook_id, int64_t from, int64_t to,
+                           const std::vector<WebhookDelivery>& deliveries) override {
+    return inner_->EnqueueDeliveries(webhook_id, from, to, deliveries);
+  }
+  Result<std::vector<WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease_until, int limit) override {
+    return inner_->ClaimDueDeliveries(now, lease_until, limit);
+  }
+  Status RecordDeliveryAttempt(const DeliveryAttempt& a) override { return inner_->RecordDeliveryAttempt(a); }
+  Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryFilter& f) override { return inner_->ListDeliveries(f); }
+  Result<int64_t> PurgeDeliveriesBefore(TimePoint cutoff, int limit) override { return inner_->PurgeDeliveriesBefore(cutoff, limit); }
   Status CreateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override { return inner_->CreateTrunk(t, by); }
   Result<std::vector<SipTrunk>> ListTrunks() override { return inner_->ListTrunks(); }
   Result<SipTrunk> GetTrunk(const std::string& id) override { return inner_->GetTrunk(id); }

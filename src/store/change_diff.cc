@@ -39,6 +39,7 @@ class Diff {
 };
 
 const std::string& NameOf(const User& u) { return u.username; }
+const std::string& NameOf(const Webhook& w) { return w.url; }
 template <class T>
 const std::string& NameOf(const T& record) {
   return record.name;
@@ -153,6 +154,17 @@ std::optional<ChangeEntry> TrunkChange(const SipTrunk* before, const SipTrunk* a
   d.Field("rtpSource", before, after, [](const T& t) { return t.rtp_source; });
   d.Field("srtp", before, after, [](const T& t) { return t.srtp; });
   return Entry("trunk", before, after, by, d.Take());
+}
+
+std::optional<ChangeEntry> WebhookChange(const Webhook* before, const Webhook* after, const ChangeAuthor& by) {
+  Diff d(before != nullptr, after != nullptr);
+  using W = Webhook;
+  d.Field("url", before, after, [](const W& w) { return w.url; });
+  d.Field("description", before, after, [](const W& w) { return w.description; });
+  d.Field("kinds", before, after, [](const W& w) { return w.kinds; });
+  d.Field("enabled", before, after, [](const W& w) { return w.enabled; });
+  d.Field("disabledReason", before, after, [](const W& w) { return w.disabled_reason; });
+  return Entry("webhook", before, after, by, d.Take());
 }
 
 ChangeAuthor OfflineAuthor(std::string_view command, TimePoint at) {

@@ -23,6 +23,7 @@ std::optional<ChangeEntry> SettingsChange(const OrgSettings& before, const OrgSe
 std::optional<ChangeEntry> IntegrationChange(const MediaIntegration* before, const MediaIntegration* after,
                                              const ChangeAuthor& by);
 std::optional<ChangeEntry> TrunkChange(const SipTrunk* before, const SipTrunk* after, const ChangeAuthor& by);
+std::optional<ChangeEntry> WebhookChange(const Webhook* before, const Webhook* after, const ChangeAuthor& by);
 
 // The author of a change made outside any request: `verbatim <command>` on
 // the server's host, or the server itself (seeding, the built-in console client).

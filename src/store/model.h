@@ -256,7 +256,7 @@ struct MediaIntegration {
 // (docs/secrets-at-rest.md). A new kind of sealed column adds a value here and
 // its table to SqliteStore::ResealSecrets, so that key migration and
 // `verbatim kek rotate` cover it.
-enum class SealedKind { kSigningKey, kIntegrationSecret };
+enum class SealedKind { kSigningKey, kIntegrationSecret, kWebhookSecret };
 
 struct SealedValue {
   SealedKind kind = SealedKind::kSigningKey;
@@ -270,6 +270,7 @@ inline std::string SealedContext(SealedKind kind, std::string_view id) {
   switch (kind) {
     case SealedKind::kSigningKey: return "signing-key:" + std::string(id);
     case SealedKind::kIntegrationSecret: return "integration:" + std::string(id);
+    case SealedKind::kWebhookSecret: return "webhook:" + std::string(id);
   }
   return "unknown:" + std::string(id);
 }
@@ -293,6 +294,78 @@ struct SipTrunk {
   std::string srtp = "optional";     // "off" | "optional" | "required" (docs/sip-trunks.md "SRTP")
   TimePoint created_at;
   TimePoint updated_at;
+};
+
+// ---- webhooks (docs/webhooks.md)
+
+// Where the change log is pushed. Deliveries are made from a durable outbox:
+// the dispatcher turns log entries after `cursor` into WebhookDelivery rows
+// and moves the cursor in the same transaction.
+struct Webhook {
+  std::string id;  // UUID
+  std::string url;
+  std::string description;
+  std::vector<std::string> kinds;  // exact kinds or families ending in '.' ("recording.")
+  // The signing secret ("whsec_..."), sealed under the key-encryption key
+  // (context SealedContext(kWebhookSecret, id)).
+  std::string secret_encrypted;
+  bool enabled = true;
+  std::string disabled_reason;  // why it is disabled; empty while enabled
+  std::optional<TimePoint> disabled_at;
+  std::optional<TimePoint> last_delivered_at;  // the last successful delivery
+  int64_t cursor = 0;  // the last change-log id turned into deliveries (or passed over)
+  Actor created_by;
+  TimePoint created_at;
+};
+
+enum class DeliveryStatus { kPending, kDelivered, kFailed };
+inline const char* DeliveryStatusName(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::kPending: return "pending";
+    case DeliveryStatus::kDelivered: return "delivered";
+    case DeliveryStatus::kFailed: return "failed";
+  }
+  return "pending";
+}
+inline std::optional<DeliveryStatus> ParseDeliveryStatus(std::string_view s) {
+  for (DeliveryStatus d : {DeliveryStatus::kPending, DeliveryStatus::kDelivered, DeliveryStatus::kFailed})
+    if (s == DeliveryStatusName(d)) return d;
+  return std::nullopt;
+}
+
+// One event for one webhook: the same id and body on every attempt.
+struct WebhookDelivery {
+  int64_t seq = 0;     // the outbox's order (paging)
+  std::string id;      // "msg_...": the webhook-id header
+  std::string webhook_id;
+  int64_t change_id = 0;
+  std::string kind;
+  std::string payload;  // the request body, rendered once
+  DeliveryStatus status = DeliveryStatus::kPending;
+  int attempts = 0;
+  TimePoint created_at;
+  TimePoint next_attempt_at;  // pending: when it is due, or when a claim on it lapses
+  std::optional<TimePoint> last_attempt_at;
+  int last_status = 0;     // the last attempt's HTTP status; 0 = no response
+  std::string last_error;  // empty after a success
+  std::optional<TimePoint> finished_at;  // delivered or failed
+};
+
+// The outcome of one attempt (RecordDeliveryAttempt).
+struct DeliveryAttempt {
+  std::string delivery_id;
+  TimePoint at;
+  int status = 0;
+  std::string error;
+  DeliveryStatus next = DeliveryStatus::kPending;  // delivered, failed for good, or pending again
+  TimePoint retry_at;                              // when next is kPending
+};
+
+struct DeliveryFilter {
+  std::string webhook_id;
+  std::optional<DeliveryStatus> status;
+  std::optional<int64_t> before_seq;  // paging backwards: newest first
+  int limit = 50;
 };
 
 struct Page {

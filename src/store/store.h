@@ -13,7 +13,7 @@
 // Error codes are the API's: "conversation.not.found", "conversation.ended",
 // "recording.invalid.transition", "client.not.found", "role.not.found",
 // "role.name.taken", "user.not.found", "user.name.taken",
-// "integration.not.found", "trunk.not.found", "trunk.name.taken", "code.not.found",
+// "integration.not.found", "webhook.not.found", "trunk.not.found", "trunk.name.taken", "code.not.found",
 // "refresh.not.found" (store/store_errors.h); a database that cannot be reached
 // or does not answer in time is Unavailable "store.unavailable"; other storage
 // failures are Internal.
@@ -198,6 +198,32 @@ class Store {
   virtual Result<std::vector<MediaIntegration>> ListIntegrations() = 0;
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
   virtual Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
+
+  // --- webhooks and their outbox (docs/webhooks.md; sqlite/sqlite_webhooks.cc) ---
+  virtual Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) = 0;
+  virtual Result<std::vector<Webhook>> ListWebhooks() = 0;        // oldest first
+  virtual Result<Webhook> GetWebhook(const std::string& id) = 0;  // NotFound "webhook.not.found"
+  virtual Status DeleteWebhook(const std::string& id, const ChangeAuthor* by = nullptr) = 0;  // and its deliveries
+  // Enabling clears the reason. Disabling records `reason` and fails the
+  // webhook's pending deliveries with it; while disabled, nothing is queued.
+  virtual Status SetWebhookEnabled(const std::string& id, bool enabled, const std::string& reason, TimePoint at,
+                                   const ChangeAuthor* by = nullptr) = 0;
+  // Atomically: if the webhook's cursor is still `from`, inserts `deliveries`
+  // and moves the cursor to `to`. FailedPrecondition "webhook.cursor.moved"
+  // when another dispatcher got there first (nothing is written).
+  virtual Status EnqueueDeliveries(const std::string& webhook_id, int64_t from, int64_t to,
+                                   const std::vector<WebhookDelivery>& deliveries) = 0;
+  // Claims up to `limit` pending deliveries of enabled webhooks due at `now`,
+  // oldest due first: their next_attempt_at becomes `lease_until`, so another
+  // dispatcher leaves them alone until the claim lapses (its node died).
+  virtual Result<std::vector<WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease_until,
+                                                                  int limit) = 0;
+  // Counts the attempt and records its outcome (a delivery that is no longer
+  // pending is left as it is). A success also sets the webhook's last_delivered_at.
+  virtual Status RecordDeliveryAttempt(const DeliveryAttempt& a) = 0;
+  virtual Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryFilter& f) = 0;  // newest first
+  // Retention: up to `limit` finished deliveries that finished before `cutoff`.
+  virtual Result<int64_t> PurgeDeliveriesBefore(TimePoint cutoff, int limit) = 0;
 
   // --- SIPREC trunks (implemented in sqlite/sqlite_trunks.cc) ---
   // AlreadyExists "trunk.name.taken" (case-insensitive).

@@ -56,6 +56,15 @@ Status TrunkNotFound(const std::string& id) {
   return Status::NotFound("trunk.not.found", "SIP trunk '" + id + "' does not exist.");
 }
 
+Status WebhookNotFound(const std::string& id) {
+  return Status::NotFound("webhook.not.found", "Webhook '" + id + "' does not exist.");
+}
+
+Status WebhookCursorMoved(const std::string& id) {
+  return Status::FailedPrecondition("webhook.cursor.moved",
+                                    "Webhook '" + id + "': another dispatcher queued these changes first.");
+}
+
 Status TrunkNameTaken(const std::string& name) {
   return Status::AlreadyExists("trunk.name.taken", "A SIP trunk named '" + name + "' already exists.");
 }

@@ -32,6 +32,9 @@ Status UserNameTaken(const std::string& username);
 Status CodeNotFound();
 Status RefreshNotFound();
 Status TrunkNotFound(const std::string& id);
+Status WebhookNotFound(const std::string& id);
+// FailedPrecondition "webhook.cursor.moved": another dispatcher queued these entries first.
+Status WebhookCursorMoved(const std::string& id);
 Status TrunkNameTaken(const std::string& name);
 Status KeyExists(const std::string& kid);
 Status KekCheckChanged();

@@ -371,6 +371,46 @@ CREATE INDEX changes_by_subject ON changes(subject_type, subject_id, id);
 CREATE INDEX changes_by_actor ON changes(actor_id, id);
 CREATE INDEX changes_by_time ON changes(at);
 )sql",
+    // 8: webhooks and their outbox (docs/webhooks.md; the SQLite store's step 13).
+    R"sql(
+CREATE TABLE webhooks (
+  id                 text PRIMARY KEY,
+  url                text NOT NULL,
+  description        text NOT NULL,
+  kinds              jsonb NOT NULL,
+  secret_encrypted   bytea NOT NULL,
+  enabled            boolean NOT NULL,
+  disabled_reason    text NOT NULL,
+  disabled_at        bigint,
+  last_delivered_at  bigint,
+  cursor             bigint NOT NULL,
+  created_by_type    text NOT NULL,
+  created_by_id      text NOT NULL,
+  created_by_name    text NOT NULL,
+  created_by_client  text NOT NULL,
+  created_at         bigint NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  seq              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id               text NOT NULL UNIQUE,
+  webhook_id       text NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  change_id        bigint NOT NULL,
+  kind             text NOT NULL,
+  payload          text NOT NULL,
+  status           text NOT NULL,
+  attempts         integer NOT NULL,
+  created_at       bigint NOT NULL,
+  next_attempt_at  bigint NOT NULL,
+  last_attempt_at  bigint,
+  last_status      integer NOT NULL,
+  last_error       text NOT NULL,
+  finished_at      bigint,
+  UNIQUE (webhook_id, change_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE finished_at IS NOT NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

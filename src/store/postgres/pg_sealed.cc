@@ -37,6 +37,8 @@ constexpr SealedColumn kSealedColumns[] = {
      "UPDATE signing_keys SET private_key_pem = $1 WHERE kid = $2", false},
     {SealedKind::kIntegrationSecret, "SELECT id, secret_encrypted FROM media_integrations ORDER BY seq",
      "UPDATE media_integrations SET secret_encrypted = $1 WHERE id = $2", true},
+    {SealedKind::kWebhookSecret, "SELECT id, secret_encrypted FROM webhooks ORDER BY created_at, id",
+     "UPDATE webhooks SET secret_encrypted = $1 WHERE id = $2", true},
 };
 
 }  // namespace

@@ -136,6 +136,18 @@ class PostgresStore final : public Store {
   Result<std::vector<MediaIntegration>> ListIntegrations() override;
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
   Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override;
+  Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) override;
+  Result<std::vector<Webhook>> ListWebhooks() override;
+  Result<Webhook> GetWebhook(const std::string& id) override;
+  Status DeleteWebhook(const std::string& id, const ChangeAuthor* by = nullptr) override;
+  Status SetWebhookEnabled(const std::string& id, bool enabled, const std::string& reason, TimePoint at,
+                           const ChangeAuthor* by = nullptr) override;
+  Status EnqueueDeliveries(const std::string& webhook_id, int64_t from, int64_t to,
+                           const std::vector<WebhookDelivery>& deliveries) override;
+  Result<std::vector<WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease_until, int limit) override;
+  Status RecordDeliveryAttempt(const DeliveryAttempt& a) override;
+  Result<std::vector<WebhookDelivery>> ListDeliveries(const DeliveryFilter& f) override;
+  Result<int64_t> PurgeDeliveriesBefore(TimePoint cutoff, int limit) override;
 
   // pg_trunks.cc. Names are unique case-insensitively (ASCII), as roles'.
   Status CreateTrunk(const SipTrunk& t, const ChangeAuthor* by = nullptr) override;

@@ -346,6 +346,46 @@ CREATE INDEX changes_by_subject ON changes(subject_type, subject_id, id);
 CREATE INDEX changes_by_actor ON changes(actor_id, id);
 CREATE INDEX changes_by_time ON changes(at);
 )sql",
+    // 13: webhooks and their outbox (docs/webhooks.md).
+    R"sql(
+CREATE TABLE webhooks (
+  id                 TEXT PRIMARY KEY,
+  url                TEXT NOT NULL,
+  description        TEXT NOT NULL,
+  kinds              TEXT NOT NULL,  -- JSON array
+  secret_encrypted   BLOB NOT NULL,
+  enabled            INTEGER NOT NULL,
+  disabled_reason    TEXT NOT NULL,
+  disabled_at        INTEGER,
+  last_delivered_at  INTEGER,
+  cursor             INTEGER NOT NULL,
+  created_by_type    TEXT NOT NULL,
+  created_by_id      TEXT NOT NULL,
+  created_by_name    TEXT NOT NULL,
+  created_by_client  TEXT NOT NULL,
+  created_at         INTEGER NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  id               TEXT NOT NULL UNIQUE,
+  webhook_id       TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+  change_id        INTEGER NOT NULL,
+  kind             TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  status           TEXT NOT NULL,  -- pending | delivered | failed
+  attempts         INTEGER NOT NULL,
+  created_at       INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_attempt_at  INTEGER,
+  last_status      INTEGER NOT NULL,
+  last_error       TEXT NOT NULL,
+  finished_at      INTEGER,
+  UNIQUE (webhook_id, change_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
+CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE finished_at IS NOT NULL;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

@@ -30,6 +30,8 @@ constexpr SealedColumn kSealedColumns[] = {
      "UPDATE signing_keys SET private_key_pem = ? WHERE kid = ?", false},
     {SealedKind::kIntegrationSecret, "SELECT id, secret_encrypted FROM media_integrations ORDER BY rowid",
      "UPDATE media_integrations SET secret_encrypted = ? WHERE id = ?", true},
+    {SealedKind::kWebhookSecret, "SELECT id, secret_encrypted FROM webhooks ORDER BY rowid",
+     "UPDATE webhooks SET secret_encrypted = ? WHERE id = ?", true},
 };
 
 }  // namespace

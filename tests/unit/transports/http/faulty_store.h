@@ -147,6 +147,24 @@ class FaultyStore final : public store::Store {
     return inner_->GetIntegrationByApiKey(api_key);
   }
   Status DeleteIntegration(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Status CreateWebhook(const store::Webhook& w, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateWebhook(w, by); }
+  Result<std::vector<store::Webhook>> ListWebhooks() override { return inner_->ListWebhooks(); }
+  Result<store::Webhook> GetWebhook(const std::string& id) override { return inner_->GetWebhook(id); }
+  Status DeleteWebhook(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteWebhook(id, by); }
+  Status SetWebhookEnabled(const std::string& id, bool enabled, const std::string& reason, TimePoint at,
+                           const store::ChangeAuthor* by = nullptr) override {
+    return inner_->SetWebhookEnabled(id, enabled, reason, at, by);
+  }
+  Status EnqueueDeliveries(const std::string& webhook_id, int64_t from, int64_t to,
+                           const std::vector<store::WebhookDelivery>& deliveries) override {
+    return inner_->EnqueueDeliveries(webhook_id, from, to, deliveries);
+  }
+  Result<std::vector<store::WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease_until, int limit) override {
+    return inner_->ClaimDueDeliveries(now, lease_until, limit);
+  }
+  Status RecordDeliveryAttempt(const store::DeliveryAttempt& a) override { return inner_->RecordDeliveryAttempt(a); }
+  Result<std::vector<store::WebhookDelivery>> ListDeliveries(const store::DeliveryFilter& f) override { return inner_->ListDeliveries(f); }
+  Result<int64_t> PurgeDeliveriesBefore(TimePoint cutoff, int limit) override { return inner_->PurgeDeliveriesBefore(cutoff, limit); }
   Status CreateTrunk(const store::SipTrunk& t, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateTrunk(t, by); }
   Result<std::vector<store::SipTrunk>> ListTrunks() override { return inner_->ListTrunks(); }
   Result<store::SipTrunk> GetTrunk(const std::string& id) override { return inner_->GetTrunk(id); }
