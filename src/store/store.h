@@ -214,7 +214,7 @@ class Store {
   virtual Status EnqueueDeliveries(const std::string& webhook_id, int64_t from, int64_t to,
                                    const std::vector<WebhookDelivery>& deliveries) = 0;
   // Claims up to `limit` pending deliveries of enabled webhooks due at `now`,
-  // oldest due first: their next_attempt_at becomes `lease_until`, so another
+  // oldest due first (then in log order): their next_attempt_at becomes `lease_until`, so another
   // dispatcher leaves them alone until the claim lapses (its node died).
   virtual Result<std::vector<WebhookDelivery>> ClaimDueDeliveries(TimePoint now, TimePoint lease_until,
                                                                   int limit) = 0;

@@ -133,13 +133,16 @@ Result<std::vector<WebhookDelivery>> PostgresStore::ClaimDueDeliveries(TimePoint
         conn.Query(std::string("UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE seq IN ("
                                "SELECT d.seq FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
                                "WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND w.enabled "
-                               "ORDER BY d.next_attempt_at, d.seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED) RETURNING ") +
+                               "ORDER BY d.next_attempt_at, d.change_id, d.seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED) RETURNING ") +
                        kDeliveryColumns,
                    lease_until, now, limit));
     out = ReadDeliveries(rows);
     return Status::Ok();
   }));
-  std::sort(out.begin(), out.end(), [](const WebhookDelivery& a, const WebhookDelivery& b) { return a.seq < b.seq; });
+  // RETURNING does not keep the subquery's order.
+  std::sort(out.begin(), out.end(), [](const WebhookDelivery& a, const WebhookDelivery& b) {
+    return a.change_id != b.change_id ? a.change_id < b.change_id : a.seq < b.seq;
+  });
   return out;
 }
 

@@ -128,7 +128,7 @@ Result<std::vector<WebhookDelivery>> SqliteStore::ClaimDueDeliveries(TimePoint n
           std::string("SELECT ") + kDeliveryColumnsOfD +
               " FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
           "WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND w.enabled = 1 "
-          "ORDER BY d.next_attempt_at, d.seq LIMIT ?",
+          "ORDER BY d.next_attempt_at, d.change_id, d.seq LIMIT ?",
           now, limit);
       STORE_ASSIGN_OR_RETURN(out, ReadDeliveries(st));
     }
