@@ -20,7 +20,7 @@ const std::vector<ScopeInfo>& AllScopes() {
         "conversation:participant:edit"}},
       {"media:ingest", "streams audio into verbatim", {"media:stream:ingest"}},
       {"audit:read", "reads the audit log", {"audit:event:view"}},
-      {"admin", "administers clients, users, roles, integrations and organization settings",
+      {"admin", "administers clients, users, roles, integrations, webhooks and organization settings",
        {"authorization:*:*", "oauth:*:*", "directory:*:*", "organization:*:*"}},
   };
   return kScopes;
@@ -125,6 +125,10 @@ const std::vector<PermissionInfo>& KnownPermissions() {
       {"organization:trunk:add", "create SIPREC trunks"},
       {"organization:trunk:edit", "change SIPREC trunks"},
       {"organization:trunk:delete", "delete SIPREC trunks"},
+      {"organization:webhook:view", "view webhooks and their deliveries"},
+      {"organization:webhook:add", "create webhooks"},
+      {"organization:webhook:edit", "enable and disable webhooks"},
+      {"organization:webhook:delete", "delete webhooks"},
   };
   return kKnown;
 }

@@ -38,6 +38,11 @@ struct ServeOptions {
   bool dev = false;
   bool no_console = false;  // no admin console at /console (docs/console.md)
   int events_heartbeat_seconds = 15;  // GET /api/v2/events keep-alive comments (docs/changes.md)
+  // Webhooks (docs/webhooks.md).
+  bool webhook_allow_private = false;        // targets in loopback/private/link-local ranges allowed
+  int webhook_timeout_seconds = 10;          // one delivery attempt, all of it
+  int webhook_retry_base_ms = 5000;          // the first retry's wait; doubles up to 1 h
+  int webhook_retry_window_seconds = 86400;  // a delivery fails after retrying this long
   // The network (cli/serve_net.h).
   std::string tls_cert;         // PEM chain; with tls_key: HTTPS and wss:// on the HTTP listener
   std::string tls_key;          // PEM private key

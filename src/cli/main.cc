@@ -192,6 +192,20 @@ int main(int argc, char** argv) {
                 "GET /api/v2/events sends a keep-alive comment this often, so proxies keep idle streams open "
                 "(docs/changes.md)")
       ->envname("VERBATIM_EVENTS_HEARTBEAT_SECONDS")->check(CLI::Range(1, 3600))->capture_default_str();
+  s->add_flag("--webhook-allow-private", serve.webhook_allow_private,
+              "Let webhooks target loopback, private and link-local addresses (off: refused as SSRF; "
+              "docs/webhooks.md)")
+      ->envname("VERBATIM_WEBHOOK_ALLOW_PRIVATE");
+  s->add_option("--webhook-timeout-seconds", serve.webhook_timeout_seconds,
+                "One webhook delivery attempt (connect, TLS, request, response) at most this long")
+      ->envname("VERBATIM_WEBHOOK_TIMEOUT_SECONDS")->check(CLI::Range(1, 60))->capture_default_str();
+  s->add_option("--webhook-retry-base-ms", serve.webhook_retry_base_ms,
+                "Wait before the first retry of a failed delivery; each retry waits twice as long, up to 1 h")
+      ->envname("VERBATIM_WEBHOOK_RETRY_BASE_MS")->check(CLI::Range(10, 3600000))->capture_default_str();
+  s->add_option("--webhook-retry-window-seconds", serve.webhook_retry_window_seconds,
+                "A delivery that has failed this long fails for good; a webhook none of whose deliveries got "
+                "through meanwhile is disabled")
+      ->envname("VERBATIM_WEBHOOK_RETRY_WINDOW_SECONDS")->check(CLI::Range(1, 604800))->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
   s->footer("SIPREC trunks (who may record) come from `verbatim trunks add`, the admin API\n"
             "(/api/v2/media/siprec/trunks) or [[siprec.trunks]] in the --config file; see docs/sip-trunks.md.");

@@ -20,6 +20,7 @@
 #include "transports/http/tls_context.h"
 #include "transports/siprec/siprec_wiring.h"
 #include "transports/siprec/trunk_config.h"
+#include "transports/webhook/webhook_wiring.h"
 #include "core/mutex.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"
@@ -177,6 +178,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.dev_trunk = opts.dev;
   cfg.console = !opts.no_console;
   cfg.events_heartbeat = std::chrono::seconds(opts.events_heartbeat_seconds);
+  cfg.webhook_allow_private = opts.webhook_allow_private;
   if (const char* dir = std::getenv("VERBATIM_CONSOLE_ASSETS_DIR")) cfg.console_assets_dir = dir;
   if (!opts.config_path.empty()) {
     std::ifstream config(opts.config_path);
@@ -194,6 +196,14 @@ int RunServe(const ServeOptions& opts) {
     std::cerr << "verbatim serve: " << s.ToString() << "\n";
     return kExitServer;
   }
+
+  // Webhooks follow the change log from here on (docs/webhooks.md).
+  webhook::WebhookConfig webhook_cfg;
+  webhook_cfg.send.allow_private = opts.webhook_allow_private;
+  webhook_cfg.send.timeout = std::chrono::seconds(opts.webhook_timeout_seconds);
+  webhook_cfg.retry_base = std::chrono::milliseconds(opts.webhook_retry_base_ms);
+  webhook_cfg.retry_window = std::chrono::seconds(opts.webhook_retry_window_seconds);
+  auto webhooks = webhook::StartWebhookDispatcher(*store, SystemClock::Instance(), secrets->box, webhook_cfg);
 
   server.AttachMetrics(app->metrics());
   std::unique_ptr<api::MetricsListener> metrics_listener;
@@ -365,6 +375,7 @@ int RunServe(const ServeOptions& opts) {
     sip->Stop();
     hub->Stop();  // finishes every open segment file
   }
+  webhooks.reset();  // attempts in flight finish; what is left stays queued for the next start
   grpc.reset();
   audiohook.reset();
   sip.reset();

@@ -192,6 +192,7 @@ void App::RegisterRoutes() {
   RegisterIntegrationRoutes(*this, router_);
   RegisterTrunkRoutes(*this, router_);
   RegisterUserRoutes(*this, router_);
+  RegisterWebhookRoutes(*this, router_);
 }
 
 void App::AddRecordingListener(RecordingListener l) { feed_.Subscribe(std::move(l.on_change)); }
@@ -322,6 +323,13 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   const auto& d = *ctx.decision;
   if (!ctx.denial && !d.allowed && d.status == 403 && ctx.principal) ctx.denial_key = std::move(denial_key);
   return d.allowed;
+}
+
+authz::Decision App::DecideFor(const authz::TokenCheck& token, std::string_view permission, std::string resource) {
+  authz::Request req = MakeAuthzRequest(token, std::string(permission), std::move(resource));
+  auto catalog = directory().Roles();
+  req.role_catalog = *catalog;
+  return authz::Evaluate(req);
 }
 
 store::ChangeAuthor App::AuthorOf(const RequestContext& ctx) const {

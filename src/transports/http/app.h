@@ -66,6 +66,7 @@ struct AppConfig {
   bool console = false;             // serve the admin console at /console (docs/console.md); serve turns it on
   std::string console_assets_dir;   // VERBATIM_CONSOLE_ASSETS_DIR: its page from a directory
   std::chrono::milliseconds events_heartbeat{15000};  // GET /api/v2/events: a comment line this often
+  bool webhook_allow_private = false;  // --webhook-allow-private: webhooks may target private addresses
 };
 
 // Hooks the media layer registers (the media hub, the SIPREC server, the
@@ -135,6 +136,9 @@ class App {
   authz::Request MakeAuthzRequest(const authz::TokenCheck& token, std::string action, std::string resource) {
     return authorizer_->MakeRequest(token, std::move(action), std::move(resource));
   }
+  // The whole decision (token, scope, permission) for another permission of
+  // the same token: what a handler checks beyond its route's own permission.
+  authz::Decision DecideFor(const authz::TokenCheck& token, std::string_view permission, std::string resource);
   // Who makes the change an authorized request asks for, for the change log
   // (docs/changes.md). Call after Authorize succeeded.
   store::ChangeAuthor AuthorOf(const RequestContext& ctx) const;
@@ -204,6 +208,8 @@ void RegisterConversationRoutes(App& app, Router& r);
 void RegisterRecordingRoutes(App& app, Router& r);
 void RegisterInsightRoutes(App& app, Router& r);
 void RegisterChangeRoutes(App& app, Router& r);  // /api/v2/changes (docs/changes.md)
+// A decimal integer query parameter in [min, max]; nullopt otherwise.
+std::optional<int64_t> ParseIntParam(std::string_view s, int64_t min, int64_t max);
 // A change id as clients send it (`after`, Last-Event-ID): a non-negative integer.
 std::optional<int64_t> ParseChangeId(std::string_view s);
 void RegisterEventRoutes(App& app, Router& r);   // /api/v2/events (docs/changes.md "Events")
@@ -212,5 +218,6 @@ void RegisterAudioHookRoutes(App& app, Router& r);
 void RegisterIntegrationRoutes(App& app, Router& r);
 void RegisterTrunkRoutes(App& app, Router& r);
 void RegisterUserRoutes(App& app, Router& r);
+void RegisterWebhookRoutes(App& app, Router& r);  // /api/v2/webhooks (docs/webhooks.md)
 
 }  // namespace verbatim::api

@@ -3,6 +3,7 @@
 // became ready, oldest first, by id.
 #include <charconv>
 
+#include "service/change_visibility.h"
 #include "service/event_hub.h"
 #include "transports/http/app.h"
 #include "transports/http/views.h"
@@ -12,19 +13,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-
-bool IsSubjectType(std::string_view t) {
-  for (std::string_view known : {"client", "user", "role", "settings", "integration", "trunk", "conversation"})
-    if (t == known) return true;
-  return false;
-}
-
-std::optional<int64_t> ParseInt(std::string_view s, int64_t min, int64_t max) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
-  return v;
-}
 
 HttpResponse ListChanges(App& app, RequestContext& ctx) {
   if (!app.Authorize(ctx, "changes")) return app.Deny(ctx);
@@ -48,16 +36,16 @@ HttpResponse ListChanges(App& app, RequestContext& ctx) {
     f.kind = *v;
   }
   if (auto v = ctx.Query("subjectType")) {
-    if (!IsSubjectType(*v))
+    if (!service::IsSubjectType(*v))
       return app.BadRequest(ctx,
                             "'subjectType' must be one of client, user, role, settings, integration, trunk, "
-                            "conversation.",
+                            "webhook, conversation.",
                             "subjectType");
     f.subject_type = *v;
   }
   if (auto v = ctx.Query("subjectId")) f.subject_id = *v;
   if (auto v = ctx.Query("pageSize")) {
-    auto n = ParseInt(*v, 1, kMaxPageSize);
+    auto n = ParseIntParam(*v, 1, kMaxPageSize);
     if (!n) return app.BadRequest(ctx, "'pageSize' must be 1 to 1000.", "pageSize");
     f.limit = static_cast<int>(*n);
   }
@@ -78,7 +66,14 @@ HttpResponse ListChanges(App& app, RequestContext& ctx) {
 
 }  // namespace
 
-std::optional<int64_t> ParseChangeId(std::string_view s) { return ParseInt(s, 0, INT64_MAX); }
+std::optional<int64_t> ParseIntParam(std::string_view s, int64_t min, int64_t max) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> ParseChangeId(std::string_view s) { return ParseIntParam(s, 0, INT64_MAX); }
 
 void RegisterChangeRoutes(App& app, Router& r) {
   r.Add({"GET", "/api/v2/changes", Access::kPermission, "audit:event:view",

@@ -2,39 +2,12 @@
 // "Events"). Any valid token may open a stream; each event is sent only to a
 // subscriber whose scopes and roles allow viewing its subject, checked again
 // every second, so a stream follows its principal's access as it changes.
+#include "service/change_visibility.h"
 #include "transports/http/app.h"
 #include "transports/http/event_streams.h"
 
 namespace verbatim::api {
 namespace {
-
-// Who may see the entries of each subject type.
-struct Visibility {
-  std::string_view subject_type;
-  std::string_view permission;
-};
-constexpr Visibility kVisibility[] = {
-    {"conversation", "recording:recording:view"}, {"client", "oauth:client:view"},
-    {"user", "directory:user:view"},              {"role", "authorization:role:view"},
-    {"settings", "organization:settings:view"},   {"integration", "oauth:integration:view"},
-    {"trunk", "organization:trunk:view"},
-};
-
-// The subject type of a kind or family: recording.* and media.* are about a conversation.
-std::optional<std::string_view> SubjectTypeOf(std::string_view kind) {
-  const std::string_view head = kind.substr(0, kind.find('.'));
-  if (head == "recording" || head == "media") return "conversation";
-  for (const auto& v : kVisibility)
-    if (v.subject_type == head) return v.subject_type;
-  return std::nullopt;
-}
-
-authz::Decision Decide(App& app, const authz::TokenCheck& token, std::string_view permission) {
-  authz::Request req = app.MakeAuthzRequest(token, std::string(permission), "events");
-  auto catalog = app.directory().Roles();
-  req.role_catalog = *catalog;
-  return authz::Evaluate(req);
-}
 
 // What the subscriber may see now, re-evaluated at most once a second on the
 // hub's thread (its token may be revoked, its roles may change).
@@ -51,8 +24,8 @@ class StreamAccess {
       checked_ = now;
       generation_ = generation;
       visible_.clear();
-      for (const auto& v : kVisibility) {
-        authz::Decision d = Decide(app_, token_, v.permission);
+      for (const auto& v : service::ChangeVisibilities()) {
+        authz::Decision d = app_.DecideFor(token_, v.permission, "events");
         if (d.layer(authz::Layer::kToken).outcome == authz::Outcome::kFail) return std::nullopt;  // revoked, expired
         if (d.allowed) visible_.emplace_back(v.subject_type);
       }
@@ -79,11 +52,11 @@ HttpResponse OpenStream(App& app, RequestContext& ctx) {
       const auto comma = rest.find(',');
       const std::string_view kind = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      auto type = service::IsKindFilter(kind) ? SubjectTypeOf(kind) : std::nullopt;
+      auto type = service::IsKindFilter(kind) ? service::SubjectTypeOfKind(kind) : std::nullopt;
       if (!type)
         return app.BadRequest(ctx,
                               "'kinds' must be a comma-separated list of change kinds (recording.paused) or families "
-                              "(recording.), of recording, media, client, user, role, settings, integration or trunk.",
+                              "(recording.), of recording, media, client, user, role, settings, integration, trunk or webhook.",
                               "kinds", "recording.,media.ready");
       sub->kinds.emplace_back(kind);
       wanted.push_back(*type);
@@ -109,10 +82,10 @@ HttpResponse OpenStream(App& app, RequestContext& ctx) {
   }
   // Every subject type asked for must be visible; with no filter, at least one.
   bool any = false;
-  for (const auto& v : kVisibility) {
+  for (const auto& v : service::ChangeVisibilities()) {
     const bool asked = std::find(wanted.begin(), wanted.end(), v.subject_type) != wanted.end();
     if (!asked && !wanted.empty()) continue;
-    authz::Decision d = Decide(app, ctx.token, v.permission);
+    authz::Decision d = app.DecideFor(ctx.token, v.permission, "events");
     if (d.allowed) {
       any = true;
     } else if (asked) {
@@ -121,7 +94,7 @@ HttpResponse OpenStream(App& app, RequestContext& ctx) {
     }
   }
   if (!any) {
-    *ctx.decision = Decide(app, ctx.token, kVisibility[0].permission);
+    *ctx.decision = app.DecideFor(ctx.token, service::ChangeVisibilities()[0].permission, "events");
     return app.Deny(ctx);
   }
   auto access = std::make_shared<StreamAccess>(app, ctx.token);
