@@ -30,11 +30,7 @@ json::object WebhookJson(const store::Webhook& w) {
   o["disabledReason"] = w.enabled ? json::value(nullptr) : json::value(w.disabled_reason);
   o["dateDisabled"] = OptionalTime(w.disabled_at);
   o["lastDelivered"] = OptionalTime(w.last_delivered_at);
-  json::object by;
-  by["type"] = w.created_by.principal_type;
-  by["id"] = w.created_by.principal_id;
-  by["name"] = w.created_by.principal_name;
-  o["createdBy"] = std::move(by);
+  o["createdBy"] = ActorJson(w.created_by);
   o["dateCreated"] = FormatRfc3339(w.created_at);
   return o;
 }

@@ -30,6 +30,14 @@ json::object ConversationJson(const store::Conversation& c) {
   return o;
 }
 
+json::object ActorJson(const store::Actor& a) {
+  json::object o;
+  o["type"] = a.principal_type;
+  o["id"] = a.principal_id;
+  o["name"] = a.principal_name;
+  return o;
+}
+
 json::object SegmentJson(const store::Segment& s) {
   json::object o;
   o["index"] = s.index;
@@ -46,11 +54,7 @@ json::object TransitionJson(const store::Transition& t) {
   o["to"] = ToString(t.to);
   o["segment"] = t.segment;
   o["at"] = FormatRfc3339(t.at);
-  json::object who;
-  who["type"] = t.actor.principal_type;
-  who["id"] = t.actor.principal_id;
-  who["name"] = t.actor.principal_name;
-  o["principal"] = std::move(who);
+  o["principal"] = ActorJson(t.actor);
   o["clientId"] = t.actor.client_id;
   o["reason"] = t.reason;
   o["contextId"] = t.context_id;
@@ -145,11 +149,7 @@ json::object AuditEventJson(const store::AuditEvent& e) {
   json::object o;
   o["contextId"] = e.context_id;
   o["at"] = FormatRfc3339(e.at);
-  json::object who;
-  who["type"] = e.actor.principal_type;
-  who["id"] = e.actor.principal_id;
-  who["name"] = e.actor.principal_name;
-  o["principal"] = std::move(who);
+  o["principal"] = ActorJson(e.actor);
   o["clientId"] = e.actor.client_id;
   o["method"] = e.method;
   o["path"] = e.path;
@@ -187,10 +187,7 @@ json::object ChangeEntryJson(const store::ChangeEntry& e) {
   subject["id"] = e.subject_id;
   subject["name"] = e.subject_name;
   o["subject"] = std::move(subject);
-  json::object by;
-  by["type"] = e.actor.principal_type;
-  by["id"] = e.actor.principal_id;
-  by["name"] = e.actor.principal_name;
+  json::object by = ActorJson(e.actor);
   by["clientId"] = e.actor.client_id;
   o["by"] = std::move(by);
   o["contextId"] = e.context_id.empty() ? json::value(nullptr) : json::value(e.context_id);

@@ -11,6 +11,8 @@
 namespace verbatim::api {
 
 json::object ConversationJson(const store::Conversation& c);
+// Who did something: {type, id, name}.
+json::object ActorJson(const store::Actor& a);
 json::object SegmentJson(const store::Segment& s);
 json::object TransitionJson(const store::Transition& t);
 // `ended`: the conversation is disconnected, so no action is allowed any more.
