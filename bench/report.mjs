@@ -20,6 +20,13 @@
 // gRPC: authorized Recordings/Get per server CPU-second over a bare grpc++ server
 // answering the same bytes on the same CPU (bench/grpc_load.cc, grpc_bare_server.cc),
 // target 0.50; any non-OK call fails it.
+// Changes (issue 15; bench/sse_fanout.mjs, no target): transitions per server
+// CPU-second with one event stream and one webhook over the same without
+// (transitions_observed over transitions_plain), also counting the server's CPU
+// while the webhook's backlog drained after the load; and the events pushed to
+// BENCH_CHANGES_SUBSCRIBERS streams per server CPU-second over the plain transitions
+// per CPU-second (sse_fanout). Reported; BELOW only when a stream missed events
+// or the load had errors.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -62,7 +69,9 @@ for (const mode of modes) {
   const load = (name) => (existsSync(`${dir}/${name}.json`) ? JSON.parse(readFileSync(`${dir}/${name}.json`, 'utf8')) : null);
   const runs = {};
   for (const n of ['hello', 'get', 'verify', 'deny_scope', 'deny_perm', 'grants', 'oidc_grants', 'transitions',
-                   'hello_half', 'get_half', 'grants_half', 'transitions_half', 'media', 'grpc_bare', 'grpc_verbatim']) {
+                   'hello_half', 'get_half', 'grants_half', 'transitions_half', 'media', 'grpc_bare', 'grpc_verbatim',
+                   'transitions_plain', 'transitions_observed', 'sse_fanout',
+                   'transitions_plain.run', 'transitions_observed.run', 'sse_fanout.run']) {
     const r = load(n);
     if (r) runs[n] = r;
   }
@@ -143,6 +152,7 @@ for (const mode of modes) {
                `ours ${Math.round(perCpu(ours))}; answers ${ours.response_bytes}/${bare.response_bytes} bytes) ` +
                `${ok ? 'ok' : 'BELOW'}`);
   }
+  if (runs.transitions_plain && runs['transitions_plain.run']) changesFigures(mode, runs, figures, errors);
   if (runs.media?.measured) {
     // Concurrent two-party G.711 SIPREC recordings with zero gaps (bench/media-summary.mjs).
     // No same-box baseline (rtpengine cannot record here): ratio = calls per server core / 500, our own target.
@@ -159,6 +169,74 @@ for (const mode of modes) {
   }
   results.modes[mode] = { figures, runs };
 }
+// The changes figure: the cost of the change log's observers (bench/run.sh changes_figure).
+function changesFigures(mode, runs, figures, errors) {
+  const plain = runs.transitions_plain, plainRun = runs['transitions_plain.run'];
+  const plainPer = per(plain);
+  // Over the whole load run (warm-up and ramp included) and, for the observed run, the
+  // webhook's drain after it: transitions in the change log over the server's CPU seconds.
+  const allIn = (run, extraCpu = 0) => run.transitions.committed / (run.run.server_cpu_s + extraCpu);
+  const plainAllIn = allIn(plainRun);
+  // Other processes' cores: loadgen's "other" includes the subscribers' and the sink's, on its CPU.
+  const noiseOf = (r, run) => Math.max(0, r.other_cores - (run?.window?.client_cores ?? 0) - (run?.window?.helper_cores ?? 0));
+  const pn = noiseOf(plain, plainRun);
+  figures.push({ name: 'transitions_plain', value: plain.rps, unit: 'transitions/s', per_cpu_second: plainPer,
+                 all_in_per_cpu_second: plainAllIn, committed: plainRun.transitions.committed,
+                 server_cores: plain.server_cores, noise_cores: pn, errors: errors(plain), target: null, ok: null });
+  lines.push(`${mode}.transitions_plain ${Math.round(plain.rps)} transitions/s server_cores=${fmt(plain.server_cores)} ` +
+             `per_cpu_s=${Math.round(plainPer)} noise=${fmt(pn, 1)}${errors(plain) ? ` errors=${errors(plain)}` : ''} ` +
+             '(no subscriber, no webhook: the baseline of the changes figures)');
+
+  const obs = runs.transitions_observed, obsRun = runs['transitions_observed.run'];
+  if (obs && obsRun) {
+    const d = obsRun.delivery ?? {}, w = obsRun.webhook ?? {};
+    const bad = errors(obs) + (d.ok ? 0 : 1) + (w.duplicates ?? 0) + (obsRun.error ? 1 : 0);
+    const ratio = obs.rps / plain.rps, cpuRatio = per(obs) / plainPer;
+    const obsAllIn = allIn(obsRun, w.drain_server_cpu_s ?? 0), allInRatio = obsAllIn / plainAllIn;
+    const noise = noiseOf(obs, obsRun);
+    figures.push({ name: 'transitions_observed', value: obs.rps, unit: 'transitions/s', ratio, cpu_ratio: cpuRatio,
+                   target: null, ok: bad === 0 ? null : false, errors: bad, per_cpu_second: per(obs),
+                   plain_per_cpu_second: plainPer, all_in_per_cpu_second: obsAllIn, all_in_cpu_ratio: allInRatio,
+                   server_cores: obs.server_cores, noise_cores: noise, stream: d, webhook: w,
+                   committed: obsRun.transitions.committed });
+    const hook = !w.expected ? 'webhook: not measured'
+      : `webhook ${w.delivered_at_end_of_load}/${w.expected} delivered when the load ended, ` +
+        (w.drained ? `all ${w.expected} ${fmt(w.drain_s, 1)} s later`
+                   : `STILL BEHIND by ${w.behind_at_end} after the ${w.drain_timeout_s} s drain timeout (${w.delivered} delivered)`) +
+        `, ${fmt(w.drain_server_cpu_s)} server CPU-s meanwhile`;
+    lines.push(`${mode}.transitions_observed ${Math.round(obs.rps)} transitions/s ratio=${fmt(ratio)} cpu_ratio=${fmt(cpuRatio)} ` +
+               `target=none noise=${fmt(noise, 1)}${bad ? ` errors=${bad}` : ''} ` +
+               `(1 event stream + 1 webhook; ${Math.round(per(obs))} vs ${Math.round(plainPer)} per server CPU-second; ` +
+               `with the webhook's drain: ${Math.round(obsAllIn)} vs ${Math.round(plainAllIn)}, ratio ${fmt(allInRatio)}; ` +
+               `stream ${d.min ?? 0}/${d.expected_per_subscriber ?? '?'} events${d.ok ? '' : ' INCOMPLETE'}; ${hook}) ` +
+               `${bad ? 'BELOW' : 'reported'}`);
+  }
+
+  const fan = runs.sse_fanout, fanRun = runs['sse_fanout.run'];
+  if (fan && fanRun?.window) {
+    const d = fanRun.delivery ?? {}, win = fanRun.window;
+    const bad = errors(fan) + (d.ok ? 0 : 1) + (fanRun.error ? 1 : 0);
+    const ratio = win.events_per_s / plain.rps, cpuRatio = win.per_server_cpu_s / plainPer;
+    // The server's CPU left for pushing once the transitions' share (at the plain cost) is taken out: an estimate.
+    const pushCores = win.server_cores - fan.rps / plainPer;
+    const perPushCpu = pushCores > 0.02 ? win.events_per_s / pushCores : null;
+    const noise = noiseOf(fan, fanRun);
+    figures.push({ name: 'sse_fanout', value: win.events_per_s, unit: 'events/s', ratio, cpu_ratio: cpuRatio, target: null,
+                   ok: bad === 0 ? null : false, errors: bad, subscribers: fanRun.subscribers, transitions_per_s: fan.rps,
+                   per_cpu_second: win.per_server_cpu_s, plain_per_cpu_second: plainPer,
+                   push_cores_estimate: pushCores, events_per_push_cpu_second_estimate: perPushCpu,
+                   server_cores: win.server_cores, client_cores: win.client_cores, noise_cores: noise, delivery: d });
+    lines.push(`${mode}.sse_fanout ${Math.round(win.events_per_s)} events/s ratio=${fmt(ratio)} cpu_ratio=${fmt(cpuRatio)} ` +
+               `target=none noise=${fmt(noise, 1)}${bad ? ` errors=${bad}` : ''} ` +
+               `(${fanRun.subscribers} streams, ${Math.round(fan.rps)} transitions/s; ${Math.round(win.per_server_cpu_s)} events ` +
+               `per server CPU-second vs ${Math.round(plainPer)} plain transitions; ` +
+               `~${perPushCpu ? Math.round(perPushCpu) : 'n/a'} per CPU-second of pushing alone; ` +
+               `every stream ${d.min ?? 0}..${d.max ?? 0}/${d.expected_per_subscriber ?? '?'}` +
+               `${d.ok ? ', in order' : ` INCOMPLETE (${d.subscribers_incomplete} streams, ${d.closed_early} closed)`}; ` +
+               `client_cores=${fmt(win.client_cores)}) ${bad ? 'BELOW' : 'reported'}`);
+  }
+}
+
 if (sign > 0) lines.push(`openssl.ecdsap256_sign ${Math.round(sign)} sign/s verify=${Math.round(verify)}/s (one core)`);
 if (!results.media.measured) lines.push('media.calls not-measured (pinned mode only; BENCH_FIGURES must include media)');
 

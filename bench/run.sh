@@ -10,8 +10,11 @@
 #   gRPC: BENCH_GRPC_CHANNELS [8] connections x BENCH_GRPC_OUTSTANDING [4] calls in flight each
 #   BENCH_CONVERSATIONS [256]  conversations cycled by the transition figure
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
-#   BENCH_FIGURES ["http media grpc"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
+#   BENCH_FIGURES ["http media grpc changes"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
 #   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
+#   Changes: BENCH_CHANGES_SUBSCRIBERS [100] event streams of sse_fanout, BENCH_CHANGES_DRAIN [30] s at
+#   most waited for the webhook's backlog after the observed run, BENCH_CHANGES_RATE [half of
+#   transitions_plain] transitions/s driven during sse_fanout.
 #   BENCH_SERVER_ARGS [""]: more `verbatim serve` flags, e.g. "--database-url postgresql://…" to
 #   measure the PostgreSQL store (docs/performance.md)
 #   Media (pinned mode only): BENCH_MEDIA_DURATION [5] s of RTP per step, from BENCH_MEDIA_START [50]
@@ -24,7 +27,17 @@
 # bench/verify_server.cc (an uncached ES256 verification per request) for GET.
 # The gRPC figure: verbatim's Recordings/Get against bench/grpc_bare_server.cc
 # (bare grpc++, same server options, verbatim's own answer canned), same CPU.
-# Whole run: about 3 min 50 s after the build (HTTP figures ~2.5 min, media ≤ ~1 min, gRPC ~15 s per mode).
+# The changes figure (issue 15): what the change log's observers cost. Transitions (start/pause/
+# resume/stop cycles, --ordered, fresh conversations per run) per server CPU-second with nobody
+# watching (transitions_plain), then with one event stream (GET /api/v2/events?kinds=recording.)
+# and one webhook to bench/webhook_sink.mjs (transitions_observed: the ratio is the cost of
+# observing; both must receive every transition, the webhook's backlog is waited for and timed),
+# then BENCH_CHANGES_SUBSCRIBERS event streams while transitions run at half the plain rate
+# (sse_fanout: events pushed per server CPU-second over transitions committed per CPU-second).
+# Subscribers, the sink and the load generator share the load generator's CPU
+# (bench/sse_fanout.mjs runs the load generator and checks every stream against the change log).
+# Whole run: about 5 min after the build (HTTP figures ~2.5 min, media ≤ ~1 min, gRPC ~15 s,
+# changes ~30 s per mode, up to BENCH_CHANGES_DRAIN more if the webhook's backlog is slow).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -34,7 +47,7 @@ WARMUP=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-32}
 MODES=${BENCH_MODES:-pinned shared}
 CONVS=${BENCH_CONVERSATIONS:-256}
-FIGURES=${BENCH_FIGURES:-http media grpc}
+FIGURES=${BENCH_FIGURES:-http media grpc changes}
 GRPC_CHANNELS=${BENCH_GRPC_CHANNELS:-8}
 GRPC_OUTSTANDING=${BENCH_GRPC_OUTSTANDING:-4}
 MEDIA_DURATION=${BENCH_MEDIA_DURATION:-5}
@@ -42,6 +55,8 @@ MEDIA_START=${BENCH_MEDIA_START:-50}
 MEDIA_MAX=${BENCH_MEDIA_MAX_CALLS:-3200}
 MEDIA_BUDGET=${BENCH_MEDIA_BUDGET:-60}
 MEDIA_REFINE=${BENCH_MEDIA_REFINE:-2}
+CHANGES_SUBSCRIBERS=${BENCH_CHANGES_SUBSCRIBERS:-100}
+CHANGES_DRAIN=${BENCH_CHANGES_DRAIN:-30}
 # RTP ports for SIPREC streams (2 per call), below the ephemeral range (32768-)
 # so that client sockets never take them: 8 384 streams = 4 192 calls, more than
 # the recorder's own session limit (4 000, then 503).
@@ -49,7 +64,7 @@ RTP_PORTS=16000-32767
 NCPU=$(nproc)
 has_figure() { [[ " $FIGURES " == *" $1 "* ]]; }
 if [[ -n ${BENCH_RESULTS:-} ]]; then RESULTS=$BENCH_RESULTS
-elif has_figure http && has_figure media && has_figure grpc; then RESULTS=bench/results.json
+elif has_figure http && has_figure media && has_figure grpc && has_figure changes; then RESULTS=bench/results.json
 else RESULTS=bench/results-$(echo $FIGURES | tr ' ' '-').json; fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
@@ -124,9 +139,11 @@ run_mode() {
   fi
   # stderr gets one JSON log line per request at the default level (info): a
   # real cost of the default configuration, kept in the measurement.
+  # --webhook-allow-private: the changes figure's webhook receiver is on loopback
+  # (no webhook exists outside that figure).
   "${srv_cpu[@]}" "$VERBATIM" serve --dev --data-dir "$dir/data" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 --threads "$threads" \
     --metrics-listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0 \
-    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 ${BENCH_SERVER_ARGS:-} \
+    --rtp-ports "$RTP_PORTS" --rate-limit-token 0 --rate-limit-auth-failures 0 --webhook-allow-private ${BENCH_SERVER_ARGS:-} \
     >"$dir/server.out" 2>"$dir/server.log" &
   local server_pid=$!
   PIDS+=("$server_pid")
@@ -141,6 +158,7 @@ run_mode() {
     http_figures
   fi
   if has_figure grpc; then grpc_figure; fi
+  if has_figure changes; then changes_figure; fi
   if has_figure media; then
     if [[ $mode == pinned ]]; then media_figure; else echo "bench: [$mode] media: measured in the pinned mode only" >&2; fi
   fi
@@ -229,6 +247,57 @@ grpc_figure() {
   grpc_load grpc_verbatim "$grpc_addr" "$server_pid"
   kill "$bare_pid" 2>/dev/null || true
   wait "$bare_pid" 2>/dev/null || true
+}
+
+# ---- the changes figure (issue 15): the cost of the change log's observers.
+# Three ordered transition runs, each on its own fresh conversations
+# (bench/changes_setup.mjs), each wrapped by bench/sse_fanout.mjs, which opens the
+# event streams, runs the load generator, measures its own window and checks every
+# stream against the change log afterwards (JSON: $dir/NAME.json from loadgen,
+# $dir/NAME.run.json from sse_fanout):
+#   transitions_plain     closed loop, no subscriber, no webhook;
+#   transitions_observed  the same with one stream (kinds=recording.) and one webhook
+#                         (kinds recording.) to bench/webhook_sink.mjs, then the
+#                         webhook's backlog waited for (at most $CHANGES_DRAIN s) and
+#                         the webhook deleted;
+#   sse_fanout            $CHANGES_SUBSCRIBERS streams while transitions run open loop
+#                         at half of transitions_plain's rate.
+# The subscribers, the sink and the load generator run on the load generator's CPU.
+changes_figure() {
+  [[ -s $dir/peer-client.json ]] || node bench/setup.mjs "$dir/data" "$dir" 0 >&2
+  node bench/changes_setup.mjs prepare "$dir/data" "$dir" "$CONVS" >&2
+
+  changes_run() {  # NAME SUBSCRIBERS [sse_fanout flags...] -- [loadgen flags...]
+    local name=$1 subs=$2 sse=()
+    shift 2
+    while [[ $1 != -- ]]; do sse+=("$1"); shift; done
+    shift
+    kill -0 "$server_pid" 2>/dev/null || { echo "bench: server $server_pid is gone (before $name)" >&2; return 1; }
+    echo "bench: [$mode] $name ($subs event streams)" >&2
+    "${lg_cpu[@]}" node bench/sse_fanout.mjs --setup "$dir/changes.json" --subscribers "$subs" --kinds recording. \
+      --watch-pid "$server_pid" --warmup "$WARMUP" --duration "$DURATION" --out "$dir/$name.run.json" "${sse[@]}" -- \
+      "$LOADGEN" --target "$server_addr" --connections "$CONNS" --duration "$DURATION" --warmup "$WARMUP" \
+      --watch-pid "$server_pid" --out "$dir/$name.json" --ordered "$@"
+  }
+
+  changes_run transitions_plain 0 -- --requests "$dir/changes_plain.jsonl"
+
+  "${lg_cpu[@]}" node bench/webhook_sink.mjs --port-file "$dir/sink.port" >"$dir/sink.log" 2>&1 &
+  local sink_pid=$! sink_url webhook_id rc=0
+  PIDS+=("$sink_pid")
+  wait_for_file "$dir/sink.port" "$sink_pid"
+  sink_url="http://127.0.0.1:$(cat "$dir/sink.port")"
+  webhook_id=$(node bench/changes_setup.mjs webhook-create "$dir" "$sink_url/")
+  changes_run transitions_observed 1 --helper-pid "$sink_pid" --sink "$sink_url" --drain-timeout "$CHANGES_DRAIN" -- \
+    --requests "$dir/changes_observed.jsonl" || rc=$?
+  # Whatever happened: later figures must not push to a webhook.
+  node bench/changes_setup.mjs webhook-delete "$dir" "$webhook_id"
+  kill "$sink_pid" 2>/dev/null || true
+  wait "$sink_pid" 2>/dev/null || true
+  ((rc == 0)) || return "$rc"
+
+  local rate=${BENCH_CHANGES_RATE:-$(node -p "Math.max(1, Math.round(require('$dir/transitions_plain.json').rps / 2))")}
+  changes_run sse_fanout "$CHANGES_SUBSCRIBERS" -- --requests "$dir/changes_fanout.jsonl" --rate "$rate"
 }
 
 # ---- the media figure (pinned mode): "concurrent two-party G.711 RTP recordings

@@ -134,6 +134,7 @@ TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
   store_.reset();
   RawConn raw(Url());
   ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw.Query("DROP TABLE webhook_deliveries, webhooks"), "");  // step 8
   ASSERT_EQ(raw.Query("DROP TABLE changes"), "");  // step 7
   ASSERT_EQ(raw.Query("DROP TABLE refresh_tokens, auth_codes"), "");  // step 5
   ASSERT_EQ(raw.Query("DROP TABLE user_roles"), "");

@@ -64,6 +64,8 @@ TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
 TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
   ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
   store_.reset();
+  RawText("DROP TABLE webhook_deliveries");  // step 13
+  RawText("DROP TABLE webhooks");
   RawText("DROP TABLE changes");  // step 12
   RawText("DROP TABLE refresh_tokens");  // step 11
   RawText("DROP TABLE auth_codes");
