@@ -238,6 +238,8 @@ int RunServe(const ServeOptions& opts) {
   app->AddRecordingListener({[&hub](const std::string& id, const store::Recording& r) {
     if (hub) hub->OnRecordingChanged(id, r.state);
   }});
+  // Several nodes: a pause committed through another node reaches the call recorded here.
+  app->FollowOtherNodes([&hub] { return hub ? hub->LiveConversations() : std::vector<std::string>{}; });
   app->metrics().AddGauge("verbatim_media_active_sessions", "Live media sessions (SIPREC calls, AudioHook streams).",
                           [&hub] { return hub ? static_cast<double>(hub->Stats().active_sessions) : 0.0; });
   app->metrics().AddCounterFunc("verbatim_rtp_packets_lost_total", "RTP packets declared lost by the jitter buffers.",
@@ -373,6 +375,7 @@ int RunServe(const ServeOptions& opts) {
     if (grpc) grpc->Shutdown(std::chrono::milliseconds(2000));
     if (metrics_listener) metrics_listener->Stop();
     sip->Stop();
+    app->FollowOtherNodes(nullptr);
     hub->Stop();  // finishes every open segment file
   }
   webhooks.reset();  // attempts in flight finish; what is left stays queued for the next start

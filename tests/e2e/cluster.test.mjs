@@ -24,12 +24,16 @@ import {
   assertErrorBody, layersOf, loggedTest, parseJwt, waitFor,
 } from './lib/server.mjs';
 import { startPostgres, pgSkipReason } from './lib/pg.mjs';
+import { SipUac, SiprecCall } from './lib/sip_client.mjs';
+import { startRtp } from './lib/rtp_sender.mjs';
+import { conversationByExternalId, waitMediaComplete, downloadWav, analyzeChannel, MS } from './lib/siprec_env.mjs';
 
 const skip = pgSkipReason();
 const ISSUER = 'http://verbatim-cluster.test';
 const REDIRECT = 'http://127.0.0.1:4173/callback';
 const PASSWORD = 'cluster-user-password-4711';
 const PROPAGATION_MS = 1000;
+const B_RTP_PORTS = '44100-44199';  // unique to this file: test files run in parallel
 let pg;
 let a;
 let b;
@@ -51,7 +55,10 @@ before(async () => {
   const url = pg.url(await pg.createDatabase('cluster'));
   a = await startServer({ extraArgs: nodeArgs(url) });
   await makeFixtures();
-  b = await startServer({ dev: false, extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek')] });
+  b = await startServer({
+    dev: false,
+    extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', B_RTP_PORTS],
+  });
 });
 
 after(async () => {
@@ -84,6 +91,13 @@ async function makeFixtures() {
   });
   assert.equal(user.status, 201, user.text);
   f.user = user.json;
+  // SIPREC into B: a stored trunk (B has no --dev trunk) for the loopback SRC, and autoStart.
+  const trunk = await api(a.url, 'POST', '/api/v2/media/siprec/trunks', {
+    token: f.admin, body: { name: 'cluster-src', networks: ['127.0.0.1/32'], transports: ['udp'] },
+  });
+  assert.equal(trunk.status, 201, trunk.text);
+  const settings = await api(a.url, 'PATCH', '/api/v2/organization/settings', { token: f.admin, body: { autoStart: true } });
+  assert.equal(settings.status, 200, settings.text);
 }
 
 /** Polls `fn` on the other node until it is truthy (1 s at most); reports and returns {value, ms}. */
@@ -249,4 +263,47 @@ t('a user disabled on A: the token it signed in for is refused on B within 1 s',
   });
   const refused = assertErrorBody(value, 401, 'token.revoked', 'the user\'s token on B');
   assert.match(JSON.stringify(refused), /user 'carol' is disabled/);
+});
+
+t('a SIPREC call recorded on B, paused and resumed through A: B\'s file is silent from the pause to the resume (±50 ms)', { skip }, async () => {
+  const [host, port] = b.listen.sip.split(':');
+  const uac = await new SipUac({ transport: 'udp', host, port: Number(port) }).open();
+  try {
+    const call = new SiprecCall(uac, {
+      participants: [{ name: 'Cleo Caller', aor: 'sip:cleo@example.com', label: 'a' }, { name: 'Aldo Agent', aor: 'sip:aldo@example.com', label: 'b' }],
+    });
+    const inv = await call.invite();
+    assert.equal(inv.status, 200, inv.raw);
+    const conv = await conversationByExternalId(a, f.admin, call.callId);  // one database: A knows B's call
+    const actOnA = async (name) => {
+      const sent = Date.now();
+      const res = await api(a.url, 'POST', `/api/v2/recordings/conversations/${conv.id}/actions/${name}`, { token: f.admin });
+      const answered = Date.now();
+      assert.equal(res.status, 200, `${name} on A: ${res.text}`);
+      assert.equal(res.json.changed, true);
+      return { sent, answered };
+    };
+    const packets = 150;  // 3 s
+    const sender = startRtp({ streams: [{ port: inv.ports[0], freq: 440 }, { port: inv.ports[1], freq: 880 }], packets });
+    await sender.reached(50);
+    const pause = await actOnA('pause');
+    await sender.reached(100);
+    const resume = await actOnA('resume');
+    const report = await sender.done;
+    assert.equal((await call.bye()).status, 200);
+
+    await waitMediaComplete(b, f.admin, conv.id, 1);
+    const s1 = await downloadWav(b, f.admin, conv.id, 1);  // the file is on B, which took the call
+    const x = analyzeChannel(s1.channels[0], { freq: 440, packets });
+    assert.equal(x.mismatches, 0, JSON.stringify(x.firstMismatch));
+    assert.equal(x.silentRuns.length, 1, `one paused stretch: ${JSON.stringify(x.silentRuns)}`);
+    const [run] = x.silentRuns;
+    const pos = (tms) => x.p0 + (tms - report.t0) * MS;  // wall time → file position
+    assert.ok(run.start >= pos(pause.sent) - 50 * MS && run.start <= pos(pause.answered) + 50 * MS,
+      `pause at ${run.start / MS} ms; the call to A ran ${pos(pause.sent) / MS}–${pos(pause.answered) / MS} ms`);
+    assert.ok(run.end >= pos(resume.sent) - 50 * MS && run.end <= pos(resume.answered) + 50 * MS,
+      `resume at ${run.end / MS} ms; the call to A ran ${pos(resume.sent) / MS}–${pos(resume.answered) / MS} ms`);
+  } finally {
+    uac.close();
+  }
 });

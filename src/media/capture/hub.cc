@@ -279,6 +279,14 @@ void MediaHub::Run() {
   }
 }
 
+std::vector<std::string> MediaHub::LiveConversations() const {
+  MutexLock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(sessions_.size());
+  for (const auto& [id, s] : sessions_) out.push_back(id);
+  return out;
+}
+
 HubStats MediaHub::Stats() const {
   std::vector<std::shared_ptr<RecordingSession>> live;
   HubStats out;

@@ -89,6 +89,9 @@ class MediaHub {
   void Flush();
   Nanos Now() const { return now_(); }
   HubStats Stats() const;
+  // The conversations with a live session here (several nodes: which recordings
+  // this node must follow when another node changes them).
+  std::vector<std::string> LiveConversations() const;
   const HubOptions& options() const { return opts_; }
 
  private:

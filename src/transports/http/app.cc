@@ -175,6 +175,13 @@ void App::OnStoreChanges(const std::vector<store::Change>& changes) {
   reload("revocations", revocations, [this] { return tokens_->ReloadRevocations(); });
   reload("keys", keys, [this] { return tokens_->ReloadKeys(); });
   reload("trunks", trunks, [this] { return sip_trunks_->Reload(); });
+  std::vector<std::string> conversations;
+  bool resync = false;
+  for (const auto& c : changes) {
+    if (c.topic == store::ChangeTopic::kConversation) conversations.push_back(c.id);
+    resync |= c.topic == store::ChangeTopic::kResync;
+  }
+  if (!conversations.empty() || resync) PublishOtherNodesChanges(conversations, resync);
 }
 
 void App::RegisterRoutes() {
@@ -197,8 +204,56 @@ void App::RegisterRoutes() {
 
 void App::AddRecordingListener(RecordingListener l) { feed_.Subscribe(std::move(l.on_change)); }
 
+namespace {
+constexpr size_t kMaxRememberedVersions = 4096;
+}  // namespace
+
 void App::NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after) {
+  {
+    MutexLock lock(published_mu_);
+    if (live_media_) {
+      // Bounded by forgetting: at worst a change is published twice, and
+      // every listener takes a repeat of the same state as no change.
+      if (published_.size() >= kMaxRememberedVersions) published_.clear();
+      int64_t& v = published_[conversation_id];
+      v = std::max(v, after.version);
+    }
+  }
   feed_.Publish(conversation_id, after);
+}
+
+void App::FollowOtherNodes(std::function<std::vector<std::string>()> live) {
+  MutexLock lock(published_mu_);
+  live_media_ = std::move(live);
+  if (!live_media_) published_.clear();
+}
+
+void App::PublishOtherNodesChanges(const std::vector<std::string>& ids, bool resync) {
+  std::function<std::vector<std::string>()> list;
+  {
+    MutexLock lock(published_mu_);
+    list = live_media_;
+  }
+  if (!list) return;
+  // Outside published_mu_: the media layer takes its own locks, and may hold
+  // them while it publishes (NotifyRecordingChanged takes published_mu_).
+  const std::vector<std::string> live = list();
+  for (const auto& id : live) {
+    if (!resync && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    auto rec = store_.GetRecording(id);
+    if (!rec.ok()) {
+      Log(LogLevel::kWarn, "reading a recording another node changed failed", {{"conversationId", id}, {"error", rec.status().message()}});
+      continue;
+    }
+    {
+      MutexLock lock(published_mu_);
+      int64_t& v = published_[id];
+      if (rec->version <= v) continue;  // published already (this node made the change)
+      v = rec->version;
+    }
+    metrics_.Inc("verbatim_store_change_reloads_total", {{"topic", "recording"}});
+    feed_.Publish(id, *rec);
+  }
 }
 
 HttpResponse App::RenderReadError(int status, std::string code, std::string message) {

@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "service/audit_log.h"
 #include "transports/http/context.h"
@@ -91,6 +93,13 @@ class App {
   void SetReady(bool ready) { ready_ = ready; }
   void AddRecordingListener(RecordingListener l);
   void NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after);
+  // Several nodes on one database (docs/deployment.md "Several nodes"): a
+  // recording changed through another node reaches the live media this node
+  // holds. `live` lists the conversations whose media is here; when another
+  // node commits a change to one of them (or the watch reconnects), the
+  // recording is read back and published as if the change were made here.
+  // Null stops following (before the media layer goes away).
+  void FollowOtherNodes(std::function<std::vector<std::string>()> live);
 
   // --- services for handlers ---
   const AppConfig& config() const { return cfg_; }
@@ -171,6 +180,9 @@ class App {
   void RegisterRoutes();
   // Other nodes' commits (store::Store::WatchChanges): reloads what they changed.
   void OnStoreChanges(const std::vector<store::Change>& changes);
+  // Publishes the recordings of `ids` (all live ones on a resync) that are
+  // newer than what this node last published for them.
+  void PublishOtherNodesChanges(const std::vector<std::string>& ids, bool resync);
   void RecordAudit(RequestContext& ctx, int status);
   bool MediaOwnerExists(const std::string& type, const std::string& id);
 
@@ -186,6 +198,10 @@ class App {
   std::unique_ptr<service::ChangeHistory> history_;  // what changed, for denials
   std::unique_ptr<service::Authorizer> authorizer_;
   service::RecordingFeed feed_;
+  Mutex published_mu_;  // the newest recording version published per conversation: a change
+                        // this node made comes back through the watch and is not published twice
+  std::unordered_map<std::string, int64_t> published_ GUARDED_BY(published_mu_);
+  std::function<std::vector<std::string>()> live_media_ GUARDED_BY(published_mu_);
   std::unique_ptr<service::Recordings> recordings_;
   std::unique_ptr<service::Conversations> conversations_;
   std::unique_ptr<service::AuditLog> audit_;
