@@ -67,7 +67,9 @@ TEST(RateLimiter, EvictsTheLeastRecentlyUsedBucketWhenFull) {
   ASSERT_FALSE(rl.Peek("idle", t).allowed);
   for (int i = 0; i < 5000; ++i) {
     rl.Take("spray" + std::to_string(i), t);
-    if (i % 4 == 0) ASSERT_FALSE(rl.Peek("attacker", t).allowed) << "evicted after " << i << " new keys";
+    if (i % 4 == 0) {
+      ASSERT_FALSE(rl.Peek("attacker", t).allowed) << "evicted after " << i << " new keys";
+    }
   }
   EXPECT_LE(rl.size(), 160u);
   EXPECT_TRUE(rl.Peek("idle", t).allowed) << "the untouched bucket was the one evicted";

@@ -58,7 +58,9 @@ TEST(IpNetwork, RefusesWhatIsNotANetworkWithAReason) {
                           "2001:db8::1/32", "fe80::1%eth0", "10.0.0.0/-1", "1.2.3"}) {
     auto net = ParseIpNetwork(bad);
     EXPECT_FALSE(net.ok()) << "'" << bad << "' parsed as " << (net.ok() ? net->ToString() : "");
-    if (!net.ok()) EXPECT_NE(net.status().message().find("not a network"), std::string::npos) << bad;
+    if (!net.ok()) {
+      EXPECT_NE(net.status().message().find("not a network"), std::string::npos) << bad;
+    }
   }
   auto typo = ParseIpNetwork("10.0.0.1/8");
   ASSERT_FALSE(typo.ok());

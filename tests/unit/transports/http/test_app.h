@@ -188,7 +188,9 @@ class TestApp {
                     remote_ip, std::chrono::steady_clock::now()};
     HttpResponse res = app_->Handle(req);
     // What HttpServer would stream from a file, read here.
-    if (auto slice = DetachFileSlice(res)) EXPECT_TRUE(ReadFileSlice(*slice, res.body())) << slice->path;
+    if (auto slice = DetachFileSlice(res)) {
+      EXPECT_TRUE(ReadFileSlice(*slice, res.body())) << slice->path;
+    }
     return res;
   }
 
