@@ -12,42 +12,9 @@
 //   node bench/changes_setup.mjs webhook-create OUT_DIR URL    prints the new webhook's id
 //   node bench/changes_setup.mjs webhook-delete OUT_DIR ID
 import { readFileSync, writeFileSync } from 'node:fs';
+import { call, token, pool } from './api.mjs';
 
 const [cmd, ...rest] = process.argv.slice(2);
-const basic = (id, secret) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
-
-async function call(base, method, path, { token, body, expect }) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 400)}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function token(base, id, secret, scope) {
-  const res = await fetch(base + '/oauth/token', {
-    method: 'POST',
-    headers: { Authorization: basic(id, secret), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }),
-  });
-  const body = await res.json();
-  if (res.status !== 200) throw new Error(`token for ${id}: ${res.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
-
-async function pool(items, width, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }));
-  return out;
-}
 
 if (cmd === 'prepare') {
   const [dataDir, outDir, nArg] = rest;

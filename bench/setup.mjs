@@ -14,6 +14,7 @@
 // (see loadgen.cc for the format), the peers' inputs (verify.json,
 // get_body.json, peer-client.json) and the gRPC figure's (grpc.json).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basic, call as callAt, token as tokenAt, pool } from './api.mjs';
 
 const [dataDir, outDir, convArg] = process.argv.slice(2);
 if (!dataDir || !outDir) {
@@ -23,42 +24,8 @@ if (!dataDir || !outDir) {
 const nTransitionConvs = Number(convArg || 256);
 const base = 'http://' + JSON.parse(readFileSync(`${dataDir}/listen.json`, 'utf8')).http;
 const dev = JSON.parse(readFileSync(`${dataDir}/dev-credentials.json`, 'utf8'));
-
-const basic = (id, secret) => 'Basic ' + Buffer.from(`${id}:${secret}`).toString('base64');
-
-async function call(method, path, { token, body, expect }) {
-  const headers = {};
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  if (res.status !== expect) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 400)}`);
-  return text ? JSON.parse(text) : {};
-}
-
-async function token(id, secret, scope) {
-  const res = await fetch(base + '/oauth/token', {
-    method: 'POST',
-    headers: { Authorization: basic(id, secret), 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) }),
-  });
-  const body = await res.json();
-  if (res.status !== 200) throw new Error(`token for ${id}: ${res.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
-
-// Runs `fn` over `items` with at most `width` calls in flight.
-async function pool(items, width, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }));
-  return out;
-}
+const call = (method, path, opts) => callAt(base, method, path, opts);
+const token = (id, secret, scope) => tokenAt(base, id, secret, scope);
 
 const admin = await token(dev.admin.clientId, dev.admin.clientSecret);
 const controller = await call('POST', '/api/v2/oauth/clients', {
