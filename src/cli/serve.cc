@@ -203,7 +203,8 @@ int RunServe(const ServeOptions& opts) {
   webhook_cfg.send.timeout = std::chrono::seconds(opts.webhook_timeout_seconds);
   webhook_cfg.retry_base = std::chrono::milliseconds(opts.webhook_retry_base_ms);
   webhook_cfg.retry_window = std::chrono::seconds(opts.webhook_retry_window_seconds);
-  auto webhooks = webhook::StartWebhookDispatcher(*store, SystemClock::Instance(), secrets->box, webhook_cfg);
+  auto webhooks =
+      webhook::StartWebhookDispatcher(*store, SystemClock::Instance(), secrets->box, webhook_cfg, &app->metrics());
 
   server.AttachMetrics(app->metrics());
   std::unique_ptr<api::MetricsListener> metrics_listener;

@@ -21,6 +21,9 @@ Metrics::Metrics() {
       {"verbatim_sip_refusals_total", "SIP requests refused or dropped, by reason (docs/sip-trunks.md)."},
       {"verbatim_siprec_sessions_ended_total", "SIPREC sessions ended, by reason (bye, rtp_timeout, ...)."},
       {"verbatim_siprec_streams_declined_total", "Offered SIPREC streams not recorded, by reason."},
+      {"verbatim_webhook_attempts_total",
+       "Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (for good) (docs/webhooks.md)."},
+      {"verbatim_webhooks_disabled_total", "Webhooks the server disabled because every delivery failed for the retry window."},
       {"verbatim_store_change_reloads_total",
        "Reloads after a change committed by any node (PostgreSQL LISTEN/NOTIFY), by topic (docs/deployment.md)."},
   };

@@ -40,8 +40,13 @@ std::string WebhookDeliveryId(const std::string& webhook_id, int64_t change_id) 
 }
 
 WebhookDispatcher::WebhookDispatcher(store::Store& store, const Clock& clock, WebhookRender render, WebhookSend send,
-                                     Options opts)
-    : store_(store), clock_(clock), render_(std::move(render)), send_(std::move(send)), opts_(opts) {
+                                     Options opts, Metrics* metrics)
+    : store_(store),
+      clock_(clock),
+      render_(std::move(render)),
+      send_(std::move(send)),
+      opts_(opts),
+      metrics_(metrics) {
   if (opts_.threads) {
     pool_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, opts_.senders)),
                                          static_cast<size_t>(std::max(1, opts_.senders)));
@@ -169,6 +174,12 @@ void WebhookDispatcher::Attempt(const store::WebhookDelivery& d) {
     Log(LogLevel::kWarn, "webhooks: cannot record an attempt", {{"delivery", d.id}, {"error", s.message()}});
     return;
   }
+  if (metrics_) {
+    const char* outcome = a.next == store::DeliveryStatus::kDelivered ? "delivered"
+                          : a.next == store::DeliveryStatus::kFailed  ? "failed"
+                                                                      : "retry";
+    metrics_->Inc("verbatim_webhook_attempts_total", {{"outcome", outcome}});
+  }
   if (a.next == store::DeliveryStatus::kFailed) DisableIfDead(*w, d, a.error);
   if (a.next == store::DeliveryStatus::kPending) {
     MutexLock lock(mu_);
@@ -192,8 +203,10 @@ void WebhookDispatcher::DisableIfDead(const store::Webhook& w, const store::Webh
   const store::ChangeAuthor by = store::OfflineAuthor("webhook dispatcher", now);
   if (Status s = store_.SetWebhookEnabled(w.id, false, reason, now, &by); !s.ok())
     Log(LogLevel::kWarn, "webhooks: cannot disable a failing webhook", {{"webhook", w.id}, {"error", s.message()}});
-  else
+  else {
+    if (metrics_) metrics_->Inc("verbatim_webhooks_disabled_total", {});
     Log(LogLevel::kWarn, "webhook disabled", {{"webhook", w.id}, {"reason", reason}});
+  }
 }
 
 int WebhookDispatcher::RunOnce() {

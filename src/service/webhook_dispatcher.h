@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/mutex.h"
+#include "service/metrics.h"
 #include "service/worker_pool.h"
 #include "store/store.h"
 
@@ -62,7 +63,9 @@ class WebhookDispatcher {
     int page = 500;                               // log entries read per round
     bool threads = true;                          // false: no threads, the owner calls RunOnce (tests)
   };
-  WebhookDispatcher(store::Store& store, const Clock& clock, WebhookRender render, WebhookSend send, Options opts);
+  // `metrics` (optional) counts attempts by outcome and the webhooks disabled.
+  WebhookDispatcher(store::Store& store, const Clock& clock, WebhookRender render, WebhookSend send, Options opts,
+                    Metrics* metrics = nullptr);
   ~WebhookDispatcher();  // stops; attempts in flight finish (bounded by their timeout)
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -85,6 +88,7 @@ class WebhookDispatcher {
   const WebhookRender render_;
   const WebhookSend send_;
   const Options opts_;
+  Metrics* const metrics_;
 
   Mutex mu_;
   std::condition_variable wake_;

@@ -40,7 +40,7 @@ service::WebhookSend MakeWebhookSender(std::shared_ptr<const SecretBox> secrets,
 
 std::unique_ptr<service::WebhookDispatcher> StartWebhookDispatcher(store::Store& store, const Clock& clock,
                                                                    std::shared_ptr<const SecretBox> secrets,
-                                                                   const WebhookConfig& cfg) {
+                                                                   const WebhookConfig& cfg, service::Metrics* metrics) {
   service::WebhookDispatcher::Options o;
   o.retry_base = cfg.retry_base;
   o.retry_window = cfg.retry_window;
@@ -48,7 +48,7 @@ std::unique_ptr<service::WebhookDispatcher> StartWebhookDispatcher(store::Store&
   o.lease = cfg.send.timeout + std::chrono::seconds(5);
   o.senders = cfg.senders;
   return std::make_unique<service::WebhookDispatcher>(store, clock, RenderWebhookPayload,
-                                                      MakeWebhookSender(std::move(secrets), clock, cfg.send), o);
+                                                      MakeWebhookSender(std::move(secrets), clock, cfg.send), o, metrics);
 }
 
 }  // namespace verbatim::webhook

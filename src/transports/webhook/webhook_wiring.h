@@ -32,6 +32,6 @@ service::WebhookSend MakeWebhookSender(std::shared_ptr<const SecretBox> secrets,
 
 std::unique_ptr<service::WebhookDispatcher> StartWebhookDispatcher(store::Store& store, const Clock& clock,
                                                                    std::shared_ptr<const SecretBox> secrets,
-                                                                   const WebhookConfig& cfg);
+                                                                   const WebhookConfig& cfg, service::Metrics* metrics);
 
 }  // namespace verbatim::webhook

@@ -61,7 +61,7 @@ class WebhookDispatcherTest : public ::testing::Test {
           replies_.pop_front();
           return r;
         },
-        opts);
+        opts, &metrics_);
   }
   void TearDown() override {
     dispatcher_.reset();
@@ -111,6 +111,7 @@ class WebhookDispatcherTest : public ::testing::Test {
     std::string webhook, id, kind, payload;
   };
   FakeClock clock_;
+  Metrics metrics_;
   std::filesystem::path dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<WebhookDispatcher> dispatcher_;
@@ -156,6 +157,8 @@ TEST_F(WebhookDispatcherTest, AFailingReceiverGetsTheSameDeliveryAgainAfterABack
   EXPECT_EQ(d[0].status, store::DeliveryStatus::kDelivered);
   EXPECT_EQ(d[0].attempts, 4);
   EXPECT_TRUE(store_->GetWebhook(w)->enabled);
+  EXPECT_EQ(metrics_.CounterValue("verbatim_webhook_attempts_total", {{"outcome", "retry"}}), 3u);
+  EXPECT_EQ(metrics_.CounterValue("verbatim_webhook_attempts_total", {{"outcome", "delivered"}}), 1u);
 }
 
 TEST_F(WebhookDispatcherTest, RecordsWhyAnAttemptFailed) {
@@ -190,6 +193,8 @@ TEST_F(WebhookDispatcherTest, AReceiverThatFailsForTheWholeWindowIsDisabledWithT
   EXPECT_EQ(d[0].status, store::DeliveryStatus::kFailed);
   EXPECT_GT(d[0].attempts, 5);
   EXPECT_LE(*d[0].last_attempt_at, d[0].created_at + std::chrono::hours(24)) << "no attempt after the window";
+  EXPECT_EQ(metrics_.CounterValue("verbatim_webhook_attempts_total", {{"outcome", "failed"}}), 1u);
+  EXPECT_EQ(metrics_.CounterValue("verbatim_webhooks_disabled_total", {}), 1u);
   // While disabled, new entries are passed over, not queued.
   const size_t attempts = sent_.size();
   Record(NewUuid(), RecordingAction::kStart);
