@@ -9,6 +9,7 @@ import {
   startServer, token, api, assertErrorBody, waitFor, adminToken, createClient, createConversation, loggedTest, layersOf,
 } from './lib/server.mjs';
 import { startReceiver, verifyWebhook } from './lib/webhook_receiver.mjs';
+import { metricValue } from './lib/siprec_env.mjs';
 import { spawn } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +112,7 @@ t('deliveries are signed, verifiable, in the Standard Webhooks shape, and listed
 });
 
 t('a receiver that fails three times then succeeds gets the event exactly once more, with the same id', async () => {
+  const retriesBefore = await metricValue(srv, 'verbatim_webhook_attempts_total', { outcome: 'retry' });
   const answers = [500, 500, 503];
   const rx = await receiver({ respond: (d) => (d.json?.data?.subject?.id === flaky.conv ? answers.shift() ?? 200 : 204) });
   const flaky = {};
@@ -128,6 +130,9 @@ t('a receiver that fails three times then succeeds gets the event exactly once m
   const [entry] = await deliveriesOf(srv, hook.id);
   assert.equal(entry.status, 'delivered');
   assert.equal(entry.attempts, 4);
+  // Operators see it in /metrics: three attempts to try again (later tests' attempts only add).
+  assert.ok(await metricValue(srv, 'verbatim_webhook_attempts_total', { outcome: 'retry' }) - retriesBefore >= 3);
+  assert.ok(await metricValue(srv, 'verbatim_webhook_attempts_total', { outcome: 'delivered' }) >= 1);
   // Nothing more comes for it: the next event is delivered, and the first was not sent again.
   await act(srv, flaky.conv, 'stop');
   await rx.waitFor((ds) => ds.some((d) => d.json?.type === 'recording.stopped' && d.json.data.subject.id === flaky.conv));
