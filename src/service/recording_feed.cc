@@ -27,6 +27,25 @@ void RecordingFeed::Publish(const std::string& conversation_id, const store::Rec
     if (l) l(conversation_id, after);
 }
 
+void RecordingFeed::AddInterest(const std::string& conversation_id) {
+  MutexLock lock(mu_);
+  ++interests_[conversation_id];
+}
+
+void RecordingFeed::RemoveInterest(const std::string& conversation_id) {
+  MutexLock lock(mu_);
+  auto it = interests_.find(conversation_id);
+  if (it != interests_.end() && --it->second <= 0) interests_.erase(it);
+}
+
+std::vector<std::string> RecordingFeed::Interests() const {
+  MutexLock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(interests_.size());
+  for (const auto& [id, n] : interests_) out.push_back(id);
+  return out;
+}
+
 size_t RecordingFeed::size() const {
   MutexLock lock(mu_);
   return listeners_.size();

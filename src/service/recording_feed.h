@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/mutex.h"
 #include "store/model.h"
@@ -28,10 +29,19 @@ class RecordingFeed {
   void Publish(const std::string& conversation_id, const store::Recording& after) const;
   size_t size() const;
 
+  // Conversations a listener here follows (a gRPC Watch). With several nodes,
+  // their changes committed through another node are read back and published
+  // here too (transports/http/app.h, FollowOtherNodes). Counted: add and
+  // remove in pairs.
+  void AddInterest(const std::string& conversation_id);
+  void RemoveInterest(const std::string& conversation_id);
+  std::vector<std::string> Interests() const;
+
  private:
   mutable Mutex mu_;
   uint64_t next_id_ GUARDED_BY(mu_) = 1;
   std::map<uint64_t, Listener> listeners_ GUARDED_BY(mu_);
+  std::map<std::string, int> interests_ GUARDED_BY(mu_);
 };
 
 }  // namespace verbatim::service

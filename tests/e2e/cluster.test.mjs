@@ -27,6 +27,7 @@ import { startPostgres, pgSkipReason } from './lib/pg.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
 import { conversationByExternalId, waitMediaComplete, downloadWav, analyzeChannel, MS } from './lib/siprec_env.mjs';
+import { grpcClients, collectStream } from './lib/grpc.mjs';
 
 const skip = pgSkipReason();
 const ISSUER = 'http://verbatim-cluster.test';
@@ -57,7 +58,8 @@ before(async () => {
   await makeFixtures();
   b = await startServer({
     dev: false,
-    extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', B_RTP_PORTS],
+    extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', B_RTP_PORTS,
+      '--grpc-listen', '127.0.0.1:0'],
   });
 });
 
@@ -305,5 +307,26 @@ t('a SIPREC call recorded on B, paused and resumed through A: B\'s file is silen
       `resume at ${run.end / MS} ms; the call to A ran ${pos(resume.sent) / MS}–${pos(resume.answered) / MS} ms`);
   } finally {
     uac.close();
+  }
+});
+
+t('a gRPC Watch on B sees a transition made through A within 1 s', { skip }, async (ctx) => {
+  const id = await createConversation(a, f.admin);
+  const clients = grpcClients(b, f.admin);
+  const w = collectStream(clients.recordings.Watch({ conversationId: id }));
+  try {
+    const [snap] = await w.next((e) => e.length >= 1, { what: 'the SNAPSHOT' });
+    assert.equal(snap.state, 'none');
+    const started = await api(a.url, 'POST', `/api/v2/recordings/conversations/${id}/actions/start`, { token: f.admin });
+    assert.equal(started.status, 200, started.text);
+    const t0 = performance.now();
+    await w.next((e) => e.length >= 2, { what: 'the start made on A', deadlineMs: PROPAGATION_MS });
+    ctx.diagnostic(`staleness: ${Math.round(performance.now() - t0)} ms (Watch on B, start on A)`);
+    assert.equal(w.events[1].kind, 'TRANSITION');
+    assert.equal(w.events[1].transition.action, 'start');
+    assert.equal(w.events[1].transition.contextId, started.headers.get('x-context-id'));
+    assert.equal(w.events.length, 2, 'once');
+  } finally {
+    w.call.cancel();
   }
 });

@@ -141,11 +141,17 @@ struct WatchQueue {
     }
     queue->wake.notify_one();
   });
+  // Several nodes: changes committed through another node reach this Watch too.
+  feed.AddInterest(id);
   struct Unsubscribe {
     service::RecordingFeed& feed;
     uint64_t sub;
-    ~Unsubscribe() { feed.Unsubscribe(sub); }
-  } unsubscribe{feed, sub};
+    const std::string& id;
+    ~Unsubscribe() {
+      feed.RemoveInterest(id);
+      feed.Unsubscribe(sub);
+    }
+  } unsubscribe{feed, sub, id};
 
   auto rec = call.core().recordings.Get(call.decision(), id);
   if (!rec.ok()) return call.Refuse(rec.refusal());

@@ -209,15 +209,13 @@ constexpr size_t kMaxRememberedVersions = 4096;
 }  // namespace
 
 void App::NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after) {
-  {
+  if (store_watch_) {  // several nodes: this change comes back through the watch
     MutexLock lock(published_mu_);
-    if (live_media_) {
-      // Bounded by forgetting: at worst a change is published twice, and
-      // every listener takes a repeat of the same state as no change.
-      if (published_.size() >= kMaxRememberedVersions) published_.clear();
-      int64_t& v = published_[conversation_id];
-      v = std::max(v, after.version);
-    }
+    // Bounded by forgetting: at worst a change is published twice, and
+    // every listener takes a repeat of the same state as no change.
+    if (published_.size() >= kMaxRememberedVersions) published_.clear();
+    int64_t& v = published_[conversation_id];
+    v = std::max(v, after.version);
   }
   feed_.Publish(conversation_id, after);
 }
@@ -225,7 +223,6 @@ void App::NotifyRecordingChanged(const std::string& conversation_id, const store
 void App::FollowOtherNodes(std::function<std::vector<std::string>()> live) {
   MutexLock lock(published_mu_);
   live_media_ = std::move(live);
-  if (!live_media_) published_.clear();
 }
 
 void App::PublishOtherNodesChanges(const std::vector<std::string>& ids, bool resync) {
@@ -234,11 +231,13 @@ void App::PublishOtherNodesChanges(const std::vector<std::string>& ids, bool res
     MutexLock lock(published_mu_);
     list = live_media_;
   }
-  if (!list) return;
   // Outside published_mu_: the media layer takes its own locks, and may hold
   // them while it publishes (NotifyRecordingChanged takes published_mu_).
-  const std::vector<std::string> live = list();
-  for (const auto& id : live) {
+  std::vector<std::string> followed = list ? list() : std::vector<std::string>{};
+  for (auto& id : feed_.Interests()) followed.push_back(std::move(id));  // gRPC Watch streams
+  std::sort(followed.begin(), followed.end());
+  followed.erase(std::unique(followed.begin(), followed.end()), followed.end());
+  for (const auto& id : followed) {
     if (!resync && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
     auto rec = store_.GetRecording(id);
     if (!rec.ok()) {

@@ -95,10 +95,11 @@ class App {
   void NotifyRecordingChanged(const std::string& conversation_id, const store::Recording& after);
   // Several nodes on one database (docs/deployment.md "Several nodes"): a
   // recording changed through another node reaches the live media this node
-  // holds. `live` lists the conversations whose media is here; when another
-  // node commits a change to one of them (or the watch reconnects), the
-  // recording is read back and published as if the change were made here.
-  // Null stops following (before the media layer goes away).
+  // holds and its gRPC Watch streams. `live` lists the conversations whose
+  // media is here; when another node commits a change to one of them or to
+  // one a Watch follows (or the watch reconnects), the recording is read back
+  // and published as if the change were made here. Null stops following the
+  // media (before the media layer goes away).
   void FollowOtherNodes(std::function<std::vector<std::string>()> live);
 
   // --- services for handlers ---
