@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, api, token, tempDir, waitFor } from './lib/server.mjs';
+import { BIN, api, token, waitFor } from './lib/server.mjs';
 import { pgSkipReason } from './lib/pg.mjs';
 
 const skip = pgSkipReason();
@@ -22,7 +23,10 @@ const portOpen = (port) => new Promise((resolve) => {
 });
 
 test('scripts/cluster.sh: three nodes on one PostgreSQL act as one, and stop together', { skip, timeout: 120_000 }, async (ctx) => {
-  const dir = tempDir('verbatim-cluster-');
+  // PostgreSQL may run as another user (as root, the script uses postgres): it
+  // must reach the directory, which a private $TMPDIR would not allow.
+  const base = (statSync(tmpdir()).mode & 0o001) === 0 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(join(base, 'verbatim-cluster-'));
   const proc = spawn('bash', [script, dir], { env: { ...process.env, VERBATIM_BIN: BIN }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
