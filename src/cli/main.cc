@@ -78,6 +78,16 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     if (auto v = t["sip_tls_cert"].value<std::string>()) s.sip_tls_cert = *v;
     if (auto v = t["sip_tls_key"].value<std::string>()) s.sip_tls_key = *v;
     if (auto v = t["max_media_sessions"].value<int64_t>()) s.max_media_sessions = static_cast<size_t>(std::max<int64_t>(1, *v));
+    // The flags' ranges hold for the file too (CLI11 checks only what it parses).
+    if (auto v = t["events_heartbeat_seconds"].value<int64_t>())
+      s.events_heartbeat_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 3600));
+    if (auto v = t["webhook_allow_private"].value<bool>()) s.webhook_allow_private = *v;
+    if (auto v = t["webhook_timeout_seconds"].value<int64_t>())
+      s.webhook_timeout_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 60));
+    if (auto v = t["webhook_retry_base_ms"].value<int64_t>())
+      s.webhook_retry_base_ms = static_cast<int>(std::clamp<int64_t>(*v, 10, 3600000));
+    if (auto v = t["webhook_retry_window_seconds"].value<int64_t>())
+      s.webhook_retry_window_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 604800));
     s.config_path = path;  // serve reads its [[siprec.trunks]] (docs/sip-trunks.md)
     return true;
   } catch (const toml::parse_error& e) {

@@ -13,6 +13,9 @@ import { metricValue } from './lib/siprec_env.mjs';
 import { spawn } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let srv;
 const t = loggedTest(test, () => [srv]);
@@ -206,6 +209,19 @@ t('SSRF: targets in loopback, private and link-local ranges are refused with a c
     assert.equal(list.json.total, 0, 'nothing was stored');
   } finally {
     await strict.dispose();
+  }
+  // The operator's way out, here from the --config file: the same target is accepted.
+  const dir = mkdtempSync(join(tmpdir(), 'verbatim-wh-config-'));
+  writeFileSync(join(dir, 'verbatim.toml'), 'webhook_allow_private = true\n');
+  const open = await startServer({ extraArgs: ['--config', join(dir, 'verbatim.toml')] });
+  try {
+    const r = await api(open.url, 'POST', '/api/v2/webhooks', {
+      token: await adminToken(open), body: { url: 'http://127.0.0.1:9/hook', kinds: ['recording.'] },
+    });
+    assert.equal(r.status, 201, r.text);
+  } finally {
+    await open.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
