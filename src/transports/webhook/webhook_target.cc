@@ -322,12 +322,14 @@ Result<WebhookUrl> ParseWebhookUrl(std::string_view url) {
   return out;
 }
 
-std::string FormatWebhookUrl(const WebhookUrl& url) {
+std::string WebhookOrigin(const WebhookUrl& url) {
   const bool v6 = url.host.find(':') != std::string::npos;
   std::string out = url.scheme + "://" + (v6 ? "[" + url.host + "]" : url.host);
   if (url.port != DefaultPort(url.scheme)) out += ":" + std::to_string(url.port);
-  return out + url.target;
+  return out;
 }
+
+std::string FormatWebhookUrl(const WebhookUrl& url) { return WebhookOrigin(url) + url.target; }
 
 std::optional<std::string> ForbiddenAddressReason(const asio::ip::address& a) {
   const AddressClass c = Classify(a);
@@ -359,7 +361,7 @@ Result<std::vector<tcp::endpoint>> ResolveWebhookTarget(const WebhookUrl& url, b
     if (std::optional<std::string> reason = ForbiddenAddressReason(e.address())) {
       return Status::FailedPrecondition(
           "webhook.target.forbidden",
-          FormatWebhookUrl(url) + " resolves to " + e.address().to_string() + ", " + WithArticle(*reason) +
+          WebhookOrigin(url) + " resolves to " + e.address().to_string() + ", " + WithArticle(*reason) +
               " address; webhooks may not target loopback, private, link-local or other non-public addresses "
               "(SSRF protection). Start the server with --webhook-allow-private to allow them (docs/webhooks.md).");
     }

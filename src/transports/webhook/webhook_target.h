@@ -39,6 +39,9 @@ struct WebhookUrl {
 // #fragment. InvalidArgument "webhook.url.invalid" says which rule failed.
 Result<WebhookUrl> ParseWebhookUrl(std::string_view url);
 
+// scheme://host[:port] without the path and query: what messages and logs
+// name (a receiver's URL may carry a secret in its path or query).
+std::string WebhookOrigin(const WebhookUrl& url);
 // The URL back as text: "https://[2001:db8::1]:8443/hook?a=1"; the port only
 // when it is not the scheme's default.
 std::string FormatWebhookUrl(const WebhookUrl& url);

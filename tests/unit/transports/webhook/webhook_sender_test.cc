@@ -287,7 +287,8 @@ TEST(PostWebhook, RefusesALoopbackTargetWithoutConnecting) {
   SendResult refused = PostWebhook(receiver.url(), {}, "{}", opts);
   EXPECT_FALSE(refused.ok());
   EXPECT_EQ(refused.status, 0);
-  EXPECT_EQ(refused.error.rfind(receiver.url() + " resolves to 127.0.0.1, a loopback address; ", 0), 0u)
+  // The origin only: a receiver's path or query may carry a secret, and errors are logged.
+  EXPECT_EQ(refused.error.rfind(receiver.url("") + " resolves to 127.0.0.1, a loopback address; ", 0), 0u)
       << refused.error;
   EXPECT_TRUE(Contains(refused.error, "--webhook-allow-private")) << refused.error;
 
