@@ -1,4 +1,5 @@
 #include "core/json.h"
+#include "core/utf8.h"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <cmath>
@@ -113,30 +114,16 @@ std::string ToJson(const json::value& v) { return json::serialize(v); }
 
 std::string ToValidUtf8(std::string s) {
   // Fast path: most text is valid; only rebuild when a bad sequence is found.
-  auto seq_len = [](std::string_view t, size_t i) -> size_t {  // 0 = invalid at i
-    const auto b = [&](size_t k) { return static_cast<unsigned char>(t[k]); };
-    const unsigned char c = b(i);
-    if (c < 0x80) return 1;
-    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (n == 0 || i + n > t.size()) return 0;
-    for (size_t k = 1; k < n; ++k)
-      if ((b(i + k) & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
-    if (c == 0xED && b(i + 1) > 0x9F) return 0;   // surrogates
-    if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
-    if (c == 0xF4 && b(i + 1) > 0x8F) return 0;   // > U+10FFFF
-    return n;
-  };
   size_t i = 0;
   while (i < s.size()) {
-    size_t n = seq_len(s, i);
+    size_t n = Utf8SequenceLength(s, i);
     if (n == 0) break;
     i += n;
   }
   if (i == s.size()) return s;
   std::string out = s.substr(0, i);
   while (i < s.size()) {
-    size_t n = seq_len(s, i);
+    size_t n = Utf8SequenceLength(s, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD for each invalid byte
       ++i;

@@ -16,6 +16,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "core/utf8.h"
 #include "core/version.h"
 #include "transports/webhook/webhook_target.h"
 
@@ -38,32 +39,6 @@ constexpr size_t kMaxLocationShown = 200;
 
 // ---- Text for people ------------------------------------------------------
 
-// Length of the valid UTF-8 sequence at s[i], 0 if there is none (overlong
-// forms, surrogates and code points past U+10FFFF are not valid).
-size_t Utf8SequenceAt(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n = 0;
-  uint32_t cp = 0;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2, cp = c & 0x1f;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3, cp = c & 0x0f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  const bool overlong = (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-  if (overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
-  return n;
-}
-
 // At most `max` bytes of `raw` that are safe to show and store: printable
 // ASCII and valid UTF-8 kept, whitespace as ' ', anything else as '?'. One
 // byte in, at most one byte out, so the result is never longer than `max`.
@@ -79,7 +54,7 @@ std::string Printable(std::string_view raw, size_t max) {
     } else if (c == '\t' || c == '\n' || c == '\r') {
       out += ' ';
       ++i;
-    } else if (size_t n = c >= 0x80 ? Utf8SequenceAt(raw, i) : 0; n > 0) {
+    } else if (size_t n = c >= 0x80 ? Utf8SequenceLength(raw, i) : 0; n > 0) {
       out.append(raw.substr(i, n));
       i += n;
     } else {
