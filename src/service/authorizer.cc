@@ -80,6 +80,13 @@ Authorization Authorizer::Authorize(const Caller& caller, const AccessRequest& r
   return out;
 }
 
+authz::Decision Authorizer::Decide(const authz::TokenCheck& token, std::string action, std::string resource) {
+  authz::Request req = MakeRequest(token, std::move(action), std::move(resource));
+  auto catalog = directory_.Roles();  // held while the request points into it
+  req.role_catalog = *catalog;
+  return authz::Evaluate(req);
+}
+
 void Authorizer::AnnotateHistory(authz::Decision& d, const std::optional<authz::Principal>& principal,
                                  const authz::TokenCheck& token) const {
   if (history_ == nullptr || d.allowed) return;

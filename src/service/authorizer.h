@@ -70,6 +70,9 @@ class Authorizer {
   // The engine's input for `token` (the client's current state applied:
   // disabled, cut off, its principal). Also used by the simulator.
   authz::Request MakeRequest(const authz::TokenCheck& token, std::string action, std::string resource);
+  // The engine's whole decision (token, scope, permission) for `token`
+  // asking `action` on `resource`: a check beyond a call's own permission.
+  authz::Decision Decide(const authz::TokenCheck& token, std::string action, std::string resource);
 
   // Failed authentications per source address (AddressKey: IPv6 by /64) and,
   // on the token endpoint, per (client id, address), so failures from one

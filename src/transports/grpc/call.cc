@@ -70,10 +70,7 @@ bool Call::Authorize(std::string action, std::string resource) {
 }
 
 bool Call::AlsoRequire(std::string action, std::string resource) {
-  authz::Request req = deps_.core.authorizer.MakeRequest(auth_.token, std::move(action), std::move(resource));
-  auto catalog = deps_.core.directory.Roles();
-  req.role_catalog = *catalog;
-  auth_.decision = authz::Evaluate(req);
+  auth_.decision = deps_.core.authorizer.Decide(auth_.token, std::move(action), std::move(resource));
   if (auth_.allowed()) return true;
   http_status_ = auth_.decision.status;
   status_ = DenialStatus(auth_.decision, {context_id_, deps_.issuer, auth_.retry_after});

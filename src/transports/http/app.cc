@@ -379,13 +379,6 @@ bool App::Authorize(RequestContext& ctx, std::string resource) {
   return d.allowed;
 }
 
-authz::Decision App::DecideFor(const authz::TokenCheck& token, std::string_view permission, std::string resource) {
-  authz::Request req = MakeAuthzRequest(token, std::string(permission), std::move(resource));
-  auto catalog = directory().Roles();
-  req.role_catalog = *catalog;
-  return authz::Evaluate(req);
-}
-
 store::ChangeAuthor App::AuthorOf(const RequestContext& ctx) const {
   if (!ctx.principal) return store::ChangeAuthor{{}, ctx.context_id, clock_.Now()};
   return service::AuthorOf(*ctx.principal, ctx.context_id, clock_.Now());

@@ -148,7 +148,9 @@ class App {
   }
   // The whole decision (token, scope, permission) for another permission of
   // the same token: what a handler checks beyond its route's own permission.
-  authz::Decision DecideFor(const authz::TokenCheck& token, std::string_view permission, std::string resource);
+  authz::Decision DecideFor(const authz::TokenCheck& token, std::string_view permission, std::string resource) {
+    return authorizer_->Decide(token, std::string(permission), std::move(resource));
+  }
   // Who makes the change an authorized request asks for, for the change log
   // (docs/changes.md). Call after Authorize succeeded.
   store::ChangeAuthor AuthorOf(const RequestContext& ctx) const;

@@ -66,10 +66,7 @@ HttpResponse Check(App& app, RequestContext& ctx) {
   std::string_view own = ctx.http.header("Authorization");
   bool own_token = !principal_id && !planned && !person && (!*token || (own.size() > 7 && own.substr(own.find(' ') + 1) == **token));
   if (!own_token) {
-    authz::Request req = app.MakeAuthzRequest(ctx.token, "authorization:decision:simulate", "authorization/check");
-    auto catalog = app.directory().Roles();
-    req.role_catalog = *catalog;
-    ctx.decision = authz::Evaluate(req);
+    ctx.decision = app.DecideFor(ctx.token, "authorization:decision:simulate", "authorization/check");
     if (!ctx.decision->allowed) return app.Deny(ctx);
   }
 
