@@ -217,8 +217,14 @@ int WebhookDispatcher::RunOnce() {
 }
 
 void WebhookDispatcher::Run() {
+  // The log is read once per poll interval, not again each time an attempt
+  // finishes and wakes the loop to claim more.
+  std::chrono::steady_clock::time_point queued_at{};
   for (;;) {
-    Queue();
+    if (const auto t = std::chrono::steady_clock::now(); t - queued_at >= opts_.poll) {
+      Queue();
+      queued_at = t;
+    }
     int free = 0;
     {
       MutexLock lock(mu_);
