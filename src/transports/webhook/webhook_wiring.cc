@@ -32,7 +32,7 @@ service::WebhookSend MakeWebhookSender(std::shared_ptr<const SecretBox> secrets,
                                 {"webhook-signature", *signature}},
                                d.payload, opts);
     if (r.ok()) return service::WebhookAttemptResult{r.status, ""};
-    std::string error = r.error.empty() ? "HTTP " + std::to_string(r.status) : r.error;
+    std::string error = r.error;  // never empty unless ok() (PostWebhook says "HTTP <status>")
     if (!r.response_excerpt.empty()) error += " (response: " + r.response_excerpt + ")";
     return service::WebhookAttemptResult{r.status, std::move(error)};
   };
