@@ -1,7 +1,8 @@
 # verbatim — the two commands a new user needs:
 #   make run    install what is missing, build the server (only), start `verbatim serve --dev` on :8080
-#   make test   install what is missing, build, run every test (unit, integration, e2e, browser),
-#               then the same under ASan+UBSan, then every fuzz target for FUZZ_SECONDS
+#   make test   install what is missing, build the server, run the e2e and browser suites on it,
+#               then build everything under ASan+UBSan and run the unit (and integration) tests
+#               and the e2e suite again there, then every fuzz target for FUZZ_SECONDS
 #               (one clang build serves both: docs/decisions.md "Sanitizer and fuzz builds")
 
 BUILD_DIR  ?= build
@@ -9,7 +10,7 @@ BUILD_TYPE ?= RelWithDebInfo
 DATA_DIR   ?= ./data
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test test-unit test-e2e test-browser test-asan test-fuzz bench clean terraform-provider
+.PHONY: all deps build binaries run test test-unit test-e2e test-browser test-asan test-fuzz bench clean terraform-provider
 
 all: build
 
@@ -26,16 +27,24 @@ $(BUILD_DIR)/build.ninja:
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Builds only the server it runs; `make test` / `make build` build everything.
+# Builds only the server it runs; `make build` builds everything, tests included.
 run: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target verbatim
 	$(BUILD_DIR)/verbatim serve --dev --data-dir $(DATA_DIR) --http-listen 127.0.0.1:8080 --sip-listen 127.0.0.1:5060 --grpc-listen 127.0.0.1:50051
 
 # Fastest feedback first; each stage stops `make` on its first failure.
-test: build
-	$(MAKE) --no-print-directory test-unit test-e2e test-browser test-asan test-fuzz
+# The unit tests run once, in the sanitizer build (test-asan); the plain build
+# only makes the binaries the e2e and browser suites drive, the ones `make run`
+# ships (docs/decisions.md, "Unit tests run once, in the sanitizer build").
+# `make test-unit` still runs them on the plain build.
+test: binaries
+	$(MAKE) --no-print-directory test-e2e test-browser test-asan test-fuzz
 
-test-unit:
+# The server and the Terraform provider, nothing else.
+binaries: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target verbatim terraform-provider-verbatim
+
+test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 test-e2e:
@@ -47,7 +56,7 @@ test-e2e:
 test-browser:
 	VERBATIM_BIN=$(abspath $(BUILD_DIR))/verbatim node --test --test-concurrency=1 tests/browser/
 
-# Unit + e2e tests again, built by clang with ASan+UBSan in build-asan (scripts/sanitize.sh);
+# Unit + e2e tests, built by clang with ASan+UBSan in build-asan (scripts/sanitize.sh);
 # the same build holds the fuzz targets.
 test-asan: deps
 	scripts/sanitize.sh

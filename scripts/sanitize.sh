@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds verbatim and its unit tests with AddressSanitizer + UndefinedBehavior-
-# Sanitizer, runs every unit test binary (ctest), then the Node e2e suite
+# Sanitizer, runs every unit test binary (ctest, a few gtest shards per binary), then the Node e2e suite
 # against the sanitized server. With clang (the default) the same build also
 # holds the libFuzzer targets, so scripts/fuzz.sh can run them from it
 # (FUZZ_BUILD_DIR=build-asan) instead of compiling everything a third time. Any sanitizer report fails the stage: the unit
@@ -38,7 +38,10 @@ if [[ ! -f $BUILD_DIR/build.ninja ]]; then
   # Beast templates took ~30 CPU-minutes for one file (docs/decisions.md).
   CC=$cc CXX=$CXX_BIN cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 $debug" \
-    -DVERBATIM_SANITIZE=ON -DVERBATIM_TESTS=ON -DVERBATIM_FUZZ=$fuzz >/dev/null
+    -DVERBATIM_SANITIZE=ON -DVERBATIM_TESTS=ON -DVERBATIM_FUZZ=$fuzz -DVERBATIM_CTEST_SHARDS=ON >/dev/null
+elif ! grep -q '^VERBATIM_CTEST_SHARDS:BOOL=ON' "$BUILD_DIR/CMakeCache.txt"; then
+  # A tree configured before the option existed: one ctest entry per shard, not per test.
+  cmake -DVERBATIM_CTEST_SHARDS=ON "$BUILD_DIR" >/dev/null
 fi
 say "building $BUILD_DIR ($CXX_BIN, ASan+UBSan)"
 cmake --build "$BUILD_DIR" -j "$JOBS" || die "build of $BUILD_DIR"
