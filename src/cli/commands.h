@@ -62,6 +62,9 @@ struct ServeOptions {
   std::string sip_tls_cert;           // "" = tls_cert
   std::string sip_tls_key;            // "" = tls_key
   size_t max_media_sessions = 4000;   // live SIPREC + AudioHook sessions
+  // Several nodes (docs/deployment.md).
+  std::string advertise_url;    // "" = none; the URL other nodes reach this node's HTTP API at
+  int media_lease_seconds = 10;  // a node silent this long has its live media sessions interrupted
 };
 
 struct ClientOptions {
@@ -136,6 +139,10 @@ std::string KekPath(const std::string& data_dir, const std::string& flag);
 // Creates the data (and media) directory 0700 and tightens what verbatim keeps
 // there to 0700/0600 (docs/secrets-at-rest.md); ReportTightened says so.
 Status PrepareDataDir(const std::string& data_dir, const std::string& media_dir, TightenReport& report);
+// This node's id, kept in DATA_DIR/node-id (created on first use): the same
+// across restarts, so a node starting again knows what its last run held
+// (docs/deployment.md, "Media sessions and node failure").
+Result<std::string> NodeIdOf(const std::string& data_dir);
 // Where one-off notices go: a JSON log line (serve), or "<command>: ..." on stderr.
 struct Notice {
   const char* command;

@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/ids.h"
 #include "core/log.h"
 
 namespace verbatim::cli {
@@ -16,6 +18,7 @@ namespace {
 constexpr const char* kOwnFiles[] = {
     "verbatim.db", "verbatim.db-wal", "verbatim.db-shm",      "verbatim.db-journal",
     "listen.json", "listen.json.tmp", "dev-credentials.json", "dev-credentials.json.tmp",
+    "node-id",     "node-id.tmp",
 };
 
 }  // namespace
@@ -90,6 +93,19 @@ Result<api::SecretsAtRest> BindSecrets(store::Store& store, const std::string& d
     Say(notice, "sealed secrets that an earlier verbatim stored in the clear or under its in-database key",
         {{"secrets", secrets->migrated}, {"keyId", id}, {"see", "docs/secrets-at-rest.md"}});
   return secrets;
+}
+
+Result<std::string> NodeIdOf(const std::string& data_dir) {
+  const std::string path = data_dir + "/node-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in && std::getline(in, id) && IsUuid(id)) return id;
+  if (in) return Status::FailedPrecondition("node.id.invalid", path + " does not hold a node id (a UUID); remove it "
+                                                                      "to give this node a new one.");
+  id = NewUuid();
+  if (!WriteFileAtomically(path, id + "\n", 0600))
+    return Status::Unavailable("node.id.unwritable", "cannot write " + path);
+  return id;
 }
 
 }  // namespace verbatim::cli

@@ -81,6 +81,9 @@ bool ApplyToml(const std::string& path, ServeOptions& s) {
     // The flags' ranges hold for the file too (CLI11 checks only what it parses).
     if (auto v = t["events_heartbeat_seconds"].value<int64_t>())
       s.events_heartbeat_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 3600));
+    if (auto v = t["advertise_url"].value<std::string>()) s.advertise_url = *v;
+    if (auto v = t["media_lease_seconds"].value<int64_t>())
+      s.media_lease_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 300));
     if (auto v = t["webhook_allow_private"].value<bool>()) s.webhook_allow_private = *v;
     if (auto v = t["webhook_timeout_seconds"].value<int64_t>())
       s.webhook_timeout_seconds = static_cast<int>(std::clamp<int64_t>(*v, 1, 60));
@@ -216,6 +219,14 @@ int main(int argc, char** argv) {
                 "A delivery that has failed this long fails for good; a webhook none of whose deliveries got "
                 "through meanwhile is disabled")
       ->envname("VERBATIM_WEBHOOK_RETRY_WINDOW_SECONDS")->check(CLI::Range(1, 604800))->capture_default_str();
+  s->add_option("--advertise-url", serve.advertise_url,
+                "The URL the other nodes reach this node's HTTP API at, e.g. http://10.0.0.5:8080 "
+                "(several nodes; docs/deployment.md)")
+      ->envname("VERBATIM_ADVERTISE_URL");
+  s->add_option("--media-lease-seconds", serve.media_lease_seconds,
+                "A node that has not renewed its lease for this long has its live media sessions marked "
+                "interrupted by the other nodes (docs/deployment.md)")
+      ->envname("VERBATIM_MEDIA_LEASE_SECONDS")->check(CLI::Range(1, 300))->capture_default_str();
   s->add_flag("--dev", serve.dev, "Development mode: demo org, credentials in <data-dir>/dev-credentials.json, loopback only");
   s->footer("SIPREC trunks (who may record) come from `verbatim trunks add`, the admin API\n"
             "(/api/v2/media/siprec/trunks) or [[siprec.trunks]] in the --config file; see docs/sip-trunks.md.");

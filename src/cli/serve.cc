@@ -24,6 +24,7 @@
 #include "core/mutex.h"
 #include "media/capture/hub.h"
 #include "media/siprec/sip_server.h"
+#include "service/node_presence.h"
 #include "store/caching_store.h"
 #include "cli/commands.h"
 #include "cli/dev_seed.h"
@@ -227,8 +228,34 @@ int RunServe(const ServeOptions& opts) {
   app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to the store.",
                                 [&store] { return static_cast<uint64_t>(store->stats().misses); });
 
+  // Several nodes: this node's heartbeat, and the watch over every node's live
+  // media sessions (docs/deployment.md, "Media sessions and node failure").
+  auto node_id = NodeIdOf(opts.data_dir);
+  if (!node_id.ok()) {
+    std::cerr << "verbatim serve: " << node_id.status().message() << "\n";
+    return kExitServer;
+  }
+  if (!opts.advertise_url.empty() && opts.advertise_url.rfind("http://", 0) != 0 &&
+      opts.advertise_url.rfind("https://", 0) != 0) {
+    std::cerr << "verbatim serve: --advertise-url must be an http:// or https:// URL (got '" << opts.advertise_url
+              << "')\n";
+    return kExitUsage;
+  }
+
   // Media capture: the hub records live sessions; the bridge is its view of the store.
-  api::MediaBridge bridge(*app);
+  api::MediaBridge bridge(*app, *node_id);
+  service::NodePresence::Options presence_opts;
+  presence_opts.node_id = *node_id;
+  presence_opts.advertise_url = opts.advertise_url;
+  presence_opts.lease = std::chrono::seconds(opts.media_lease_seconds);
+  service::NodePresence presence(
+      *store, SystemClock::Instance(), presence_opts, [&bridge] { return bridge.Claims(); },
+      [&bridge](const std::vector<store::MediaSessionClaim>& ended, TimePoint at, service::InterruptCause why) {
+        bridge.RecordInterrupted(ended, at, why);
+      });
+  // Before the hub opens anything: what this node's previous run held is interrupted first.
+  if (Status s = presence.Start(); !s.ok())
+    Log(LogLevel::kWarn, "node heartbeat failed; retrying", {{"node", *node_id}, {"error", s.message()}});
   media::capture::HubOptions hub_opts;
   hub_opts.media_root = media_dir;
   if (opts.sync == "full") hub_opts.wav.sync_interval = hub_opts.wav.checkpoint_interval;
@@ -341,6 +368,7 @@ int RunServe(const ServeOptions& opts) {
     listen["metrics"] = HostForUrl(metrics_host) + ":" + std::to_string(metrics_listener->port());
   listen["sip"] = HostForUrl(sip_opts.host) + ":" + std::to_string(sip->port());
   if (grpc) listen["grpc"] = grpc->address();
+  listen["node"] = *node_id;
   if (sip->tls_port() != 0) listen["sipTls"] = HostForUrl(sip_opts.tls_host) + ":" + std::to_string(sip->tls_port());
   if (!WriteFileAtomically(opts.data_dir + "/listen.json", json::serialize(listen) + "\n", 0600)) {
     std::cerr << "verbatim serve: cannot write " << opts.data_dir << "/listen.json\n";
@@ -348,7 +376,7 @@ int RunServe(const ServeOptions& opts) {
     return kExitServer;
   }
   app->SetReady(true);
-  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"grpc", grpc ? grpc->address() : std::string("off")}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir},
+  Log(LogLevel::kInfo, "serving", {{"http", bound}, {"sip", listen["sip"]}, {"grpc", grpc ? grpc->address() : std::string("off")}, {"issuer", cfg.issuer}, {"dataDir", opts.data_dir}, {"node", *node_id},
                                    {"sync", opts.sync}, {"dev", opts.dev},
                                    {"console", cfg.console ? cfg.issuer + "/console" : std::string("off")},
                                    {"tls", hopts.tls ? hopts.tls->Describe() : std::string("off")},
@@ -378,6 +406,7 @@ int RunServe(const ServeOptions& opts) {
     sip->Stop();
     app->FollowOtherNodes(nullptr);
     hub->Stop();  // finishes every open segment file
+    presence.Leave();  // the calls recorded here are interrupted now, not when the lease runs out
   }
   webhooks.reset();  // attempts in flight finish; what is left stays queued for the next start
   grpc.reset();

@@ -24,6 +24,8 @@ Metrics::Metrics() {
       {"verbatim_webhook_attempts_total",
        "Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (for good) (docs/webhooks.md)."},
       {"verbatim_webhooks_disabled_total", "Webhooks the server disabled because every delivery failed for the retry window."},
+      {"verbatim_media_sessions_interrupted_total",
+       "Live media sessions interrupted because their node stopped renewing its lease, by transport (docs/deployment.md)."},
       {"verbatim_store_change_reloads_total",
        "Reloads after a change committed by any node (PostgreSQL LISTEN/NOTIFY), by topic (docs/deployment.md)."},
   };

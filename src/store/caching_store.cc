@@ -102,6 +102,22 @@ Status CachingStore::UpsertMediaFile(const std::string& conversation_id, const M
   return s;
 }
 
+Result<std::optional<MediaSessionClaim>> CachingStore::ClaimMediaSession(const MediaSessionClaim& claim, TimePoint now) {
+  auto r = inner_->ClaimMediaSession(claim, now);
+  Invalidate(claim.conversation_id);
+  return r;
+}
+
+Result<std::vector<MediaSessionClaim>> CachingStore::InterruptMediaSessions(TimePoint now,
+                                                                           const std::string& restarted_node) {
+  auto r = inner_->InterruptMediaSessions(now, restarted_node);
+  // On failure some may have been ended already: whatever is cached may be stale.
+  if (!r.ok()) InvalidateAll();
+  else
+    for (const auto& c : *r) Invalidate(c.conversation_id);
+  return r;
+}
+
 Status CachingStore::CreateConversation(const Conversation& c) {
   Status s = inner_->CreateConversation(c);
   Invalidate(c.id);

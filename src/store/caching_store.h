@@ -110,6 +110,15 @@ class CachingStore final : public Store {
     return inner_->GetIntegrationByApiKey(api_key);
   }
   Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Result<std::optional<TimePoint>> HeartbeatNode(const NodeRecord& node) override { return inner_->HeartbeatNode(node); }
+  Result<std::vector<NodeRecord>> ListNodes() override { return inner_->ListNodes(); }
+  // Both change the conversation's media rows: the cached recording goes.
+  Result<std::optional<MediaSessionClaim>> ClaimMediaSession(const MediaSessionClaim& claim, TimePoint now) override;
+  Status ReleaseMediaSession(const std::string& conversation_id, const std::string& node_id) override {
+    return inner_->ReleaseMediaSession(conversation_id, node_id);
+  }
+  Result<std::vector<MediaSessionClaim>> InterruptMediaSessions(TimePoint now,
+                                                                const std::string& restarted_node) override;
   Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) override { return inner_->CreateWebhook(w, by); }
   Result<std::vector<Webhook>> ListWebhooks() override { return inner_->ListWebhooks(); }
   Result<Webhook> GetWebhook(const std::string& id) override { return inner_->GetWebhook(id); }

@@ -208,6 +208,19 @@ ChangeEntry MediaReadyChange(const std::string& conversation_id, const MediaFile
   return e;
 }
 
+ChangeEntry MediaInterruptedChange(const MediaSessionClaim& claim, TimePoint at) {
+  ChangeEntry e;
+  e.at = at;
+  e.kind = "media.interrupted";
+  e.subject_type = "conversation";
+  e.subject_id = claim.conversation_id;
+  e.actor = Actor{"system", "", "verbatim", ""};
+  e.fields = {{"node", "", Text(claim.node_id)},
+              {"transport", "", Text(claim.transport)},
+              {"openedAt", "", Text(std::optional<TimePoint>(claim.opened_at))}};
+  return e;
+}
+
 ChangeKindRange KindRange(const std::optional<std::string>& kind) {
   ChangeKindRange r;
   if (!kind) return r;

@@ -35,6 +35,10 @@ ChangeAuthor OfflineAuthor(std::string_view command, TimePoint at);
 ChangeEntry TransitionChange(const std::string& conversation_id, const Transition& t);
 // A media file whose status became "complete": "media.ready", by the system.
 ChangeEntry MediaReadyChange(const std::string& conversation_id, const MediaFile& f);
+// A live media session whose node stopped renewing its lease:
+// "media.interrupted", by the system, with the node, the transport and when
+// the session opened.
+ChangeEntry MediaInterruptedChange(const MediaSessionClaim& claim, TimePoint at);
 
 // The fields as the API shows them and the fields column stores them:
 // [{"field":..,"before":..,"after":..}] with absent values left out.

@@ -191,9 +191,35 @@ struct MediaFile {
   int sample_rate = 8000;
   int64_t bytes = 0;
   int64_t duration_ms = 0;
-  std::string status = "recording";  // recording | complete
+  // recording | interrupted (the node recording it stopped renewing its lease
+  // before finishing it) | complete. A file recovered after an interruption is
+  // complete and keeps interrupted_at.
+  std::string status = "recording";
   std::vector<std::string> channel_labels;  // participant per channel
   TimePoint updated_at;
+  std::string node_id;  // the node whose media directory holds the file ("" = written before nodes had ids)
+  std::optional<TimePoint> interrupted_at;
+};
+
+// A verbatim node as the other nodes see it (docs/deployment.md, "Media
+// sessions and node failure"): alive while lease_expires_at is ahead, which
+// its heartbeat keeps pushing forward.
+struct NodeRecord {
+  std::string id;             // stable across restarts: DATA_DIR/node-id
+  std::string advertise_url;  // where the other nodes reach its HTTP API ("" = not advertised)
+  TimePoint started_at;
+  TimePoint heartbeat_at;
+  TimePoint lease_expires_at;
+};
+
+// A live media session's hold on its conversation: one per conversation in the
+// whole cluster, held by the node that took the call for as long as that
+// node's lease lasts.
+struct MediaSessionClaim {
+  std::string conversation_id;
+  std::string node_id;
+  std::string transport;  // siprec | audiohook
+  TimePoint opened_at;
 };
 
 struct Recording {

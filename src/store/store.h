@@ -199,6 +199,30 @@ class Store {
   virtual Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) = 0;
   virtual Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) = 0;
 
+  // --- nodes and their media sessions (docs/deployment.md, "Media sessions and node failure";
+  //     sqlite/sqlite_nodes.cc) ---
+  // Inserts or refreshes the node's row. Returns the lease the row had before
+  // (nullopt for a new row): a node whose lease ran out meanwhile may have
+  // had its sessions interrupted by another node.
+  virtual Result<std::optional<TimePoint>> HeartbeatNode(const NodeRecord& node) = 0;
+  virtual Result<std::vector<NodeRecord>> ListNodes() = 0;  // by id
+  // Claims the conversation's live media for claim.node_id. FailedPrecondition
+  // "media.busy" while a node whose lease has not run out at `now` holds it
+  // (the claiming node included). The claim of a node whose lease ran out is
+  // interrupted first, as InterruptMediaSessions does, in the same
+  // transaction, and returned.
+  virtual Result<std::optional<MediaSessionClaim>> ClaimMediaSession(const MediaSessionClaim& claim, TimePoint now) = 0;
+  // Ends the node's claim on the conversation (nothing when it holds none).
+  virtual Status ReleaseMediaSession(const std::string& conversation_id, const std::string& node_id) = 0;
+  // Interrupts the claims of every node whose lease ran out before `now`, and
+  // every claim of `restarted_node` when it is not empty (a node starting
+  // again ends what its previous run held). For each claim: it is deleted,
+  // the conversation's files still "recording" become "interrupted" with
+  // interrupted_at = now, and "media.interrupted" is logged by the system,
+  // in one transaction. Returns the claims it ended.
+  virtual Result<std::vector<MediaSessionClaim>> InterruptMediaSessions(TimePoint now,
+                                                                        const std::string& restarted_node) = 0;
+
   // --- webhooks and their outbox (docs/webhooks.md; sqlite/sqlite_webhooks.cc) ---
   virtual Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) = 0;
   virtual Result<std::vector<Webhook>> ListWebhooks() = 0;        // oldest first

@@ -60,6 +60,12 @@ Status WebhookNotFound(const std::string& id) {
   return Status::NotFound("webhook.not.found", "Webhook '" + id + "' does not exist.");
 }
 
+Status MediaBusy(const MediaSessionClaim& held) {
+  return Status::FailedPrecondition("media.busy", "Conversation " + held.conversation_id +
+                                                      " already has a live media session (" + held.transport +
+                                                      ", on node " + held.node_id + ").");
+}
+
 Status WebhookCursorMoved(const std::string& id) {
   return Status::FailedPrecondition("webhook.cursor.moved",
                                     "Webhook '" + id + "': another dispatcher queued these changes first.");

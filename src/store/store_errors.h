@@ -35,6 +35,8 @@ Status TrunkNotFound(const std::string& id);
 Status WebhookNotFound(const std::string& id);
 // FailedPrecondition "webhook.cursor.moved": another dispatcher queued these entries first.
 Status WebhookCursorMoved(const std::string& id);
+// FailedPrecondition "media.busy": a live node holds the conversation's media.
+Status MediaBusy(const MediaSessionClaim& held);
 Status TrunkNameTaken(const std::string& name);
 Status KeyExists(const std::string& kid);
 Status KekCheckChanged();

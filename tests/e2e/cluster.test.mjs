@@ -1,6 +1,9 @@
-// Two verbatim nodes on one PostgreSQL (issue 14, "changes propagate"): what
-// one node changes, the other acts on within a second, without a restart.
-// Node A (--dev) creates the organization and the signing keys; node B starts
+// Three verbatim nodes on one PostgreSQL (issue 14, "changes propagate"): what
+// one node changes, the others act on within a second, without a restart;
+// actions through all three serialize into one timeline; a node killed
+// mid-call has its recording marked interrupted by another after its media
+// lease, and recovers the file when it starts again (the last test).
+// Node A (--dev) creates the organization and the signing keys; nodes B and C start
 // after it on the same database with A's key-encryption key file (every node
 // of a cluster needs the same one: docs/secrets-at-rest.md) and the same
 // --issuer (a token's iss and aud must be the cluster's, not one node's
@@ -26,7 +29,7 @@ import {
 import { startPostgres, pgSkipReason } from './lib/pg.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
-import { conversationByExternalId, waitMediaComplete, downloadWav, analyzeChannel, MS } from './lib/siprec_env.mjs';
+import { conversationByExternalId, waitMediaComplete, downloadWav, analyzeChannel, getRecording, MS } from './lib/siprec_env.mjs';
 import { grpcClients, collectStream } from './lib/grpc.mjs';
 
 const skip = pgSkipReason();
@@ -35,16 +38,21 @@ const REDIRECT = 'http://127.0.0.1:4173/callback';
 const PASSWORD = 'cluster-user-password-4711';
 const PROPAGATION_MS = 1000;
 const B_RTP_PORTS = '44100-44199';  // unique to this file: test files run in parallel
+const C_RTP_PORTS = '44200-44299';
 let pg;
 let a;
 let b;
+let c;
 const f = {}; // the fixtures, made on A before B starts
-const t = loggedTest(test, () => [a, b]);
+const t = loggedTest(test, () => [a, b, c]);
 
 // Every node polls others' changes with requests that fail until the change
 // arrives (an unknown client secret, a key not yet known): no limit on failed
 // authentications, so that a slow propagation in one test cannot throttle the next.
-const nodeArgs = (url) => ['--database-url', url, '--issuer', ISSUER, '--rate-limit-auth-failures', '0'];
+// A 2 s media lease (default 10 s) so that a node's death shows within seconds.
+const LEASE_MS = 2000;
+const nodeArgs = (url) => ['--database-url', url, '--issuer', ISSUER, '--rate-limit-auth-failures', '0',
+  '--media-lease-seconds', String(LEASE_MS / 1000)];
 
 const me = (node, tok) => api(node.url, 'GET', '/api/v2/tokens/me', { token: tok });
 const action = (node, tok, name) =>
@@ -61,9 +69,14 @@ before(async () => {
     extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', B_RTP_PORTS,
       '--grpc-listen', '127.0.0.1:0'],
   });
+  c = await startServer({
+    dev: false,
+    extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', C_RTP_PORTS],
+  });
 });
 
 after(async () => {
+  await c?.dispose();
   await b?.dispose();
   await a?.dispose();
   await pg?.dispose();
@@ -329,4 +342,95 @@ t('a gRPC Watch on B sees a transition made through A within 1 s', { skip }, asy
   } finally {
     w.call.cancel();
   }
+});
+
+t('100 concurrent pauses and resumes split over three nodes leave one consistent timeline', { skip }, async () => {
+  const id = await createConversation(a, f.admin);
+  const act = async (node, name) => {
+    const r = await api(node.url, 'POST', `/api/v2/recordings/conversations/${id}/actions/${name}`, { token: f.admin });
+    assert.equal(r.status, 200, `${name} on ${node.url}: ${r.text}`);
+    return { name, changed: r.json.changed, contextId: r.headers.get('x-context-id') };
+  };
+  assert.equal((await act(a, 'start')).changed, true);
+  const nodes = [a, b, c];
+  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => act(nodes[i % 3], i % 2 ? 'resume' : 'pause')));
+  const rec = (await api(b.url, 'GET', `/api/v2/recordings/conversations/${id}`, { token: f.admin })).json;
+  const timeline = rec.timeline.slice(1);  // after the start
+  const changed = results.filter((x) => x.changed);
+  // Every action that said it changed the state is in the timeline once, and nothing else is.
+  assert.equal(timeline.length, changed.length, JSON.stringify(rec.timeline.map((x) => x.action)));
+  assert.deepEqual(new Set(timeline.map((x) => x.contextId)), new Set(changed.map((x) => x.contextId)));
+  // One chain: each transition starts where the previous one ended, pause and resume alternate.
+  let state = 'active';
+  for (const [i, tr] of timeline.entries()) {
+    assert.equal(tr.from, state, `transition ${i} (${tr.action}) starts from ${tr.from}, not ${state}`);
+    assert.equal(tr.action, state === 'active' ? 'pause' : 'resume');
+    state = tr.to;
+  }
+  assert.equal(rec.state, state);
+  assert.ok(changed.length >= 1 && changed.length <= 100);
+});
+
+// Last in this file: B is killed and started again.
+t('kill -9 of B mid-call: after B\'s lease, A marks the recording interrupted (API, change log, audit); B recovers the file when it starts again', { skip }, async (ctx) => {
+  const [host, port] = b.listen.sip.split(':');
+  const bNode = b.listen.node;
+  assert.match(bNode ?? '', /^[0-9a-f-]{36}$/, `B's node id in listen.json: ${JSON.stringify(b.listen)}`);
+  const uac = await new SipUac({ transport: 'udp', host, port: Number(port) }).open();
+  let conv;
+  let killedAt;
+  try {
+    const call = new SiprecCall(uac);
+    const inv = await call.invite();
+    assert.equal(inv.status, 200, inv.raw);
+    conv = await conversationByExternalId(a, f.admin, call.callId);
+    const sender = startRtp({ streams: [{ port: inv.ports[0], freq: 440 }, { port: inv.ports[1], freq: 880 }], packets: 1000 });
+    const growing = await waitFor(async () => (await getRecording(a, f.admin, conv.id)).media.find((m) => m.segment === 1),
+      { deadlineMs: 5000, what: 'segment 1 listed (through A) while B records' });
+    assert.equal(growing.status, 'recording');
+    assert.equal(growing.node, bNode, 'the file is on B');
+    assert.equal(growing.interruptedAt, null);
+    await sender.reached(100);
+    killedAt = Date.now();
+    const exit = await b.kill9();
+    assert.equal(exit.signal, 'SIGKILL');
+    sender.stop();
+    await sender.done;
+  } finally {
+    uac.close();
+  }
+
+  // A's presence interrupts B's session once B's lease has run out, not before.
+  const media = await waitFor(async () => {
+    const m = (await getRecording(a, f.admin, conv.id)).media.find((x) => x.segment === 1);
+    return m?.status === 'interrupted' ? m : null;
+  }, { deadlineMs: 3 * LEASE_MS + 2000, intervalMs: 50, what: 'segment 1 interrupted, seen through A' });
+  const after = Date.parse(media.interruptedAt) - killedAt;
+  ctx.diagnostic(`interrupted ${after} ms after the kill (lease ${LEASE_MS} ms, renewed every ${LEASE_MS / 3} ms)`);
+  // B renewed at most a third of a lease before the kill, so its lease ran at least 2/3 of it past the kill.
+  assert.ok(after >= (2 * LEASE_MS) / 3 - 50, `interrupted ${after} ms after the kill: before B's lease ran out`);
+  assert.equal(media.node, bNode);
+
+  const log = await api(a.url, 'GET', `/api/v2/changes?kind=media.interrupted&subjectId=${conv.id}`, { token: f.admin });
+  assert.equal(log.status, 200, log.text);
+  assert.equal(log.json.entities.length, 1, log.text);
+  const entry = log.json.entities[0];
+  assert.equal(entry.by.type, 'system');
+  assert.deepEqual(entry.changes.find((c) => c.field === 'node'), { field: 'node', after: bNode });
+
+  const audit = await waitFor(async () => {
+    const r = await api(a.url, 'GET', `/api/v2/audit/events?conversationId=${conv.id}&pageSize=200`, { token: f.admin });
+    return r.json?.entities?.find((e) => e.action === 'media:session:interrupt');
+  }, { deadlineMs: 3000, what: 'the interruption in the audit log' });
+  assert.equal(audit.principal.type, 'system');
+  assert.match(JSON.stringify(audit), new RegExp(`Node ${bNode} stopped renewing its lease`));
+
+  // B starts again on its data directory: the partial file is recovered, complete and still marked.
+  await b.restart();
+  const { media: recovered } = await waitMediaComplete(b, f.admin, conv.id, 1);
+  assert.equal(recovered.interruptedAt, media.interruptedAt, 'recovered, and still saying it was interrupted');
+  assert.equal(recovered.node, bNode);
+  const { wav, channels } = await downloadWav(b, f.admin, conv.id, 1);
+  assert.ok(wav.frames > 0);
+  assert.equal(analyzeChannel(channels[0], { freq: 440, packets: 100 }).mismatches, 0);
 });

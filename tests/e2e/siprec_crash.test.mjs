@@ -62,6 +62,8 @@ t('kill -9 mid-call: after a restart the partial WAV is valid, listed complete, 
   cl = await reissueTokens(srv, cl);  // the issuer is the new HTTP address
   const { rec, media } = await waitMediaComplete(srv, cl.viewer, id, 1);
   assert.equal(media.status, 'complete', 'recovered at start-up');
+  // The restarted node ended its previous run's session first (docs/deployment.md): the file says so.
+  assert.ok(media.interruptedAt && Date.parse(media.interruptedAt) >= killedAt, `interruptedAt: ${media.interruptedAt}`);
   assert.ok(existsSync(join(dir, 'segment-1.wav')), 'the .part was recovered into segment-1.wav');
   assert.ok(!existsSync(join(dir, 'segment-1.wav.part')));
   assert.equal((await getConversation(srv, cl.viewer, id)).state, 'connected', 'a crash is not a hang-up');

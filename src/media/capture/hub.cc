@@ -157,8 +157,9 @@ Result<std::shared_ptr<RecordingSession>> MediaHub::Open(const SessionSpec& spec
     MutexLock lock(mu_);
     if (!sessions_.emplace(a.conversation_id, session).second) {
       const bool same_owner = owners_[a.conversation_id] == spec.owner;
-      // Lost a race with another session for the same conversation.
-      control_.Detach(a.conversation_id, false, "duplicate media session");
+      // Lost a race with another session for the same conversation. No
+      // Detach: the conversation's claim is the winner's (and the bridge's
+      // claim refuses the second Attach before it gets here).
       if (!same_owner)
         return Status::PermissionDenied("conversation.not.owned",
                                         "Conversation " + a.conversation_id + " belongs to another media source.");

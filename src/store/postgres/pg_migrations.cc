@@ -411,6 +411,26 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE finished_at IS NOT NULL;
 )sql",
+    // 9: nodes and the media sessions they hold (docs/deployment.md, "Media
+    // sessions and node failure"; the SQLite store's step 14).
+    R"sql(
+CREATE TABLE nodes (
+  id                text PRIMARY KEY,
+  advertise_url     text NOT NULL,
+  started_at        bigint NOT NULL,
+  heartbeat_at      bigint NOT NULL,
+  lease_expires_at  bigint NOT NULL
+);
+CREATE TABLE media_sessions (
+  conversation_id  text PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  node_id          text NOT NULL,
+  transport        text NOT NULL,
+  opened_at        bigint NOT NULL
+);
+CREATE INDEX media_sessions_by_node ON media_sessions(node_id);
+ALTER TABLE media_files ADD COLUMN node_id text NOT NULL DEFAULT '';
+ALTER TABLE media_files ADD COLUMN interrupted_at bigint;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

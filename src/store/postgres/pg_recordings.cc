@@ -72,7 +72,8 @@ constexpr char kTransitionFields[] =
     "t.principal_name, t.client_id, t.reason, t.context_id)";
 constexpr char kMediaJson[] =
     "(SELECT COALESCE(json_agg(json_build_array(m.segment, m.path, m.format, m.channels, m.sample_rate, m.bytes, "
-    "m.duration_ms, m.status, m.channel_labels, m.updated_at) ORDER BY m.segment), '[]'::json) "
+    "m.duration_ms, m.status, m.channel_labels, m.updated_at, m.node_id, m.interrupted_at) ORDER BY m.segment), "
+    "'[]'::json) "
     "FROM media_files m WHERE m.conversation_id = c.id)::text";
 
 Status Corrupt(const char* what) { return Status::Internal(std::string("store: corrupt ") + what + " row"); }
@@ -122,7 +123,7 @@ Result<std::vector<MediaFile>> ParseMedia(const std::string& text) {
   STORE_ASSIGN_OR_RETURN(json::array rows, JsonRows(text));
   std::vector<MediaFile> out;
   for (const auto& r : rows) {
-    if (!r.is_array() || r.as_array().size() != 10) return Corrupt("media file");
+    if (!r.is_array() || r.as_array().size() != 12) return Corrupt("media file");
     const auto& a = r.as_array();
     MediaFile f;
     f.segment = static_cast<int>(Num(a[0]));
@@ -136,6 +137,8 @@ Result<std::vector<MediaFile>> ParseMedia(const std::string& text) {
     if (!a[8].is_array()) return Corrupt("media file");
     for (const auto& l : a[8].as_array()) f.channel_labels.push_back(Str(l));
     f.updated_at = FromUnixMillis(Num(a[9]));
+    f.node_id = Str(a[10]);
+    f.interrupted_at = OptTime(a[11]);
     out.push_back(std::move(f));
   }
   return out;
@@ -459,13 +462,13 @@ Status PostgresStore::UpsertMediaFile(const std::string& conversation_id, const 
     }
     VERBATIM_RETURN_IF_ERROR(conn.Exec(
         "INSERT INTO media_files (conversation_id, segment, path, format, channels, sample_rate, bytes, duration_ms, "
-        "status, channel_labels, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11) "
+        "status, channel_labels, updated_at, node_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12) "
         "ON CONFLICT (conversation_id, segment) DO UPDATE SET path = excluded.path, format = excluded.format, "
         "channels = excluded.channels, sample_rate = excluded.sample_rate, bytes = excluded.bytes, "
         "duration_ms = excluded.duration_ms, status = excluded.status, channel_labels = excluded.channel_labels, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at, node_id = excluded.node_id",
         conversation_id, f.segment, f.path, f.format, f.channels, f.sample_rate, f.bytes, f.duration_ms, f.status,
-        EncodeStrings(f.channel_labels), f.updated_at));
+        EncodeStrings(f.channel_labels), f.updated_at, f.node_id));
     VERBATIM_RETURN_IF_ERROR(
         conn.Exec("UPDATE recordings SET version = version + 1, updated_at = $1 WHERE conversation_id = $2",
                   f.updated_at, conversation_id));

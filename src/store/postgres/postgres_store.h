@@ -136,6 +136,15 @@ class PostgresStore final : public Store {
   Result<std::vector<MediaIntegration>> ListIntegrations() override;
   Result<MediaIntegration> GetIntegrationByApiKey(const std::string& api_key) override;
   Status DeleteIntegration(const std::string& id, const ChangeAuthor* by = nullptr) override;
+  // pg_nodes.cc. A claim locks its conversation's row first, as a recording
+  // action does, so the two serialize per conversation.
+  Result<std::optional<TimePoint>> HeartbeatNode(const NodeRecord& node) override;
+  Result<std::vector<NodeRecord>> ListNodes() override;
+  Result<std::optional<MediaSessionClaim>> ClaimMediaSession(const MediaSessionClaim& claim, TimePoint now) override;
+  Status ReleaseMediaSession(const std::string& conversation_id, const std::string& node_id) override;
+  Result<std::vector<MediaSessionClaim>> InterruptMediaSessions(TimePoint now,
+                                                                const std::string& restarted_node) override;
+
   Status CreateWebhook(const Webhook& w, const ChangeAuthor* by = nullptr) override;
   Result<std::vector<Webhook>> ListWebhooks() override;
   Result<Webhook> GetWebhook(const std::string& id) override;

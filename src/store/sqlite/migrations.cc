@@ -386,6 +386,26 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE finished_at IS NOT NULL;
 )sql",
+    // 14: nodes and the media sessions they hold (docs/deployment.md, "Media
+    // sessions and node failure"); which node's disk holds each media file.
+    R"sql(
+CREATE TABLE nodes (
+  id                TEXT PRIMARY KEY,
+  advertise_url     TEXT NOT NULL,
+  started_at        INTEGER NOT NULL,
+  heartbeat_at      INTEGER NOT NULL,
+  lease_expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE media_sessions (
+  conversation_id  TEXT PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,
+  node_id          TEXT NOT NULL,
+  transport        TEXT NOT NULL,
+  opened_at        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX media_sessions_by_node ON media_sessions(node_id);
+ALTER TABLE media_files ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE media_files ADD COLUMN interrupted_at INTEGER;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kSteps));

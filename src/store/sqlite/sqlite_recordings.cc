@@ -151,8 +151,8 @@ Status LoadTimeline(Db& db, Recording& r, bool latest_only = false) {
 
 Status LoadMedia(Db& db, Recording& r) {
   Stmt st = db.Query(
-      "SELECT segment, path, format, channels, sample_rate, bytes, duration_ms, status, channel_labels, updated_at "
-      "FROM media_files WHERE conversation_id = ? ORDER BY segment",
+      "SELECT segment, path, format, channels, sample_rate, bytes, duration_ms, status, channel_labels, updated_at, "
+      "node_id, interrupted_at FROM media_files WHERE conversation_id = ? ORDER BY segment",
       r.conversation_id);
   for (;;) {
     STORE_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -168,6 +168,8 @@ Status LoadMedia(Db& db, Recording& r) {
     f.status = st.Text(7);
     STORE_ASSIGN_OR_RETURN(f.channel_labels, sqlite::DecodeStrings(st.Text(8)));
     f.updated_at = st.Time(9);
+    f.node_id = st.Text(10);
+    f.interrupted_at = st.OptTime(11);
     r.media.push_back(std::move(f));
   }
 }
@@ -367,13 +369,13 @@ Status SqliteStore::UpsertMediaFile(const std::string& conversation_id, const Me
     }
     VERBATIM_RETURN_IF_ERROR(db.Exec(
         "INSERT INTO media_files (conversation_id, segment, path, format, channels, sample_rate, bytes, duration_ms, "
-        "status, channel_labels, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "status, channel_labels, updated_at, node_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (conversation_id, segment) DO UPDATE SET path = excluded.path, format = excluded.format, "
         "channels = excluded.channels, sample_rate = excluded.sample_rate, bytes = excluded.bytes, "
         "duration_ms = excluded.duration_ms, status = excluded.status, channel_labels = excluded.channel_labels, "
-        "updated_at = excluded.updated_at",
+        "updated_at = excluded.updated_at, node_id = excluded.node_id",
         conversation_id, f.segment, f.path, f.format, f.channels, f.sample_rate, f.bytes, f.duration_ms, f.status,
-        sqlite::EncodeStrings(f.channel_labels), f.updated_at));
+        sqlite::EncodeStrings(f.channel_labels), f.updated_at, f.node_id));
     VERBATIM_RETURN_IF_ERROR(
         db.Exec("UPDATE recordings SET version = version + 1, updated_at = ? WHERE conversation_id = ?", f.updated_at,
                 conversation_id));

@@ -47,6 +47,8 @@ void Fill(v1::Recording& out, const store::Recording& r, bool ended) {
     mf->set_duration_ms(f.duration_ms);
     mf->set_bytes(f.bytes);
     mf->set_url("/api/v2/recordings/conversations/" + r.conversation_id + "/media?segment=" + std::to_string(f.segment));
+    mf->set_node(f.node_id);
+    if (f.interrupted_at) mf->set_interrupted_at(FormatRfc3339(*f.interrupted_at));
   }
   if (!ended)
     for (auto a : AllowedActions(r.state)) out.add_allowed_actions(ToString(a));

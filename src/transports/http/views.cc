@@ -88,6 +88,8 @@ json::object RecordingJson(const store::Recording& r, const std::string& media_b
     mo["durationMs"] = m.duration_ms;
     mo["bytes"] = m.bytes;
     mo["url"] = media_base_url + "?segment=" + std::to_string(m.segment);
+    mo["node"] = m.node_id;
+    mo["interruptedAt"] = m.interrupted_at ? json::value(FormatRfc3339(*m.interrupted_at)) : json::value(nullptr);
     media.emplace_back(std::move(mo));
   }
   o["media"] = std::move(media);

@@ -86,23 +86,105 @@ Result<media::capture::Attachment> MediaBridge::Attach(const media::capture::Ses
     a.created = true;
   }
 
-  auto settings = app_.store().GetSettings();
-  if (!settings.ok()) return settings.status();
-  a.pause_behavior = settings->pause_behavior;
-  auto rec = app_.store().GetRecording(a.conversation_id);
-  if (!rec.ok()) return rec.status();
-  if (settings->auto_start && rec->state == RecordingState::kNone) {
-    rec = Act(a.conversation_id, RecordingAction::kStart, spec.source, "autoStart: " + spec.source + " session");
-    if (!rec.ok()) return rec.status();
+  // One live session per conversation in the whole cluster: a live node's
+  // claim refuses this one (media.busy); a lapsed node's is interrupted.
+  const store::MediaSessionClaim claim{a.conversation_id, node_id_, spec.source, app_.clock().Now()};
+  auto superseded = app_.store().ClaimMediaSession(claim, claim.opened_at);
+  if (!superseded.ok()) {
+    if (a.created) Detach(a.conversation_id, true, "media session not claimed");
+    return superseded.status();
   }
-  a.state = rec->state;
-  bool open = rec->state == RecordingState::kActive || rec->state == RecordingState::kPaused;
-  a.current_segment = open && !rec->segments.empty() ? rec->segments.back().index : 0;
-  a.next_segment = static_cast<int>(rec->segments.size()) + 1;
-  return a;
+  if (*superseded) RecordInterrupted({**superseded}, claim.opened_at, service::InterruptCause::kLeaseExpired);
+  {
+    MutexLock lock(mu_);
+    claims_[a.conversation_id] = claim;
+  }
+
+  auto attached = [&]() -> Result<media::capture::Attachment> {
+    auto settings = app_.store().GetSettings();
+    if (!settings.ok()) return settings.status();
+    a.pause_behavior = settings->pause_behavior;
+    auto rec = app_.store().GetRecording(a.conversation_id);
+    if (!rec.ok()) return rec.status();
+    if (settings->auto_start && rec->state == RecordingState::kNone) {
+      rec = Act(a.conversation_id, RecordingAction::kStart, spec.source, "autoStart: " + spec.source + " session");
+      if (!rec.ok()) return rec.status();
+    }
+    a.state = rec->state;
+    bool open = rec->state == RecordingState::kActive || rec->state == RecordingState::kPaused;
+    a.current_segment = open && !rec->segments.empty() ? rec->segments.back().index : 0;
+    a.next_segment = static_cast<int>(rec->segments.size()) + 1;
+    return a;
+  }();
+  if (!attached.ok()) Detach(a.conversation_id, a.created, "media session not attached");
+  return attached;
+}
+
+void MediaBridge::Release(const std::string& conversation_id) {
+  {
+    MutexLock lock(mu_);
+    if (claims_.erase(conversation_id) == 0) return;
+  }
+  if (Status s = app_.store().ReleaseMediaSession(conversation_id, node_id_); !s.ok())
+    // The claim lapses with this node's lease if it ever stops; until then it
+    // refuses a second session for a call that has ended here.
+    Log(LogLevel::kWarn, "media session claim not released",
+        {{"conversationId", conversation_id}, {"error", s.message()}});
+}
+
+std::vector<store::MediaSessionClaim> MediaBridge::Claims() const {
+  MutexLock lock(mu_);
+  std::vector<store::MediaSessionClaim> out;
+  out.reserve(claims_.size());
+  for (const auto& [id, c] : claims_) out.push_back(c);
+  return out;
+}
+
+void MediaBridge::RecordInterrupted(const std::vector<store::MediaSessionClaim>& ended, TimePoint at,
+                                    service::InterruptCause cause) {
+  for (const auto& c : ended) {
+    store::AuditEvent e;
+    e.context_id = NewContextId();
+    e.at = at;
+    e.actor = {"system", "node:" + node_id_, "verbatim node " + node_id_, ""};
+    e.method = "LEASE";
+    e.path = "media/" + c.transport;
+    e.action = "media:session:interrupt";
+    e.resource = "conversation/" + c.conversation_id;
+    e.conversation_id = c.conversation_id;
+    e.decision = "allow";
+    e.status = 200;
+    const std::string session = "the " + c.transport + " session opened " + FormatRfc3339(c.opened_at);
+    std::string reason;
+    switch (cause) {
+      case service::InterruptCause::kLeaseExpired:
+        reason = "Node " + c.node_id + " stopped renewing its lease: " + session +
+                 " on it is interrupted (docs/deployment.md, \"Media sessions and node failure\").";
+        break;
+      case service::InterruptCause::kNodeRestarted:
+        reason = "Node " + c.node_id + " started again: " + session +
+                 " in its previous run is interrupted; its partial files are recovered.";
+        break;
+      case service::InterruptCause::kNodeStopped:
+        reason = "Node " + c.node_id + " stopped: " + session + " on it is interrupted; its files are finished.";
+        break;
+    }
+    json::object expl{{"decision", "allow"},
+                      {"action", e.action},
+                      {"resource", e.resource},
+                      {"principal", json::object{{"type", "system"}, {"id", e.actor.principal_id},
+                                                 {"name", e.actor.principal_name}}},
+                      {"node", c.node_id},
+                      {"transport", c.transport},
+                      {"reason", reason}};
+    e.explanation_json = json::serialize(expl);
+    app_.audit().Record(std::move(e));
+    app_.metrics().Inc("verbatim_media_sessions_interrupted_total", {{"transport", c.transport}});
+  }
 }
 
 void MediaBridge::Detach(const std::string& conversation_id, bool created, const std::string& reason) {
+  Release(conversation_id);
   if (!created) return;  // joined an existing conversation: its owner ends it
   auto done = app_.store().DisconnectConversation(conversation_id, app_.clock().Now(), SystemActor("media"),
                                                   NewContextId());
@@ -132,6 +214,7 @@ void MediaBridge::MediaFileUpdated(const std::string& conversation_id, const med
   m.status = f.complete ? "complete" : "recording";
   m.channel_labels = f.channel_labels;
   m.updated_at = app_.clock().Now();
+  m.node_id = node_id_;
   if (Status s = app_.store().UpsertMediaFile(conversation_id, m); !s.ok())
     Log(LogLevel::kError, "media catalog update failed", {{"conversationId", conversation_id}, {"error", s.message()}});
 }

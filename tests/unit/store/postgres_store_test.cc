@@ -134,6 +134,8 @@ TEST_F(PostgresStoreTest, UpgradesAStep2DatabaseWithTheUsersTables) {
   store_.reset();
   RawConn raw(Url());
   ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw.Query("DROP TABLE media_sessions, nodes"), "");  // step 9
+  ASSERT_EQ(raw.Query("ALTER TABLE media_files DROP COLUMN node_id, DROP COLUMN interrupted_at"), "");
   ASSERT_EQ(raw.Query("DROP TABLE webhook_deliveries, webhooks"), "");  // step 8
   ASSERT_EQ(raw.Query("DROP TABLE changes"), "");  // step 7
   ASSERT_EQ(raw.Query("DROP TABLE refresh_tokens, auth_codes"), "");  // step 5

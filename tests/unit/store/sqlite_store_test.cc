@@ -64,6 +64,10 @@ TEST_F(SqliteStoreTest, ClientsWrittenBeforeStep5AreEnabledWithoutCutoff) {
 TEST_F(SqliteStoreTest, UpgradesAStep8DatabaseWithTheUsersTables) {
   ASSERT_TRUE(store_->CreateRole(Role{"r1", "Custom", "", {}, T(1), T(1)}).ok());
   store_.reset();
+  RawText("DROP TABLE media_sessions");  // step 14
+  RawText("DROP TABLE nodes");
+  RawText("ALTER TABLE media_files DROP COLUMN node_id");
+  RawText("ALTER TABLE media_files DROP COLUMN interrupted_at");
   RawText("DROP TABLE webhook_deliveries");  // step 13
   RawText("DROP TABLE webhooks");
   RawText("DROP TABLE changes");  // step 12

@@ -147,6 +147,19 @@ class FaultyStore final : public store::Store {
     return inner_->GetIntegrationByApiKey(api_key);
   }
   Status DeleteIntegration(const std::string& id, const store::ChangeAuthor* by = nullptr) override { return inner_->DeleteIntegration(id, by); }
+  Result<std::optional<TimePoint>> HeartbeatNode(const store::NodeRecord& node) override { return inner_->HeartbeatNode(node); }
+  Result<std::vector<store::NodeRecord>> ListNodes() override { return inner_->ListNodes(); }
+  Result<std::optional<store::MediaSessionClaim>> ClaimMediaSession(const store::MediaSessionClaim& claim,
+                                                                    TimePoint now) override {
+    return inner_->ClaimMediaSession(claim, now);
+  }
+  Status ReleaseMediaSession(const std::string& conversation_id, const std::string& node_id) override {
+    return inner_->ReleaseMediaSession(conversation_id, node_id);
+  }
+  Result<std::vector<store::MediaSessionClaim>> InterruptMediaSessions(TimePoint now,
+                                                                       const std::string& restarted_node) override {
+    return inner_->InterruptMediaSessions(now, restarted_node);
+  }
   Status CreateWebhook(const store::Webhook& w, const store::ChangeAuthor* by = nullptr) override { return inner_->CreateWebhook(w, by); }
   Result<std::vector<store::Webhook>> ListWebhooks() override { return inner_->ListWebhooks(); }
   Result<store::Webhook> GetWebhook(const std::string& id) override { return inner_->GetWebhook(id); }

@@ -25,7 +25,7 @@ media::capture::SessionSpec Spec(std::string owner, std::optional<std::string> c
 TEST(MediaBridgeOwner, JoinsOnlyItsOwnConversations) {
   TestApp t;
   ASSERT_TRUE(t.ok());
-  MediaBridge bridge(t.app());
+  MediaBridge bridge(t.app(), "node-1");
   const std::string a = "trunk:aaaaaaaa-0000-4000-8000-000000000001";
   const std::string b = "trunk:bbbbbbbb-0000-4000-8000-000000000002";
 
@@ -35,6 +35,7 @@ TEST(MediaBridgeOwner, JoinsOnlyItsOwnConversations) {
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_TRUE(created->created);
   EXPECT_EQ(t.store().GetConversation(id)->owner, a);
+  bridge.Detach(id, false, "test: the session ends, the conversation stays");
 
   // B names it by id, or by A's Call-ID: refused, nothing added to it.
   for (const auto& spec : {Spec(b, id), Spec(b, std::nullopt, "call-1@a")}) {
@@ -49,7 +50,9 @@ TEST(MediaBridgeOwner, JoinsOnlyItsOwnConversations) {
   auto joined = bridge.Attach(Spec(a, id));
   ASSERT_TRUE(joined.ok()) << joined.status().ToString();
   EXPECT_FALSE(joined->created);
+  bridge.Detach(id, false, "test");
   EXPECT_TRUE(bridge.Attach(Spec(a, std::nullopt, "call-1@a")).ok());
+  bridge.Detach(id, false, "test");
 
   // A conversation created through the API without a mediaOwner: nobody may join.
   store::Conversation api;
