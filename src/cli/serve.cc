@@ -248,6 +248,7 @@ int RunServe(const ServeOptions& opts) {
   presence_opts.node_id = *node_id;
   presence_opts.advertise_url = opts.advertise_url;
   presence_opts.lease = std::chrono::seconds(opts.media_lease_seconds);
+  presence_opts.each_round = [&bridge] { bridge.RetryReleases(); };
   service::NodePresence presence(
       *store, SystemClock::Instance(), presence_opts, [&bridge] { return bridge.Claims(); },
       [&bridge](const std::vector<store::MediaSessionClaim>& ended, TimePoint at, service::InterruptCause why) {

@@ -86,6 +86,7 @@ void NodePresence::RunOnce() {
     Log(LogLevel::kWarn, "node heartbeat failed", {{"node", opts_.node_id}, {"error", s.message()}});
     return;  // whether others' leases ran out is not ours to judge without the store
   }
+  if (opts_.each_round) opts_.each_round();
   const TimePoint now = clock_.Now();
   auto ended = store_.InterruptMediaSessions(now, "");
   if (!ended.ok()) {

@@ -41,6 +41,7 @@ class NodePresence {
     std::string advertise_url;
     std::chrono::milliseconds lease{10000};  // renewed every lease/3
     bool threads = true;                     // false: no thread, the owner calls RunOnce (tests)
+    std::function<void()> each_round;        // after every round that reached the store (optional)
   };
   // The sessions this node holds now (claimed again after its lease ran out).
   using LiveSessions = std::function<std::vector<store::MediaSessionClaim>()>;

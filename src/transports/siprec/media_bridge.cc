@@ -125,11 +125,32 @@ void MediaBridge::Release(const std::string& conversation_id) {
     MutexLock lock(mu_);
     if (claims_.erase(conversation_id) == 0) return;
   }
-  if (Status s = app_.store().ReleaseMediaSession(conversation_id, node_id_); !s.ok())
-    // The claim lapses with this node's lease if it ever stops; until then it
-    // refuses a second session for a call that has ended here.
-    Log(LogLevel::kWarn, "media session claim not released",
+  if (Status s = app_.store().ReleaseMediaSession(conversation_id, node_id_); !s.ok()) {
+    // Held, it would refuse every later session for the conversation for as
+    // long as this node lives: retried every presence round.
+    Log(LogLevel::kWarn, "media session claim not released; retrying",
         {{"conversationId", conversation_id}, {"error", s.message()}});
+    MutexLock lock(mu_);
+    unreleased_.insert(conversation_id);
+  }
+}
+
+void MediaBridge::RetryReleases() {
+  std::set<std::string> pending;
+  {
+    MutexLock lock(mu_);
+    pending.swap(unreleased_);
+  }
+  for (const auto& id : pending) {
+    {
+      MutexLock lock(mu_);
+      if (claims_.count(id)) continue;  // a new session here holds it again
+    }
+    if (!app_.store().ReleaseMediaSession(id, node_id_).ok()) {
+      MutexLock lock(mu_);
+      unreleased_.insert(id);
+    }
+  }
 }
 
 std::vector<store::MediaSessionClaim> MediaBridge::Claims() const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 
 #include "core/mutex.h"
 #include "service/node_presence.h"
@@ -27,6 +28,9 @@ class MediaBridge final : public media::capture::ConversationControl {
 
   // The claims of the sessions open here (NodePresence claims them again after a lapse).
   std::vector<store::MediaSessionClaim> Claims() const;
+  // Releases again the claims whose release failed (the store was down when
+  // their session ended); NodePresence calls it every round.
+  void RetryReleases();
   // Audits and counts sessions a node interrupted (its own previous run's, or a
   // lapsed node's): the change log already holds "media.interrupted".
   void RecordInterrupted(const std::vector<store::MediaSessionClaim>& ended, TimePoint at,
@@ -42,6 +46,7 @@ class MediaBridge final : public media::capture::ConversationControl {
   const std::string node_id_;
   mutable Mutex mu_;
   std::map<std::string, store::MediaSessionClaim> claims_ GUARDED_BY(mu_);  // by conversation id
+  std::set<std::string> unreleased_ GUARDED_BY(mu_);  // conversations whose release failed
 };
 
 }  // namespace verbatim::api

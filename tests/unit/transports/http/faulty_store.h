@@ -21,6 +21,8 @@ class FaultyStore final : public store::Store {
 
   // Every AppendAudit fails while set (nothing is written).
   void FailAudit(bool fail) { fail_audit_ = fail; }
+  // Every ReleaseMediaSession fails while set.
+  void FailReleases(bool fail) { fail_releases_ = fail; }
   // While closed, AppendAudit waits (before writing) until Open().
   void CloseGate() {
     std::lock_guard lock(mu_);
@@ -154,6 +156,7 @@ class FaultyStore final : public store::Store {
     return inner_->ClaimMediaSession(claim, now);
   }
   Status ReleaseMediaSession(const std::string& conversation_id, const std::string& node_id) override {
+    if (fail_releases_) return Status::Unavailable("store.unavailable", "injected: the database is down");
     return inner_->ReleaseMediaSession(conversation_id, node_id);
   }
   Result<std::vector<store::MediaSessionClaim>> InterruptMediaSessions(TimePoint now,
@@ -193,6 +196,7 @@ class FaultyStore final : public store::Store {
   std::function<void(store::Store&)> before_code_insert_;
   std::unique_ptr<store::Store> inner_;
   std::atomic<bool> fail_audit_{false};
+  std::atomic<bool> fail_releases_{false};
   std::atomic<uint64_t> append_calls_{0};
   std::atomic<uint64_t> failed_appends_{0};
   std::mutex mu_;  // guards gate_open_

@@ -8,12 +8,14 @@
 #include "core/ids.h"
 #include "service/node_presence.h"
 #include "transports/siprec/media_bridge.h"
+#include "unit/transports/http/faulty_store.h"
 #include "unit/transports/http/test_app.h"
 
 namespace verbatim::api {
 namespace {
 
 using namespace std::chrono_literals;
+using testing_util::FaultyStore;
 using testing_util::TestApp;
 
 constexpr char kOwner[] = "trunk:aaaaaaaa-0000-4000-8000-000000000001";
@@ -43,14 +45,15 @@ media::capture::MediaFileInfo Growing(const std::string& conversation, int segme
 struct Node {
   Node(TestApp& t, const std::string& id)
       : bridge(t.app(), id),
-        presence(t.store(), t.app().clock(), Options(id), [this] { return bridge.Claims(); },
+        presence(t.store(), t.app().clock(), Options(id, bridge), [this] { return bridge.Claims(); },
                  [this](const std::vector<store::MediaSessionClaim>& ended, TimePoint at,
                         service::InterruptCause why) { bridge.RecordInterrupted(ended, at, why); }) {}
-  static service::NodePresence::Options Options(const std::string& id) {
+  static service::NodePresence::Options Options(const std::string& id, MediaBridge& bridge) {
     service::NodePresence::Options o;
     o.node_id = id;
     o.lease = 3s;
     o.threads = false;
+    o.each_round = [&bridge] { bridge.RetryReleases(); };
     return o;
   }
   MediaBridge bridge;
@@ -204,6 +207,33 @@ TEST_F(MediaBridgeClaims, ANodeWhoseLeaseLapsedClaimsItsLiveSessionsAgain) {
   a.presence.RunOnce();
   // A holds the conversation again: B cannot take it.
   EXPECT_EQ(b.bridge.Attach(Spec(id)).status().code(), "media.busy");
+}
+
+TEST(MediaBridgeRelease, AReleaseTheStoreRefusedIsRetriedEveryRoundUntilItHolds) {
+  FakeClock clock;
+  FaultyStore* faulty = nullptr;
+  TestApp t(clock, nullptr, [&](std::unique_ptr<store::Store> inner) {
+    auto f = std::make_unique<FaultyStore>(std::move(inner));
+    faulty = f.get();
+    return f;
+  });
+  ASSERT_TRUE(t.ok());
+  Node a(t, "node-a"), b(t, "node-b");
+  ASSERT_TRUE(a.presence.Start().ok());
+  ASSERT_TRUE(b.presence.Start().ok());
+  auto attached = a.bridge.Attach(Spec());
+  ASSERT_TRUE(attached.ok());
+  const std::string id = attached->conversation_id;
+
+  faulty->FailReleases(true);
+  a.bridge.Detach(id, false, "bye while the database is down");
+  EXPECT_EQ(b.bridge.Attach(Spec(id)).status().code(), "media.busy") << "still held in the store";
+  a.presence.RunOnce();  // still down: kept for the next round
+  EXPECT_EQ(b.bridge.Attach(Spec(id)).status().code(), "media.busy");
+
+  faulty->FailReleases(false);
+  a.presence.RunOnce();
+  EXPECT_TRUE(b.bridge.Attach(Spec(id)).ok()) << "released by A's next round";
 }
 
 }  // namespace
