@@ -254,9 +254,14 @@ int RunServe(const ServeOptions& opts) {
       [&bridge](const std::vector<store::MediaSessionClaim>& ended, TimePoint at, service::InterruptCause why) {
         bridge.RecordInterrupted(ended, at, why);
       });
-  // Before the hub opens anything: what this node's previous run held is interrupted first.
-  if (Status s = presence.Start(); !s.ok())
-    Log(LogLevel::kWarn, "node heartbeat failed; retrying", {{"node", *node_id}, {"error", s.message()}});
+  // Before the hub opens anything: what this node's previous run held is
+  // interrupted first. Without that, a claim of the previous run would stay
+  // held by this (live) node; like an unreachable database at start-up, it
+  // stops the start.
+  if (Status s = presence.Start(); !s.ok()) {
+    std::cerr << "verbatim serve: cannot register node " << *node_id << ": " << s.message() << "\n";
+    return kExitServer;
+  }
   media::capture::HubOptions hub_opts;
   hub_opts.media_root = media_dir;
   if (opts.sync == "full") hub_opts.wav.sync_interval = hub_opts.wav.checkpoint_interval;

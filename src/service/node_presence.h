@@ -55,9 +55,8 @@ class NodePresence {
   NodePresence& operator=(const NodePresence&) = delete;
 
   // The first heartbeat, and the previous run's sessions ended; then the
-  // thread. Call before the media hub opens any session. An error (no
-  // database) is the caller's to report; the thread starts anyway and keeps
-  // trying.
+  // thread. Call before the media hub opens any session. On an error (no
+  // database) the previous run's claims may still be held: serve stops.
   Status Start();
   // One round on the calling thread: heartbeat, claims again if the lease had
   // run out, then the other nodes' expired sessions interrupted.
