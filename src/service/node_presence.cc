@@ -24,29 +24,29 @@ void NodePresence::StopThread() {
   if (loop_.joinable()) loop_.join();
 }
 
-void NodePresence::Leave() {
-  StopThread();
+Result<size_t> NodePresence::EndOwnSessions(InterruptCause cause) {
   const TimePoint now = clock_.Now();
   auto ended = store_.InterruptMediaSessions(now, opts_.node_id);
-  if (!ended.ok()) {
+  if (!ended.ok()) return ended.status();
+  if (!ended->empty()) interrupted_(*ended, now, cause);
+  return ended->size();
+}
+
+void NodePresence::Leave() {
+  StopThread();
+  if (auto ended = EndOwnSessions(InterruptCause::kNodeStopped); !ended.ok())
     Log(LogLevel::kWarn, "media sessions not released at stop; they end when this node's lease runs out",
         {{"node", opts_.node_id}, {"error", ended.status().message()}});
-    return;
-  }
-  if (!ended->empty()) interrupted_(*ended, now, InterruptCause::kNodeStopped);
 }
 
 Status NodePresence::Start() {
   Status s = Heartbeat();
   if (s.ok()) {
-    const TimePoint now = clock_.Now();
-    auto ended = store_.InterruptMediaSessions(now, opts_.node_id);
+    auto ended = EndOwnSessions(InterruptCause::kNodeRestarted);
     if (!ended.ok()) s = ended.status();
-    else if (!ended->empty()) {
+    else if (*ended > 0)
       Log(LogLevel::kWarn, "media sessions of this node's previous run interrupted",
-          {{"node", opts_.node_id}, {"sessions", ended->size()}});
-      interrupted_(*ended, now, InterruptCause::kNodeRestarted);
-    }
+          {{"node", opts_.node_id}, {"sessions", *ended}});
   }
   if (opts_.threads) loop_ = std::thread([this] { Run(); });
   return s;

@@ -72,6 +72,9 @@ class NodePresence {
  private:
   void Run();
   void StopThread();
+  // Interrupts every session this node holds in the store (its previous
+  // run's at start, its own at stop) and reports them; returns how many.
+  Result<size_t> EndOwnSessions(InterruptCause cause);
   Status Heartbeat();
   void Reclaim();
 

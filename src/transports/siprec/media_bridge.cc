@@ -12,25 +12,37 @@ store::Actor SystemActor(const std::string& source) {
   return {"system", source, source == "siprec" ? "SIPREC recorder" : "AudioHook ingest", ""};
 }
 
+// An allowed action the system took on a conversation, as the audit log keeps
+// it; `details` follow the explanation's decision, action, resource and principal.
+store::AuditEvent SystemAuditEvent(const store::Actor& actor, std::string method, std::string path, std::string action,
+                                   const std::string& conversation_id, TimePoint at, json::object details) {
+  store::AuditEvent e;
+  e.context_id = NewContextId();
+  e.at = at;
+  e.actor = actor;
+  e.method = std::move(method);
+  e.path = std::move(path);
+  e.action = std::move(action);
+  e.resource = "conversation/" + conversation_id;
+  e.conversation_id = conversation_id;
+  e.decision = "allow";
+  e.status = 200;
+  json::object expl{{"decision", "allow"}, {"action", e.action}, {"resource", e.resource},
+                    {"principal", json::object{{"type", "system"}, {"id", actor.principal_id},
+                                               {"name", actor.principal_name}}}};
+  for (auto& kv : details) expl[kv.key()] = std::move(kv.value());
+  e.explanation_json = json::serialize(expl);
+  return e;
+}
+
 }  // namespace
 
 Result<store::Recording> MediaBridge::Act(const std::string& conversation_id, RecordingAction action,
                                           const std::string& source, const std::string& reason) {
-  store::AuditEvent audit;
-  audit.context_id = NewContextId();
-  audit.at = app_.clock().Now();
-  audit.actor = SystemActor(source);
-  audit.method = source == "siprec" ? "SIP" : "WS";
-  audit.path = "media/" + source;
-  audit.action = std::string("recording:recording:") + ToString(action);
-  audit.resource = "conversation/" + conversation_id;
-  audit.conversation_id = conversation_id;
-  audit.decision = "allow";
-  audit.status = 200;
-  json::object expl{{"decision", "allow"}, {"action", audit.action}, {"resource", audit.resource},
-                    {"principal", json::object{{"type", "system"}, {"id", source}, {"name", audit.actor.principal_name}}},
-                    {"reason", reason}};
-  audit.explanation_json = json::serialize(expl);
+  const store::AuditEvent audit =
+      SystemAuditEvent(SystemActor(source), source == "siprec" ? "SIP" : "WS", "media/" + source,
+                       std::string("recording:recording:") + ToString(action), conversation_id, app_.clock().Now(),
+                       {{"reason", reason}});
   auto outcome = app_.store().ApplyRecordingAction(conversation_id, action, audit.at, audit.actor, reason,
                                                    audit.context_id, &audit);
   if (!outcome.ok()) return outcome.status();
@@ -163,18 +175,8 @@ std::vector<store::MediaSessionClaim> MediaBridge::Claims() const {
 
 void MediaBridge::RecordInterrupted(const std::vector<store::MediaSessionClaim>& ended, TimePoint at,
                                     service::InterruptCause cause) {
+  const store::Actor self{"system", "node:" + node_id_, "verbatim node " + node_id_, ""};
   for (const auto& c : ended) {
-    store::AuditEvent e;
-    e.context_id = NewContextId();
-    e.at = at;
-    e.actor = {"system", "node:" + node_id_, "verbatim node " + node_id_, ""};
-    e.method = "LEASE";
-    e.path = "media/" + c.transport;
-    e.action = "media:session:interrupt";
-    e.resource = "conversation/" + c.conversation_id;
-    e.conversation_id = c.conversation_id;
-    e.decision = "allow";
-    e.status = 200;
     const std::string session = "the " + c.transport + " session opened " + FormatRfc3339(c.opened_at);
     std::string reason;
     switch (cause) {
@@ -190,16 +192,9 @@ void MediaBridge::RecordInterrupted(const std::vector<store::MediaSessionClaim>&
         reason = "Node " + c.node_id + " stopped: " + session + " on it is interrupted; its files are finished.";
         break;
     }
-    json::object expl{{"decision", "allow"},
-                      {"action", e.action},
-                      {"resource", e.resource},
-                      {"principal", json::object{{"type", "system"}, {"id", e.actor.principal_id},
-                                                 {"name", e.actor.principal_name}}},
-                      {"node", c.node_id},
-                      {"transport", c.transport},
-                      {"reason", reason}};
-    e.explanation_json = json::serialize(expl);
-    app_.audit().Record(std::move(e));
+    app_.audit().Record(SystemAuditEvent(self, "LEASE", "media/" + c.transport, "media:session:interrupt",
+                                         c.conversation_id, at,
+                                         {{"node", c.node_id}, {"transport", c.transport}, {"reason", reason}}));
     app_.metrics().Inc("verbatim_media_sessions_interrupted_total", {{"transport", c.transport}});
   }
 }
