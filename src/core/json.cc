@@ -19,6 +19,8 @@ class DuplicateKeyFinder {
   static constexpr size_t max_string_size = static_cast<size_t>(-1);
   static constexpr size_t max_key_size = static_cast<size_t>(-1);
 
+  // A flag, not the key's emptiness: "" is a key too and may repeat.
+  bool has_duplicate = false;
   std::string duplicate;
   bool out_of_range = false;
 
@@ -43,6 +45,7 @@ class DuplicateKeyFinder {
   bool on_key(json::string_view s, size_t, json::error_code& ec) {
     partial_.append(s.data(), s.size());
     if (!keys_.back().insert(partial_).second) {
+      has_duplicate = true;
       duplicate = partial_;
       ec = json::error::extra_data;  // any error stops the parse
       return false;
@@ -93,12 +96,15 @@ Result<json::value> ParseJsonStrict(std::string_view text, JsonLimits limits) {
 
   json::basic_parser<DuplicateKeyFinder> dup(opts);
   dup.write_some(false, text.data(), text.size(), ec);
-  if (!dup.handler().duplicate.empty()) {
+  if (dup.handler().has_duplicate) {
     return Status::InvalidArgument("bad.request",
                                    "JSON contains the key '" + dup.handler().duplicate + "' more than once.");
   }
   if (dup.handler().out_of_range) {
     return Status::InvalidArgument("bad.request", "JSON contains a number too large for a double.");
+  }
+  if (ec) {  // the full parser accepted what the key scan did not: refuse rather than guess
+    return Status::InvalidArgument("bad.request", "Body is not valid JSON (" + ec.message() + ").");
   }
   return v;
 }

@@ -151,6 +151,11 @@ TEST(Json, RejectsDuplicateKeysAtAnyDepth) {
   ASSERT_FALSE(top.ok());
   EXPECT_NE(top.status().message().find("'a'"), std::string::npos);
   EXPECT_FALSE(ParseJsonStrict(R"({"x":{"k":1,"k":1}})").ok());
+  // The empty key is a key: repeating it is a duplicate too (found by json_fuzz).
+  auto empty = ParseJsonStrict(R"({"":1,"":2})");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("'' more than once"), std::string::npos);
+  EXPECT_FALSE(ParseJsonStrict(R"({"":1,"":1.5e+30000})").ok());
 }
 
 TEST(Json, RejectsTrailingDataCommentsAndDepth) {
