@@ -60,11 +60,15 @@ URL=postgresql://verbatim@127.0.0.1:$PG_PORT/verbatim
 
 # start_node N [flags...]: serve on free loopback ports; waits for its listen.json.
 start_node() {
-  local n=$1 data=$DIR/node$1
+  local n=$1 data=$DIR/node$1 http
   shift
   mkdir -p "$data"
   rm -f "$data/listen.json"
-  "$BIN" serve --data-dir "$data" --database-url "$URL" --http-listen 127.0.0.1:0 --sip-listen 127.0.0.1:0 \
+  # The HTTP port is chosen here, not by the node: it is also the node's
+  # --advertise-url, where the other nodes redirect downloads of its recordings.
+  http=127.0.0.1:$(free_port)
+  "$BIN" serve --data-dir "$data" --database-url "$URL" --http-listen "$http" --advertise-url "http://$http" \
+    --sip-listen 127.0.0.1:0 \
     --grpc-listen 127.0.0.1:0 --rtp-ports "$((20000 + n * 1000))-$((20999 + n * 1000))" "$@" \
     >"$data/stdout.log" 2>"$data/stderr.log" &
   PIDS+=($!)

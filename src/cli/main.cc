@@ -220,8 +220,8 @@ int main(int argc, char** argv) {
                 "through meanwhile is disabled")
       ->envname("VERBATIM_WEBHOOK_RETRY_WINDOW_SECONDS")->check(CLI::Range(1, 604800))->capture_default_str();
   s->add_option("--advertise-url", serve.advertise_url,
-                "The URL the other nodes reach this node's HTTP API at, e.g. http://10.0.0.5:8080 "
-                "(several nodes; docs/deployment.md)")
+                "This node's own URL, e.g. https://10.0.0.5:8443: the other nodes redirect downloads of the "
+                "recordings made here to it (several nodes; docs/deployment.md \"Downloading recordings on any node\")")
       ->envname("VERBATIM_ADVERTISE_URL");
   s->add_option("--media-lease-seconds", serve.media_lease_seconds,
                 "A node that has not renewed its lease for this long has its live media sessions marked "

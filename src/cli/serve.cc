@@ -167,6 +167,23 @@ int RunServe(const ServeOptions& opts) {
   }
   const std::string bound = HostForUrl(http_host) + ":" + std::to_string(server.port());
 
+  // Several nodes: who this node is, and where the others send downloads of
+  // the files it records (docs/deployment.md, "Several nodes").
+  auto node_id = NodeIdOf(opts.data_dir);
+  if (!node_id.ok()) {
+    std::cerr << "verbatim serve: " << node_id.status().message() << "\n";
+    return kExitServer;
+  }
+  if (!opts.advertise_url.empty() && opts.advertise_url.rfind("http://", 0) != 0 &&
+      opts.advertise_url.rfind("https://", 0) != 0) {
+    std::cerr << "verbatim serve: --advertise-url must be an http:// or https:// URL (got '" << opts.advertise_url
+              << "')\n";
+    return kExitUsage;
+  }
+  if (!opts.database_url.empty() && opts.advertise_url.empty())
+    Log(LogLevel::kWarn, "no --advertise-url: other nodes cannot send downloads of recordings made here to this node",
+        {{"node", *node_id}});
+
   api::AppConfig cfg;
   const char* scheme = hopts.tls ? "https" : "http";
   cfg.issuer = opts.issuer.empty() ? std::string(scheme) + "://" + bound : opts.issuer;
@@ -180,6 +197,7 @@ int RunServe(const ServeOptions& opts) {
   cfg.console = !opts.no_console;
   cfg.events_heartbeat = std::chrono::seconds(opts.events_heartbeat_seconds);
   cfg.webhook_allow_private = opts.webhook_allow_private;
+  cfg.node_id = *node_id;
   if (const char* dir = std::getenv("VERBATIM_CONSOLE_ASSETS_DIR")) cfg.console_assets_dir = dir;
   if (!opts.config_path.empty()) {
     std::ifstream config(opts.config_path);
@@ -230,17 +248,6 @@ int RunServe(const ServeOptions& opts) {
 
   // Several nodes: this node's heartbeat, and the watch over every node's live
   // media sessions (docs/deployment.md, "Media sessions and node failure").
-  auto node_id = NodeIdOf(opts.data_dir);
-  if (!node_id.ok()) {
-    std::cerr << "verbatim serve: " << node_id.status().message() << "\n";
-    return kExitServer;
-  }
-  if (!opts.advertise_url.empty() && opts.advertise_url.rfind("http://", 0) != 0 &&
-      opts.advertise_url.rfind("https://", 0) != 0) {
-    std::cerr << "verbatim serve: --advertise-url must be an http:// or https:// URL (got '" << opts.advertise_url
-              << "')\n";
-    return kExitUsage;
-  }
 
   // Media capture: the hub records live sessions; the bridge is its view of the store.
   api::MediaBridge bridge(*app, *node_id);

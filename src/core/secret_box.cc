@@ -129,6 +129,35 @@ Result<std::string> SecretBox::Open(std::string_view envelope, std::string_view 
   return out;
 }
 
+namespace {
+
+// BLAKE2b keyed by the KEK over a label naming the purpose: one subkey per
+// purpose, never the KEK itself as an HMAC key.
+void MacKey(const KeyEncryptionKey& kek, std::string_view purpose, unsigned char (&key)[crypto_auth_hmacsha256_KEYBYTES]) {
+  const std::string label = "verbatim mac key v1:" + std::string(purpose);
+  crypto_generichash(key, sizeof key, U(label), label.size(), U(kek.bytes()), KeyEncryptionKey::kBytes);
+}
+
+}  // namespace
+
+std::string SecretBox::Mac(std::string_view purpose, std::string_view message) const {
+  unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+  MacKey(kek_, purpose, key);
+  std::string out(crypto_auth_hmacsha256_BYTES, '\0');
+  crypto_auth_hmacsha256(reinterpret_cast<unsigned char*>(out.data()), U(message), message.size(), key);
+  sodium_memzero(key, sizeof key);
+  return out;
+}
+
+bool SecretBox::VerifyMac(std::string_view purpose, std::string_view message, std::string_view mac) const {
+  if (mac.size() != crypto_auth_hmacsha256_BYTES) return false;
+  unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
+  MacKey(kek_, purpose, key);
+  const bool ok = crypto_auth_hmacsha256_verify(U(mac), U(message), message.size(), key) == 0;
+  sodium_memzero(key, sizeof key);
+  return ok;
+}
+
 bool SecretBox::IsEnvelope(std::string_view value) { return Parse(value).has_value(); }
 
 std::optional<std::string> SecretBox::KeyIdOf(std::string_view envelope) {

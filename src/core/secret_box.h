@@ -73,6 +73,13 @@ class SecretBox {
   const std::string& key_id() const { return kek_.id(); }
   const KeyEncryptionKey& kek() const { return kek_; }
 
+  // A MAC of `message` (HMAC-SHA-256, 32 raw bytes) under a key derived from
+  // the KEK for `purpose` alone ("media-url"), so every node holding the same
+  // KEK file can check what another signed, and no other use of the KEK can
+  // be made to produce it. VerifyMac compares in constant time.
+  std::string Mac(std::string_view purpose, std::string_view message) const;
+  bool VerifyMac(std::string_view purpose, std::string_view message, std::string_view mac) const;
+
   // Whether `value` has the envelope's shape (it may still not open).
   static bool IsEnvelope(std::string_view value);
   // The key id an envelope names, if it has the envelope's shape.

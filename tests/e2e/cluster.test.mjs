@@ -26,7 +26,7 @@ import {
   startServer, token, tokenRequest, api, postForm, basic, adminToken, createClient, createConversation,
   assertErrorBody, layersOf, loggedTest, parseJwt, waitFor,
 } from './lib/server.mjs';
-import { startPostgres, pgSkipReason } from './lib/pg.mjs';
+import { startPostgres, pgSkipReason, freePort } from './lib/pg.mjs';
 import { SipUac, SiprecCall } from './lib/sip_client.mjs';
 import { startRtp } from './lib/rtp_sender.mjs';
 import { conversationByExternalId, waitMediaComplete, downloadWav, analyzeChannel, getRecording, MS } from './lib/siprec_env.mjs';
@@ -64,10 +64,14 @@ before(async () => {
   const url = pg.url(await pg.createDatabase('cluster'));
   a = await startServer({ extraArgs: nodeArgs(url) });
   await makeFixtures();
+  // B advertises its address: downloads of the files it records, asked on
+  // another node, are redirected there. A fixed port, kept when B restarts.
+  const bListen = `127.0.0.1:${await freePort()}`;
   b = await startServer({
     dev: false,
+    httpListen: bListen,
     extraArgs: [...nodeArgs(url), '--key-encryption-key-file', join(a.dataDir, 'kek'), '--rtp-ports', B_RTP_PORTS,
-      '--grpc-listen', '127.0.0.1:0'],
+      '--grpc-listen', '127.0.0.1:0', '--advertise-url', `http://${bListen}`],
   });
   c = await startServer({
     dev: false,
@@ -309,6 +313,7 @@ t('a SIPREC call recorded on B, paused and resumed through A: B\'s file is silen
 
     await waitMediaComplete(b, f.admin, conv.id, 1);
     const s1 = await downloadWav(b, f.admin, conv.id, 1);  // the file is on B, which took the call
+    f.recordedOnB = { id: conv.id, buf: s1.buf };  // for the download-from-any-node test
     const x = analyzeChannel(s1.channels[0], { freq: 440, packets });
     assert.equal(x.mismatches, 0, JSON.stringify(x.firstMismatch));
     assert.equal(x.silentRuns.length, 1, `one paused stretch: ${JSON.stringify(x.silentRuns)}`);
@@ -321,6 +326,64 @@ t('a SIPREC call recorded on B, paused and resumed through A: B\'s file is silen
   } finally {
     uac.close();
   }
+});
+
+const mediaPath = (id, segment = 1) => `/api/v2/recordings/conversations/${id}/media?segment=${segment}`;
+
+t('a recording made on B downloads through A and C: a 307 to a short-lived signed URL on B, with Range, audited on both', { skip }, async () => {
+  assert.ok(f.recordedOnB, 'needs the file the SIPREC test recorded on B');
+  const { id, buf } = f.recordedOnB;
+  const bNode = b.listen.node;
+  // Asked on A (the file is on B): a redirect, never the token sent along.
+  const asked = await fetch(a.url + mediaPath(id), { headers: { authorization: `Bearer ${f.admin}` }, redirect: 'manual' });
+  assert.equal(asked.status, 307, await asked.clone().text());
+  assert.equal(asked.headers.get('cache-control'), 'no-store');
+  const location = asked.headers.get('location');
+  const body = await asked.json();
+  assert.equal(body.location, location);
+  assert.equal(body.node, bNode);
+  assert.ok(location.startsWith(`${b.url}/api/v2/recordings/conversations/${id}/media?`), location);
+  const expiresIn = Date.parse(body.expiresAt) - Date.now();
+  assert.ok(expiresIn > 0 && expiresIn <= 61_000, `expires in ${expiresIn} ms`);
+
+  // The signed URL needs no token; Range works as on B directly.
+  const head = await fetch(location, { headers: { range: 'bytes=0-43' } });
+  assert.equal(head.status, 206);
+  assert.equal(head.headers.get('content-range'), `bytes 0-43/${buf.length}`);
+  assert.deepEqual(Buffer.from(await head.arrayBuffer()), buf.subarray(0, 44));
+  const tail = await fetch(location, { headers: { range: `bytes=${buf.length - 1000}-` } });
+  assert.equal(tail.status, 206);
+  assert.deepEqual(Buffer.from(await tail.arrayBuffer()), buf.subarray(buf.length - 1000));
+
+  // A client that follows redirects (fetch drops Authorization across origins) gets the same bytes through C.
+  const followed = await fetch(c.url + mediaPath(id), { headers: { authorization: `Bearer ${f.admin}` } });
+  assert.equal(followed.status, 200);
+  assert.equal(followed.url.startsWith(b.url), true, followed.url);
+  assert.deepEqual(Buffer.from(await followed.arrayBuffer()), buf);
+
+  // Changed, or used on another node: refused with the explained error body.
+  const forgedUrl = new URL(location);
+  forgedUrl.searchParams.set('segment', '2');
+  const forged = await api(b.url, 'GET', forgedUrl.pathname + forgedUrl.search);
+  const refused = assertErrorBody(forged, 403, 'media.url.invalid', 'a changed signed URL');
+  assert.equal(layersOf(refused).token.result, 'fail');
+  assert.equal(layersOf(refused).token.code, 'media.url.invalid');
+  const url = new URL(location);
+  const elsewhere = await api(c.url, 'GET', url.pathname + url.search);
+  assertErrorBody(elsewhere, 403, 'media.url.wrong.node', 'B\'s signed URL on C');
+
+  // Both decisions are in the one audit log: A's redirect and B's download, by the same principal.
+  const aContext = asked.headers.get('x-context-id');
+  const bContext = head.headers.get('x-context-id');
+  const events = await waitFor(async () => {
+    const r = await api(a.url, 'GET', `/api/v2/audit/events?conversationId=${id}&pageSize=200`, { token: f.admin });
+    const byCtx = (ctxId) => r.json?.entities?.find((e) => e.contextId === ctxId);
+    return byCtx(aContext) && byCtx(bContext) ? [byCtx(aContext), byCtx(bContext)] : null;
+  }, { deadlineMs: 3000, what: 'both downloads in the audit log' });
+  assert.equal(events[0].status, 307);
+  assert.equal(events[1].status, 206);
+  assert.equal(events[1].decision, 'allow');
+  assert.equal(events[1].principal.id, events[0].principal.id);
 });
 
 t('a gRPC Watch on B sees a transition made through A within 1 s', { skip }, async (ctx) => {
@@ -424,6 +487,12 @@ t('kill -9 of B mid-call: after B\'s lease, A marks the recording interrupted (A
   }, { deadlineMs: 3000, what: 'the interruption in the audit log' });
   assert.equal(audit.principal.type, 'system');
   assert.match(JSON.stringify(audit), new RegExp(`Node ${bNode} stopped renewing its lease`));
+
+  // While B is down, A cannot send a download there: 503 with what to do, not a redirect to a dead node.
+  const down = await api(a.url, 'GET', mediaPath(conv.id), { token: f.admin });
+  const why = assertErrorBody(down, 503, 'media.node.down', 'download through A while B is down');
+  assert.ok(Number(down.headers.get('retry-after')) > 0);
+  assert.match(why.message, new RegExp(bNode));
 
   // B starts again on its data directory: the partial file is recovered, complete and still marked.
   await b.restart();

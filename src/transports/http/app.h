@@ -69,6 +69,9 @@ struct AppConfig {
   std::string console_assets_dir;   // VERBATIM_CONSOLE_ASSETS_DIR: its page from a directory
   std::chrono::milliseconds events_heartbeat{15000};  // GET /api/v2/events: a comment line this often
   bool webhook_allow_private = false;  // --webhook-allow-private: webhooks may target private addresses
+  // This node (DATA_DIR/node-id). A media file recorded on another node is
+  // downloaded there, through a signed redirect; "" = every file is local.
+  std::string node_id;
 };
 
 // Hooks the media layer registers (the media hub, the SIPREC server, the

@@ -1,6 +1,8 @@
 // GET /api/v2/recordings/conversations/{id}/media?segment=N: the WAV of one
 // recording segment, with single-range support (RFC 9110 §14). A segment still
 // being written is served up to its last checkpoint, whose header is valid.
+// A segment recorded on another node is a 307 to a signed URL on that node
+// (service/media_url.h; docs/api.md §7 "Downloading on several nodes").
 #include <algorithm>
 #include <filesystem>
 
@@ -9,6 +11,7 @@
 #include "core/ids.h"
 #include "media/wav/wav_reader.h"
 #include "media/wav/wav_writer.h"
+#include "service/media_url.h"
 
 namespace verbatim::api {
 namespace {
@@ -46,7 +49,134 @@ std::optional<ByteRange> ParseRange(std::string_view h, uint64_t size) {
   return ByteRange{a, std::min(b, size - 1)};
 }
 
+// A refusal by the resource layer, with the explanation's usual shape.
+HttpResponse RefuseResource(App& app, RequestContext& ctx, int status, std::string code, std::string message,
+                            std::string fix) {
+  auto& l = ctx.decision->layer(authz::Layer::kResource);
+  l.outcome = authz::Outcome::kFail;
+  l.code = code;
+  l.detail = message;
+  ctx.decision->allowed = false;
+  ctx.decision->status = status;
+  ctx.decision->code = std::move(code);
+  ctx.decision->message = ctx.decision->message_template = std::move(message);
+  ctx.decision->fix = {std::move(fix)};
+  return app.Deny(ctx);
+}
+
+// The segment the request names (`segment`), or the latest one; its file, or nullptr.
+const store::MediaFile* FindSegment(const store::Recording& rec, int segment) {
+  if (segment == 0 && !rec.media.empty())
+    segment = std::max_element(rec.media.begin(), rec.media.end(),
+                               [](const auto& a, const auto& b) { return a.segment < b.segment; })->segment;
+  auto file = std::find_if(rec.media.begin(), rec.media.end(), [&](const auto& m) { return m.segment == segment; });
+  return file == rec.media.end() ? nullptr : &*file;
+}
+
+HttpResponse ServeFile(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& file);
+
+// The file is on `file.node_id`: send the caller there with a signed URL, or
+// say why that node cannot serve it now.
+HttpResponse RedirectToOwner(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& file) {
+  auto nodes = app.store().ListNodes();
+  if (!nodes.ok()) return app.Fail(ctx, nodes.status());
+  auto owner = std::find_if(nodes->begin(), nodes->end(), [&](const auto& n) { return n.id == file.node_id; });
+  const std::string segment = std::to_string(file.segment);
+  if (owner == nodes->end() || owner->advertise_url.empty())
+    return RefuseResource(app, ctx, 503, "media.node.unadvertised",
+                          "Segment " + segment + " of conversation '" + id + "' was recorded on node " +
+                              file.node_id + ", which advertises no URL, so this node cannot send you there.",
+                          "Start node " + file.node_id +
+                              " with --advertise-url (docs/deployment.md \"Several nodes\"), or ask that node directly.");
+  const TimePoint now = app.clock().Now();
+  if (owner->lease_expires_at <= now) {
+    HttpResponse res = RefuseResource(
+        app, ctx, 503, "media.node.down",
+        "Segment " + segment + " of conversation '" + id + "' is on node " + file.node_id +
+            ", which has not renewed its lease since " + FormatRfc3339(owner->heartbeat_at) + ".",
+        "Retry once node " + file.node_id + " runs again: it recovers its files at start (docs/deployment.md "
+        "\"Media sessions and node failure\").");
+    res.set(http::field::retry_after, "30");
+    return res;
+  }
+  service::MediaUrlGrant grant;
+  grant.conversation_id = id;
+  grant.segment = file.segment;
+  grant.node_id = owner->id;
+  grant.expires = ToUnixSeconds(now + service::kMediaUrlLifetime);
+  grant.principal_type = ctx.principal->type;
+  grant.principal_id = ctx.principal->id;
+  grant.context_id = ctx.context_id;
+  std::string base = owner->advertise_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  const std::string location = base + "/api/v2/recordings/conversations/" + id + "/media?" +
+                               service::SignedMediaQuery(*app.config().secrets, grant);
+  HttpResponse res{http::status::temporary_redirect, 11};
+  res.set(http::field::location, location);
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::content_type, "application/json");
+  res.body() = ToJson(json::object{{"location", location},
+                                   {"node", owner->id},
+                                   {"expiresAt", FormatRfc3339(FromUnixSeconds(grant.expires))},
+                                   {"message", "Segment " + segment + " is on node " + owner->id +
+                                                   ": follow Location (a signed URL, no token needed) within " +
+                                                   std::to_string(service::kMediaUrlLifetime.count()) + " s."}});
+  res.prepare_payload();
+  return res;
+}
+
+// A request that carries a signed URL instead of a token: the signature
+// stands for the decision another node made (and audited); this node audits
+// the download under the same principal.
+HttpResponse SignedDownload(App& app, RequestContext& ctx) {
+  const std::string id = ctx.Param("conversationId");
+  if (auto bad = app.RequireUuid(ctx, id, "conversation")) return *bad;
+  ctx.conversation_id = id;
+  authz::Request request;
+  request.action = ctx.route->action;
+  request.resource = "conversation/" + id;
+  ctx.decision = authz::NewDecision(request);
+  auto& token = ctx.decision->layer(authz::Layer::kToken);
+  auto grant = service::VerifySignedMedia(*app.config().secrets, id, [&ctx](std::string_view n) { return ctx.Query(n); },
+                                          app.config().node_id, app.clock().Now());
+  if (!grant.ok()) {
+    token.outcome = authz::Outcome::kFail;
+    token.code = grant.status().code();
+    token.detail = grant.status().message();
+    authz::Deny(*ctx.decision, 403, grant.status().code(), grant.status().message(), {});
+    ctx.decision->fix = {"GET /api/v2/recordings/conversations/" + id +
+                         "/media with a bearer token (on any node) returns a fresh signed URL."};
+    return app.Deny(ctx);
+  }
+  token.outcome = authz::Outcome::kPass;
+  token.granted_by = "signed-url";
+  token.detail = "A signed media URL from decision " + grant->context_id + " on another node.";
+  for (auto l : {authz::Layer::kScope, authz::Layer::kPermission}) {
+    auto& layer = ctx.decision->layer(l);
+    layer.outcome = authz::Outcome::kPass;
+    layer.detail = "Checked by decision " + grant->context_id + ".";
+  }
+  authz::Principal who;
+  who.type = grant->principal_type;
+  who.id = grant->principal_id;
+  ctx.decision->principal = authz::PrincipalSummary{who.type, who.id, "", {}, "", ""};
+  ctx.principal = std::move(who);
+  ctx.decision->allowed = true;
+
+  auto rec = app.store().GetRecording(id);
+  if (!rec.ok()) return app.Fail(ctx, rec.status());
+  const store::MediaFile* file = FindSegment(*rec, grant->segment);
+  if (!file || (!file->node_id.empty() && file->node_id != app.config().node_id))
+    return RefuseResource(app, ctx, 404, "media.not.found",
+                          "Conversation '" + id + "' has no media for segment " + std::to_string(grant->segment) +
+                              " on this node.",
+                          "GET /api/v2/recordings/conversations/" + id + " lists the media files and their nodes.");
+  authz::ResourceFound(*ctx.decision);
+  return ServeFile(app, ctx, id, *file);
+}
+
 HttpResponse Download(App& app, RequestContext& ctx) {
+  if (ctx.Query("signature") && ctx.http.header("Authorization").empty()) return SignedDownload(app, ctx);
   HttpResponse out;
   auto path_id = app.AuthorizePathId(ctx, "conversationId", "conversation", out);
   if (!path_id) return out;
@@ -60,26 +190,23 @@ HttpResponse Download(App& app, RequestContext& ctx) {
     if (s->empty() || *end || n < 1 || n > 100000)
       return app.BadRequest(ctx, "'segment' must be a segment index (1, 2, …).", "segment", "integer ≥ 1");
     segment = static_cast<int>(n);
-  } else if (!rec->media.empty()) {
-    segment = std::max_element(rec->media.begin(), rec->media.end(),
-                               [](const auto& a, const auto& b) { return a.segment < b.segment; })->segment;
   }
-  auto file = std::find_if(rec->media.begin(), rec->media.end(), [&](const auto& m) { return m.segment == segment; });
-  if (file == rec->media.end()) {
-    auto& l = ctx.decision->layer(authz::Layer::kResource);
-    l.outcome = authz::Outcome::kFail;
-    l.code = "media.not.found";
-    std::string msg = rec->media.empty()
-                          ? "Conversation '" + id + "' has no recorded media yet."
-                          : "Conversation '" + id + "' has no media for segment " + std::to_string(segment) + ".";
-    ctx.decision->allowed = false;
-    ctx.decision->status = 404;
-    ctx.decision->code = l.code;
-    ctx.decision->message = ctx.decision->message_template = msg;
-    ctx.decision->fix = {"GET /api/v2/recordings/conversations/" + id + " lists the media files and their segments."};
-    return app.Deny(ctx);
-  }
+  const store::MediaFile* file = FindSegment(*rec, segment);
+  if (!file)
+    return RefuseResource(app, ctx, 404, "media.not.found",
+                          rec->media.empty() ? "Conversation '" + id + "' has no recorded media yet."
+                                             : "Conversation '" + id + "' has no media for segment " +
+                                                   std::to_string(segment) + ".",
+                          "GET /api/v2/recordings/conversations/" + id + " lists the media files and their segments.");
   authz::ResourceFound(*ctx.decision);
+  const std::string& self = app.config().node_id;
+  if (!self.empty() && !file->node_id.empty() && file->node_id != self) return RedirectToOwner(app, ctx, id, *file);
+  return ServeFile(app, ctx, id, *file);
+}
+
+HttpResponse ServeFile(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& media) {
+  const store::MediaFile* file = &media;
+  const int segment = file->segment;
 
   // Stored paths are relative and produced by us; still refuse anything odd.
   std::filesystem::path rel(file->path);

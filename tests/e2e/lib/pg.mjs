@@ -50,7 +50,8 @@ function serverUser() {
   throw new Error('running as root and no unprivileged user to run PostgreSQL as (set VERBATIM_TEST_PG_USER)');
 }
 
-function freePort() {
+/** A loopback TCP port that was free a moment ago (the caller binds it next). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -71,9 +72,11 @@ function run(file, args, { user, timeoutMs = 60_000 } = {}) {
 
 /**
  * Starts a private PostgreSQL; resolves a handle:
- *   port, url(db), createDatabase(prefix) -> name, stop(mode), start(), dispose().
+ *   port, dataDir, url(db), createDatabase(prefix) -> name, stop(mode), start(), dispose().
+ * `durable: true` keeps fsync and full-page writes on (the bench measures
+ * commits as they cost in production; tests need not wait for the disk).
  */
-export async function startPostgres() {
+export async function startPostgres({ durable = false } = {}) {
   const bin = findPgBin();
   if (!bin) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb); scripts/deps.sh installs it');
   const user = serverUser();
@@ -88,6 +91,7 @@ export async function startPostgres() {
 
   const pg = {
     dir,
+    dataDir: data,
     port: 0,
     url(db) { return `postgresql://${SUPERUSER}@127.0.0.1:${this.port}/${db}`; },
     log() { return existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : ''; },
@@ -130,8 +134,8 @@ export async function startPostgres() {
     pg.port = await freePort();
     // postgresql.auto.conf is read last: these win over postgresql.conf.
     writeFileSync(join(data, 'postgresql.auto.conf'), [
-      "listen_addresses = '127.0.0.1'", `port = ${pg.port}`, "unix_socket_directories = ''", 'fsync = off',
-      'full_page_writes = off', 'max_connections = 100', 'shared_buffers = 32MB', '',
+      "listen_addresses = '127.0.0.1'", `port = ${pg.port}`, "unix_socket_directories = ''",
+      ...(durable ? [] : ['fsync = off', 'full_page_writes = off']), 'max_connections = 100', 'shared_buffers = 32MB', '',
     ].join('\n'));
     if (user) chownSync(join(data, 'postgresql.auto.conf'), user.uid, user.gid);
     try {

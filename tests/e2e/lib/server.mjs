@@ -143,8 +143,10 @@ async function fetchLike(url, init = {}) {
  * gets a metrics listener (`metricsUrl`: GET /metrics without a token).
  * `tls: true` makes a test certificate (`srv.tls`) and serves https/wss;
  * `trustCa` (PEM) is trusted for a server given its certificate some other way.
+ * `httpListen` fixes the HTTP address (kept across restart()) where another
+ * node must know it in advance (--advertise-url).
  */
-export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn', tls = false, trustCa } = {}) {
+export async function startServer({ dev = true, dataDir, extraArgs = [], env = {}, logLevel = 'warn', tls = false, trustCa, httpListen = '127.0.0.1:0' } = {}) {
   const bin = requireBin();
   const server = {
     dataDir: dataDir ?? tempDir(),
@@ -200,7 +202,7 @@ export async function startServer({ dev = true, dataDir, extraArgs = [], env = {
     const listenPath = join(s.dataDir, 'listen.json');
     // A listen.json from a previous run must not be mistaken for this one's.
     if (existsSync(listenPath)) unlinkSync(listenPath);
-    const args = ['serve', '--data-dir', s.dataDir, '--http-listen', '127.0.0.1:0', '--sip-listen', '127.0.0.1:0',
+    const args = ['serve', '--data-dir', s.dataDir, '--http-listen', httpListen, '--sip-listen', '127.0.0.1:0',
       '--metrics-listen', '127.0.0.1:0', '--log-level', logLevel, ...(dev ? ['--dev'] : []),
       ...(s.tls ? ['--tls-cert', s.tls.cert, '--tls-key', s.tls.key] : []), ...extraArgs];
     const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -93,5 +93,18 @@ TEST(SecretBox, SealsEmptyAndBinaryValues) {
   EXPECT_EQ(*box.Open(box.Seal("", "c"), "c"), "");
 }
 
+TEST(SecretBox, MacIsPerKeyAndPerPurpose) {
+  const SecretBox box(FixedKey('k'));
+  const std::string mac = box.Mac("media-url", "message");
+  EXPECT_EQ(mac.size(), 32u);
+  EXPECT_EQ(SecretBox(FixedKey('k')).Mac("media-url", "message"), mac);  // another node, same KEK
+  EXPECT_TRUE(box.VerifyMac("media-url", "message", mac));
+  EXPECT_FALSE(box.VerifyMac("media-url", "messagE", mac));
+  EXPECT_FALSE(box.VerifyMac("other-purpose", "message", mac));
+  EXPECT_FALSE(SecretBox(FixedKey('j')).VerifyMac("media-url", "message", mac));
+  EXPECT_FALSE(box.VerifyMac("media-url", "message", mac.substr(0, 31)));
+  EXPECT_FALSE(box.VerifyMac("media-url", "message", ""));
+}
+
 }  // namespace
 }  // namespace verbatim

@@ -722,7 +722,8 @@ class OpenApiConformance : public ::testing::Test {
     return {"Content-Type", "application/x-www-form-urlencoded"};
   }
 
-  TestApp t_;
+  // One node of several: files another node recorded are redirected (MediaDownloadOnAnotherNode).
+  TestApp t_{SystemClock::Instance(), [](AppConfig& c) { c.node_id = "node-a"; }};
   TestClient admin_, crm_;
   std::string admin_token_;
 };
@@ -1056,6 +1057,55 @@ TEST_F(OpenApiConformance, MediaDownload) {
   Expect(404, "GET", "/api/v2/recordings/conversations/" + NewUuid() + "/media", A);
   Expect(403, "GET", media, t_.Token(crm_.id, {"recording:control"}));
   Expect(401, "GET", media);
+}
+
+// A file recorded on another node: a 307 to a signed URL on that node's
+// advertised address, or a 503 saying why it cannot be sent there now.
+TEST_F(OpenApiConformance, MediaDownloadOnAnotherNode) {
+  const std::string& A = admin_token_;
+  json::value conv = Expect(201, "POST", "/api/v2/conversations", A,
+                            R"({"participants":[{"name":"Alice","purpose":"customer"}]})");
+  const std::string id = Str(conv.as_object()["id"]);
+  const std::string media = "/api/v2/recordings/conversations/" + id + "/media?segment=1";
+  store::MediaFile f;
+  f.segment = 1;
+  f.path = id + "-1.wav";  // not in this node's media directory: it is node-b's
+  f.channels = 1;
+  f.status = "complete";
+  f.node_id = "node-b";
+  f.updated_at = std::chrono::system_clock::now();
+  ASSERT_TRUE(t_.store().UpsertMediaFile(id, f).ok());
+
+  json::value unknown = Expect(503, "GET", media, A);  // node-b never registered
+  EXPECT_EQ(Str(unknown.as_object()["code"]), "media.node.unadvertised");
+
+  const auto now = std::chrono::system_clock::now();
+  store::NodeRecord b{"node-b", "http://node-b.internal:8080/", now, now, now + std::chrono::seconds(10)};
+  ASSERT_TRUE(t_.store().HeartbeatNode(b).ok());
+  HttpResponse redirect = t_.Call("GET", media, A);
+  ASSERT_EQ(redirect.result_int(), 307) << redirect.body();
+  CheckResponse("GET", "/api/v2/recordings/conversations/" + id + "/media", redirect);
+  const std::string location(redirect[http::field::location]);
+  const std::string prefix = "http://node-b.internal:8080/api/v2/recordings/conversations/" + id + "/media?segment=1&node=node-b&";
+  EXPECT_EQ(location.rfind(prefix, 0), 0u) << location;
+  EXPECT_EQ(std::string(redirect[http::field::cache_control]), "no-store");
+  EXPECT_EQ(Str(TestApp::Body(redirect).as_object()["location"]), location);
+  // That URL is node-b's: this node refuses it, with the explanation, and without a token.
+  json::value wrong = Expect(403, "GET", location.substr(location.find("/api/")));
+  EXPECT_EQ(Str(wrong.as_object()["code"]), "media.url.wrong.node");
+  // Changed: the signature no longer verifies.
+  std::string forged = location.substr(location.find("/api/"));
+  forged.replace(forged.find("segment=1"), 9, "segment=2");
+  json::value invalid = Expect(403, "GET", forged);
+  EXPECT_EQ(Str(invalid.as_object()["code"]), "media.url.invalid");
+
+  b.lease_expires_at = now - std::chrono::seconds(1);  // node-b stopped renewing
+  ASSERT_TRUE(t_.store().HeartbeatNode(b).ok());
+  HttpResponse down = t_.Call("GET", media, A);
+  ASSERT_EQ(down.result_int(), 503) << down.body();
+  CheckResponse("GET", "/api/v2/recordings/conversations/" + id + "/media", down);
+  EXPECT_EQ(Str(TestApp::Body(down).as_object()["code"]), "media.node.down");
+  EXPECT_FALSE(std::string(down[http::field::retry_after]).empty());
 }
 
 TEST_F(OpenApiConformance, MediaIntegrationsAndAudioHook) {
