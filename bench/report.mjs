@@ -167,7 +167,34 @@ for (const mode of modes) {
                `late_p99=${fmt(at.lateness_ms?.p99)}ms noise=${fmt(at.other_cores, 1)} stop=${m.stop} ${ok ? 'ok' : 'BELOW'}`);
     results.media = { ...runs.media };
   }
+  const cluster = existsSync(`${dir}/cluster/cluster.json`) ? JSON.parse(readFileSync(`${dir}/cluster/cluster.json`, 'utf8')) : null;
+  if (cluster) clusterFigures(mode, cluster, figures);
   results.modes[mode] = { figures, runs };
+}
+// The cluster figure (issue 14; bench/cluster.mjs, no target): each store
+// configuration's throughput over the hello-world baseline on the same pinned
+// CPU, and the split of that CPU between the nodes and everything else
+// (PostgreSQL, mostly); then the revocation propagation delay.
+function clusterFigures(mode, c, figures) {
+  const what = { sqlite_1: 'one node, SQLite', pg_1: 'one node, PostgreSQL', pg_2: 'two nodes, one PostgreSQL' };
+  for (const [config, m] of Object.entries(c.configs)) {
+    for (const [kind, unit] of [['get', 'req/s'], ['transitions', 'transitions/s']]) {
+      const r = m[kind];
+      const ratio = r.rps / c.hello.rps;
+      figures.push({ name: `cluster_${config}_${kind}`, value: r.rps, unit, ratio, target: null, ok: r.errors ? false : null,
+                     errors: r.errors, node_cores: r.node_cores, other_cores: r.other_cores, p50_ms: r.p50_ms, p99_ms: r.p99_ms });
+      lines.push(`${mode}.cluster_${config}_${kind} ${Math.round(r.rps)} ${unit} ratio=${fmt(ratio)} ` +
+                 `node_cores=${fmt(r.node_cores)} other_cores=${fmt(r.other_cores)} p99=${fmt(r.p99_ms)}ms` +
+                 `${r.errors ? ` errors=${r.errors} BELOW` : ''} (${what[config] ?? config}; reported)`);
+    }
+  }
+  if (c.revocation) {
+    const v = c.revocation;
+    figures.push({ name: 'cluster_revocation_propagation', count: v.count, p50_ms: v.p50_ms, p99_ms: v.p99_ms,
+                   max_ms: v.max_ms, target_ms: 1000, ok: v.max_ms <= 1000 });
+    lines.push(`${mode}.cluster_revocation_propagation p50=${fmt(v.p50_ms)}ms p99=${fmt(v.p99_ms)}ms ` +
+               `max=${fmt(v.max_ms)}ms n=${v.count} target<=1000ms ${v.max_ms <= 1000 ? 'ok' : 'BELOW'}`);
+  }
 }
 // The changes figure: the cost of the change log's observers (bench/run.sh changes_figure).
 function changesFigures(mode, runs, figures, errors) {

@@ -10,7 +10,9 @@
 #   gRPC: BENCH_GRPC_CHANNELS [8] connections x BENCH_GRPC_OUTSTANDING [4] calls in flight each
 #   BENCH_CONVERSATIONS [256]  conversations cycled by the transition figure
 #   BENCH_BUILD_DIR [build-release]   BENCH_SKIP_BUILD [0]   BENCH_KEEP [0]: keep the temp dir
-#   BENCH_FIGURES ["http media grpc changes"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
+#   BENCH_FIGURES ["http media grpc changes cluster"]: which figures; e.g. BENCH_FIGURES=media BENCH_MODES=pinned
+#   Cluster (pinned mode only): BENCH_CLUSTER_REVOCATIONS [100] revocations timed from one node to the other,
+#   BENCH_CLUSTER_PG_FSYNC [on]: off runs PostgreSQL without fsync (what the disk costs)
 #   BENCH_RESULTS [bench/results.json; bench/results-<figures>.json when not all figures run]
 #   Changes: BENCH_CHANGES_SUBSCRIBERS [100] event streams of sse_fanout, BENCH_CHANGES_DRAIN [30] s at
 #   most waited for the webhook's backlog after the observed run, BENCH_CHANGES_RATE [half of
@@ -37,7 +39,7 @@
 # Subscribers, the sink and the load generator share the load generator's CPU
 # (bench/sse_fanout.mjs runs the load generator and checks every stream against the change log).
 # Whole run: about 5 min after the build (HTTP figures ~2.5 min, media ≤ ~1 min, gRPC ~15 s,
-# changes ~30 s per mode, up to BENCH_CHANGES_DRAIN more if the webhook's backlog is slow).
+# changes ~30 s per mode, up to BENCH_CHANGES_DRAIN more if the webhook's backlog is slow; cluster ~1 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -47,7 +49,7 @@ WARMUP=${BENCH_WARMUP:-1}
 CONNS=${BENCH_CONNECTIONS:-32}
 MODES=${BENCH_MODES:-pinned shared}
 CONVS=${BENCH_CONVERSATIONS:-256}
-FIGURES=${BENCH_FIGURES:-http media grpc changes}
+FIGURES=${BENCH_FIGURES:-http media grpc changes cluster}
 GRPC_CHANNELS=${BENCH_GRPC_CHANNELS:-8}
 GRPC_OUTSTANDING=${BENCH_GRPC_OUTSTANDING:-4}
 MEDIA_DURATION=${BENCH_MEDIA_DURATION:-5}
@@ -64,7 +66,8 @@ RTP_PORTS=16000-32767
 NCPU=$(nproc)
 has_figure() { [[ " $FIGURES " == *" $1 "* ]]; }
 if [[ -n ${BENCH_RESULTS:-} ]]; then RESULTS=$BENCH_RESULTS
-elif has_figure http && has_figure media && has_figure grpc && has_figure changes; then RESULTS=bench/results.json
+elif has_figure http && has_figure media && has_figure grpc && has_figure changes && has_figure cluster; then
+  RESULTS=bench/results.json
 else RESULTS=bench/results-$(echo $FIGURES | tr ' ' '-').json; fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
@@ -161,6 +164,9 @@ run_mode() {
   if has_figure changes; then changes_figure; fi
   if has_figure media; then
     if [[ $mode == pinned ]]; then media_figure; else echo "bench: [$mode] media: measured in the pinned mode only" >&2; fi
+  fi
+  if has_figure cluster; then
+    if [[ $mode == pinned ]]; then cluster_figure; else echo "bench: [$mode] cluster: measured in the pinned mode only" >&2; fi
   fi
 
   kill $hello_pid "$server_pid" 2>/dev/null || true
@@ -298,6 +304,21 @@ changes_figure() {
 
   local rate=${BENCH_CHANGES_RATE:-$(node -p "Math.max(1, Math.round(require('$dir/transitions_plain.json').rps / 2))")}
   changes_run sse_fanout "$CHANGES_SUBSCRIBERS" -- --requests "$dir/changes_fanout.jsonl" --rate "$rate"
+}
+
+# ---- the cluster figure (issue 14, pinned mode): GET/s and transitions/s on one
+# node on SQLite, one node on PostgreSQL and two nodes on one PostgreSQL, all
+# server processes (PostgreSQL's too) on the server CPU, over the hello-world
+# baseline on that CPU; then the revocation propagation delay between the two
+# nodes, p50/p99 (bench/cluster.mjs; needs PostgreSQL, as the tests do).
+cluster_figure() {
+  if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    echo "bench: [$mode] cluster: PostgreSQL is not installed (scripts/deps.sh installs it); not measured" >&2
+    return 0
+  fi
+  node bench/cluster.mjs --verbatim "$VERBATIM" --hello "$HELLO" --loadgen "$LOADGEN" --dir "$dir/cluster" \
+    --server-cpu 1 --loadgen-cpu 0 --duration "$DURATION" --warmup "$WARMUP" --connections "$CONNS" \
+    --conversations "$CONVS" --revocations "${BENCH_CLUSTER_REVOCATIONS:-100}" --pg-fsync "${BENCH_CLUSTER_PG_FSYNC:-on}"
 }
 
 # ---- the media figure (pinned mode): "concurrent two-party G.711 RTP recordings

@@ -136,33 +136,36 @@ t('a token issued by A is accepted by B: the nodes share the signing keys and th
   assert.equal(res.json.principal.id, f.revoker.id, res.text);
 });
 
-t('a token revoked on B is refused on A within 1 s', { skip }, async (ctx) => {
+t('a token revoked on B is refused on C (and A) within 1 s', { skip }, async (ctx) => {
   const tok = await token(a.url, f.revoker.id, f.revoker.clientSecret);
   assert.equal((await me(a, tok)).status, 200);
   assert.equal((await me(b, tok)).status, 200);
+  assert.equal((await me(c, tok)).status, 200);
   const revoke = await postForm(b.url, '/oauth/revoke', { token: tok, token_type_hint: 'access_token' },
     { authorization: basic(f.revoker.id, f.revoker.clientSecret) });
   assert.equal(revoke.status, 200, revoke.text);
   assertErrorBody(await me(b, tok), 401, 'token.revoked', 'on B, where it was revoked');
-  const { value } = await propagated(ctx, 'revocation B -> A', async () => {
-    const res = await me(a, tok);
-    return res.status === 200 ? null : res;
-  });
-  assertErrorBody(value, 401, 'token.revoked', 'on A');
+  for (const [name, node] of [['C', c], ['A', a]]) {
+    const { value } = await propagated(ctx, `revocation B -> ${name}`, async () => {
+      const res = await me(node, tok);
+      return res.status === 200 ? null : res;
+    });
+    assertErrorBody(value, 401, 'token.revoked', `on ${name}`);
+  }
 });
 
-t('a role taken from a client on B: A refuses its earlier token (401) and denies a new one (403 missing.permission) within 1 s', { skip }, async (ctx) => {
+t('a role taken from a client on C: A refuses its earlier token (401) and denies a new one (403 missing.permission) within 1 s', { skip }, async (ctx) => {
   const old = await token(a.url, f.controller.id, f.controller.clientSecret, 'recording:control');
   const allowed = await action(a, old, 'pause');
   assert.equal(allowed.status, 200, allowed.text);
   const roleId = f.controller.roles.find((r) => r.name === 'Recording Controller').id;
-  const removed = await api(b.url, 'DELETE', `/api/v2/oauth/clients/${f.controller.id}/roles/${roleId}`, { token: f.admin });
+  const removed = await api(c.url, 'DELETE', `/api/v2/oauth/clients/${f.controller.id}/roles/${roleId}`, { token: f.admin });
   assert.equal(removed.status, 200, removed.text);
   assert.deepEqual(removed.json.roles, []);
 
   // Taking a role away refuses the client's earlier tokens (docs/api.md
   // "Tokens follow their client"): the old token is refused at the token layer.
-  const { value } = await propagated(ctx, 'client role removal B -> A', async () => {
+  const { value } = await propagated(ctx, 'client role removal C -> A', async () => {
     const res = await action(a, old, 'pause');
     return res.status === 200 ? null : res;
   });
@@ -170,7 +173,7 @@ t('a role taken from a client on B: A refuses its earlier token (401) and denies
   assert.match(JSON.stringify(refused), /role 'Recording Controller' was removed/, 'the 401 names the change');
 
   // A token issued after the change (by B) passes the token layer on A and is
-  // denied where roles are judged: A evaluates the client's roles as B left them.
+  // denied where roles are judged: A evaluates the client's roles as C left them.
   const fresh = await token(b.url, f.controller.id, f.controller.clientSecret, 'recording:control');
   const denied = assertErrorBody(await action(a, fresh, 'pause'), 403, 'missing.permission', 'a new token on A');
   const L = layersOf(denied);

@@ -73,7 +73,72 @@ const store::MediaFile* FindSegment(const store::Recording& rec, int segment) {
   return file == rec.media.end() ? nullptr : &*file;
 }
 
-HttpResponse ServeFile(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& file);
+// Whether another node holds the file ("" on either side: one node, every file is local).
+bool HeldElsewhere(const store::MediaFile& file, const std::string& self) {
+  return !self.empty() && !file.node_id.empty() && file.node_id != self;
+}
+
+// Serves a segment this node holds: the whole file or one range, streamed.
+HttpResponse ServeFile(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& file) {
+  const int segment = file.segment;
+
+  // Stored paths are relative and produced by us; still refuse anything odd.
+  std::filesystem::path rel(file.path);
+  if (rel.is_absolute() || file.path.find("..") != std::string::npos)
+    return app.Fail(ctx, Status::Internal("media path escapes the media root: " + file.path));
+  std::filesystem::path path = std::filesystem::path(app.config().media_dir) / rel;
+  std::error_code ec;
+  // A live segment is its .part; but the catalog learns that a segment closed
+  // (renamed to .wav) only just after the rename, so serve whichever exists.
+  std::filesystem::path part = path;
+  part += media::wav::kPartSuffix;
+  if (file.status != "complete" ? std::filesystem::exists(part, ec) : !std::filesystem::exists(path, ec)) path = part;
+  auto info = media::wav::ReadWavInfo(path);
+  if (!info.ok()) return app.Fail(ctx, Status::Internal("media file unreadable: " + info.status().ToString()));
+  const uint64_t size = info->data_offset + info->data_size;  // never past the last checkpoint
+
+  HttpResponse res{http::status::ok, 11};
+  res.set(http::field::content_type, "audio/wav");
+  res.set(http::field::accept_ranges, "bytes");
+  res.set(http::field::cache_control, "no-store");
+  res.set(http::field::content_disposition,
+          "attachment; filename=\"" + id + "-segment-" + std::to_string(segment) + ".wav\"");
+  uint64_t first = 0, last = size - 1;
+  std::string_view range = ctx.http.header("Range");
+  if (!range.empty()) {
+    auto r = ParseRange(range, size);
+    if (!r) {
+      HttpResponse bad = ErrorResponse(416, "range.not.satisfiable",
+                                       "Range '" + std::string(range.substr(0, 64)) + "' cannot be served from " +
+                                           std::to_string(size) + " bytes.",
+                                       ctx.context_id, InputProblem("Range", "bytes=first-last", "Ask for one range within the file."));
+      bad.set(http::field::content_range, "bytes */" + std::to_string(size));
+      return bad;
+    }
+    first = r->first;
+    last = r->last;
+    res.result(http::status::partial_content);
+    res.set(http::field::content_range,
+            "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
+  }
+  // The bytes stream from the file (FileSlice), never all in memory. A live
+  // .part's on-disk header may already describe a later checkpoint than the
+  // size we promise: its header bytes come from memory, for exactly `size`.
+  uint64_t from = first;
+  if (file.status != "complete" && first < media::wav::kHeaderSize &&
+      info->data_offset == media::wav::kHeaderSize) {
+    auto header = media::wav::BuildHeader(info->channels, info->sample_rate, static_cast<uint32_t>(info->data_size));
+    const uint64_t until = std::min<uint64_t>(last + 1, media::wav::kHeaderSize);
+    res.body().assign(reinterpret_cast<const char*>(header.data()) + first, static_cast<size_t>(until - first));
+    from = until;
+  }
+  if (from <= last) {
+    FileSlice slice{path.string(), from, last - from + 1, {}};
+    if (path.extension() == media::wav::kPartSuffix) slice.renamed_path = path.parent_path() / path.stem();
+    AttachFileSlice(res, slice);
+  }
+  return res;
+}
 
 // The file is on `file.node_id`: send the caller there with a signed URL, or
 // say why that node cannot serve it now.
@@ -166,7 +231,7 @@ HttpResponse SignedDownload(App& app, RequestContext& ctx) {
   auto rec = app.store().GetRecording(id);
   if (!rec.ok()) return app.Fail(ctx, rec.status());
   const store::MediaFile* file = FindSegment(*rec, grant->segment);
-  if (!file || (!file->node_id.empty() && file->node_id != app.config().node_id))
+  if (!file || HeldElsewhere(*file, app.config().node_id))
     return RefuseResource(app, ctx, 404, "media.not.found",
                           "Conversation '" + id + "' has no media for segment " + std::to_string(grant->segment) +
                               " on this node.",
@@ -199,71 +264,8 @@ HttpResponse Download(App& app, RequestContext& ctx) {
                                                    std::to_string(segment) + ".",
                           "GET /api/v2/recordings/conversations/" + id + " lists the media files and their segments.");
   authz::ResourceFound(*ctx.decision);
-  const std::string& self = app.config().node_id;
-  if (!self.empty() && !file->node_id.empty() && file->node_id != self) return RedirectToOwner(app, ctx, id, *file);
+  if (HeldElsewhere(*file, app.config().node_id)) return RedirectToOwner(app, ctx, id, *file);
   return ServeFile(app, ctx, id, *file);
-}
-
-HttpResponse ServeFile(App& app, RequestContext& ctx, const std::string& id, const store::MediaFile& media) {
-  const store::MediaFile* file = &media;
-  const int segment = file->segment;
-
-  // Stored paths are relative and produced by us; still refuse anything odd.
-  std::filesystem::path rel(file->path);
-  if (rel.is_absolute() || file->path.find("..") != std::string::npos)
-    return app.Fail(ctx, Status::Internal("media path escapes the media root: " + file->path));
-  std::filesystem::path path = std::filesystem::path(app.config().media_dir) / rel;
-  std::error_code ec;
-  // A live segment is its .part; but the catalog learns that a segment closed
-  // (renamed to .wav) only just after the rename, so serve whichever exists.
-  std::filesystem::path part = path;
-  part += media::wav::kPartSuffix;
-  if (file->status != "complete" ? std::filesystem::exists(part, ec) : !std::filesystem::exists(path, ec)) path = part;
-  auto info = media::wav::ReadWavInfo(path);
-  if (!info.ok()) return app.Fail(ctx, Status::Internal("media file unreadable: " + info.status().ToString()));
-  const uint64_t size = info->data_offset + info->data_size;  // never past the last checkpoint
-
-  HttpResponse res{http::status::ok, 11};
-  res.set(http::field::content_type, "audio/wav");
-  res.set(http::field::accept_ranges, "bytes");
-  res.set(http::field::cache_control, "no-store");
-  res.set(http::field::content_disposition,
-          "attachment; filename=\"" + id + "-segment-" + std::to_string(segment) + ".wav\"");
-  uint64_t first = 0, last = size - 1;
-  std::string_view range = ctx.http.header("Range");
-  if (!range.empty()) {
-    auto r = ParseRange(range, size);
-    if (!r) {
-      HttpResponse bad = ErrorResponse(416, "range.not.satisfiable",
-                                       "Range '" + std::string(range.substr(0, 64)) + "' cannot be served from " +
-                                           std::to_string(size) + " bytes.",
-                                       ctx.context_id, InputProblem("Range", "bytes=first-last", "Ask for one range within the file."));
-      bad.set(http::field::content_range, "bytes */" + std::to_string(size));
-      return bad;
-    }
-    first = r->first;
-    last = r->last;
-    res.result(http::status::partial_content);
-    res.set(http::field::content_range,
-            "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" + std::to_string(size));
-  }
-  // The bytes stream from the file (FileSlice), never all in memory. A live
-  // .part's on-disk header may already describe a later checkpoint than the
-  // size we promise: its header bytes come from memory, for exactly `size`.
-  uint64_t from = first;
-  if (file->status != "complete" && first < media::wav::kHeaderSize &&
-      info->data_offset == media::wav::kHeaderSize) {
-    auto header = media::wav::BuildHeader(info->channels, info->sample_rate, static_cast<uint32_t>(info->data_size));
-    const uint64_t until = std::min<uint64_t>(last + 1, media::wav::kHeaderSize);
-    res.body().assign(reinterpret_cast<const char*>(header.data()) + first, static_cast<size_t>(until - first));
-    from = until;
-  }
-  if (from <= last) {
-    FileSlice slice{path.string(), from, last - from + 1, {}};
-    if (path.extension() == media::wav::kPartSuffix) slice.renamed_path = path.parent_path() / path.stem();
-    AttachFileSlice(res, slice);
-  }
-  return res;
 }
 
 }  // namespace
