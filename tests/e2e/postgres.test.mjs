@@ -11,7 +11,7 @@ import {
   startServer, token, api, adminToken, createClient, createConversation, assertErrorBody, layersOf, loggedTest,
   runCli, tempDir, waitFor,
 } from './lib/server.mjs';
-import { startPostgres, pgSkipReason } from './lib/pg.mjs';
+import { startPostgres, pgSkipReason, freePort } from './lib/pg.mjs';
 
 const skip = pgSkipReason();
 let pg;
@@ -49,6 +49,20 @@ t('the server keeps its data in PostgreSQL and logs the URL without its password
 });
 
 // The acceptance story (tests/e2e/seed_scenario.test.mjs, examples/seed-scenario.mjs), step by step.
+t('a libpq multi-host URL (docs/deployment.md "Topologies"): the first host is down, the node uses the next', { skip }, async () => {
+  const other = await pg.createDatabase('multihost');
+  const down = await freePort();  // nothing listens there
+  const url = `postgresql://verbatim@127.0.0.1:${down},127.0.0.1:${pg.port}/${other}?target_session_attrs=read-write&connect_timeout=2`;
+  const node = await startServer({ extraArgs: ['--database-url', url] });
+  try {
+    const ready = await api(node.url, 'GET', '/readyz');
+    assert.equal(ready.status, 200, ready.text);
+    assert.equal(await pg.query(other, 'SELECT count(*) FROM organizations'), '1', 'its data is in the second host\'s database');
+  } finally {
+    await node.dispose();
+  }
+});
+
 const story = { steps: [] };
 function remember(step, res, decision, code) {
   story.steps.push({ step, contextId: res.headers.get('x-context-id'), decision, code, status: res.status });
