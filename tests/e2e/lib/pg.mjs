@@ -6,12 +6,13 @@
 // only, no unix socket, fsync off: the tests exercise verbatim, not the disk).
 //
 // Node 20 built-ins only.
+import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from './server.mjs';
+import { assertErrorBody, waitFor } from './server.mjs';
 
 const SUPERUSER = 'verbatim';
 
@@ -148,5 +149,21 @@ export async function startPostgres({ durable = false } = {}) {
         throw e;
       }
     }
+  }
+}
+
+/**
+ * What a client may be told while the database restarts under recording
+ * actions: 200, 409 recording.invalid.transition (a concurrent action won),
+ * or 503 store.unavailable / audit.unavailable with the error contract;
+ * never a 500.
+ */
+export function assertOutageAnswer(res, where) {
+  assert.notEqual(res.status, 500, `a 500 during the restart (${where}): ${res.text}`);
+  if (res.status === 503) {
+    const body = assertErrorBody(res, 503, res.json?.code, where);
+    assert.ok(['store.unavailable', 'audit.unavailable'].includes(body.code), body.code);
+  } else if (res.status !== 200) {
+    assertErrorBody(res, 409, 'recording.invalid.transition', where);
   }
 }
