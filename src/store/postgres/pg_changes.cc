@@ -14,12 +14,14 @@ using pg::Rows;
 
 Status pg::LogChange(Conn& conn, const std::optional<ChangeEntry>& e) {
   if (!e) return Status::Ok();
-  VERBATIM_RETURN_IF_ERROR(conn.Exec("SELECT pg_advisory_xact_lock($1)", kChangeLogLock));
+  // One statement, one round trip: the lock is taken by the subquery the
+  // INSERT reads its one row from, so before the row (and its id) is made.
   return conn.Exec(
       "INSERT INTO changes (at, kind, subject_type, subject_id, subject_name, actor_type, actor_id, actor_name, "
-      "actor_client_id, context_id, fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)",
+      "actor_client_id, context_id, fields) SELECT $1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text, "
+      "$7::text, $8::text, $9::text, $10::text, $11::jsonb FROM (SELECT pg_advisory_xact_lock($12)) AS change_log_lock",
       e->at, e->kind, e->subject_type, e->subject_id, e->subject_name, e->actor.principal_type, e->actor.principal_id,
-      e->actor.principal_name, e->actor.client_id, e->context_id, EncodeFields(e->fields));
+      e->actor.principal_name, e->actor.client_id, e->context_id, EncodeFields(e->fields), kChangeLogLock);
 }
 
 Result<std::vector<ChangeEntry>> PostgresStore::ListChanges(const ChangeFilter& f) {
