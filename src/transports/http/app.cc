@@ -237,8 +237,12 @@ void App::PublishOtherNodesChanges(const std::vector<std::string>& ids, bool res
   for (auto& id : feed_.Interests()) followed.push_back(std::move(id));  // gRPC Watch streams
   std::sort(followed.begin(), followed.end());
   followed.erase(std::unique(followed.begin(), followed.end()), followed.end());
+  // A busy node follows thousands of live calls: look the notified ids up
+  // sorted, not one linear scan per followed id.
+  std::vector<std::string> changed = ids;
+  std::sort(changed.begin(), changed.end());
   for (const auto& id : followed) {
-    if (!resync && std::find(ids.begin(), ids.end(), id) == ids.end()) continue;
+    if (!resync && !std::binary_search(changed.begin(), changed.end(), id)) continue;
     auto rec = store_.GetRecording(id);
     if (!rec.ok()) {
       Log(LogLevel::kWarn, "reading a recording another node changed failed", {{"conversationId", id}, {"error", rec.status().message()}});
