@@ -1,16 +1,10 @@
 #include "transports/webhook/webhook_target.h"
+#include "transports/webhook/bounded_lookup.h"
 
 #include <arpa/inet.h>
 
 #include <array>
-#include <boost/asio/io_context.hpp>
-#include <condition_variable>
 #include <cstdio>
-#include <memory>
-#include <system_error>
-#include <thread>
-
-#include "core/mutex.h"
 
 namespace verbatim::webhook {
 
@@ -170,52 +164,13 @@ std::optional<asio::ip::address> LiteralAddress(const std::string& host) {
   return std::nullopt;
 }
 
-// getaddrinfo cannot be cancelled, and Asio's async resolver joins its worker
-// thread on destruction: so the lookup runs on a thread of its own that the
-// caller stops waiting for at the deadline. The state is shared so that a
-// late answer lands in memory that is still alive.
-struct PendingLookup {
-  Mutex mu;
-  std::condition_variable cv;
-  bool done GUARDED_BY(mu) = false;
-  boost::system::error_code ec GUARDED_BY(mu);
-  std::vector<tcp::endpoint> endpoints GUARDED_BY(mu);
-};
+// Every webhook's lookups share one bound: a hanging resolver costs at most
+// this many threads, and later attempts fail fast (and are retried later).
+constexpr int kMaxLookupsInFlight = 32;
 
 Result<std::vector<tcp::endpoint>> LookUp(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
-  auto pending = std::make_shared<PendingLookup>();
-  try {
-    std::thread([pending, host, port] {
-      asio::io_context ioc;  // a synchronous resolve runs getaddrinfo on this thread
-      tcp::resolver resolver(ioc);
-      boost::system::error_code ec;
-      auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
-      std::vector<tcp::endpoint> endpoints;
-      if (!ec)
-        for (const auto& r : results) endpoints.push_back(r.endpoint());
-      MutexLock lock(pending->mu);
-      pending->ec = ec;
-      pending->endpoints = std::move(endpoints);
-      pending->done = true;
-      pending->cv.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
-    return Status::FailedPrecondition("webhook.target.unresolvable",
-                                      "cannot resolve " + host + ": no thread for the lookup (" + e.what() + ")");
-  }
-  MutexLock lock(pending->mu);
-  if (!pending->cv.wait_for(lock.native(), timeout, [&] {
-        pending->mu.AssertHeld();
-        return pending->done;
-      }))
-    return Status::FailedPrecondition("webhook.target.unresolvable",
-                                      "cannot resolve " + host + ": timed out after " + DescribeTimeout(timeout));
-  if (pending->ec)
-    return Status::FailedPrecondition("webhook.target.unresolvable",
-                                      "cannot resolve " + host + ": " + pending->ec.message());
-  if (pending->endpoints.empty())
-    return Status::FailedPrecondition("webhook.target.unresolvable", "cannot resolve " + host + ": it has no address");
-  return std::move(pending->endpoints);
+  static BoundedLookup* const lookups = new BoundedLookup(SystemResolve, kMaxLookupsInFlight);  // never destroyed: threads may outlive main
+  return lookups->Run(host, port, timeout);
 }
 
 std::string WithArticle(const std::string& phrase) {
