@@ -26,6 +26,12 @@ Result<std::optional<T>> LoadForChange(Conn& conn, std::string_view select_sql, 
   return std::optional<T>(std::move(value));
 }
 
+// Locks the conversation's row until the transaction ends (pg_recordings.cc):
+// every write to a conversation's recording, media files or media session
+// takes it first, so they serialize per conversation across nodes.
+// NotFound "conversation.not.found" when there is no such conversation.
+Status LockConversationRow(Conn& conn, const std::string& id);
+
 // A user as the transaction sees it (pg_users.cc), for the entries of a role deletion.
 Result<std::optional<User>> LoadUserForChange(Conn& conn, const std::string& id);
 

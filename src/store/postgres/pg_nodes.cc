@@ -13,6 +13,7 @@
 namespace verbatim::store {
 
 using pg::Conn;
+using pg::LockConversationRow;
 using pg::Row;
 using pg::Rows;
 
@@ -22,11 +23,6 @@ constexpr char kClaimColumns[] = "s.conversation_id, s.node_id, s.transport, s.o
 
 MediaSessionClaim ReadClaim(const Row& row) {
   return MediaSessionClaim{row.Text(0), row.Text(1), row.Text(2), row.Time(3)};
-}
-
-Status LockConversationRow(Conn& conn, const std::string& id) {
-  STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE", id));
-  return rows.empty() ? ConversationNotFound(id) : Status::Ok();
 }
 
 // The claim on the conversation and the lease of its node (nullopt: no node

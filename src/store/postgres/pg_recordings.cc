@@ -385,6 +385,11 @@ Status PostgresStore::AddParticipant(const std::string& conversation_id, const P
   });
 }
 
+Status pg::LockConversationRow(Conn& conn, const std::string& id) {
+  STORE_ASSIGN_OR_RETURN(Rows rows, conn.Query("SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE", id));
+  return rows.empty() ? ConversationNotFound(id) : Status::Ok();
+}
+
 // ---------------------------------------------------------------- recordings
 
 Result<Recording> PostgresStore::GetRecording(const std::string& conversation_id) {
@@ -434,7 +439,7 @@ Result<Recording> PostgresStore::UpdateRecordingMetadata(const std::string& conv
   const TimePoint now = clock_.Now();
   Recording out;
   VERBATIM_RETURN_IF_ERROR(Write([&](Conn& conn) -> Status {
-    VERBATIM_RETURN_IF_ERROR(LockConversation(conn, conversation_id));
+    VERBATIM_RETURN_IF_ERROR(pg::LockConversationRow(conn, conversation_id));
     VERBATIM_RETURN_IF_ERROR(conn.Exec(
         "INSERT INTO recordings (conversation_id, state, version, updated_at, labels, retention_days, notes) "
         "VALUES ($1, 'none', 1, $2, $3::jsonb, $4, $5) ON CONFLICT (conversation_id) DO UPDATE SET "
@@ -450,7 +455,7 @@ Result<Recording> PostgresStore::UpdateRecordingMetadata(const std::string& conv
 
 Status PostgresStore::UpsertMediaFile(const std::string& conversation_id, const MediaFile& f) {
   return Write([&](Conn& conn) -> Status {
-    VERBATIM_RETURN_IF_ERROR(LockConversation(conn, conversation_id));
+    VERBATIM_RETURN_IF_ERROR(pg::LockConversationRow(conn, conversation_id));
     VERBATIM_RETURN_IF_ERROR(EnsureRecordingRow(conn, conversation_id, f.updated_at));
     bool became_ready = false;
     if (f.status == "complete") {
