@@ -246,11 +246,10 @@ int RunServe(const ServeOptions& opts) {
   app->metrics().AddCounterFunc("verbatim_store_cache_misses_total", "Recording/conversation reads that went to the store.",
                                 [&store] { return static_cast<uint64_t>(store->stats().misses); });
 
-  // Several nodes: this node's heartbeat, and the watch over every node's live
-  // media sessions (docs/deployment.md, "Media sessions and node failure").
-
   // Media capture: the hub records live sessions; the bridge is its view of the store.
   api::MediaBridge bridge(*app, *node_id);
+  // Several nodes: this node's heartbeat, and the watch over every node's live
+  // media sessions (docs/deployment.md, "Media sessions and node failure").
   service::NodePresence::Options presence_opts;
   presence_opts.node_id = *node_id;
   presence_opts.advertise_url = opts.advertise_url;

@@ -24,17 +24,16 @@ void NodePresence::StopThread() {
   if (loop_.joinable()) loop_.join();
 }
 
-Result<size_t> NodePresence::EndOwnSessions(InterruptCause cause) {
+Result<std::vector<store::MediaSessionClaim>> NodePresence::Interrupt(bool own, InterruptCause cause) {
   const TimePoint now = clock_.Now();
-  auto ended = store_.InterruptMediaSessions(now, opts_.node_id);
-  if (!ended.ok()) return ended.status();
-  if (!ended->empty()) interrupted_(*ended, now, cause);
-  return ended->size();
+  auto ended = store_.InterruptMediaSessions(now, own ? opts_.node_id : std::string());
+  if (ended.ok() && !ended->empty()) interrupted_(*ended, now, cause);
+  return ended;
 }
 
 void NodePresence::Leave() {
   StopThread();
-  if (auto ended = EndOwnSessions(InterruptCause::kNodeStopped); !ended.ok())
+  if (auto ended = Interrupt(true, InterruptCause::kNodeStopped); !ended.ok())
     Log(LogLevel::kWarn, "media sessions not released at stop; they end when this node's lease runs out",
         {{"node", opts_.node_id}, {"error", ended.status().message()}});
 }
@@ -42,11 +41,11 @@ void NodePresence::Leave() {
 Status NodePresence::Start() {
   Status s = Heartbeat();
   if (s.ok()) {
-    auto ended = EndOwnSessions(InterruptCause::kNodeRestarted);
+    auto ended = Interrupt(true, InterruptCause::kNodeRestarted);
     if (!ended.ok()) s = ended.status();
-    else if (*ended > 0)
+    else if (!ended->empty())
       Log(LogLevel::kWarn, "media sessions of this node's previous run interrupted",
-          {{"node", opts_.node_id}, {"sessions", *ended}});
+          {{"node", opts_.node_id}, {"sessions", ended->size()}});
   }
   if (opts_.threads) loop_ = std::thread([this] { Run(); });
   return s;
@@ -87,17 +86,14 @@ void NodePresence::RunOnce() {
     return;  // whether others' leases ran out is not ours to judge without the store
   }
   if (opts_.each_round) opts_.each_round();
-  const TimePoint now = clock_.Now();
-  auto ended = store_.InterruptMediaSessions(now, "");
+  auto ended = Interrupt(false, InterruptCause::kLeaseExpired);
   if (!ended.ok()) {
     Log(LogLevel::kWarn, "expired media sessions not interrupted", {{"error", ended.status().message()}});
     return;
   }
-  if (ended->empty()) return;
   for (const auto& c : *ended)
     Log(LogLevel::kWarn, "media session interrupted: its node stopped renewing its lease",
         {{"conversationId", c.conversation_id}, {"node", c.node_id}, {"transport", c.transport}});
-  interrupted_(*ended, now, InterruptCause::kLeaseExpired);
 }
 
 void NodePresence::Run() {

@@ -72,9 +72,10 @@ class NodePresence {
  private:
   void Run();
   void StopThread();
-  // Interrupts every session this node holds in the store (its previous
-  // run's at start, its own at stop) and reports them; returns how many.
-  Result<size_t> EndOwnSessions(InterruptCause cause);
+  // Interrupts, in the store, the sessions of nodes whose lease ran out and,
+  // if `own` is set, every session of this node (its previous run's at
+  // start, its own at stop), and reports them to `interrupted_`.
+  Result<std::vector<store::MediaSessionClaim>> Interrupt(bool own, InterruptCause cause);
   Status Heartbeat();
   void Reclaim();
 
