@@ -41,6 +41,20 @@ media::capture::MediaFileInfo Growing(const std::string& conversation, int segme
   return f;
 }
 
+// The media:session:interrupt events the audit log holds for `conversation`, in its order.
+std::vector<store::AuditEvent> InterruptEvents(TestApp& t, const std::string& conversation) {
+  EXPECT_TRUE(t.app().audit().Flush());
+  store::AuditFilter f;
+  f.conversation_id = conversation;
+  auto page = t.store().ListAudit(f);
+  EXPECT_TRUE(page.ok()) << page.status().ToString();
+  std::vector<store::AuditEvent> out;
+  if (page.ok())
+    for (const auto& e : page->events)
+      if (e.action == "media:session:interrupt") out.push_back(e);
+  return out;
+}
+
 // One node: its bridge and its presence (no thread: rounds run here).
 struct Node {
   Node(TestApp& t, const std::string& id)
@@ -123,15 +137,9 @@ TEST_F(MediaBridgeClaims, ASilentNodesSessionIsInterruptedByAnotherAuditedAndRec
   EXPECT_EQ(*rec->media[0].interrupted_at, clock_.Now());
 
   // Audited by B, as the system, naming A; counted.
-  ASSERT_TRUE(t_.app().audit().Flush());
-  store::AuditFilter f;
-  f.conversation_id = id;
-  auto page = t_.store().ListAudit(f);
-  ASSERT_TRUE(page.ok());
-  const store::AuditEvent* interrupt = nullptr;
-  for (const auto& e : page->events)
-    if (e.action == "media:session:interrupt") interrupt = &e;
-  ASSERT_NE(interrupt, nullptr);
+  const auto events = InterruptEvents(t_, id);
+  ASSERT_FALSE(events.empty());
+  const store::AuditEvent* interrupt = &events.back();
   EXPECT_EQ(interrupt->actor.principal_type, "system");
   EXPECT_EQ(interrupt->actor.principal_id, "node:node-b");
   EXPECT_NE(interrupt->explanation_json.find("Node node-a stopped renewing its lease"), std::string::npos)
@@ -179,18 +187,10 @@ TEST_F(MediaBridgeClaims, ANodeThatStopsEndsItsSessionsAtOnceAndSaysWhy) {
   const std::string id = attached->conversation_id;
   a.presence.Leave();
   EXPECT_TRUE(b.bridge.Attach(Spec(id)).ok()) << "free at once, not after A's lease";
-  ASSERT_TRUE(t_.app().audit().Flush());
-  store::AuditFilter f;
-  f.conversation_id = id;
-  auto page = t_.store().ListAudit(f);
-  ASSERT_TRUE(page.ok());
-  bool found = false;
-  for (const auto& e : page->events)
-    if (e.action == "media:session:interrupt") {
-      found = true;
-      EXPECT_NE(e.explanation_json.find("Node node-a stopped:"), std::string::npos) << e.explanation_json;
-    }
-  EXPECT_TRUE(found);
+  const auto events = InterruptEvents(t_, id);
+  EXPECT_FALSE(events.empty());
+  for (const auto& e : events)
+    EXPECT_NE(e.explanation_json.find("Node node-a stopped:"), std::string::npos) << e.explanation_json;
 }
 
 TEST_F(MediaBridgeClaims, ANodeWhoseLeaseLapsedClaimsItsLiveSessionsAgain) {
